@@ -1,0 +1,282 @@
+"""The backward engine: dependency counting, then execution in reverse creation order.
+
+Iterative throughout (no recursion), so a chain of 100,000 ops backwards without hitting Python's
+recursion limit. Each node runs once, after every gradient flowing into it has been summed.
+Gradients are reduced to each input's shape and cast to its dtype here, in one place, so no
+backward rule deals with broadcasting.
+"""
+import heapq
+import sys
+
+from .function import AccumulateGrad
+from .grad_mode import state as _grad_state
+
+_make = None  # set by dagrad.tensor (import cycle)
+
+_getrefcount = sys.getrefcount
+
+
+class _Capture:
+    """Where autograd.grad collects the gradient reaching one of its `inputs`."""
+    __slots__ = ("grad",)
+
+    def __init__(self):
+        self.grad = None
+
+
+def _sum_to(g, shape):
+    return g.sum_to_size(shape)
+
+
+def _fix(g, meta):
+    """Reduce a gradient to its input's shape and dtype (broadcasting and promotion undone)."""
+    shape, dt = meta
+    if g._data.shape != shape:
+        g = g.sum_to_size(shape)
+    if g._data.dtype != dt:
+        g = g.to(dt)
+    return g
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def _accumulate(node, g, create_graph):
+    """AccumulateGrad's work: sum `g` into the leaf's .grad, PyTorch-style."""
+    var = node.variable
+    hooks = var._hooks if hasattr(var, "_hooks") else None
+    if hooks:
+        for fn in list(hooks.values()):
+            r = fn(g)
+            if r is not None:
+                g = r
+    if g is None:
+        return
+    old = getattr(var, "_grad", None)
+    if old is None:
+        if create_graph:
+            var._grad = g
+        else:
+            arr = g._data
+            # Steal the buffer only when nothing else can see it (PyTorch checks use_count the
+            # same way); otherwise copy, so two leaves never share one .grad array.
+            if (arr.base is None and arr.flags.writeable and _getrefcount(arr) <= 2
+                    and g.grad_fn is None and _getrefcount(g) <= 3):
+                var._grad = g
+            else:
+                var._grad = _make(arr.copy())
+    else:
+        if create_graph or _grad_state.enabled:
+            var._grad = old + g
+        else:
+            if old._data.shape == g._data.shape and old._data.flags.writeable:
+                old._data += g._data
+                if old._vc is not None:
+                    old._vc[0] += 1
+            else:
+                var._grad = old + g
+    post = var._post_hooks if hasattr(var, "_post_hooks") else None
+    if post:
+        for fn in list(post.values()):
+            fn(var)
+
+
+def _needed(roots, targets):
+    """Nodes lying on some path from a root to a target (for autograd.grad / backward(inputs=))."""
+    memo = {}
+    for r in roots:
+        if r is None or r in memo:
+            continue
+        stack = [(r, False)]
+        while stack:
+            n, done = stack.pop()
+            if done:
+                memo[n] = n in targets or any(
+                    memo.get(m, False) for m, _ in n.next_functions if m is not None)
+                continue
+            if n in memo:
+                continue
+            memo[n] = False
+            stack.append((n, True))
+            for m, _ in n.next_functions:
+                if m is not None and m not in memo:
+                    stack.append((m, False))
+    return {n for n, v in memo.items() if v}
+
+
+def run_backward(roots, root_grads, keep_graph, create_graph, inputs=None, capture=False):
+    """Run the graph from `roots` (list of (node, output_nr)) seeded with `root_grads`.
+
+    inputs: None, or a list of Tensors; with capture=False their .grad is accumulated and nothing
+    else is, with capture=True (autograd.grad) their gradients are returned instead.
+    """
+    targets = None
+    captures = None
+    if inputs is not None:
+        targets = {}
+        for t in inputs:
+            if t.grad_fn is not None:
+                key = (t.grad_fn, t._nr)
+            else:
+                key = (t._get_accumulator(), 0)
+            targets.setdefault(key, []).append(t)
+        if capture:
+            captures = {k: _Capture() for k in targets}
+        target_nodes = {k[0] for k in targets}
+        needed = _needed([n for n, _ in roots], target_nodes)
+    else:
+        needed = None
+
+    # 1. count, for each node, the edges that lead into it
+    deps = {}
+    stack = []
+    for n, _ in roots:
+        if n is not None and n not in deps:
+            deps[n] = 0
+            stack.append(n)
+    while stack:
+        n = stack.pop()
+        if captures is not None and n in target_nodes and isinstance(n, AccumulateGrad):
+            continue
+        for m, _ in n.next_functions:
+            if m is None:
+                continue
+            if needed is not None and m not in needed:
+                continue
+            if m in deps:
+                deps[m] += 1
+            else:
+                deps[m] = 1
+                stack.append(m)
+
+    # 2. seed the buffers
+    buffers = {}
+    for (n, nr), g in zip(roots, root_grads):
+        if n is None:
+            continue
+        b = buffers.get(n)
+        if b is None:
+            buffers[n] = b = [None] * n._n_out
+        b[nr] = _add(b[nr], g)
+
+    heap = []
+    tie = 0
+    for n in buffers:
+        if deps.get(n, 0) == 0:
+            heap.append((-n._seq, tie, n))
+            tie += 1
+    heapq.heapify(heap)
+
+    prev_mode = _grad_state.enabled
+    _grad_state.enabled = create_graph
+    try:
+        while heap:
+            node = heapq.heappop(heap)[2]
+            buf = buffers.pop(node, None)
+            if buf is not None:
+                buf = _pre_process(node, buf, captures)
+            if isinstance(node, AccumulateGrad):
+                if buf is not None and buf[0] is not None and captures is None:
+                    if targets is None or (node, 0) in targets:
+                        _accumulate(node, buf[0], create_graph)
+                continue
+            nf = node.next_functions
+            if buf is None or all(g is None for g in buf) or (
+                    needed is not None and not any(m in needed for m, _ in nf)):
+                grads = None
+            else:
+                grads = _call(node, buf)
+                if not keep_graph:
+                    node._release()
+            for i, (m, nr) in enumerate(nf):
+                if m is None:
+                    continue
+                if needed is not None and m not in needed:
+                    continue
+                if grads is not None:
+                    g = grads[i]
+                    if g is not None:
+                        meta = node._meta
+                        if meta is not None and meta[i] is not None:
+                            g = _fix(g, meta[i])
+                        b = buffers.get(m)
+                        if b is None:
+                            buffers[m] = b = [None] * m._n_out
+                            b[nr] = g
+                        else:
+                            b[nr] = _add(b[nr], g)
+                d = deps[m] - 1
+                deps[m] = d
+                if d == 0:
+                    heapq.heappush(heap, (-m._seq, tie, m))
+                    tie += 1
+    finally:
+        _grad_state.enabled = prev_mode
+
+    if captures is not None:
+        return [captures[_key_of(t)].grad for t in inputs]
+    return None
+
+
+def _key_of(t):
+    if t.grad_fn is not None:
+        return (t.grad_fn, t._nr)
+    return (t._get_accumulator(), 0)
+
+
+def _pre_process(node, buf, captures):
+    """Tensor hooks, retain_grad, node pre-hooks and autograd.grad captures, in PyTorch's order."""
+    th = node._tensor_hooks
+    if th:
+        for nr, hooks in th.items():
+            if buf[nr] is None:
+                continue
+            for fn in list(hooks.values()):
+                r = fn(buf[nr])
+                if r is not None:
+                    buf[nr] = r
+    ret = node._retain
+    if ret:
+        for nr, r in ret.items():
+            g = buf[nr]
+            t = r.ref()
+            if g is None or t is None:
+                continue
+            if getattr(t, "_grad", None) is None:
+                t._grad = g.detach().clone() if not _grad_state.enabled else g.clone()
+            else:
+                t._grad = t._grad + g
+    ph = node._pre_hooks
+    if ph:
+        for fn in list(ph.values()):
+            r = fn(tuple(buf))
+            if r is not None:
+                buf = list(r)
+    if captures is not None:
+        for i in range(node._n_out):
+            c = captures.get((node, i))
+            if c is not None and buf[i] is not None:
+                c.grad = _add(c.grad, buf[i])
+    return buf
+
+
+def _call(node, buf):
+    """Run one node's rule and normalise its result to one gradient per next_function."""
+    if node._n_out == 1:
+        r = node.backward(buf[0])
+    else:
+        r = node.backward(*node._materialize(buf))
+    if type(r) is not tuple:
+        r = (r,)
+    hooks = node._hooks
+    if hooks:
+        for fn in list(hooks.values()):
+            rr = fn(r, tuple(buf))
+            if rr is not None:
+                r = tuple(rr)
+    return r

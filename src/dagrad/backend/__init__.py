@@ -1,0 +1,51 @@
+"""The only place that imports NumPy or CuPy.
+
+Kernels call NumPy functions; CuPy arrays take part through NumPy's `__array_ufunc__` /
+`__array_function__` dispatch, so one kernel serves both. Creation functions ask for the array
+module of a device with `xp_for(device)`; code holding an array asks `get_array_module(a)`.
+"""
+import numpy as np
+
+__all__ = ["np", "get_array_module", "xp_for", "cupy", "has_cuda"]
+
+_cupy = None
+_cupy_checked = False
+
+
+def cupy():
+    """CuPy, imported on first use; None when it is not installed or has no GPU."""
+    global _cupy, _cupy_checked
+    if not _cupy_checked:
+        _cupy_checked = True
+        try:
+            import cupy as cp  # noqa: PLC0415
+            cp.cuda.runtime.getDeviceCount()
+            _cupy = cp
+        except Exception:
+            _cupy = None
+    return _cupy
+
+
+def has_cuda():
+    return cupy() is not None
+
+
+def get_array_module(a):
+    if type(a) is np.ndarray or _cupy is None:
+        return np
+    return _cupy.get_array_module(a)
+
+
+def xp_for(device_type):
+    if device_type == "cpu":
+        return np
+    cp = cupy()
+    if cp is None:
+        raise RuntimeError("Torch not compiled with CUDA enabled")
+    return cp
+
+
+def to_numpy(a):
+    if type(a) is np.ndarray:
+        return a
+    return a.get()

@@ -1,0 +1,573 @@
+"""Tensor creation and random sampling.
+
+dtype inference follows PyTorch: Python floats become the default dtype (float32), ints int64,
+bools bool; NumPy arrays keep their dtype. Random numbers come from NumPy's PCG64, seeded by
+`manual_seed`: the API is PyTorch's, the streams are not bit-identical to PyTorch's mt19937.
+"""
+import numbers
+import warnings
+
+from . import _dtype as D
+from .backend import np, xp_for
+from .tensor import Tensor, _make, device as _device
+
+_default_device = ["cpu"]
+
+
+def _xp(device):
+    if device is None:
+        return xp_for(_default_device[0]) if _default_device[0] != "cpu" else np
+    d = _device(device) if not isinstance(device, _device) else device
+    return xp_for(d.type)
+
+
+def _finish(arr, requires_grad, device=None):
+    if device is not None or _default_device[0] != "cpu":
+        xp = _xp(device)
+        if xp is not np:
+            arr = xp.asarray(arr)
+    t = _make(arr)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _size(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    elif len(size) == 1 and isinstance(size[0], Tensor):
+        size = tuple(size[0].tolist()) if size[0].ndim else (int(size[0]),)
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = int(s)
+        if not isinstance(s, (int, np.integer)):
+            raise TypeError(
+                f"empty(): argument 'size' (position 1) must be tuple of ints, but found element "
+                f"of type {type(s).__name__} at pos {len(out)}")
+        if s < 0:
+            raise RuntimeError(
+                f"Trying to create tensor with negative dimension {s}: {list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _dt(dtype, default=None):
+    if dtype is None:
+        return default if default is not None else D.default.np
+    return D.to_dtype(dtype).np
+
+
+# ---------------------------------------------------------------- from data
+def _infer_np(data):
+    """Build a NumPy array from nested Python data with PyTorch's dtype inference."""
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    if isinstance(data, bool):
+        return np.asarray(data, dtype=np.bool_)
+    if isinstance(data, int):
+        if not -(2 ** 63) <= data < 2 ** 63:
+            raise RuntimeError(f"Overflow when unpacking long")
+        return np.asarray(data, dtype=np.int64)
+    if isinstance(data, float):
+        return np.asarray(data, dtype=D.default.np)
+    if isinstance(data, complex):
+        return np.asarray(data, dtype=np.complex64 if D.default.np != np.float64
+                          else np.complex128)
+    if isinstance(data, (list, tuple)):
+        if any(isinstance(e, Tensor) for e in _flat_first(data)):
+            data = _tensors_to_lists(data)
+        kind = _scan_kind(data)
+        try:
+            arr = np.array(data)
+        except ValueError as e:
+            raise ValueError(
+                f"expected sequence of length {_first_len(data)} at dim 1 (got "
+                f"{_bad_len(data)})") from e
+        if arr.dtype == object:
+            raise TypeError(f"can't convert object of type {type(data).__name__} to a tensor")
+        if kind == "f":
+            return arr.astype(D.default.np)
+        if kind == "i":
+            return arr.astype(np.int64)
+        if kind == "b":
+            return arr.astype(np.bool_)
+        if kind == "c":
+            return arr.astype(np.complex64 if D.default.np != np.float64 else np.complex128)
+        if arr.size == 0:
+            return arr.astype(D.default.np)
+        return arr
+    if hasattr(data, "__array__"):
+        return np.asarray(data)
+    raise TypeError(
+        f"Could not infer dtype of {type(data).__name__}")
+
+
+def _flat_first(data):
+    stack = [data]
+    while stack:
+        d = stack.pop()
+        if isinstance(d, (list, tuple)):
+            stack.extend(d)
+        else:
+            yield d
+
+
+def _tensors_to_lists(data):
+    if isinstance(data, Tensor):
+        return data._data.tolist() if data.ndim else data.item()
+    if isinstance(data, (list, tuple)):
+        return [_tensors_to_lists(d) for d in data]
+    return data
+
+
+def _scan_kind(data):
+    kind = None
+    rank = {"b": 0, "i": 1, "f": 2, "c": 3}
+    for e in _flat_first(data):
+        if isinstance(e, bool) or isinstance(e, np.bool_):
+            k = "b"
+        elif isinstance(e, numbers.Integral):
+            k = "i"
+        elif isinstance(e, numbers.Real):
+            k = "f"
+        elif isinstance(e, numbers.Complex):
+            k = "c"
+        else:
+            raise TypeError(f"new(): invalid data type '{type(e).__name__}'")
+        if kind is None or rank[k] > rank[kind]:
+            kind = k
+    return kind
+
+
+def _first_len(data):
+    return len(data[0]) if data and isinstance(data[0], (list, tuple)) else 0
+
+
+def _bad_len(data):
+    if not data or not isinstance(data[0], (list, tuple)):
+        return 0
+    n = len(data[0])
+    for d in data:
+        if isinstance(d, (list, tuple)) and len(d) != n:
+            return len(d)
+    return n
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
+            "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
+            "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+    arr = _infer_np(data)
+    if type(arr) is not np.ndarray and hasattr(arr, "get"):
+        arr = arr.get()
+    arr = np.array(arr, dtype=_dt(dtype, arr.dtype), copy=True)
+    return _finish(arr, requires_grad, device)
+
+
+def as_tensor(data, dtype=None, device=None):
+    if isinstance(data, Tensor):
+        if dtype is None and device is None:
+            return data
+        return data.to(dtype=dtype, device=device)
+    if isinstance(data, np.ndarray):
+        arr = data if dtype is None else data.astype(_dt(dtype), copy=False)
+        return _finish(arr, False, device)
+    return tensor(data, dtype=dtype, device=device)
+
+
+asarray = as_tensor
+
+
+def from_numpy(a):
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
+    if a.dtype not in D.FROM_NP:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{a.dtype}. The only supported types are: "
+            f"float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+            f"uint8, and bool.")
+    return _make(a)
+
+
+def _legacy_tensor(*args, **kwargs):
+    """torch.Tensor(...): sizes give an uninitialised float tensor, data gives a float copy."""
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        a = args[0]
+        if isinstance(a, Tensor):
+            return a
+        return _make(np.array(_infer_np(a), dtype=D.default.np))
+    if not args:
+        return _make(np.empty((0,), dtype=D.default.np))
+    return _make(np.empty(_size(args), dtype=D.default.np))
+
+
+# ---------------------------------------------------------------- filled
+def _filled(fill, size, dtype, device, requires_grad, out=None):
+    shape = _size(size)
+    xp = _xp(device)
+    arr = xp.full(shape, fill, dtype=_dt(dtype)) if fill is not None else xp.empty(
+        shape, dtype=_dt(dtype))
+    t = _make(arr)
+    if requires_grad:
+        t.requires_grad = True
+    if out is not None:
+        out._data = arr
+        return out
+    return t
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+          pin_memory=False):
+    return _filled(0, size, dtype, device, requires_grad, out)
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+         pin_memory=False):
+    return _filled(1, size, dtype, device, requires_grad, out)
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
+          pin_memory=False, memory_format=None):
+    return _filled(None, size, dtype, device, requires_grad, out)
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False, out=None,
+         layout=None):
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if dtype is None:
+        dtype = D.scalar_dtype(fill_value)
+    return _filled(fill_value, (size,) if isinstance(size, int) else (tuple(size),), dtype,
+                   device, requires_grad, out)
+
+
+def _like(x, dtype):
+    return x.dtype if dtype is None else dtype
+
+
+def zeros_like(x, *, dtype=None, device=None, requires_grad=False, memory_format=None,
+               layout=None):
+    return _filled(0, x.shape, _like(x, dtype), device or x.device, requires_grad)
+
+
+def ones_like(x, *, dtype=None, device=None, requires_grad=False, memory_format=None,
+              layout=None):
+    return _filled(1, x.shape, _like(x, dtype), device or x.device, requires_grad)
+
+
+def empty_like(x, *, dtype=None, device=None, requires_grad=False, memory_format=None,
+               layout=None):
+    return _filled(None, x.shape, _like(x, dtype), device or x.device, requires_grad)
+
+
+def full_like(x, fill_value, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None, layout=None):
+    return _filled(fill_value, x.shape, _like(x, dtype), device or x.device, requires_grad)
+
+
+def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False,
+           out=None, layout=None):
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = vals
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (end - start) / step < 0:
+        raise RuntimeError(
+            "upper bound and larger bound inconsistent with step sign")
+    if dtype is None:
+        dtype = D.default.dtype if any(isinstance(v, float) for v in vals) else D.int64
+    npdt = _dt(dtype)
+    import math
+    n = max(0, math.ceil((end - start) / step))
+    arr = (np.arange(n, dtype=np.float64) * step + start).astype(npdt) if np.dtype(
+        npdt).kind == "f" else np.arange(start, end, step).astype(npdt)
+    return _finish(arr[:n], requires_grad, device)
+
+
+def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    warnings.warn("torch.range is deprecated and will be removed in a future release because "
+                  "its behavior is inconsistent with Python's range builtin. Instead, use "
+                  "torch.arange, which produces values in [start, end).", UserWarning,
+                  stacklevel=2)
+    if end is None:
+        start, end = 0, start
+    n = int((end - start) // step) + 1
+    arr = (np.arange(n, dtype=np.float64) * step + start).astype(_dt(dtype))
+    return _finish(arr, requires_grad, device)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None,
+             layout=None):
+    if steps < 0:
+        raise RuntimeError("linspace(): number of steps must be non-negative")
+    if isinstance(start, Tensor):
+        start = start.item()
+    if isinstance(end, Tensor):
+        end = end.item()
+    npdt = _dt(dtype)
+    if np.dtype(npdt).kind in "iu":
+        arr = np.linspace(start, end, steps, dtype=np.float64)
+        arr = np.trunc(arr).astype(npdt) if True else arr
+    else:
+        # PyTorch computes from both ends to keep the endpoint exact
+        step = (end - start) / (steps - 1) if steps > 1 else 0.0
+        i = np.arange(steps, dtype=np.float64)
+        half = steps // 2
+        arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+        arr = arr.astype(npdt)
+    return _finish(arr, requires_grad, device)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    lin = linspace(start, end, steps, dtype=D.float64)._data
+    return _finish((base ** lin).astype(_dt(dtype)), requires_grad, device)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    if m is None:
+        m = n
+    if n < 0:
+        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
+    return _finish(np.eye(n, m, dtype=_dt(dtype)), requires_grad, device)
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    return _finish(np.asarray(s, dtype=_dt(dtype)), requires_grad, device)
+
+
+def complex_(real, imag):
+    return _make((real._data + 1j * imag._data).astype(
+        np.complex64 if real._data.dtype == np.float32 else np.complex128))
+
+
+def polar(abs_, angle):
+    return complex_(abs_ * angle.cos(), abs_ * angle.sin())
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    r, c = np.tril_indices(row, offset, col)
+    return _finish(np.stack([r, c]).astype(_dt(dtype, np.int64)), False, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    r, c = np.triu_indices(row, offset, col)
+    return _finish(np.stack([r, c]).astype(_dt(dtype, np.int64)), False, device)
+
+
+def meshgrid(*tensors, indexing=None):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+            "argument.", UserWarning, stacklevel=2)
+        indexing = "ij"
+    ts = list(tensors)
+    n = len(ts)
+    shape = [t.numel() for t in ts]
+    if indexing == "xy" and n >= 2:
+        shape[0], shape[1] = shape[1], shape[0]
+    outs = []
+    for i, t in enumerate(ts):
+        view = [1] * n
+        pos = i
+        if indexing == "xy" and n >= 2 and i < 2:
+            pos = 1 - i
+        view[pos] = -1
+        outs.append(t.reshape(view).expand(shape))
+    return tuple(outs)
+
+
+def cartesian_prod(*tensors):
+    grids = meshgrid(*tensors, indexing="ij")
+    from .ops.movement import stack
+    if len(grids) == 1:
+        return tensors[0]
+    return stack([g.reshape(-1) for g in grids], 1)
+
+
+# ---------------------------------------------------------------- random
+class Generator:
+    """torch.Generator over NumPy's PCG64."""
+
+    def __init__(self, device="cpu"):
+        self.device = _device(device)
+        self._seed = 67280421310721
+        self._rng = np.random.Generator(np.random.PCG64(self._seed))
+
+    def manual_seed(self, seed):
+        seed = int(seed)
+        if seed < 0:
+            seed &= 0xFFFFFFFFFFFFFFFF
+        self._seed = seed
+        self._rng = np.random.Generator(np.random.PCG64(seed))
+        return self
+
+    def seed(self):
+        s = int.from_bytes(np.random.default_rng().bytes(8), "little") & ((1 << 63) - 1)
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        import pickle
+        return tensor(list(pickle.dumps(self._rng.bit_generator.state)), dtype=D.uint8)
+
+    def set_state(self, state):
+        import pickle
+        self._rng.bit_generator.state = pickle.loads(bytes(state.tolist()))
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed):
+    default_generator.manual_seed(seed)
+    return default_generator
+
+
+def seed():
+    return default_generator.seed()
+
+
+def initial_seed():
+    return default_generator.initial_seed()
+
+
+def get_rng_state():
+    return default_generator.get_state()
+
+
+def set_rng_state(state):
+    default_generator.set_state(state)
+
+
+def _rng(generator):
+    return (generator or default_generator)._rng
+
+
+def _float_dt(dtype, fn):
+    npdt = _dt(dtype)
+    if np.dtype(npdt).kind != "f":
+        raise RuntimeError(f'"{fn}" not implemented for \'{D.from_np(np.dtype(npdt)).name}\'')
+    return npdt
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
+         layout=None, pin_memory=False):
+    npdt = _float_dt(dtype, "check_uniform_bounds")
+    shape = _size(size)
+    r = _rng(generator)
+    arr = r.random(shape, dtype=np.float32 if npdt == np.float32 else np.float64).astype(
+        npdt, copy=False)
+    return _finish(arr, requires_grad, device)
+
+
+def rand_like(x, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return rand(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
+          layout=None, pin_memory=False):
+    npdt = _float_dt(dtype, "normal_kernel_cpu")
+    shape = _size(size)
+    r = _rng(generator)
+    arr = r.standard_normal(shape, dtype=np.float32 if npdt == np.float32 else
+                            np.float64).astype(npdt, copy=False)
+    return _finish(arr, requires_grad, device)
+
+
+def randn_like(x, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return randn(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+
+
+def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False, out=None, layout=None):
+    if size is None:
+        if isinstance(high, (tuple, list)):
+            low, high, size = 0, low, high
+        else:
+            raise TypeError("randint() missing 1 required positional arguments: \"size\"")
+    if high is None:
+        low, high = 0, low
+    if low >= high:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    arr = _rng(generator).integers(low, high, _size((size,) if isinstance(size, int) else
+                                                    (tuple(size),)), dtype=np.int64)
+    return _finish(arr.astype(_dt(dtype, np.int64)), requires_grad, device)
+
+
+def randint_like(x, low=0, high=None, *, dtype=None):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, x.shape, dtype=dtype or x.dtype)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None,
+             layout=None):
+    arr = _rng(generator).permutation(n).astype(_dt(dtype, np.int64))
+    return _finish(arr, requires_grad, device)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None,
+           device=None, requires_grad=False):
+    r = _rng(generator)
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        m = mean._data if isinstance(mean, Tensor) else mean
+        s = std._data if isinstance(std, Tensor) else std
+        if isinstance(std, Tensor) and (std._data < 0).any():
+            raise RuntimeError("normal expects all elements of std >= 0.0")
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
+        dt = (mean if isinstance(mean, Tensor) else std)._data.dtype
+        arr = (r.standard_normal(shape) * s + m).astype(dt)
+        return _make(arr)
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    shape = _size((size,) if isinstance(size, int) else (tuple(size or ()),))
+    arr = (r.standard_normal(shape) * std + mean).astype(_dt(dtype))
+    return _finish(arr, requires_grad, device)
+
+
+def bernoulli(x, p=None, *, generator=None):
+    probs = x._data if p is None else np.full(x.shape, p)
+    arr = (_rng(generator).random(probs.shape) < probs).astype(x._data.dtype)
+    return _make(arr)
+
+
+def multinomial(probs, num_samples, replacement=False, *, generator=None):
+    p = probs._data.astype(np.float64)
+    r = _rng(generator)
+    if p.ndim == 1:
+        p2 = p[None]
+    else:
+        p2 = p
+    if (p2 < 0).any() or not np.isfinite(p2).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    out = []
+    for row in p2:
+        s = row.sum()
+        if s <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if not replacement and num_samples > (row > 0).sum():
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                               "replacement")
+        out.append(r.choice(len(row), num_samples, replace=replacement, p=row / s))
+    arr = np.asarray(out, dtype=np.int64)
+    return _make(arr[0] if p.ndim == 1 else arr)
+
+
+def poisson(rates, generator=None):
+    return _make(_rng(generator).poisson(rates._data).astype(rates._data.dtype))

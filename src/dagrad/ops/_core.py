@@ -1,0 +1,167 @@
+"""Helpers every op module shares: argument coercion, promotion, node linking.
+
+`link(node, out, *inputs)` is the one place a forward op joins the graph: it sets the node's
+edges and sequence number and marks the output. Ops call it only when grad mode is on and some
+input requires grad, so graph-free code never pays for it.
+"""
+from .. import _dtype as D
+from ..autograd.function import _next_seq
+from ..autograd.grad_mode import state as grad_state
+from ..backend import np
+from ..tensor import Tensor, _make, _wrap_dim
+
+__all__ = ["np", "D", "Tensor", "_make", "grad_state", "link", "edge", "as_tensor_arg",
+           "promote_arrays", "float_array", "wrap_dim", "dims_arg", "save", "NO_EDGE",
+           "scalar_operand", "check_inplace", "is_scalar"]
+
+NO_EDGE = (None, 0)
+_ndarray = np.ndarray
+_SCALARS = (int, float, bool, complex)
+
+
+def edge(t):
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t._nr)
+    if t._rg:
+        return (t._get_accumulator(), 0)
+    return NO_EDGE
+
+
+def link(node, out, *inputs):
+    """Attach `node` as out's grad_fn with one edge per input (None inputs get no edge)."""
+    node.next_functions = tuple(edge(t) if t is not None else NO_EDGE for t in inputs)
+    node._seq = _next_seq()
+    out._rg = True
+    out.grad_fn = node
+    return out
+
+
+def link_multi(node, outs, *inputs):
+    node.next_functions = tuple(edge(t) if t is not None else NO_EDGE for t in inputs)
+    node._seq = _next_seq()
+    node._n_out = len(outs)
+    for i, o in enumerate(outs):
+        if o is None:
+            continue
+        o._rg = True
+        o.grad_fn = node
+        o._nr = i
+    return outs
+
+
+def save(node, *ts):
+    """Save input tensors for backward, recording their versions."""
+    node._saved = ts
+    node._vers = tuple(t._vc[0] if t._vc is not None else 0 for t in ts)
+
+
+def save_result(node, out):
+    """Mark `out` (an output) as saved: its version counter is watched, its array kept."""
+    vc = out._vc
+    if vc is None:
+        out._vc = vc = [0]
+    node._out_vc = vc
+    if vc[0]:
+        node._out_ver = vc[0]
+    node.result_data = out._data
+
+
+def arr(r):
+    """NumPy reductions return scalars; keep everything a (0-d) array."""
+    return np.asarray(r) if isinstance(r, np.generic) else r
+
+
+def is_scalar(x):
+    return isinstance(x, _SCALARS)
+
+
+def as_tensor_arg(x, like=None):
+    """Coerce an operand (Tensor, Python scalar, NumPy value, list) to a Tensor."""
+    if isinstance(x, Tensor):
+        return x
+    from ..creation import tensor as _tensor
+    if isinstance(x, _SCALARS) and like is not None:
+        d = D.scalar_dtype(x)
+        return _make(np.asarray(x, dtype=D.result_type(like, x).np if d.category
+                                > like.dtype.category else like._data.dtype))
+    return _tensor(x)
+
+
+def scalar_operand(x, s):
+    """Prepare array `x` and Python scalar `s` for a NumPy op with PyTorch's result dtype."""
+    k = x.dtype.kind
+    ts = type(s)
+    if ts is float:
+        if k in "fc":
+            return x, s
+        return x.astype(D.default.np), s
+    if ts is int:
+        if k == "b":
+            return x.astype(np.int64), s
+        if k in "iu":
+            info = np.iinfo(x.dtype)
+            if not info.min <= s <= info.max:
+                s = np.array(s).astype(x.dtype)  # wraps like PyTorch's cast
+        return x, s
+    if ts is bool:
+        return x, s
+    if ts is complex:
+        if k == "c":
+            return x, s
+        return x.astype(np.complex64 if x.dtype != np.float64 else np.complex128), s
+    if isinstance(s, np.generic):
+        return scalar_operand(x, s.item())
+    raise TypeError(f"unsupported operand type {ts.__name__}")
+
+
+def promote_arrays(a, b):
+    """Arrays of two tensors cast to PyTorch's result dtype (fast path: same dtype)."""
+    xa, xb = a._data, b._data
+    if xa.dtype == xb.dtype:
+        return xa, xb
+    rt = D.result_type(a, b).np
+    if xa.dtype != rt:
+        xa = xa.astype(rt)
+    if xb.dtype != rt:
+        xb = xb.astype(rt)
+    return xa, xb
+
+
+def float_array(x):
+    """x's array, cast to the default float dtype when it is integral or bool (exp(int) -> float)."""
+    d = x._data
+    if d.dtype.kind not in "fc":
+        return d.astype(D.default.np)
+    return d
+
+
+def wrap_dim(dim, ndim):
+    return _wrap_dim(dim, ndim)
+
+
+def dims_arg(dim, ndim):
+    """Normalise an int / tuple / None `dim` to a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        return (_wrap_dim(int(dim), ndim),)
+    ds = tuple(_wrap_dim(int(d), ndim) for d in dim)
+    if len(set(ds)) != len(ds):
+        raise RuntimeError(f"dim {ds[0]} appears multiple times in the list of dims")
+    if not ds:
+        return tuple(range(ndim))
+    return tuple(sorted(ds))
+
+
+def check_inplace(t):
+    """Refuse in-place ops PyTorch refuses, before anything is mutated."""
+    if t._rg and grad_state.enabled:
+        if t.grad_fn is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation.")
+        base = getattr(t, "_base", None)
+        if base is not None and base.grad_fn is None and base._rg:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation.")

@@ -1,0 +1,1039 @@
+"""The derivatives table: one Node class per primitive op, named as PyTorch names it.
+
+Each rule is written in dagrad Tensor ops, so with create_graph=True the gradient is itself
+recorded and can be differentiated again. Rules never undo broadcasting or dtype promotion: the
+engine reduces each gradient to its input's shape and dtype (see `autograd.engine._fix`).
+Composite ops (softplus as log1p/exp, etc. where PyTorch also decomposes) get no entry.
+`self.needs(i)` skips the work for inputs that need no gradient.
+"""
+import math
+
+from ..autograd.function import Node
+from ..backend import np
+
+
+def _named(name):
+    """Give a variant class PyTorch's node name (several variants share one name)."""
+    def deco(cls):
+        cls.__name__ = name
+        cls.__qualname__ = name
+        return cls
+    return deco
+
+
+# ---------------------------------------------------------------- arithmetic
+class AddBackward0(Node):
+    alpha = 1
+
+    def backward(self, g):
+        return g, (g if self.alpha == 1 else g * self.alpha)
+
+
+@_named("AddBackward0")
+class AddScalarBackward(Node):
+    def backward(self, g):
+        return g, None
+
+
+class SubBackward0(Node):
+    alpha = 1
+
+    def backward(self, g):
+        return g, (-g if self.alpha == 1 else g * -self.alpha)
+
+
+@_named("SubBackward0")
+class SubScalarBackward(Node):
+    def backward(self, g):
+        return g, None
+
+
+class RsubBackward1(Node):
+    alpha = 1
+
+    def backward(self, g):
+        return -g if self.alpha == 1 else g * -self.alpha
+
+
+class RsubBackward0(Node):
+    alpha = 1
+
+    def backward(self, g):
+        return (-g if self.alpha == 1 else g * -self.alpha), g
+
+
+class MulBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved()
+        return (g * b.conj() if self.needs(0) else None,
+                g * a.conj() if self.needs(1) else None)
+
+
+@_named("MulBackward0")
+class MulScalarBackward(Node):
+    def backward(self, g):
+        return g * self.other, None
+
+
+class DivBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved()
+        ga = g / b if self.needs(0) else None
+        gb = -g * a / (b * b) if self.needs(1) else None
+        return ga, gb
+
+
+@_named("DivBackward0")
+class DivScalarBackward(Node):
+    def backward(self, g):
+        return g / self.other, None
+
+
+class NegBackward0(Node):
+    def backward(self, g):
+        return -g
+
+
+class PowBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        p = self.exponent
+        if p == 0:
+            return g * 0
+        if p == 1:
+            return g
+        if p == 2:
+            return g * (x * 2)
+        return g * (x ** (p - 1) * p)
+
+
+class PowBackward1(Node):
+    def backward(self, g):
+        a, b = self.saved()
+        ga = gb = None
+        if self.needs(0):
+            ga = g * (b * a ** (b - 1)).masked_fill((b == 0), 0)
+        if self.needs(1):
+            r = self.result()
+            gb = (g * r * a.log()).masked_fill((a == 0) & (b >= 0), 0)
+        return ga, gb
+
+
+class PowBackward2(Node):
+    def backward(self, g):
+        return g * self.result() * math.log(self.base) if self.base > 0 else g * (
+            self.result() * float(np.log(np.complex128(self.base)).real))
+
+
+class Atan2Backward0(Node):
+    def backward(self, g):
+        a, b = self.saved()
+        d = a * a + b * b
+        return (g * b / d if self.needs(0) else None,
+                g * -a / d if self.needs(1) else None)
+
+
+class MaximumBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved()
+        ga = gb = None
+        if self.needs(0):
+            ga = g * ((a > b).to(g.dtype) + (a == b).to(g.dtype) * 0.5)
+        if self.needs(1):
+            gb = g * ((b > a).to(g.dtype) + (a == b).to(g.dtype) * 0.5)
+        return ga, gb
+
+
+class MinimumBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved()
+        ga = gb = None
+        if self.needs(0):
+            ga = g * ((a < b).to(g.dtype) + (a == b).to(g.dtype) * 0.5)
+        if self.needs(1):
+            gb = g * ((b < a).to(g.dtype) + (a == b).to(g.dtype) * 0.5)
+        return ga, gb
+
+
+@_named("FmaxBackward0")
+class FmaxBackward0(MaximumBackward0):
+    pass
+
+
+class WhereBackward0(Node):
+    def backward(self, g):
+        (c,) = self.saved()
+        z = g.new_zeros(())
+        return (None,
+                g.where(c, z) if self.needs(1) else None,
+                z.where(c, g) if self.needs(2) else None)
+
+
+class LerpBackward0(Node):
+    """lerp with a scalar weight."""
+
+    def backward(self, g):
+        w = self.weight
+        return g * (1 - w), g * w
+
+
+class LerpBackward1(Node):
+    def backward(self, g):
+        a, b, w = self.saved()
+        return (g * (1 - w) if self.needs(0) else None,
+                g * w if self.needs(1) else None,
+                g * (b - a) if self.needs(2) else None)
+
+
+class ClampBackward1(Node):
+    """clamp with scalar bounds: gradient passes where min <= x <= max."""
+
+    def backward(self, g):
+        (x,) = self.saved()
+        m = None
+        if self.min is not None:
+            m = x >= self.min
+        if self.max is not None:
+            mx = x <= self.max
+            m = mx if m is None else m & mx
+        return g if m is None else g * m.to(g.dtype)
+
+
+class ClampBackward0(Node):
+    """clamp with tensor bounds."""
+
+    def backward(self, g):
+        x, lo, hi = self.saved()
+        gx = g
+        glo = ghi = None
+        z = g.new_zeros(())
+        if lo is not None:
+            below = x < lo
+            if self.needs(1):
+                glo = g.where(below, z)
+            gx = z.where(below, gx)
+        if hi is not None:
+            above = x > hi
+            if lo is not None:
+                above = above & ~(x < lo)
+            if self.needs(2):
+                ghi = g.where(above, z)
+            gx = z.where(above, gx)
+        return gx, glo, ghi
+
+
+class HardtanhBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g * ((x > self.min) & (x < self.max)).to(g.dtype)
+
+
+# ---------------------------------------------------------------- unary math
+class ExpBackward0(Node):
+    def backward(self, g):
+        return g * self.result()
+
+
+class Exp2Backward0(Node):
+    def backward(self, g):
+        return g * self.result() * math.log(2.0)
+
+
+class Expm1Backward0(Node):
+    def backward(self, g):
+        return g * (self.result() + 1)
+
+
+class LogBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g / x
+
+
+class Log2Backward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g / (x * math.log(2.0))
+
+
+class Log10Backward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g / (x * math.log(10.0))
+
+
+class Log1pBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g / (x + 1)
+
+
+class SqrtBackward0(Node):
+    def backward(self, g):
+        return g / (self.result() * 2)
+
+
+class RsqrtBackward0(Node):
+    def backward(self, g):
+        r = self.result()
+        return g * (r * r * r) * -0.5
+
+
+class ReciprocalBackward0(Node):
+    def backward(self, g):
+        r = self.result()
+        return g * -(r * r)
+
+
+class AbsBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g * x.sgn()
+
+
+class SinBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g * x.cos()
+
+
+class CosBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g * -x.sin()
+
+
+class TanBackward0(Node):
+    def backward(self, g):
+        r = self.result()
+        return g * (r * r + 1)
+
+
+class AsinBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g * (-(x * x) + 1).rsqrt()
+
+
+class AcosBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g * -(-(x * x) + 1).rsqrt()
+
+
+class AtanBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g / (x * x + 1)
+
+
+class SinhBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g * x.cosh()
+
+
+class CoshBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g * x.sinh()
+
+
+class TanhBackward0(Node):
+    def backward(self, g):
+        r = self.result()
+        return g * (-(r * r) + 1)
+
+
+class AsinhBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g * (x * x + 1).rsqrt()
+
+
+class AcoshBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g * (x * x - 1).rsqrt()
+
+
+class AtanhBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g / (-(x * x) + 1)
+
+
+class SigmoidBackward0(Node):
+    def backward(self, g):
+        r = self.result()
+        return g * (r * (-r + 1))
+
+
+class LogitBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        eps = self.eps
+        d = g / (x * (-x + 1))
+        if eps is None:
+            return d
+        inside = (x >= eps) & (x <= 1 - eps)
+        return d * inside.to(d.dtype)
+
+
+class ErfBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi))
+
+
+class ErfcBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g * (-(x * x)).exp() * (-2.0 / math.sqrt(math.pi))
+
+
+class ErfinvBackward0(Node):
+    def backward(self, g):
+        r = self.result()
+        return g * (r * r).exp() * (math.sqrt(math.pi) / 2.0)
+
+
+class ZeroGradBackward(Node):
+    """Piecewise-constant ops (floor, ceil, round, trunc, sign): zero gradient."""
+
+    def backward(self, g):
+        return g * 0
+
+
+@_named("FloorBackward0")
+class FloorBackward0(ZeroGradBackward):
+    pass
+
+
+@_named("CeilBackward0")
+class CeilBackward0(ZeroGradBackward):
+    pass
+
+
+@_named("RoundBackward0")
+class RoundBackward0(ZeroGradBackward):
+    pass
+
+
+@_named("RoundBackward1")
+class RoundBackward1(ZeroGradBackward):
+    pass
+
+
+@_named("TruncBackward0")
+class TruncBackward0(ZeroGradBackward):
+    pass
+
+
+@_named("SignBackward0")
+class SignBackward0(ZeroGradBackward):
+    pass
+
+
+@_named("SgnBackward0")
+class SgnBackward0(ZeroGradBackward):
+    pass
+
+
+class FracBackward0(Node):
+    def backward(self, g):
+        return g
+
+
+class CloneBackward0(Node):
+    def backward(self, g):
+        return g
+
+
+class AliasBackward0(Node):
+    def backward(self, g):
+        return g
+
+
+class ToCopyBackward0(Node):
+    def backward(self, g):
+        return g.to(self.src_dtype)
+
+
+# ---------------------------------------------------------------- activations
+class ReluBackward0(Node):
+    def backward(self, g):
+        r = self.result()
+        return g * (r > 0).to(g.dtype)
+
+
+class LeakyReluBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g * (x > 0).to(g.dtype).where(x > 0, x.new_full((), self.slope))
+
+
+class EluBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        a, s, ins = self.alpha, self.scale, self.input_scale
+        neg = (x * ins).exp() * (a * s * ins)
+        return g * neg.where(x <= 0, x.new_full((), s))
+
+
+class GeluBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        if self.approximate == "tanh":
+            k = math.sqrt(2.0 / math.pi)
+            inner = (x + x * x * x * 0.044715) * k
+            t = inner.tanh()
+            dinner = (x * x * (3 * 0.044715) + 1) * k
+            return g * ((t + 1) * 0.5 + x * 0.5 * (-(t * t) + 1) * dinner)
+        cdf = ((x * (1 / math.sqrt(2.0))).erf() + 1) * 0.5
+        pdf = (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+        return g * (cdf + x * pdf)
+
+
+class SiluBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        s = x.sigmoid()
+        return g * (s * (x * (-s + 1) + 1))
+
+
+class SoftplusBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        bx = x * self.beta
+        s = bx.sigmoid()
+        return g * s.where(bx <= self.threshold, s.new_ones(()))
+
+
+class MishBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        sp = x.nn_softplus()
+        tsp = sp.tanh()
+        return g * (tsp + x * x.sigmoid() * (-(tsp * tsp) + 1))
+
+
+class HardswishBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        mid = x / 3 + 0.5
+        d = mid.where(x < 3, x.new_ones(()))
+        d = d.where(x > -3, x.new_zeros(()))
+        return g * d
+
+
+class HardsigmoidBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        return g * ((x > -3) & (x < 3)).to(g.dtype) / 6
+
+
+# ---------------------------------------------------------------- reductions
+def _unsqueeze_dims(g, dims, keepdim):
+    if keepdim:
+        return g
+    for d in dims:
+        g = g.unsqueeze(d)
+    return g
+
+
+class SumBackward0(Node):
+    def backward(self, g):
+        return g.expand(self.shape)
+
+
+class SumBackward1(Node):
+    def backward(self, g):
+        return _unsqueeze_dims(g, self.dims, self.keepdim).expand(self.shape)
+
+
+class SumToSizeBackward(Node):
+    """sum_to_size: the engine's own unbroadcasting reduction."""
+
+    def backward(self, g):
+        return g.expand(self.shape)
+
+
+SumToSizeBackward.__name__ = "SumBackward1"
+
+
+class MeanBackward0(Node):
+    def backward(self, g):
+        return g.expand(self.shape) / self.count
+
+
+class MeanBackward1(Node):
+    def backward(self, g):
+        return _unsqueeze_dims(g, self.dims, self.keepdim).expand(self.shape) / self.count
+
+
+class ProdBackward0(Node):
+    """prod over all or one dim; handles zeros with exclusive cumulative products."""
+
+    def backward(self, g):
+        (x,) = self.saved()
+        dim = self.dim
+        if dim is None:
+            flat = x.reshape(-1)
+            gi = _prod_others(flat, 0).reshape(x.shape)
+            return g * gi
+        gg = g if self.keepdim else g.unsqueeze(dim)
+        return gg * _prod_others(x, dim)
+
+
+ProdBackward1 = type("ProdBackward1", (ProdBackward0,), {})
+
+
+def _prod_others(x, dim):
+    """For each element, the product of the other elements along `dim` (zero-safe)."""
+    n = x.shape[dim]
+    if n == 0:
+        return x
+    ones = x.new_ones(x.shape[:dim] + (1,) + x.shape[dim + 1:])
+    left = x.narrow(dim, 0, n - 1).cumprod(dim) if n > 1 else None
+    left = ones if left is None else _cat((ones, left), dim)
+    rev = x.flip(dim)
+    right = rev.narrow(dim, 0, n - 1).cumprod(dim) if n > 1 else None
+    right = ones if right is None else _cat((ones, right), dim)
+    return left * right.flip(dim)
+
+
+def _cat(ts, dim):
+    from .movement import cat
+    return cat(ts, dim)
+
+
+class AmaxBackward0(Node):
+    """amax/amin and full max()/min(): the gradient is split evenly among tied extrema."""
+
+    def backward(self, g):
+        (x,) = self.saved()
+        r = self.result()
+        dims, keep = self.dims, self.keepdim
+        r = _unsqueeze_dims(r, dims, keep)
+        gg = _unsqueeze_dims(g, dims, keep)
+        mask = (x == r).to(g.dtype)
+        count = mask.sum(dims, keepdim=True)
+        return gg * mask / count
+
+
+AminBackward0 = type("AminBackward0", (AmaxBackward0,), {})
+MaxBackward1 = type("MaxBackward1", (AmaxBackward0,), {})
+MinBackward1 = type("MinBackward1", (AmaxBackward0,), {})
+
+
+class MaxBackward0(Node):
+    """max/min/median/mode/kthvalue along a dim (values, indices): gradient goes to the index."""
+    _n_out = 2
+
+    def backward(self, g, _gi=None):
+        (idx,) = self.saved()
+        dim = self.dim
+        if not self.keepdim:
+            g = g.unsqueeze(dim)
+            idx = idx.unsqueeze(dim)
+        return g.new_zeros(self.shape).scatter(dim, idx, g)
+
+    def _materialize(self, buf):
+        return buf
+
+
+MinBackward0 = type("MinBackward0", (MaxBackward0,), {})
+
+
+class VarBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        dims, keep = self.dims, self.keepdim
+        n = self.count - self.correction
+        mu = x.mean(dims, keepdim=True)
+        return _unsqueeze_dims(g, dims, keep) * (x - mu) * (2.0 / n)
+
+
+class StdBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        dims, keep = self.dims, self.keepdim
+        n = self.count - self.correction
+        mu = x.mean(dims, keepdim=True)
+        r = _unsqueeze_dims(self.result(), dims, keep)
+        return _unsqueeze_dims(g, dims, keep) * (x - mu) / (r * n)
+
+
+class LogsumexpBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        r = _unsqueeze_dims(self.result(), self.dims, self.keepdim)
+        return _unsqueeze_dims(g, self.dims, self.keepdim) * (x - r).exp()
+
+
+class LinalgVectorNormBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        p, dims, keep = self.ord, self.dims, self.keepdim
+        r = _unsqueeze_dims(self.result(), dims, keep)
+        gg = _unsqueeze_dims(g, dims, keep)
+        if p == 2:
+            return gg * x / r.masked_fill(r == 0, 1)
+        if p == 1:
+            return gg * x.sgn()
+        if p == 0:
+            return gg * 0 * x
+        if p == math.inf or p == -math.inf:
+            ax = x.abs()
+            mask = (ax == r).to(g.dtype)
+            return gg * x.sgn() * mask / mask.sum(dims, keepdim=True)
+        ax = x.abs()
+        return gg * x.sgn() * ax ** (p - 1) / (r ** (p - 1)).masked_fill(r == 0, 1)
+
+
+class CumsumBackward0(Node):
+    def backward(self, g):
+        d = self.dim
+        return g.flip(d).cumsum(d).flip(d)
+
+
+class CumprodBackward0(Node):
+    def backward(self, g):
+        (x,) = self.saved()
+        d = self.dim
+        n = x.shape[d] if x.ndim else 1
+        if x.ndim == 0:
+            return g
+        if not bool((x == 0).any()):
+            r = self.result()
+            return (g * r).flip(d).cumsum(d).flip(d) / x
+        # zero-safe O(n^2) path: d out_k / d x_i = prod_{j<=k, j!=i} x_j
+        cols = []
+        for i in range(n):
+            xi_one = x.narrow(d, i, 1)
+            repl = _cat((x.narrow(d, 0, i), xi_one.new_ones(xi_one.shape),
+                         x.narrow(d, i + 1, n - i - 1)), d)
+            cp = repl.cumprod(d)
+            gi = (g.narrow(d, i, n - i) * cp.narrow(d, i, n - i)).sum(d, keepdim=True)
+            cols.append(gi)
+        return _cat(tuple(cols), d)
+
+
+class SoftmaxBackward0(Node):
+    def backward(self, g):
+        y = self.result()
+        d = self.dim
+        return y * (g - (g * y).sum(d, keepdim=True))
+
+
+class LogSoftmaxBackward0(Node):
+    def backward(self, g):
+        y = self.result()
+        d = self.dim
+        return g - y.exp() * g.sum(d, keepdim=True)
+
+
+# ---------------------------------------------------------------- shape / movement
+class ViewBackward0(Node):
+    def backward(self, g):
+        return g.reshape(self.shape)
+
+
+UnsafeViewBackward0 = type("UnsafeViewBackward0", (ViewBackward0,), {})
+ReshapeAliasBackward0 = type("ReshapeAliasBackward0", (ViewBackward0,), {})
+SqueezeBackward0 = type("SqueezeBackward0", (ViewBackward0,), {})
+SqueezeBackward1 = type("SqueezeBackward1", (ViewBackward0,), {})
+SqueezeBackward2 = type("SqueezeBackward2", (ViewBackward0,), {})
+UnsqueezeBackward0 = type("UnsqueezeBackward0", (ViewBackward0,), {})
+
+
+class PermuteBackward0(Node):
+    def backward(self, g):
+        inv = [0] * len(self.dims)
+        for i, d in enumerate(self.dims):
+            inv[d] = i
+        return g.permute(*inv)
+
+
+class TransposeBackward0(Node):
+    def backward(self, g):
+        return g.transpose(self.dim0, self.dim1)
+
+
+class TBackward0(Node):
+    def backward(self, g):
+        return g.t()
+
+
+class ExpandBackward0(Node):
+    def backward(self, g):
+        return g.sum_to_size(self.shape)
+
+
+class FlipBackward0(Node):
+    def backward(self, g):
+        return g.flip(self.dims)
+
+
+class RollBackward0(Node):
+    def backward(self, g):
+        return g.roll(tuple(-s for s in self.shifts), self.dims)
+
+
+class RepeatBackward0(Node):
+    def backward(self, g):
+        reps, shape = self.repeats, self.shape
+        lead = len(reps) - len(shape)
+        full = (1,) * lead + tuple(shape)
+        inter = []
+        for r, s in zip(reps, full):
+            inter += [r, s]
+        gg = g.reshape(inter)
+        gg = gg.sum(tuple(range(0, 2 * len(reps), 2)))
+        return gg.reshape(shape)
+
+
+class CatBackward0(Node):
+    def backward(self, g):
+        d = self.dim
+        out = []
+        off = 0
+        for i, n in enumerate(self.sizes):
+            out.append(g.narrow(d, off, n) if self.needs(i) else None)
+            off += n
+        return tuple(out)
+
+
+class StackBackward0(Node):
+    def backward(self, g):
+        return tuple(g.select(self.dim, i) if self.needs(i) else None
+                     for i in range(len(self.next_functions)))
+
+
+class SplitBackward0(Node):
+    """split / chunk / unbind: several outputs, one input."""
+
+    def backward(self, *gs):
+        d = self.dim
+        parts = [gg if gg is not None else _zeros(self.dtype_like, s)
+                 for gg, s in zip(gs, self.out_shapes)]
+        if self.unbind:
+            parts = [p.unsqueeze(d) for p in parts]
+        return _cat(tuple(parts), d)
+
+    def _materialize(self, buf):
+        return buf
+
+
+def _zeros(like, shape):
+    return like.new_zeros(shape)
+
+
+SplitWithSizesBackward0 = type("SplitWithSizesBackward0", (SplitBackward0,), {})
+UnbindBackward0 = type("UnbindBackward0", (SplitBackward0,), {})
+
+
+# ---------------------------------------------------------------- indexing
+class IndexBackward0(Node):
+    """Any __getitem__ (basic or advanced): scatter the gradient back into a zero tensor."""
+
+    def backward(self, g):
+        from .indexing import index_put_zeros
+        return index_put_zeros(self.shape, self.key, g)
+
+
+SelectBackward0 = type("SelectBackward0", (IndexBackward0,), {})
+SliceBackward0 = type("SliceBackward0", (IndexBackward0,), {})
+
+
+class IndexPutZerosBackward(Node):
+    """Backward of the scatter above: gather the gradient back (double backward of indexing)."""
+
+    def backward(self, g):
+        from .indexing import getitem_raw
+        return getitem_raw(g, self.key)
+
+
+IndexPutZerosBackward.__name__ = "IndexPutBackward0"
+
+
+class IndexPutBackward0(Node):
+    """x[key] = v (out of place on the graph): v's gradient is g[key], x's is g with key zeroed."""
+
+    def backward(self, g):
+        from .indexing import getitem_raw, setitem_zero
+        gx = setitem_zero(g, self.key) if self.needs(0) else None
+        gv = getitem_raw(g, self.key) if self.needs(1) else None
+        return gx, gv
+
+
+class GatherBackward0(Node):
+    def backward(self, g):
+        (idx,) = self.saved()
+        return g.new_zeros(self.shape).scatter_add(self.dim, idx, g)
+
+
+class ScatterBackward0(Node):
+    def backward(self, g):
+        (idx,) = self.saved()
+        d = self.dim
+        gs = g.scatter(d, idx, 0) if self.needs(0) else None
+        gsrc = g.gather(d, idx) if len(self.next_functions) > 1 and self.needs(1) else None
+        return gs, gsrc
+
+
+ScatterBackward1 = type("ScatterBackward1", (Node,), {
+    "backward": lambda self, g: g.scatter(self.dim, self.saved()[0], 0)})
+
+
+class ScatterAddBackward0(Node):
+    def backward(self, g):
+        (idx,) = self.saved()
+        return g, (g.gather(self.dim, idx) if self.needs(1) else None)
+
+
+class IndexSelectBackward0(Node):
+    def backward(self, g):
+        (idx,) = self.saved()
+        return g.new_zeros(self.shape).index_add(self.dim, idx, g)
+
+
+class IndexAddBackward0(Node):
+    def backward(self, g):
+        (idx,) = self.saved()
+        gs = g.index_select(self.dim, idx) if self.needs(1) else None
+        if gs is not None and self.alpha != 1:
+            gs = gs * self.alpha
+        return g, gs
+
+
+class MaskedFillBackward0(Node):
+    def backward(self, g):
+        (m,) = self.saved()
+        return g.masked_fill(m, 0)
+
+
+class MaskedFillBackward1(Node):
+    def backward(self, g):
+        (m,) = self.saved()
+        gv = g.where(m, g.new_zeros(())).sum() if self.needs(1) else None
+        return g.masked_fill(m, 0), gv
+
+
+class MaskedSelectBackward0(Node):
+    def backward(self, g):
+        (m,) = self.saved()
+        from .indexing import index_put_zeros
+        return index_put_zeros(self.shape, (m._data,), g).sum_to_size(self.in_shape)
+
+
+class TakeBackward0(Node):
+    def backward(self, g):
+        (idx,) = self.saved()
+        from .indexing import index_put_zeros
+        n = 1
+        for s in self.shape:
+            n *= s
+        flat = index_put_zeros((n,), (idx._data % max(n, 1),), g)
+        return flat.reshape(self.shape)
+
+
+class SortBackward0(Node):
+    """sort / topk: values gradient scattered to the original positions."""
+    _n_out = 2
+
+    def backward(self, g, _gi=None):
+        (idx,) = self.saved()
+        return g.new_zeros(self.shape).scatter(self.dim, idx, g)
+
+    def _materialize(self, buf):
+        return buf
+
+
+TopkBackward0 = type("TopkBackward0", (SortBackward0,), {})
+CummaxBackward0 = type("CummaxBackward0", (Node,), {
+    "_n_out": 2,
+    "_materialize": lambda self, buf: buf,
+    "backward": lambda self, g, _gi=None: g.new_zeros(self.shape).scatter_add(
+        self.dim, self.saved()[0], g)})
+CumminBackward0 = type("CumminBackward0", (CummaxBackward0,), {})
+
+
+# ---------------------------------------------------------------- linear algebra
+class MmBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved()
+        return (g.mm(b.t()) if self.needs(0) else None,
+                a.t().mm(g) if self.needs(1) else None)
+
+
+class MvBackward0(Node):
+    def backward(self, g):
+        a, v = self.saved()
+        return (g.unsqueeze(1) * v.unsqueeze(0) if self.needs(0) else None,
+                a.t().mv(g) if self.needs(1) else None)
+
+
+class DotBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved()
+        return (g * b if self.needs(0) else None, g * a if self.needs(1) else None)
+
+
+class BmmBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved()
+        return (g.bmm(b.transpose(1, 2)) if self.needs(0) else None,
+                a.transpose(1, 2).bmm(g) if self.needs(1) else None)
+
+
+class MatmulBackward(Node):
+    """Broadcast batched matmul (>=3-D operands or mixed ranks). The engine sums batch dims."""
+
+    def backward(self, g):
+        a, b = self.saved()
+        a1, b1 = a.ndim == 1, b.ndim == 1
+        A = a.unsqueeze(0) if a1 else a
+        B = b.unsqueeze(-1) if b1 else b
+        G = g
+        if a1:
+            G = G.unsqueeze(-2)
+        if b1:
+            G = G.unsqueeze(-1)
+        ga = gb = None
+        if self.needs(0):
+            ga = G.matmul(B.mT)
+            if a1:
+                ga = ga.squeeze(-2)
+                ga = ga.sum_to_size(a.shape) if ga.shape != a.shape else ga
+        if self.needs(1):
+            gb = A.mT.matmul(G)
+            if b1:
+                gb = gb.squeeze(-1)
+                gb = gb.sum_to_size(b.shape) if gb.shape != b.shape else gb
+        return ga, gb
+
+
+MatmulBackward.__name__ = "UnsafeViewBackward0"
+
+
+class AddmmBackward0(Node):
+    """bias + x @ w (nn.Linear on 2-D input)."""
+
+    def backward(self, g):
+        x, w = self.saved()
+        return (g if self.needs(0) else None,
+                g.mm(w.t()) if self.needs(1) else None,
+                x.t().mm(g) if self.needs(2) else None)
+
+
+class EinsumBackward(Node):
+    def backward(self, g):
+        from .linalg import einsum_grad
+        ops = self.saved()
+        return tuple(einsum_grad(self.specs, self.out_spec, ops, g, i) if self.needs(i)
+                     else None for i in range(len(ops)))
+
+
+EinsumBackward.__name__ = "ViewBackward0"

@@ -1,0 +1,574 @@
+"""Indexing: __getitem__/__setitem__, gather/scatter, index_select/add, masks, take, sort, topk."""
+import builtins
+
+from . import derivatives as R
+from ._core import (D, Tensor, _make, check_inplace, grad_state, link, link_multi, np, save,
+                    wrap_dim)
+from .movement import _as_view
+
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def _convert_key(key, shape):
+    """Turn a PyTorch index into a NumPy one; report whether it is basic (a view)."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    basic = True
+    for k in key:
+        if isinstance(k, Tensor):
+            a = k._data
+            if a.dtype.kind == "b":
+                out.append(a)
+            elif a.dtype.kind in "iu":
+                if a.ndim == 0 and False:
+                    out.append(int(a))
+                else:
+                    out.append(a.astype(np.int64, copy=False))
+            else:
+                raise IndexError(
+                    "tensors used as indices must be long, int, byte or bool tensors")
+            basic = False
+        elif isinstance(k, bool):
+            out.append(np.asarray(k))
+            basic = False
+        elif isinstance(k, (int, np.integer)):
+            out.append(int(k))
+        elif isinstance(k, slice):
+            if k.step is not None and k.step <= 0:
+                raise ValueError("step must be greater than zero")
+            out.append(slice(_idx(k.start), _idx(k.stop), _idx(k.step)))
+        elif k is None or k is Ellipsis:
+            out.append(k)
+        elif isinstance(k, (list, tuple, np.ndarray)):
+            a = np.asarray([int(v) if isinstance(v, Tensor) else v for v in k]
+                           if isinstance(k, (list, tuple)) else k)
+            if a.dtype.kind == "f":
+                raise IndexError(
+                    "tensors used as indices must be long, int, byte or bool tensors")
+            if a.size == 0:
+                a = a.astype(np.int64)
+            out.append(a)
+            basic = False
+        elif hasattr(k, "__index__"):
+            out.append(k.__index__())
+        else:
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                "are valid indices (got " + type(k).__name__ + ")")
+    _check_bounds(out, shape)
+    return tuple(out), basic
+
+
+def _idx(v):
+    if v is None:
+        return None
+    if isinstance(v, Tensor):
+        return int(v)
+    return int(v.__index__()) if not isinstance(v, int) else v
+
+
+def _check_bounds(key, shape):
+    """PyTorch's IndexError wording for integer indices out of range."""
+    n_explicit = builtins.sum(
+        (k.ndim if isinstance(k, np.ndarray) and k.dtype == np.bool_ else 1)
+        for k in key if k is not None and k is not Ellipsis)
+    if n_explicit > len(shape):
+        raise IndexError(
+            f"too many indices for tensor of dimension {len(shape)}")
+    dim = 0
+    for k in key:
+        if k is Ellipsis:
+            dim = len(shape) - (n_explicit - dim) if False else dim + (len(shape) - n_explicit)
+            continue
+        if k is None:
+            continue
+        if isinstance(k, int):
+            size = shape[dim]
+            if not -size <= k < size:
+                raise IndexError(
+                    f"index {k} is out of bounds for dimension {dim} with size {size}")
+            dim += 1
+        elif isinstance(k, np.ndarray):
+            if k.dtype == np.bool_:
+                if k.ndim and tuple(k.shape) != tuple(shape[dim:dim + k.ndim]):
+                    for j, s in enumerate(k.shape):
+                        if s != shape[dim + j]:
+                            raise IndexError(
+                                f"The shape of the mask {list(k.shape)} at index {j} does not "
+                                f"match the shape of the indexed tensor {list(shape)} at index "
+                                f"{dim + j}")
+                dim += k.ndim
+            else:
+                size = shape[dim]
+                if k.size and (k.max() >= size or k.min() < -size):
+                    bad = int(k.max()) if k.max() >= size else int(k.min())
+                    raise IndexError(
+                        f"index {bad} is out of bounds for dimension {dim} with size {size}")
+                dim += 1
+        else:
+            dim += 1
+
+
+def getitem(x, key):
+    a = x._data
+    k, basic = _convert_key(key, a.shape)
+    r = a[k]
+    if basic:
+        out = _as_view(_make(r), x)
+    else:
+        out = _make(r if not isinstance(r, np.generic) else np.asarray(r))
+    if x._rg and grad_state.enabled:
+        if basic:
+            cls = R.SelectBackward0 if builtins.all(isinstance(i, int) for i in k) and len(
+                k) == 1 else R.SliceBackward0
+        else:
+            cls = R.IndexBackward0
+        n = cls()
+        n.shape, n.key = a.shape, k
+        link(n, out, x)
+    return out
+
+
+def getitem_raw(g, k):
+    """g[k] for an already-converted NumPy key (used by backward rules)."""
+    a = g._data
+    r = a[k]
+    out = _make(np.asarray(r) if isinstance(r, np.generic) else r)
+    if g._rg and grad_state.enabled:
+        n = R.IndexBackward0()
+        n.shape, n.key = a.shape, k
+        link(n, out, g)
+    return out
+
+
+def _is_basic(k):
+    return builtins.all(isinstance(i, _BASIC) for i in k)
+
+
+def index_put_zeros(shape, k, g):
+    """zeros(shape) with g summed into [k] (duplicates accumulate): the backward of indexing."""
+    ga = g._data
+    z = np.zeros(shape, dtype=ga.dtype)
+    if _is_basic(k):
+        z[k] = ga
+    else:
+        np.add.at(z, k, ga)
+    res = _make(z)
+    if g._rg and grad_state.enabled:
+        n = R.IndexPutZerosBackward()
+        n.key = k
+        link(n, res, g)
+    return res
+
+
+def setitem_zero(g, k):
+    a = g._data.copy()
+    a[k] = 0
+    res = _make(a)
+    if g._rg and grad_state.enabled:
+        return g * (res != 0).to(g.dtype) if False else _masked_zero(g, k)
+    return res
+
+
+def _masked_zero(g, k):
+    m = np.ones(g._data.shape, dtype=bool)
+    m[k] = False
+    return g * _make(m.astype(g._data.dtype))
+
+
+def setitem(x, key, value):
+    check_inplace(x)
+    a = x._data
+    k, basic = _convert_key(key, a.shape)
+    if isinstance(value, Tensor):
+        v = value._data
+        if v.dtype != a.dtype:
+            v = v.astype(a.dtype)
+    else:
+        v = value
+    if not a.flags.writeable:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+    vt = value if isinstance(value, Tensor) else None
+    record = grad_state.enabled and (x._rg or (vt is not None and vt._rg))
+    if record:
+        from .elementwise import _shadow
+        old = _shadow(x)
+    try:
+        a[k] = v
+    except ValueError as e:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to "
+            f"indexing result of shape {list(np.shape(a[k]))}") from e
+    x._bump()
+    if record:
+        n = R.IndexPutBackward0()
+        n.key = k
+        if vt is not None and vt._rg:
+            vs = np.shape(a[k])
+            n._meta = (None, None if vt._data.shape == vs and vt._data.dtype == a.dtype else
+                       (vt._data.shape, vt._data.dtype))
+        link(n, x, old, vt)
+        x._nr = 0
+
+
+def gather(x, dim, index, *, sparse_grad=False):
+    a = x._data
+    d = wrap_dim(dim, a.ndim)
+    idx = index._data
+    if idx.dtype != np.int64:
+        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if idx.ndim != a.ndim and not (a.ndim == 0 or idx.ndim == 0):
+        raise RuntimeError(
+            "Index tensor must have the same number of dimensions as input tensor")
+    if a.ndim == 0:
+        return x.clone()
+    n = a.shape[d]
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        raise RuntimeError(
+            f"index {int(idx.max() if idx.max() >= n else idx.min())} is out of bounds for "
+            f"dimension {d} with size {n}")
+    sl = tuple(slice(0, s) if i != d else slice(None) for i, s in enumerate(idx.shape))
+    res = _make(np.take_along_axis(a[sl], idx, axis=d))
+    if x._rg and grad_state.enabled:
+        nd = R.GatherBackward0()
+        nd.dim, nd.shape = d, a.shape
+        save(nd, index)
+        link(nd, res, x)
+    return res
+
+
+def _full_index(idx, d):
+    grids = np.ogrid[tuple(slice(0, s) for s in idx.shape)]
+    grids = list(grids)
+    grids[d] = idx
+    return tuple(grids)
+
+
+def scatter(x, dim, index, src=None, value=None, *, reduce=None):
+    if src is None and value is None:
+        raise TypeError("scatter() missing required argument 'src' or 'value'")
+    if src is not None and not isinstance(src, Tensor):
+        value, src = src, None
+    a = x._data
+    d = wrap_dim(dim, a.ndim)
+    idx = index._data
+    out = a.copy()
+    full = _full_index(idx, d)
+    if src is not None:
+        s = src._data
+        sl = tuple(slice(0, k) for k in idx.shape)
+        vals = s[sl].astype(a.dtype, copy=False)
+    else:
+        vals = np.asarray(value, dtype=a.dtype)
+    if reduce is None:
+        out[full] = vals
+    elif reduce == "add":
+        np.add.at(out, full, vals)
+    elif reduce == "multiply":
+        np.multiply.at(out, full, vals)
+    else:
+        raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
+    res = _make(out)
+    if grad_state.enabled and (x._rg or (src is not None and src._rg)):
+        if src is not None:
+            n = R.ScatterBackward0()
+            n.dim = d
+            save(n, index)
+            if src._data.shape != idx.shape:
+                n._meta = (None, (src._data.shape, src._data.dtype))
+            link(n, res, x, src)
+        else:
+            n = R.ScatterBackward1()
+            n.dim = d
+            save(n, index)
+            link(n, res, x)
+    return res
+
+
+def scatter_add(x, dim, index, src):
+    a = x._data
+    d = wrap_dim(dim, a.ndim)
+    idx = index._data
+    out = a.copy()
+    sl = tuple(slice(0, k) for k in idx.shape)
+    np.add.at(out, _full_index(idx, d), src._data[sl].astype(a.dtype, copy=False))
+    res = _make(out)
+    if grad_state.enabled and (x._rg or src._rg):
+        n = R.ScatterAddBackward0()
+        n.dim = d
+        save(n, index)
+        if src._data.shape != idx.shape:
+            n._meta = (None, (src._data.shape, src._data.dtype))
+        link(n, res, x, src)
+    return res
+
+
+def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
+    a = x._data
+    d = wrap_dim(dim, a.ndim)
+    idx = index._data
+    full = _full_index(idx, d)
+    vals = src._data[tuple(slice(0, k) for k in idx.shape)].astype(a.dtype)
+    out = a.copy()
+    if reduce == "sum":
+        if not include_self:
+            out[full] = 0
+        np.add.at(out, full, vals)
+    elif reduce == "prod":
+        if not include_self:
+            out[full] = 1
+        np.multiply.at(out, full, vals)
+    elif reduce in ("amax", "amin"):
+        uf = np.maximum if reduce == "amax" else np.minimum
+        if not include_self:
+            out[full] = vals.min() if reduce == "amax" else vals.max()
+            out[full] = np.finfo(a.dtype).min if reduce == "amax" and a.dtype.kind == "f" else \
+                out[full]
+        uf.at(out, full, vals)
+    elif reduce == "mean":
+        cnt = np.ones_like(a) if include_self else np.zeros_like(a)
+        if not include_self:
+            out[full] = 0
+        np.add.at(out, full, vals)
+        np.add.at(cnt, full, 1)
+        out = np.where(cnt > 0, out / np.maximum(cnt, 1), out).astype(a.dtype)
+    else:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
+    return _make(out)
+
+
+def index_select(x, dim, index):
+    a = x._data
+    d = wrap_dim(dim, a.ndim)
+    idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    n = a.shape[d] if a.ndim else 1
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        raise IndexError(
+            f"index out of range in self")
+    res = _make(np.take(a, idx.reshape(-1), axis=d) if a.ndim else a.reshape(1)[idx])
+    if x._rg and grad_state.enabled:
+        nd = R.IndexSelectBackward0()
+        nd.dim, nd.shape = d, a.shape
+        save(nd, index if isinstance(index, Tensor) else _make(idx))
+        link(nd, res, x)
+    return res
+
+
+def index_add(x, dim, index, source, *, alpha=1):
+    a = x._data
+    d = wrap_dim(dim, a.ndim)
+    idx = index._data
+    out = a.copy()
+    src = source._data.astype(a.dtype, copy=False)
+    if alpha != 1:
+        src = src * alpha
+    key = (slice(None),) * d + (idx,)
+    np.add.at(out, key, src)
+    res = _make(out)
+    if grad_state.enabled and (x._rg or source._rg):
+        n = R.IndexAddBackward0()
+        n.dim, n.alpha = d, alpha
+        save(n, index)
+        link(n, res, x, source)
+    return res
+
+
+def index_copy(x, dim, index, source):
+    a = x._data.copy()
+    d = wrap_dim(dim, a.ndim)
+    key = (slice(None),) * d + (index._data,)
+    a[key] = source._data
+    return _make(a)
+
+
+def index_fill(x, dim, index, value):
+    a = x._data.copy()
+    d = wrap_dim(dim, a.ndim)
+    key = (slice(None),) * d + (index._data,)
+    a[key] = value._data if isinstance(value, Tensor) else value
+    return _make(a)
+
+
+def masked_fill(x, mask, value):
+    a = x._data
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(
+            f"masked_fill_ only supports boolean masks, but got mask with dtype "
+            f"{D.from_np(m.dtype)}")
+    try:
+        bshape = np.broadcast_shapes(a.shape, m.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"The size of tensor a ({a.shape[-1] if a.ndim else 1}) must match the size of "
+            f"tensor b ({m.shape[-1] if m.ndim else 1}) at non-singleton dimension "
+            f"{builtins.max(a.ndim, m.ndim) - 1}") from None
+    if bshape != a.shape:
+        raise RuntimeError(
+            f"masked_fill: mask of shape {list(m.shape)} is not broadcastable to the input's "
+            f"shape {list(a.shape)}")
+    vt = value if isinstance(value, Tensor) else None
+    if vt is not None:
+        if vt._data.ndim != 0:
+            raise RuntimeError(
+                f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{vt._data.ndim} dimension(s).")
+        v = vt._data.astype(a.dtype)
+    else:
+        if a.dtype.kind in "iub" and isinstance(value, float) and not value.is_integer():
+            pass
+        v = np.asarray(value).astype(a.dtype)
+    res = _make(np.where(m, v, a))
+    if grad_state.enabled and (x._rg or (vt is not None and vt._rg)):
+        mt = mask if isinstance(mask, Tensor) else _make(m)
+        if vt is not None and vt._rg:
+            n = R.MaskedFillBackward1()
+            save(n, mt)
+            link(n, res, x, vt)
+        else:
+            n = R.MaskedFillBackward0()
+            save(n, mt)
+            link(n, res, x)
+    return res
+
+
+def masked_select(x, mask):
+    a = x._data
+    m = mask._data
+    shape = np.broadcast_shapes(a.shape, m.shape)
+    ab = np.broadcast_to(a, shape)
+    mb = np.broadcast_to(m, shape)
+    res = _make(ab[mb])
+    if x._rg and grad_state.enabled:
+        n = R.MaskedSelectBackward0()
+        n.shape, n.in_shape = shape, a.shape
+        save(n, _make(np.ascontiguousarray(mb)))
+        link(n, res, x)
+    return res
+
+
+def masked_scatter(x, mask, source):
+    a = x._data.copy()
+    m = np.broadcast_to(mask._data, a.shape)
+    k = int(m.sum())
+    a[m] = source._data.reshape(-1)[:k]
+    return _make(a)
+
+
+def take(x, index):
+    a = x._data
+    idx = index._data
+    n = a.size
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        raise IndexError(
+            f"out of range: tried to access index {int(idx.max())} on a tensor of {n} elements.")
+    res = _make(a.reshape(-1)[idx])
+    if x._rg and grad_state.enabled:
+        nd = R.TakeBackward0()
+        nd.shape = a.shape
+        save(nd, index)
+        link(nd, res, x)
+    return res
+
+
+def take_along_dim(x, indices, dim=None):
+    if dim is None:
+        return take(x.reshape(-1), indices.reshape(-1))
+    return gather(x, dim, indices.expand(*[
+        s if i == wrap_dim(dim, x._data.ndim) else builtins.max(s, x._data.shape[i])
+        for i, s in enumerate(indices._data.shape)]) if False else indices)
+
+
+def nonzero(x, *, as_tuple=False):
+    a = x._data
+    if as_tuple:
+        if a.ndim == 0:
+            return (_make(np.nonzero(a.reshape(1))[0].astype(np.int64)),)
+        return tuple(_make(i.astype(np.int64)) for i in np.nonzero(a))
+    return _make(np.argwhere(a).astype(np.int64))
+
+
+def argwhere(x):
+    return nonzero(x)
+
+
+def _sort_idx(a, d, descending, stable=True):
+    if descending:
+        if a.dtype.kind in "ub":
+            key = -(a.astype(np.int64))
+        elif a.dtype.kind == "f":
+            key = -a
+            key = np.where(np.isnan(a), -np.inf, key)
+        else:
+            key = -a.astype(np.int64) if a.dtype.kind == "i" else -a
+        return np.argsort(key, axis=d, kind="stable")
+    return np.argsort(a, axis=d, kind="stable")
+
+
+def sort(x, dim=-1, descending=False, stable=False, *, out=None):
+    from .reduce import SortRT
+    a = x._data
+    if a.ndim == 0:
+        return SortRT(x.clone(), _make(np.zeros((), np.int64)))
+    d = wrap_dim(dim, a.ndim)
+    idx = _sort_idx(a, d, descending)
+    vals = np.take_along_axis(a, idx, axis=d)
+    v, i = _make(vals), _make(idx.astype(np.int64))
+    if x._rg and grad_state.enabled:
+        n = R.SortBackward0()
+        n.dim, n.shape = d, a.shape
+        save(n, i)
+        link_multi(n, (v, None), x)
+        n._n_out = 2
+    return SortRT(v, i)
+
+
+def argsort(x, dim=-1, descending=False, stable=False):
+    a = x._data
+    if a.ndim == 0:
+        return _make(np.zeros((), np.int64))
+    return _make(_sort_idx(a, wrap_dim(dim, a.ndim), descending).astype(np.int64))
+
+
+def msort(x):
+    return sort(x, 0)[0]
+
+
+def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    from .reduce import TopkRT
+    a = x._data
+    d = wrap_dim(dim, a.ndim) if a.ndim else 0
+    n = a.shape[d] if a.ndim else 1
+    if k > n or k < 0:
+        raise RuntimeError("selected index k out of range")
+    if a.ndim == 0:
+        return TopkRT(x.clone(), _make(np.zeros((), np.int64)))
+    idx = _sort_idx(a, d, largest)
+    idx = np.take(idx, np.arange(k), axis=d)
+    vals = np.take_along_axis(a, idx, axis=d)
+    v, i = _make(vals), _make(idx.astype(np.int64))
+    if x._rg and grad_state.enabled:
+        nd = R.TopkBackward0()
+        nd.dim, nd.shape = d, a.shape
+        save(nd, i)
+        link_multi(nd, (v, None), x)
+        nd._n_out = 2
+    return TopkRT(v, i)
+
+
+def kthvalue(x, k, dim=-1, keepdim=False):
+    from .reduce import KthRT
+    a = x._data
+    d = wrap_dim(dim, a.ndim) if a.ndim else 0
+    s = sort(x, d)
+    v = s[0].narrow(d, k - 1, 1) if a.ndim else s[0]
+    i = s[1].narrow(d, k - 1, 1) if a.ndim else s[1]
+    if not keepdim and a.ndim:
+        v, i = v.squeeze(d), i.squeeze(d)
+    return KthRT(v, i)

@@ -1,0 +1,559 @@
+"""Reductions: sum, mean, prod, max/min, amax/amin, arg*, var/std, logsumexp, norm, cum*, softmax."""
+import collections
+import math
+
+from . import derivatives as R
+from ._core import (D, Tensor, _make, arr, dims_arg, float_array, grad_state, link, link_multi, np,
+                    save, save_result, wrap_dim)
+from .elementwise import _out
+
+_NP_INT_SUM = {"b", "i", "u"}
+
+values_indices = collections.namedtuple("torch_return_types", ["values", "indices"])
+
+
+class _ReturnType(tuple):
+    """PyTorch's torch.return_types.*: a tuple with named fields that prints like PyTorch."""
+    _fields = ("values", "indices")
+
+    def __new__(cls, values, indices, name="max"):
+        t = tuple.__new__(cls, (values, indices))
+        t._name = name
+        return t
+
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
+
+    def __repr__(self):
+        return (f"torch.return_types.{self._name}(\nvalues={self[0]!r},\n"
+                f"indices={self[1]!r})")
+
+
+def _rt(name, fields):
+    """A named result tuple (torch.return_types.<name>)."""
+    class RT(tuple):
+        __slots__ = ()
+        _fields = fields
+
+        def __new__(cls, *vals):
+            return tuple.__new__(cls, vals)
+
+        def __repr__(self):
+            body = ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self))
+            return f"torch.return_types.{name}(\n{body})"
+
+    for i, f in enumerate(fields):
+        setattr(RT, f, property(lambda self, i=i: self[i]))
+    RT.__name__ = name
+    return RT
+
+
+MaxRT = _rt("max", ("values", "indices"))
+MinRT = _rt("min", ("values", "indices"))
+SortRT = _rt("sort", ("values", "indices"))
+TopkRT = _rt("topk", ("values", "indices"))
+AminmaxRT = _rt("aminmax", ("min", "max"))
+KthRT = _rt("kthvalue", ("values", "indices"))
+MedianRT = _rt("median", ("values", "indices"))
+ModeRT = _rt("mode", ("values", "indices"))
+CummaxRT = _rt("cummax", ("values", "indices"))
+CumminRT = _rt("cummin", ("values", "indices"))
+
+
+def _sum_dtype(a, dtype):
+    if dtype is not None:
+        return D.to_dtype(dtype).np
+    if a.dtype.kind in _NP_INT_SUM:
+        return np.int64
+    return None
+
+
+def sum(x, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
+    a = x._data
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        dim = None
+    nd = _sum_dtype(a, dtype)
+    if dim is None:
+        r = a.sum(dtype=nd)
+        if keepdim:
+            r = r.reshape((1,) * a.ndim)
+        res = _make(arr(r))
+        if x._rg and grad_state.enabled:
+            if keepdim:
+                n = R.SumBackward1()
+                n.dims, n.keepdim = tuple(range(a.ndim)), True
+            else:
+                n = R.SumBackward0()
+            n.shape = a.shape
+            link(n, res, x)
+        return _out(res, out)
+    dims = dims_arg(dim, a.ndim)
+    r = a.sum(axis=dims, dtype=nd, keepdims=keepdim)
+    res = _make(arr(r))
+    if x._rg and grad_state.enabled:
+        n = R.SumBackward1()
+        n.shape, n.dims, n.keepdim = a.shape, dims, keepdim
+        link(n, res, x)
+    return _out(res, out)
+
+
+def sum_to_size(x, *size):
+    """Sum x down to `size` (the engine's unbroadcast, differentiable)."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    a = x._data
+    shape = tuple(size)
+    if a.shape == shape:
+        return x
+    lead = a.ndim - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"size {list(shape)} is not expandable to size {list(a.shape)}")
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and a.shape[i + lead] != 1)
+    r = a.sum(axis=axes, keepdims=True) if axes else a
+    if lead:
+        r = r.reshape(shape)
+    res = _make(arr(r))
+    if x._rg and grad_state.enabled:
+        n = R.SumToSizeBackward()
+        n.shape = a.shape
+        link(n, res, x)
+    return res
+
+
+def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
+    a = x._data
+    if dtype is not None:
+        a = a.astype(D.to_dtype(dtype).np)
+    elif a.dtype.kind not in "fc":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or "
+            f"complex dtype. Got: {D.from_np(a.dtype).name.capitalize()}")
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        dim = None
+    if dim is None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = a.mean(keepdims=keepdim) if a.size else np.asarray(np.nan, dtype=a.dtype)
+        if keepdim and a.size == 0:
+            r = r.reshape((1,) * a.ndim)
+        res = _make(np.asarray(r, dtype=a.dtype))
+        if x._rg and grad_state.enabled:
+            if keepdim:
+                n = R.MeanBackward1()
+                n.dims, n.keepdim = tuple(range(a.ndim)), True
+            else:
+                n = R.MeanBackward0()
+            n.shape, n.count = a.shape, max(a.size, 1) if a.size else 0
+            link(n, res, x)
+        return _out(res, out)
+    dims = dims_arg(dim, a.ndim)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = a.mean(axis=dims, keepdims=keepdim)
+    res = _make(np.asarray(r, dtype=a.dtype))
+    if x._rg and grad_state.enabled:
+        n = R.MeanBackward1()
+        cnt = 1
+        for d in dims:
+            cnt *= a.shape[d]
+        n.shape, n.dims, n.keepdim, n.count = a.shape, dims, keepdim, cnt
+        link(n, res, x)
+    return _out(res, out)
+
+
+def prod(x, dim=None, keepdim=False, *, dtype=None):
+    a = x._data
+    nd = _sum_dtype(a, dtype)
+    if dim is None:
+        res = _make(np.asarray(a.prod(dtype=nd)))
+        if x._rg and grad_state.enabled:
+            n = R.ProdBackward0()
+            n.dim, n.keepdim = None, False
+            save(n, x)
+            link(n, res, x)
+        return res
+    d = wrap_dim(dim, a.ndim)
+    res = _make(np.asarray(a.prod(axis=d, dtype=nd, keepdims=keepdim)))
+    if x._rg and grad_state.enabled:
+        n = R.ProdBackward1()
+        n.dim, n.keepdim = d, keepdim
+        save(n, x)
+        link(n, res, x)
+    return res
+
+
+def _check_nonempty(a, op, dim=None):
+    if a.size == 0:
+        if dim is None:
+            raise RuntimeError(
+                f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
+                f"Specify the reduction dim with the 'dim' argument.")
+        if a.shape[dim] == 0:
+            raise IndexError(
+                f"{op}(): Expected reduction dim {dim} to have non-zero size.")
+
+
+def _amax_like(x, dim, keepdim, np_fn, node_cls, opname):
+    a = x._data
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        dims = tuple(range(a.ndim))
+    else:
+        dims = dims_arg(dim, a.ndim)
+    if a.size == 0:
+        for d in dims:
+            if a.shape[d] == 0:
+                raise IndexError(
+                    f"{opname}(): Expected reduction dim {d} to have non-zero size.")
+    r = np_fn(a, axis=dims, keepdims=keepdim)
+    res = _make(np.asarray(r))
+    if x._rg and grad_state.enabled:
+        n = node_cls()
+        n.dims, n.keepdim = dims, keepdim
+        save(n, x)
+        save_result(n, res)
+        link(n, res, x)
+    return res
+
+
+def amax(x, dim=(), keepdim=False):
+    return _amax_like(x, dim, keepdim, np.max, R.AmaxBackward0, "amax")
+
+
+def amin(x, dim=(), keepdim=False):
+    return _amax_like(x, dim, keepdim, np.min, R.AminBackward0, "amin")
+
+
+def _max_min(x, dim, keepdim, which, other=None):
+    if isinstance(dim, Tensor):  # torch.max(a, b) is maximum
+        from .elementwise import maximum, minimum
+        return (maximum if which == "max" else minimum)(x, dim)
+    a = x._data
+    if dim is None:
+        if a.size == 0:
+            raise RuntimeError(
+                f"{which}(): Expected reduction dim to be specified for input.numel() == 0. "
+                f"Specify the reduction dim with the 'dim' argument.")
+        np_fn = np.max if which == "max" else np.min
+        node = R.MaxBackward1 if which == "max" else R.MinBackward1
+        r = np_fn(a)
+        if a.dtype.kind == "f" and np.isnan(a).any():
+            r = np.asarray(np.nan, dtype=a.dtype)
+        res = _make(np.asarray(r))
+        if x._rg and grad_state.enabled:
+            n = node()
+            n.dims, n.keepdim = tuple(range(a.ndim)), False
+            save(n, x)
+            save_result(n, res)
+            link(n, res, x)
+        return res
+    d = wrap_dim(dim, a.ndim)
+    if a.ndim and a.shape[d] == 0:
+        raise IndexError(
+            f"{which}(): Expected reduction dim {d} to have non-zero size.")
+    ad = a if a.ndim else a.reshape(1)
+    idx = (np.argmax if which == "max" else np.argmin)(ad, axis=d if a.ndim else 0,
+                                                        keepdims=True)
+    vals = np.take_along_axis(ad, idx, axis=d if a.ndim else 0)
+    if not keepdim or not a.ndim:
+        idx = idx.squeeze(d if a.ndim else 0)
+        vals = vals.squeeze(d if a.ndim else 0)
+    v = _make(np.asarray(vals))
+    i = _make(np.asarray(idx, dtype=np.int64))
+    if x._rg and grad_state.enabled:
+        n = (R.MaxBackward0 if which == "max" else R.MinBackward0)()
+        n.dim, n.keepdim, n.shape = d if a.ndim else 0, keepdim or not a.ndim, a.shape
+        save(n, i)
+        link_multi(n, (v, None), x)
+        n._n_out = 2
+    return (MaxRT if which == "max" else MinRT)(v, i)
+
+
+def max(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    return _max_min(x, dim, keepdim, "max")
+
+
+def min(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    return _max_min(x, dim, keepdim, "min")
+
+
+def argmax(x, dim=None, keepdim=False):
+    a = x._data
+    if dim is None:
+        _check_nonempty(a, "argmax")
+        r = np.asarray(np.argmax(a), dtype=np.int64)
+        if keepdim:
+            r = r.reshape((1,) * a.ndim)
+        return _make(r)
+    d = wrap_dim(dim, a.ndim)
+    if a.ndim == 0:
+        return _make(np.asarray(0, dtype=np.int64))
+    return _make(np.asarray(np.argmax(a, axis=d, keepdims=keepdim), dtype=np.int64))
+
+
+def argmin(x, dim=None, keepdim=False):
+    a = x._data
+    if dim is None:
+        _check_nonempty(a, "argmin")
+        r = np.asarray(np.argmin(a), dtype=np.int64)
+        if keepdim:
+            r = r.reshape((1,) * a.ndim)
+        return _make(r)
+    d = wrap_dim(dim, a.ndim)
+    if a.ndim == 0:
+        return _make(np.asarray(0, dtype=np.int64))
+    return _make(np.asarray(np.argmin(a, axis=d, keepdims=keepdim), dtype=np.int64))
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    if unbiased is None:
+        return 1
+    return 1 if unbiased else 0
+
+
+def _var_std(x, dim, unbiased, keepdim, correction, which):
+    if isinstance(dim, bool):  # var(unbiased) positional form
+        unbiased, dim = dim, None
+    a = x._data
+    if a.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"std and var only support floating point and complex dtypes")
+    c = _correction(unbiased, correction)
+    dims = dims_arg(dim, a.ndim) if dim is not None else tuple(range(a.ndim))
+    cnt = 1
+    for d in dims:
+        cnt *= a.shape[d]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if cnt - c <= 0:
+            import warnings
+            warnings.warn(f"{which}(): degrees of freedom is <= 0. Correction should be strictly "
+                          f"less than the reduction factor (input numel divided by output numel).",
+                          UserWarning, stacklevel=3)
+        v = a.var(axis=dims, ddof=0, keepdims=keepdim) * (cnt / (cnt - c) if cnt - c > 0
+                                                          else np.inf)
+        if which == "std":
+            v = np.sqrt(v)
+    res = _make(np.asarray(v, dtype=a.dtype))
+    if x._rg and grad_state.enabled:
+        n = R.VarBackward0() if which == "var" else R.StdBackward0()
+        n.dims, n.keepdim, n.count, n.correction = dims, keepdim, cnt, c
+        save(n, x)
+        if which == "std":
+            save_result(n, res)
+        link(n, res, x)
+    return res
+
+
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var_std(x, dim, unbiased, keepdim, correction, "var")
+
+
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return _var_std(x, dim, unbiased, keepdim, correction, "std")
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim))
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return (std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim))
+
+
+def logsumexp(x, dim=None, keepdim=False):
+    a = float_array(x)
+    if dim is None:
+        dim = tuple(range(a.ndim))
+    dims = dims_arg(dim, a.ndim)
+    if a.size == 0:
+        r = np.log(np.exp(a).sum(axis=dims, keepdims=keepdim))
+    else:
+        m = np.max(a, axis=dims, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        with np.errstate(divide="ignore"):
+            r = np.log(np.exp(a - m).sum(axis=dims, keepdims=True)) + m
+        if not keepdim:
+            r = r.reshape(tuple(s for i, s in enumerate(a.shape) if i not in dims))
+    res = _make(np.asarray(r, dtype=a.dtype))
+    if x._rg and grad_state.enabled:
+        n = R.LogsumexpBackward0()
+        n.dims, n.keepdim = dims, keepdim
+        save(n, x)
+        save_result(n, res)
+        link(n, res, x)
+    return res
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    a = x._data
+    if dtype is not None:
+        a = a.astype(D.to_dtype(dtype).np)
+    if a.dtype.kind not in "fc":
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{D.from_np(a.dtype).name.capitalize()}")
+    dims = dims_arg(dim, a.ndim) if dim is not None else tuple(range(a.ndim))
+    ab = np.abs(a)
+    if ord == 2:
+        r = np.sqrt((ab * ab).sum(axis=dims, keepdims=keepdim))
+    elif ord == 1:
+        r = ab.sum(axis=dims, keepdims=keepdim)
+    elif ord == math.inf:
+        r = ab.max(axis=dims, keepdims=keepdim) if a.size else np.zeros(())
+    elif ord == -math.inf:
+        r = ab.min(axis=dims, keepdims=keepdim)
+    elif ord == 0:
+        r = (ab != 0).sum(axis=dims, keepdims=keepdim).astype(ab.dtype)
+    else:
+        r = (ab ** ord).sum(axis=dims, keepdims=keepdim) ** (1.0 / ord)
+    res = _make(np.asarray(r, dtype=ab.dtype))
+    if x._rg and grad_state.enabled:
+        n = R.LinalgVectorNormBackward0()
+        n.ord, n.dims, n.keepdim = ord, dims, keepdim
+        save(n, x)
+        save_result(n, res)
+        link(n, res, x)
+    return res
+
+
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    if p == "fro" or p is None:
+        p = 2
+    if p == "nuc":
+        from .. import linalg
+        return linalg.matrix_norm(x, "nuc", dim if dim is not None else (-2, -1), keepdim)
+    return vector_norm(x, p, dim, keepdim, dtype=dtype)
+
+
+def cumsum(x, dim, *, dtype=None, out=None):
+    a = x._data
+    d = wrap_dim(dim, a.ndim)
+    nd = _sum_dtype(a, dtype)
+    r = np.cumsum(a, axis=d, dtype=nd) if a.ndim else a.astype(nd or a.dtype).copy()
+    res = _make(r)
+    if x._rg and grad_state.enabled:
+        n = R.CumsumBackward0()
+        n.dim = d
+        link(n, res, x)
+    return _out(res, out)
+
+
+def cumprod(x, dim, *, dtype=None, out=None):
+    a = x._data
+    d = wrap_dim(dim, a.ndim)
+    nd = _sum_dtype(a, dtype)
+    r = np.cumprod(a, axis=d, dtype=nd) if a.ndim else a.astype(nd or a.dtype).copy()
+    res = _make(r)
+    if x._rg and grad_state.enabled:
+        n = R.CumprodBackward0()
+        n.dim = d
+        save(n, x)
+        save_result(n, res)
+        link(n, res, x)
+    return _out(res, out)
+
+
+def all(x, dim=None, keepdim=False):  # noqa: A001
+    a = x._data
+    if dim is None:
+        return _make(np.asarray(np.all(a)))
+    return _make(np.asarray(np.all(a, axis=dims_arg(dim, a.ndim), keepdims=keepdim)))
+
+
+def any(x, dim=None, keepdim=False):  # noqa: A001
+    a = x._data
+    if dim is None:
+        return _make(np.asarray(np.any(a)))
+    return _make(np.asarray(np.any(a, axis=dims_arg(dim, a.ndim), keepdims=keepdim)))
+
+
+def count_nonzero(x, dim=None):
+    a = x._data
+    if dim is None:
+        return _make(np.asarray(np.count_nonzero(a), dtype=np.int64))
+    return _make(np.asarray(np.count_nonzero(a, axis=dims_arg(dim, a.ndim)), dtype=np.int64))
+
+
+def _softmax_np(a, d):
+    m = a.max(axis=d, keepdims=True)
+    e = np.exp(a - m)
+    e /= e.sum(axis=d, keepdims=True)
+    return e
+
+
+def _implicit_dim(ndim):
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(x, dim=None, _stacklevel=3, dtype=None):
+    a = x._data
+    if dtype is not None:
+        a = a.astype(D.to_dtype(dtype).np)
+    elif a.dtype.kind not in "fc":
+        raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for '
+                           f"'{D.from_np(a.dtype).name.capitalize()}'")
+    if dim is None:
+        dim = _implicit_dim(a.ndim)
+    d = wrap_dim(dim, a.ndim)
+    r = _softmax_np(a, d) if a.ndim else np.ones_like(a)
+    res = _make(r)
+    if x._rg and grad_state.enabled:
+        n = R.SoftmaxBackward0()
+        n.dim = d
+        save_result(n, res)
+        link(n, res, x)
+    return res
+
+
+def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
+    a = x._data
+    if dtype is not None:
+        a = a.astype(D.to_dtype(dtype).np)
+    elif a.dtype.kind not in "fc":
+        raise RuntimeError(f'"log_softmax_lastdim_kernel_impl" not implemented for '
+                           f"'{D.from_np(a.dtype).name.capitalize()}'")
+    if dim is None:
+        dim = _implicit_dim(a.ndim)
+    d = wrap_dim(dim, a.ndim)
+    if a.ndim:
+        m = a.max(axis=d, keepdims=True)
+        s = a - m
+        r = s - np.log(np.exp(s).sum(axis=d, keepdims=True))
+    else:
+        r = np.zeros_like(a)
+    res = _make(r)
+    if x._rg and grad_state.enabled:
+        n = R.LogSoftmaxBackward0()
+        n.dim = d
+        save_result(n, res)
+        link(n, res, x)
+    return res
+
+
+def cummax(x, dim):
+    return _cumext(x, dim, np.maximum, CummaxRT, R.CummaxBackward0)
+
+
+def cummin(x, dim):
+    return _cumext(x, dim, np.minimum, CumminRT, R.CumminBackward0)
+
+
+def _cumext(x, dim, ufunc, rt, node_cls):
+    a = x._data
+    d = wrap_dim(dim, a.ndim)
+    if a.ndim == 0:
+        return rt(_make(a.copy()), _make(np.zeros((), np.int64)))
+    vals = ufunc.accumulate(a, axis=d)
+    n = a.shape[d]
+    ar = np.arange(n).reshape((-1,) + (1,) * (a.ndim - d - 1))
+    # the running extremum's index: last position where the running value was attained
+    hit = np.where(a == vals, ar, -1)
+    idx = np.maximum.accumulate(hit, axis=d).astype(np.int64)
+    v, i = _make(vals), _make(idx)
+    if x._rg and grad_state.enabled:
+        nd = node_cls()
+        nd.dim, nd.shape = d, a.shape
+        save(nd, i)
+        link_multi(nd, (v, None), x)
+        nd._n_out = 2
+    return rt(v, i)
