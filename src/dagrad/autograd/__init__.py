@@ -1,6 +1,7 @@
 """dagrad.autograd: backward, grad, grad modes, and the graph's node types."""
 from .engine import run_backward
 from .function import AccumulateGrad, Node  # noqa: F401
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         is_inference_mode_enabled, no_grad, set_grad_enabled)
 
