@@ -1,0 +1,953 @@
+"""torch.linalg: decompositions, solvers, inverses and norms with gradients, on NumPy.
+
+Every primitive here (inv, det, slogdet, solve, solve_triangular, cholesky, qr, eigh, svd, pinv,
+cross, lstsq) computes its result with NumPy's batched LAPACK wrappers and records a node named as
+PyTorch names it (`LinalgInvExBackward0`...). Rules live in ops/derivatives.py and are written in
+dagrad ops, so they differentiate again. The rest (norms, matrix_power, multi_dot, vander,
+tensorinv, cholesky_solve...) are compositions of those. Singular / non positive-definite inputs
+raise `LinAlgError` (a RuntimeError) with PyTorch's message, naming the batch element.
+"""
+import builtins
+import collections
+import math
+
+from . import _dtype as D
+from .ops import derivatives as R
+from .ops._core import Tensor, _make, grad_state, link, np, save, wrap_dim
+from .ops._core import link_multi, save_result
+from .ops.reduce import vector_norm as _vector_norm
+
+__all__ = ["LinAlgError", "inv", "inv_ex", "det", "slogdet", "logdet", "solve", "solve_ex",
+           "lstsq", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "eig", "eigvals",
+           "svd", "svdvals", "pinv", "matrix_norm", "vector_norm", "norm", "matrix_power",
+           "matrix_rank", "cross", "multi_dot", "vander", "tensorinv", "tensorsolve",
+           "solve_triangular", "cholesky_inverse", "cholesky_solve", "triangular_solve",
+           "matmul", "vecdot", "diagonal", "cond", "inverse", "svd_legacy", "cdist",
+           "householder_product"]
+
+
+class LinAlgError(RuntimeError):
+    """PyTorch's torch.linalg.LinAlgError (torch._C._LinAlgError): a RuntimeError."""
+
+
+_LinAlgError = LinAlgError
+
+_SlogdetT = collections.namedtuple("torch_return_types", ["sign", "logabsdet"])
+_SlogdetT.__name__ = "linalg_slogdet"
+_EighT = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+_EigT = collections.namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
+_SvdT = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
+_SvdLegacyT = collections.namedtuple("svd", ["U", "S", "V"])
+_QrT = collections.namedtuple("linalg_qr", ["Q", "R"])
+_LstsqT = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank",
+                                                  "singular_values"])
+_InvExT = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
+_CholExT = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
+_SolveExT = collections.namedtuple("linalg_solve_ex", ["result", "info"])
+_TriSolveT = collections.namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+
+
+# ---------------------------------------------------------------- checks and helpers
+def _pt(npdt):
+    return D.from_np(np.dtype(npdt)).name.capitalize() if np.dtype(npdt) != np.bool_ else "Bool"
+
+
+def _check(A, fname, square=True, ndim_msg="A"):
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{fname}(): argument '{ndim_msg}' (position 1) must be Tensor, not "
+                        f"{type(A).__name__}")
+    a = A._data
+    if a.ndim < 2:
+        raise RuntimeError(f"{fname}: The input tensor {ndim_msg} must have at least 2 dimensions.")
+    if square and a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"{fname}: {ndim_msg} must be batches of square matrices, but they are "
+                           f"{a.shape[-2]} by {a.shape[-1]} matrices")
+    _check_float(a, fname)
+    return a
+
+
+def _check_float(a, fname):
+    if a.dtype.kind not in "fc":
+        raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. Got "
+                           f"{_pt(a.dtype)}")
+    if a.dtype == np.float16 or a.dtype.name == "bfloat16":
+        raise RuntimeError(f'"{fname.split(".")[-1]}_cpu" not implemented for \'{_pt(a.dtype)}\'')
+
+
+def _rec(*ts):
+    if not grad_state.enabled:
+        return False
+    for t in ts:
+        if isinstance(t, Tensor) and t._rg:
+            return True
+    return False
+
+
+def _prefix(a, k):
+    return f"(Batch element {k}): " if a.ndim > 2 else ""
+
+
+def _lu_info(a):
+    """Per matrix: 1-based index of the first zero pivot of partial-pivot LU (0 if none)."""
+    n = a.shape[-1]
+    m = np.array(a.reshape(-1, n, n), dtype=np.complex128 if a.dtype.kind == "c" else np.float64)
+    B = m.shape[0]
+    info = np.zeros(B, dtype=np.int64)
+    idx = np.arange(B)
+    for k in range(n):
+        p = np.argmax(np.abs(m[:, k:, k]), axis=1) + k
+        rk = m[idx, k].copy()
+        m[idx, k] = m[idx, p]
+        m[idx, p] = rk
+        piv = m[:, k, k]
+        zero = piv == 0
+        info[(info == 0) & zero] = k + 1
+        safe = np.where(zero, 1, piv)
+        lcol = m[:, k + 1:, k] / safe[:, None]
+        lcol[zero] = 0
+        m[:, k + 1:, :] -= lcol[:, :, None] * m[:, k, None, :]
+    return info
+
+
+def _chol_info(a):
+    """Per matrix: order of the first leading minor that is not positive-definite (0 if none)."""
+    n = a.shape[-1]
+    m = np.array(a.reshape(-1, n, n), dtype=np.complex128 if a.dtype.kind == "c" else np.float64)
+    B = m.shape[0]
+    L = np.zeros_like(m)
+    info = np.zeros(B, dtype=np.int64)
+    for j in range(n):
+        d = (m[:, j, j] - (L[:, j, :j] * L[:, j, :j].conj()).sum(-1)).real
+        bad = ~(d > 0)
+        info[(info == 0) & bad] = j + 1
+        dj = np.sqrt(np.where(bad, 1.0, d))
+        L[:, j, j] = dj
+        L[:, j + 1:, j] = (m[:, j + 1:, j] - (L[:, j + 1:, :j] @ L[:, j, :j, None].conj())[..., 0]
+                           ) / dj[:, None]
+    return info
+
+
+def _raise_singular_inv(a, fname="linalg.inv"):
+    info = _lu_info(a)
+    bad = np.nonzero(info)[0]
+    k = int(bad[0]) if bad.size else 0
+    piv = int(info[k]) if bad.size else a.shape[-1]
+    raise LinAlgError(
+        f"{fname}: {_prefix(a, k)}The diagonal element {piv} is zero, the inversion could not be "
+        f"completed because the input matrix is singular.")
+
+
+def _eye_like(a):
+    return np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
+
+
+# ---------------------------------------------------------------- inverse, det
+def _inv_np(a, fname="linalg.inv", check=True):
+    if a.size == 0:
+        return np.empty(a.shape, a.dtype), np.zeros(a.shape[:-2], np.int32)
+    try:
+        return np.linalg.inv(a), np.zeros(a.shape[:-2], np.int32)
+    except np.linalg.LinAlgError:
+        if check:
+            _raise_singular_inv(a, fname)
+        info = _lu_info(a).reshape(a.shape[:-2]).astype(np.int32)
+        with np.errstate(all="ignore"):
+            r = np.full(a.shape, np.nan, dtype=a.dtype)
+            flat_ok = (info.reshape(-1) == 0)
+            if flat_ok.any():
+                ar = a.reshape(-1, *a.shape[-2:])
+                rr = r.reshape(-1, *a.shape[-2:])
+                rr[flat_ok] = np.linalg.inv(ar[flat_ok])
+        return r, info
+
+
+def inv(A, *, out=None):
+    a = _check(A, "linalg.inv")
+    r, _ = _inv_np(a)
+    res = _make(r)
+    if _rec(A):
+        n = R.LinalgInvExBackward0()
+        save_result(n, res)
+        link(n, res, A)
+    return _out(res, out)
+
+
+def inv_ex(A, *, check_errors=False, out=None):
+    a = _check(A, "linalg.inv_ex")
+    r, info = _inv_np(a, "linalg.inv_ex", check=check_errors)
+    res = _make(r)
+    if _rec(A):
+        n = R.LinalgInvExBackward0()
+        save_result(n, res)
+        link(n, res, A)
+    return _InvExT(res, _make(np.asarray(info, dtype=np.int32)))
+
+
+def inverse(A, *, out=None):
+    return inv(A, out=out)
+
+
+def det(A, *, out=None):
+    a = _check(A, "linalg.det")
+    r = np.asarray(np.linalg.det(a) if a.size else np.ones(a.shape[:-2], a.dtype), dtype=a.dtype)
+    res = _make(r)
+    if _rec(A):
+        n = R.LinalgDetBackward0()
+        save(n, A)
+        save_result(n, res)
+        link(n, res, A)
+    return _out(res, out)
+
+
+def slogdet(A, *, out=None):
+    a = _check(A, "linalg.slogdet")
+    if a.size:
+        s, l = np.linalg.slogdet(a)
+    else:
+        s, l = np.ones(a.shape[:-2], a.dtype), np.zeros(a.shape[:-2], a.dtype)
+    sign = _make(np.asarray(s, dtype=a.dtype))
+    logabs = _make(np.asarray(l, dtype=a.real.dtype))
+    if _rec(A):
+        n = R.LinalgSlogdetBackward0()
+        save(n, A)
+        link_multi(n, (sign, logabs), A)
+        sign._rg = False
+        sign.grad_fn = None
+    return _SlogdetT(sign, logabs)
+
+
+def logdet(A):
+    _check(A, "logdet")
+    sign, logabs = slogdet(A)
+    from .ops.elementwise import where
+    nan = _make(np.asarray(np.nan, dtype=logabs._data.dtype))
+    return where(_make(sign._data < 0), nan, logabs)
+
+
+# ---------------------------------------------------------------- solvers
+def _vector_case(a, b):
+    return b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+
+
+def _promote2(A, B, fname):
+    a, b = A._data, B._data
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"{fname}: Expected A and B to have the same dtype, but found A of type "
+            f"{_pt(a.dtype)} and B of type {_pt(b.dtype)} instead")
+    return a, b
+
+
+def _solve_np(a, b, fname="torch.linalg.solve"):
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        info = _lu_info(np.broadcast_to(a, np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+                                        + a.shape[-2:]))
+        bad = np.nonzero(info)[0]
+        k = int(bad[0]) if bad.size else 0
+        raise LinAlgError(f"{fname}: {_prefix(a, k)}The solver failed because the input matrix "
+                          f"is singular.") from None
+    except ValueError:
+        raise RuntimeError(
+            f"{fname}: Incompatible shapes of A and B for the equation AX = B "
+            f"({a.shape[-2]}x{a.shape[-1]} and {b.shape[-2]}x{b.shape[-1]})") from None
+
+
+def solve(A, B, *, left=True, out=None):
+    a = _check(A, "linalg.solve")
+    if not isinstance(B, Tensor):
+        raise TypeError(f"linalg_solve(): argument 'B' (position 2) must be Tensor, not "
+                        f"{type(B).__name__}")
+    a, b = _promote2(A, B, "linalg.solve")
+    vec = _vector_case(a, b)
+    if vec:
+        if not left:
+            raise RuntimeError("linalg.solve: Vector broadcasting of the left hand side is not "
+                               "supported for left=False. In this case linalg.solve is "
+                               "equivalent to B / A.squeeze(-1)")
+        bm = b[..., None]
+    else:
+        bm = b
+    if b.ndim == 0 or (left and bm.shape[-2] != a.shape[-1]) or (
+            not left and bm.shape[-1] != a.shape[-2]):
+        raise RuntimeError(
+            f"linalg.solve: Incompatible shapes of A and B for the equation "
+            f"{'AX = B' if left else 'XA = B'} ({a.shape[-2]}x{a.shape[-1]} and "
+            f"{bm.shape[-2] if bm.ndim > 1 else 1}x{bm.shape[-1]})")
+    if left:
+        x = _solve_np(a, bm)
+    else:
+        x = np.swapaxes(_solve_np(np.swapaxes(a, -1, -2), np.swapaxes(bm, -1, -2)), -1, -2)
+    if vec:
+        x = x[..., 0]
+    res = _make(np.ascontiguousarray(x))
+    if _rec(A, B):
+        n = R.LinalgSolveExBackward0()
+        n.left, n.vec = left, vec
+        xb = x.shape[:-1] if vec else x.shape[:-2]
+        n._meta = (None if a.shape[:-2] == xb else (a.shape, a.dtype),
+                   None if b.shape == x.shape else (b.shape, b.dtype))
+        save(n, A)
+        save_result(n, res)
+        link(n, res, A, B)
+    return _out(res, out)
+
+
+def solve_ex(A, B, *, left=True, check_errors=False, out=None):
+    a = _check(A, "linalg.solve_ex")
+    try:
+        r = solve(A, B, left=left)
+        info = np.zeros(a.shape[:-2], np.int32)
+    except LinAlgError:
+        if check_errors:
+            raise
+        info = _lu_info(a).reshape(a.shape[:-2]).astype(np.int32)
+        r = _make(np.full(np.broadcast_shapes(a.shape[:-1], B._data.shape[:-1])
+                          + B._data.shape[-1:], np.nan, a.dtype))
+    return _SolveExT(r, _make(info))
+
+
+def _tri_solve_np(a, b, upper, left, unitriangular):
+    t = np.triu(a) if upper else np.tril(a)
+    if unitriangular:
+        n = t.shape[-1]
+        t = t.copy()
+        t[..., np.arange(n), np.arange(n)] = 1
+    with np.errstate(all="ignore"):
+        if left:
+            try:
+                return np.linalg.solve(t, np.broadcast_to(
+                    b, np.broadcast_shapes(t.shape[:-2], b.shape[:-2]) + b.shape[-2:]))
+            except np.linalg.LinAlgError:
+                return _tri_solve_subst(t, b, upper)
+        r = _tri_solve_np(np.swapaxes(a, -1, -2), np.swapaxes(b, -1, -2), not upper, True,
+                          unitriangular)
+        return np.swapaxes(r, -1, -2)
+
+
+def _tri_solve_subst(t, b, upper):
+    """Substitution (vectorised over the batch and right-hand sides) for singular triangles."""
+    shape = np.broadcast_shapes(t.shape[:-2], b.shape[:-2])
+    t = np.broadcast_to(t, shape + t.shape[-2:])
+    x = np.array(np.broadcast_to(b, shape + b.shape[-2:]), dtype=np.result_type(t, b))
+    n = t.shape[-1]
+    order = range(n - 1, -1, -1) if upper else range(n)
+    done = []
+    for i in order:
+        acc = x[..., i, :]
+        if done:
+            acc = acc - (t[..., i, done][..., :, None] * x[..., done, :]).sum(-2)
+        x[..., i, :] = acc / t[..., i, i][..., None]
+        done.append(i)
+    return x
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    a = _check(A, "linalg.solve_triangular")
+    a, b = _promote2(A, B, "linalg.solve_triangular")
+    if b.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
+                           "dimensions.")
+    if (left and b.shape[-2] != a.shape[-1]) or (not left and b.shape[-1] != a.shape[-2]):
+        raise RuntimeError(
+            f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+            f"{'AX = B' if left else 'XA = B'} ({a.shape[-2]}x{a.shape[-1]} and "
+            f"{b.shape[-2]}x{b.shape[-1]})")
+    x = _tri_solve_np(a, b, upper, left, unitriangular)
+    res = _make(np.ascontiguousarray(x, dtype=a.dtype))
+    if _rec(A, B):
+        n = R.LinalgSolveTriangularBackward0()
+        n.upper, n.left, n.unitriangular = upper, left, unitriangular
+        xs = x.shape
+        n._meta = (None if a.shape[:-2] == xs[:-2] else (a.shape, a.dtype),
+                   None if b.shape == xs else (b.shape, b.dtype))
+        save(n, A)
+        save_result(n, res)
+        link(n, res, A, B)
+    return _out(res, out)
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
+    import warnings
+    warnings.warn(
+        "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will "
+        "be removed in a future PyTorch release.\ntorch.linalg.solve_triangular has its "
+        "arguments reversed and does not return a copy of one of the inputs.\n"
+        "X = torch.triangular_solve(B, A).solution\nshould be replaced with\n"
+        "X = torch.linalg.solve_triangular(A, B).", UserWarning, stacklevel=2)
+    At = A.mT if transpose else A
+    up = (not upper) if transpose else upper
+    x = solve_triangular(At, b, upper=up, unitriangular=unitriangular)
+    return _TriSolveT(x, A.clone())
+
+
+def cholesky_solve(B, L, upper=False, *, out=None):
+    _check(L, "cholesky_solve", ndim_msg="A")
+    if upper:
+        y = solve_triangular(L.mH, B, upper=False)
+        x = solve_triangular(L, y, upper=True)
+    else:
+        y = solve_triangular(L, B, upper=False)
+        x = solve_triangular(L.mH, y, upper=True)
+    return _out(x, out)
+
+
+def cholesky_inverse(L, upper=False, *, out=None):
+    a = _check(L, "cholesky_inverse", ndim_msg="input")
+    eye = _make(np.ascontiguousarray(_eye_like(a)))
+    return _out(cholesky_solve(eye, L, upper), out)
+
+
+# ---------------------------------------------------------------- decompositions
+def cholesky(A, *, upper=False, out=None):
+    a = _check(A, "linalg.cholesky")
+    r = _chol_np(a, "linalg.cholesky", True)[0]
+    res = _make(np.ascontiguousarray(np.swapaxes(r, -1, -2).conj() if upper else r))
+    if _rec(A):
+        n = R.LinalgCholeskyExBackward0()
+        n.upper = upper
+        save_result(n, res)
+        link(n, res, A)
+    return _out(res, out)
+
+
+def _chol_np(a, fname, check):
+    if a.size == 0:
+        return np.empty(a.shape, a.dtype), np.zeros(a.shape[:-2], np.int32)
+    try:
+        return np.linalg.cholesky(a), np.zeros(a.shape[:-2], np.int32)
+    except np.linalg.LinAlgError:
+        info = _chol_info(a)
+        if check:
+            bad = np.nonzero(info)[0]
+            k = int(bad[0]) if bad.size else 0
+            raise LinAlgError(
+                f"{fname}: {_prefix(a, k)}The factorization could not be completed because the "
+                f"input is not positive-definite (the leading minor of order "
+                f"{int(info[k]) if bad.size else 1} is not positive-definite).") from None
+        r = np.zeros(a.shape, a.dtype)
+        ok = info == 0
+        ar, rr = a.reshape(-1, *a.shape[-2:]), r.reshape(-1, *a.shape[-2:])
+        if ok.any():
+            rr[ok] = np.linalg.cholesky(ar[ok])
+        return r, info.reshape(a.shape[:-2]).astype(np.int32)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    a = _check(A, "linalg.cholesky_ex")
+    r, info = _chol_np(a, "linalg.cholesky_ex", check_errors)
+    res = _make(np.ascontiguousarray(np.swapaxes(r, -1, -2).conj() if upper else r))
+    if _rec(A):
+        n = R.LinalgCholeskyExBackward0()
+        n.upper = upper
+        save_result(n, res)
+        link(n, res, A)
+    return _CholExT(res, _make(np.asarray(info, np.int32)))
+
+
+def qr(A, mode="reduced", *, out=None):
+    a = _check(A, "linalg.qr", square=False)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
+                           f"'reduced' (default), 'r', or 'complete'")
+    if mode == "r":
+        r = np.linalg.qr(a, mode="r")
+        q = np.empty((0,), a.dtype)
+    else:
+        q, r = np.linalg.qr(a, mode=mode)
+    Q, Rr = _make(np.ascontiguousarray(q)), _make(np.ascontiguousarray(r))
+    if _rec(A):
+        n = R.LinalgQrBackward0()
+        n.mode = mode
+        n.m, n.k = a.shape[-2], a.shape[-1]
+        save(n, Q, Rr)
+        link_multi(n, (Q, Rr), A)
+    return _QrT(Q, Rr)
+
+
+def eigh(A, UPLO="L", *, out=None):
+    a = _check(A, "linalg.eigh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError("Expected UPLO argument to be 'L' or 'U', but got " + str(UPLO))
+    w, v = np.linalg.eigh(a, UPLO=UPLO)
+    L, V = _make(np.ascontiguousarray(w)), _make(np.ascontiguousarray(v))
+    if _rec(A):
+        n = R.LinalgEighBackward0()
+        save(n, L, V)
+        link_multi(n, (L, V), A)
+    return _EighT(L, V)
+
+
+def eigvalsh(A, UPLO="L", *, out=None):
+    a = _check(A, "linalg.eigvalsh")
+    if _rec(A):
+        return _out(eigh(A, UPLO)[0], out)
+    return _out(_make(np.ascontiguousarray(np.linalg.eigvalsh(a, UPLO=UPLO))), out)
+
+
+def eig(A, *, out=None):
+    """Eigen-decomposition of a general matrix (complex results; no gradient yet)."""
+    a = _check(A, "linalg.eig")
+    w, v = np.linalg.eig(a)
+    c = np.complex64 if a.dtype in (np.float32, np.complex64) else np.complex128
+    if _rec(A):
+        raise NotImplementedError("dagrad does not implement the derivative of linalg.eig yet")
+    return _EigT(_make(w.astype(c)), _make(v.astype(c)))
+
+
+def eigvals(A, *, out=None):
+    a = _check(A, "linalg.eigvals")
+    c = np.complex64 if a.dtype in (np.float32, np.complex64) else np.complex128
+    if _rec(A):
+        raise NotImplementedError("dagrad does not implement the derivative of linalg.eigvals "
+                                  "yet")
+    return _make(np.linalg.eigvals(a).astype(c))
+
+
+def svd(A, full_matrices=True, *, driver=None, out=None):
+    a = _check(A, "linalg.svd", square=False)
+    u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+    U, S, Vh = (_make(np.ascontiguousarray(u)), _make(np.ascontiguousarray(s)),
+                _make(np.ascontiguousarray(vh)))
+    if _rec(A):
+        n = R.LinalgSvdBackward0()
+        n.full = full_matrices
+        n.m, n.k = a.shape[-2], a.shape[-1]
+        save(n, U, S, Vh)
+        link_multi(n, (U, S, Vh), A)
+    return _SvdT(U, S, Vh)
+
+
+def svdvals(A, *, driver=None, out=None):
+    a = _check(A, "linalg.svdvals", square=False)
+    if _rec(A):
+        return _out(svd(A, full_matrices=False)[1], out)
+    return _out(_make(np.ascontiguousarray(np.linalg.svd(a, compute_uv=False))), out)
+
+
+def svd_legacy(input, some=True, compute_uv=True, *, out=None):  # noqa: A002
+    """torch.svd: (U, S, V) with V (not V^H); reduced unless some=False."""
+    _check(input, "svd", square=False, ndim_msg="input")
+    U, S, Vh = svd(input, full_matrices=not some)
+    if not compute_uv:
+        return _SvdLegacyT(U.new_zeros(U.shape), S, Vh.new_zeros(Vh.shape))
+    return _SvdLegacyT(U, S, Vh.mH)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None, rcond=None):
+    a = _check(A, "linalg.pinv", square=False)
+    at = _tol_arr(atol)
+    rt = _tol_arr(rtol if rtol is not None else rcond)
+    if a.size == 0:
+        r = np.zeros(a.shape[:-2] + (a.shape[-1], a.shape[-2]), a.dtype)
+    else:
+        u, s, vh = np.linalg.svd(a, full_matrices=False)
+        smax = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
+        if rt is None:
+            rt_ = (0.0 if at is not None and np.any(at > 0) else
+                   np.finfo(s.dtype).eps * builtins.max(a.shape[-2:]))
+        else:
+            rt_ = rt
+        tol = np.maximum(at[..., None] if at is not None and np.ndim(at) else
+                         (at if at is not None else 0.0), rt_ * smax)
+        keep = s > tol
+        with np.errstate(divide="ignore"):
+            sinv = np.where(keep, 1.0 / np.where(keep, s, 1), 0).astype(s.dtype)
+        r = np.swapaxes(vh, -1, -2).conj() @ (sinv[..., :, None] * np.swapaxes(u, -1, -2).conj())
+    res = _make(np.ascontiguousarray(r.astype(a.dtype)))
+    if _rec(A):
+        n = R.LinalgPinvBackward0()
+        save(n, A)
+        save_result(n, res)
+        link(n, res, A)
+    return _out(res, out)
+
+
+def _tol_arr(t):
+    if t is None:
+        return None
+    if isinstance(t, Tensor):
+        return t._data
+    return np.asarray(float(t))
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    a = _check(A, "linalg.lstsq", square=False)
+    a, b = _promote2(A, B, "linalg.lstsq")
+    if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, "
+                           f"gelsy, gelsd, gelss)")
+    vec = b.ndim == a.ndim - 1
+    Bm = B.unsqueeze(-1) if vec else B
+    if Bm._data.shape[-2] != a.shape[-2]:
+        raise RuntimeError(
+            f"torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    P = pinv(A, rtol=rcond if rcond is not None else np.finfo(a.dtype).eps * builtins.max(
+        a.shape[-2:]))
+    X = matmul(P, Bm)
+    if vec:
+        X = X.squeeze(-1)
+    m, k = a.shape[-2:]
+    s = np.linalg.svd(a, compute_uv=False) if a.size else np.zeros(a.shape[:-2] + (0,))
+    tol = (rcond if rcond is not None else np.finfo(a.dtype).eps * builtins.max(m, k))
+    rank_np = (s > tol * (s.max(-1, keepdims=True) if s.shape[-1] else 0)).sum(-1)
+    drv = driver or "gelsy"
+    full_rank = bool(np.all(rank_np == builtins.min(m, k)))
+    if m > k and full_rank and drv != "gelsy":
+        resid = (matmul(A, X.unsqueeze(-1) if vec else X) - Bm).abs().pow(2).sum(-2)
+        if vec:
+            resid = resid.squeeze(-1)
+    else:
+        resid = _make(np.empty((0,), a.real.dtype))
+    rank = _make(np.asarray(rank_np, dtype=np.int64)) if drv != "gels" else \
+        _make(np.empty((0,), np.int64))
+    sv = _make(np.ascontiguousarray(s.astype(a.real.dtype))) if drv in ("gelsd", "gelss") else \
+        _make(np.empty((0,), a.real.dtype))
+    return _LstsqT(X, resid, rank, sv)
+
+
+# ---------------------------------------------------------------- products and norms
+def matmul(A, B, *, out=None):
+    from .ops.linalg import matmul as _mm
+    return _mm(A, B, out=out)
+
+
+def vecdot(x, y, *, dim=-1, out=None):
+    return _out((x.conj() * y).sum(dim), out)
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    from .ops.linalg import diagonal as _diag
+    return _diag(A, offset, dim1, dim2)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A002
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord}")
+    return _out(_vector_norm(x, ord, dim, keepdim, dtype=dtype), out)
+
+
+def _move_last2(A, dim):
+    nd = A._data.ndim
+    d0, d1 = wrap_dim(dim[0], nd), wrap_dim(dim[1], nd)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, "
+                           f"{dim[1]})")
+    return A.movedim((d0, d1), (-2, -1)), d0, d1
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):  # noqa: A002
+    if A._data.ndim < 2:
+        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 "
+                           f"dimensions.")
+    _check_float(A._data if dtype is None else np.empty(0, D.to_dtype(dtype).np),
+                 "linalg.matrix_norm")
+    if dtype is not None:
+        A = A.to(dtype)
+    dim = tuple(dim)
+    nd = A._data.ndim
+    d0, d1 = wrap_dim(dim[0], nd), wrap_dim(dim[1], nd)
+    if ord == "fro":
+        return _out(_vector_norm(A, 2, (d0, d1), keepdim), out)
+    if ord == "nuc" or ord in (2, -2):
+        M, _, _ = _move_last2(A, dim)
+        s = svdvals(M)
+        r = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
+        if keepdim:
+            for d in sorted((d0, d1)):
+                r = r.unsqueeze(d)
+        return _out(r, out)
+    if ord in (1, -1, math.inf, -math.inf):
+        sum_d, red_d = (d0, d1) if ord in (1, -1) else (d1, d0)
+        s = A.abs().sum(sum_d, keepdim=True)
+        r = s.amax(red_d, keepdim=True) if ord > 0 else s.amin(red_d, keepdim=True)
+        if not keepdim:
+            r = r.squeeze(builtins.max(d0, d1)).squeeze(builtins.min(d0, d1))
+        return _out(r, out)
+    raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A002
+    nd = A._data.ndim
+    if dim is not None and not isinstance(dim, int):
+        dim = tuple(dim)
+    if dim is not None and isinstance(dim, tuple) and len(dim) == 1:
+        dim = dim[0]
+    if isinstance(ord, str) or (isinstance(dim, tuple) and len(dim) == 2) or (
+            dim is None and ord is not None and nd == 2):
+        if dim is None:
+            if nd != 2:
+                raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input "
+                                   f"must be 1D or 2D. Got {nd}D.")
+            dim = (-2, -1)
+        return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+    if dim is None and ord is not None and nd != 1:
+        raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must "
+                           f"be 1D or 2D. Got {nd}D.")
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+
+
+def cond(A, p=None, *, out=None):
+    if p is None or p in (2, -2):
+        s = svdvals(A)
+        r = s.amax(-1) / s.amin(-1) if p != -2 else s.amin(-1) / s.amax(-1)
+        return _out(r, out)
+    return _out(matrix_norm(A, p) * matrix_norm(inv(A), p), out)
+
+
+def matrix_power(A, n, *, out=None):
+    a = A._data
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they "
+                           f"are {a.shape[-2] if a.ndim > 1 else 1} by {a.shape[-1] if a.ndim else 1}"
+                           f" matrices")
+    if not isinstance(n, int):
+        raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
+    if n == 0:
+        return _out(_make(np.ascontiguousarray(_eye_like(a))), out)
+    if n < 0:
+        A = inv(A)
+        n = -n
+    result = None
+    base = A
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return _out(result, out)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None, tol=None):
+    a = _check(A, "linalg.matrix_rank", square=False)
+    if a.size == 0:
+        return _make(np.zeros(a.shape[:-2], np.int64))
+    s = np.abs(np.linalg.eigvalsh(a)) if hermitian else np.linalg.svd(a, compute_uv=False)
+    smax = s.max(-1)
+    at = _tol_arr(atol if atol is not None else tol)
+    rt = _tol_arr(rtol)
+    if rt is None:
+        rt = 0.0 if at is not None and np.any(at > 0) else \
+            np.finfo(s.dtype).eps * builtins.max(a.shape[-2:])
+    thr = np.maximum(at if at is not None else 0.0, rt * smax)
+    return _out(_make(np.asarray((s > np.asarray(thr)[..., None]).sum(-1), dtype=np.int64)), out)
+
+
+def cross(input, other, *, dim=-1, out=None):  # noqa: A002
+    a, b = input._data, other._data
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{a.shape} and {b.shape}") from None
+    d = wrap_dim(dim, len(shape))
+    if (a.shape[d - len(shape) + a.ndim] if a.ndim else 0) != 3 or \
+            (b.shape[d - len(shape) + b.ndim] if b.ndim else 0) != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{a.shape[dim] if a.ndim else 0} and "
+                           f"{b.shape[dim] if b.ndim else 0}")
+    xa, xb = a, b
+    if xa.dtype != xb.dtype:
+        from .ops._core import promote_arrays
+        xa, xb = promote_arrays(input, other)
+    r = np.cross(xa, xb, axisa=d - len(shape), axisb=d - len(shape), axisc=d - len(shape))
+    res = _make(np.ascontiguousarray(np.broadcast_to(r, shape)))
+    if _rec(input, other):
+        n = R.LinalgCrossBackward0()
+        n.dim = d - len(shape)
+        n._meta = (None if a.shape == shape and a.dtype == res._data.dtype else
+                   (a.shape, a.dtype),
+                   None if b.shape == shape and b.dtype == res._data.dtype else
+                   (b.shape, b.dtype))
+        save(n, input, other)
+        link(n, res, input, other)
+    return _out(res, out)
+
+
+def cross_top(input, other, dim=None, *, out=None):  # noqa: A002
+    """torch.cross: dim defaults to the first dimension of size 3 (with PyTorch's warning)."""
+    if dim is None:
+        import warnings
+        warnings.warn(
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass "
+            "the dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will "
+            "change to agree with that of linalg.cross in a future release.", UserWarning,
+            stacklevel=2)
+        shape = np.broadcast_shapes(input._data.shape, other._data.shape)
+        dim = next((i for i, s in enumerate(shape) if s == 3), -1)
+    return cross(input, other, dim=dim, out=out)
+
+
+def multi_dot(tensors, *, out=None):
+    ts = list(tensors)
+    if len(ts) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
+    first_vec = ts[0]._data.ndim == 1
+    last_vec = ts[-1]._data.ndim == 1
+    if first_vec:
+        ts[0] = ts[0].unsqueeze(0)
+    if last_vec:
+        ts[-1] = ts[-1].unsqueeze(-1)
+    for i, t in enumerate(ts):
+        if t._data.ndim != 2:
+            raise RuntimeError(
+                f"multi_dot(): tensor {i} must be 2D but got {t._data.ndim}D" if 0 < i < len(ts)
+                - 1 else f"multi_dot(): the {'first' if i == 0 else 'last'} tensor must be 1D or "
+                f"2D but got {t._data.ndim}D")
+    # optimal parenthesisation by dynamic programming (NumPy's / PyTorch's order)
+    dims = [t._data.shape[0] for t in ts] + [ts[-1]._data.shape[1]]
+    n = len(ts)
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for ln in range(1, n):
+        for i in range(n - ln):
+            j = i + ln
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+
+    def chain(i, j):
+        if i == j:
+            return ts[i]
+        k = split[i][j]
+        return matmul(chain(i, k), chain(k + 1, j))
+    r = chain(0, n - 1)
+    if first_vec:
+        r = r.squeeze(0)
+    if last_vec:
+        r = r.squeeze(-1)
+    return _out(r, out)
+
+
+def vander(x, *, N=None):
+    if x._data.ndim < 1:
+        raise RuntimeError("linalg.vander: x must have at least one dimension")
+    n = x._data.shape[-1] if N is None else N
+    if n < 1:
+        raise RuntimeError("N must be greater than 1.")
+    from .ops.movement import cat
+    from .ops.reduce import cumprod
+    if x._data.dtype == np.bool_:
+        x = x.long()
+    ones = _make(np.ones(x._data.shape + (1,), dtype=x._data.dtype))
+    if n == 1:
+        return ones
+    rest = cumprod(x.unsqueeze(-1).expand(*x._data.shape, n - 1), -1)
+    return cat([ones, rest], -1)
+
+
+def vander_top(x, N=None, increasing=False):
+    """torch.vander: decreasing powers unless increasing=True."""
+    if x._data.ndim != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    if N is not None and N < 0:
+        raise RuntimeError("N must be non-negative.")
+    if N == 0:
+        return _make(np.empty((x._data.shape[0], 0), x._data.dtype))
+    r = vander(x, N=N)
+    return r if increasing else r.flip(-1)
+
+
+def tensorinv(A, ind=2, *, out=None):
+    a = A._data
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    outs, ins = a.shape[:ind], a.shape[ind:]
+    p, q = int(np.prod(outs)), int(np.prod(ins))
+    if p != q:
+        raise RuntimeError(
+            f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+            f"prod(self.shape[:ind]), but got {q} != {p}")
+    r = inv(A.reshape(p, q))
+    return _out(r.reshape(*ins, *outs), out)
+
+
+def tensorsolve(A, B, dims=None, *, out=None):
+    if dims is not None:
+        nd = A._data.ndim
+        ds = [wrap_dim(d, nd) for d in dims]
+        A = A.movedim(ds, list(range(nd - len(ds), nd)))
+    bs = B._data.shape
+    rest = A._data.shape[B._data.ndim:]
+    p = int(np.prod(bs))
+    q = int(np.prod(rest))
+    x = solve(A.reshape(p, q), B.reshape(p))
+    return _out(x.reshape(*rest), out)
+
+
+def householder_product(A, tau, *, out=None):
+    raise NotImplementedError("dagrad does not implement torch.linalg.householder_product yet")
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    a, b = x1._data, x2._data
+    if a.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {a.ndim}D")
+    if b.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X2 got: {b.ndim}D")
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} "
+                           f"X2: {b.shape[-1]}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return _vector_norm(diff, p, -1)
+
+
+# ---------------------------------------------------------------- out=
+def _out(res, out):
+    if out is None:
+        return res
+    from .ops.elementwise import _out as _eo
+    return _eo(res, out)
+
+
+# ---------------------------------------------------------------- torch.* aliases, Tensor methods
+def _legacy_cholesky(A, upper=False, *, out=None):
+    return cholesky(A, upper=upper, out=out)
+
+
+def _legacy_qr(A, some=True, *, out=None):
+    return _QrT(*qr(A, "reduced" if some else "complete"))
+
+
+def _pinverse(A, rcond=1e-15):
+    return pinv(A, rtol=rcond)
+
+
+def _chain_matmul(*ms, out=None):
+    if len(ms) == 1:
+        return ms[0]
+    return multi_dot(ms, out=out)
+
+
+def _det_top(A):
+    return det(A)
+
+
+def _top_level():
+    """The names torch.* takes from here (torch.inverse, torch.det, torch.svd...)."""
+    return {"inverse": inverse, "det": _det_top, "logdet": logdet, "slogdet": slogdet,
+            "svd": svd_legacy, "cross": cross_top, "cholesky_solve": cholesky_solve,
+            "cholesky_inverse": cholesky_inverse, "triangular_solve": triangular_solve,
+            "cdist": cdist, "vander": vander_top, "pinverse": _pinverse,
+            "matrix_power": matrix_power, "cholesky": _legacy_cholesky, "qr": _legacy_qr,
+            "chain_matmul": _chain_matmul}
+
+
+def _bind_methods():
+    m = {"inverse": inverse, "det": _det_top, "logdet": logdet, "slogdet": slogdet,
+         "svd": svd_legacy, "cross": cross_top, "cholesky_solve": cholesky_solve,
+         "cholesky_inverse": cholesky_inverse, "triangular_solve": triangular_solve,
+         "pinverse": _pinverse, "matrix_power": matrix_power, "cholesky": _legacy_cholesky,
+         "qr": _legacy_qr}
+    for k, f in m.items():
+        if k not in Tensor.__dict__:
+            setattr(Tensor, k, f)
+
+
+_bind_methods()
