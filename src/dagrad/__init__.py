@@ -167,3 +167,8 @@ def save(obj, f, *args, **kwargs):
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kw):
     from .serialization import load as _load
     return _load(f, map_location=map_location, weights_only=weights_only, **kw)
+
+
+# torch.linalg (the submodule, not ops.linalg's matmul family) and its torch.* aliases
+linalg = _importlib.import_module(".linalg", __name__)
+globals().update(linalg._top_level())

@@ -1037,3 +1037,230 @@ class EinsumBackward(Node):
 
 
 EinsumBackward.__name__ = "ViewBackward0"
+
+
+# ---------------------------------------------------------------- torch.linalg (dagrad/linalg.py)
+def _LA():
+    from .. import linalg
+    return linalg
+
+
+def _eye_t(n, like):
+    from ..tensor import _make
+    return _make(np.eye(n, dtype=like._data.dtype))
+
+
+def _multi_out(self, buf):
+    return buf
+
+
+class LinalgInvExBackward0(Node):
+    def backward(self, g):
+        ai = self.result().mH
+        return -(ai @ g @ ai)
+
+
+class LinalgDetBackward0(Node):
+    def backward(self, g):
+        (A,) = self.saved()
+        d = self.result()
+        LA = _LA()
+        if bool((d._data != 0).all()):
+            return (g * d.conj()).unsqueeze(-1).unsqueeze(-1) * LA.inv(A).mH
+        # singular: the adjugate through the SVD, A = U S Vh
+        U, S, Vh = LA.svd(A, full_matrices=False)
+        from ..tensor import _make
+        sgn = _make(np.asarray(np.linalg.det(U._data) * np.linalg.det(Vh._data)))
+        adj = (U * _prod_others(S, S.ndim - 1).unsqueeze(-2)) @ Vh
+        return (g * sgn).unsqueeze(-1).unsqueeze(-1) * adj.conj()
+
+
+class LinalgSlogdetBackward0(Node):
+    _n_out = 2
+    _materialize = _multi_out
+
+    def backward(self, gsign, glog=None):
+        if glog is None:
+            return None
+        (A,) = self.saved()
+        return glog.unsqueeze(-1).unsqueeze(-1) * _LA().inv(A).mH
+
+
+class LinalgSolveExBackward0(Node):
+    def backward(self, g):
+        (A,) = self.saved()
+        X = self.result()
+        if self.vec:
+            g, X = g.unsqueeze(-1), X.unsqueeze(-1)
+        gB = _LA().solve(A.mH, g, left=self.left)
+        gA = None
+        if self.needs(0):
+            gA = -(gB @ X.mH) if self.left else -(X.mH @ gB)
+        if self.vec:
+            gB = gB.squeeze(-1)
+        return gA, (gB if self.needs(1) else None)
+
+
+class LinalgSolveTriangularBackward0(Node):
+    def backward(self, g):
+        (A,) = self.saved()
+        X = self.result()
+        up, left, unit = self.upper, self.left, self.unitriangular
+        gB = _LA().solve_triangular(A.mH, g, upper=not up, left=left, unitriangular=unit)
+        gA = None
+        if self.needs(0):
+            gA = -(gB @ X.mH) if left else -(X.mH @ gB)
+            gA = gA.triu(1 if unit else 0) if up else gA.tril(-1 if unit else 0)
+        return gA, (gB if self.needs(1) else None)
+
+
+class LinalgCholeskyExBackward0(Node):
+    def backward(self, g):
+        L = self.result()
+        if self.upper:
+            L, g = L.mH, g.mH
+        LA = _LA()
+        gA = (L.mH @ g).tril()
+        gA = (gA + gA.tril(-1).mH) * 0.5
+        gA = LA.solve_triangular(L.mH, gA, upper=True, left=True)
+        return LA.solve_triangular(L, gA, upper=False, left=False)
+
+
+def _qr_square_bw(gQ, gR, Q, R):
+    M = None
+    if gR is not None:
+        M = gR @ R.mH
+    if gQ is not None:
+        M = -(Q.mH @ gQ) if M is None else M - Q.mH @ gQ
+    X = M.triu()
+    d = X.diagonal(0, -2, -1)
+    S = X + X.mH - d.real.diag_embed() if d.is_complex() else X + X.mH - d.diag_embed()
+    gA = Q @ S
+    if gQ is not None:
+        gA = gA + gQ
+    return _LA().solve_triangular(R.mH, gA, upper=False, left=False)
+
+
+class LinalgQrBackward0(Node):
+    _n_out = 2
+    _materialize = _multi_out
+
+    def backward(self, gQ, gR=None):
+        if self.mode == "r":
+            raise RuntimeError(
+                "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                "Please use linalg.qr(A, mode='reduced') if you are going to differentiate "
+                "through linalg.qr.")
+        m, n = self.m, self.k
+        if self.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' "
+                               "and nrows > ncols.")
+        Q, R = self.saved()
+        if gQ is None and gR is None:
+            return None
+        if m >= n:
+            return _qr_square_bw(gQ, gR, Q, R)
+        # wide: A = Q [R1 | R2] with X = A[:, :m] = Q R1 and R2 = Q^H A[:, m:]
+        R1, R2 = R[..., :, :m], R[..., :, m:]
+        gR1 = gR[..., :, :m] if gR is not None else None
+        gR2 = gR[..., :, m:] if gR is not None else None
+        (Aw,) = (Q @ R,)
+        Y = Aw[..., :, m:].detach() if not Aw.requires_grad else Aw[..., :, m:]
+        gQ2 = gQ
+        if gR2 is not None:
+            gQ2 = Y @ gR2.mH if gQ2 is None else gQ2 + Y @ gR2.mH
+            gY = Q @ gR2
+        else:
+            gY = (Q @ R2).new_zeros(Y.shape)
+        gX = _qr_square_bw(gQ2, gR1, Q, R1)
+        return _cat((gX, gY), -1)
+
+
+class LinalgEighBackward0(Node):
+    _n_out = 2
+    _materialize = _multi_out
+
+    def backward(self, gL, gV=None):
+        L, V = self.saved()
+        if gV is None:
+            if gL is None:
+                return None
+            return (V * gL.unsqueeze(-2)) @ V.mH
+        VhgV = V.mH @ gV
+        VhgV = (VhgV - VhgV.mH) * 0.5
+        E = L.unsqueeze(-2) - L.unsqueeze(-1) + _eye_t(L.shape[-1], L)
+        inner = VhgV / E
+        if gL is not None:
+            inner = inner + gL.diag_embed()
+        return V @ inner @ V.mH
+
+
+class LinalgSvdBackward0(Node):
+    _n_out = 3
+    _materialize = _multi_out
+
+    def backward(self, gU, gS=None, gVh=None):
+        U, S, Vh = self.saved()
+        m, n = self.m, self.k
+        k = S.shape[-1]
+        if self.full and m != n:
+            U = U[..., :, :k]
+            Vh = Vh[..., :k, :]
+            gU = gU[..., :, :k] if gU is not None else None
+            gVh = gVh[..., :k, :] if gVh is not None else None
+        if gU is None and gVh is None:
+            if gS is None:
+                return None
+            return (U * gS.unsqueeze(-2)) @ Vh
+        V = Vh.mH
+        gV = gVh.mH if gVh is not None else None
+        S2 = S * S
+        E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + _eye_t(k, S)
+        if gU is not None:
+            UhgU = U.mH @ gU
+            UhgU = UhgU - UhgU.mH
+        if gV is not None:
+            VhgV = Vh @ gV
+            VhgV = VhgV - VhgV.mH
+        if gU is not None and gV is not None:
+            gA = (UhgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VhgV) / E
+        elif gU is not None:
+            gA = UhgU / E * S.unsqueeze(-2)
+        else:
+            gA = S.unsqueeze(-1) * (VhgV / E)
+        if gS is not None:
+            gA = gA + gS.diag_embed()
+        if m > n and gU is not None:
+            gA = U @ gA
+            gUSinv = gU / S.unsqueeze(-2)
+            gA = gA + gUSinv - U @ (U.mH @ gUSinv)
+            return gA @ Vh
+        if m < n and gV is not None:
+            gA = gA @ Vh
+            SinvgVh = gVh / S.unsqueeze(-1)
+            gA = gA + SinvgVh - (SinvgVh @ V) @ Vh
+            return U @ gA
+        return U @ gA @ Vh
+
+
+class LinalgPinvBackward0(Node):
+    def backward(self, g):
+        (A,) = self.saved()
+        P = self.result()
+        m, n = A.shape[-2], A.shape[-1]
+        Ph, gh = P.mH, g.mH
+        if m <= n:
+            K = gh @ P
+            KPh = K @ Ph
+            return -(P @ K).mH + KPh - (A @ P) @ KPh + (Ph @ P) @ (gh - K @ A)
+        K = P @ gh
+        PhK = Ph @ K
+        return -(K @ P).mH + (gh - A @ K) @ P @ Ph + PhK - PhK @ P @ A
+
+
+class LinalgCrossBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved()
+        LA = _LA()
+        return (LA.cross(b.conj(), g, dim=self.dim) if self.needs(0) else None,
+                LA.cross(g, a.conj(), dim=self.dim) if self.needs(1) else None)
