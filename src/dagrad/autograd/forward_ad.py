@@ -1,0 +1,2 @@
+"""Forward-mode AD (placeholder while being built)."""
+_active_level = None
