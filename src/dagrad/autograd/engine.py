@@ -215,6 +215,10 @@ def run_backward(roots, root_grads, keep_graph, create_graph, inputs=None, captu
                 if d == 0:
                     heapq.heappush(heap, (-m._seq, tie, m))
                     tie += 1
+    except Exception as e:  # name the user line that built the failing node (anomaly_mode.py)
+        from .anomaly_mode import _on_backward_error
+        _on_backward_error(e, locals().get("node"))
+        raise
     finally:
         _grad_state.enabled = prev_mode
 

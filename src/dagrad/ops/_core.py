@@ -5,6 +5,7 @@ edges and sequence number and marks the output. Ops call it only when grad mode 
 input requires grad, so graph-free code never pays for it.
 """
 from .. import _dtype as D
+from ..autograd.anomaly_mode import _where
 from ..autograd.function import _next_seq
 from ..autograd.grad_mode import state as grad_state
 from ..backend import np
@@ -15,6 +16,7 @@ __all__ = ["np", "D", "Tensor", "_make", "grad_state", "link", "edge", "as_tenso
            "scalar_operand", "check_inplace", "is_scalar"]
 
 NO_EDGE = (None, 0)
+_saved_hooks = False  # set by autograd.graph while saved_tensors_hooks are active
 _ndarray = np.ndarray
 _SCALARS = (int, float, bool, complex)
 
@@ -32,6 +34,7 @@ def link(node, out, *inputs):
     """Attach `node` as out's grad_fn with one edge per input (None inputs get no edge)."""
     node.next_functions = tuple(edge(t) if t is not None else NO_EDGE for t in inputs)
     node._seq = _next_seq()
+    _where(node)  # node._loc: where in user code (autograd/anomaly_mode.py; lazy)
     out._rg = True
     out.grad_fn = node
     return out
@@ -40,6 +43,7 @@ def link(node, out, *inputs):
 def link_multi(node, outs, *inputs):
     node.next_functions = tuple(edge(t) if t is not None else NO_EDGE for t in inputs)
     node._seq = _next_seq()
+    _where(node)
     node._n_out = len(outs)
     for i, o in enumerate(outs):
         if o is None:
@@ -52,6 +56,9 @@ def link_multi(node, outs, *inputs):
 
 def save(node, *ts):
     """Save input tensors for backward, recording their versions."""
+    if _saved_hooks:  # autograd.graph.saved_tensors_hooks active (a module flag: free otherwise)
+        from ..autograd.graph import _hooked_save
+        return _hooked_save(node, ts)
     node._saved = ts
     node._vers = tuple(t._vc[0] if t._vc is not None else 0 for t in ts)
 
