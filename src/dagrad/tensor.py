@@ -16,10 +16,14 @@ from .backend import np
 
 _new = object.__new__
 _ndarray = np.ndarray
+_generic = np.generic
+_ones = np.ones
 
 
 def _make(arr):
     """Wrap a backend array as a Tensor that does not require grad (the hot constructor)."""
+    if type(arr) is not _ndarray and isinstance(arr, _generic):  # NumPy ops on 0-d give scalars
+        arr = np.asarray(arr)
     t = _new(Tensor)
     t._data = arr
     t._rg = False
@@ -220,6 +224,7 @@ class Tensor:
         if fn._retain is None:
             fn._retain = {}
         fn._retain[self._nr] = _RetainRef(self)
+        fn._has_pre = True
 
     def _get_accumulator(self):
         ref = getattr(self, "_accum", None)
@@ -259,6 +264,15 @@ class Tensor:
         return h
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        fn = self.grad_fn
+        if gradient is None and inputs is None and fn is not None:
+            d = self._data
+            if d.size == 1 and d.dtype.kind == "f":
+                # the common `loss.backward()`: seed with ones, skip argument normalisation
+                keep = create_graph if retain_graph is None else retain_graph
+                one = _ones(d.shape, d.dtype) if type(d) is _ndarray else d * 0 + 1
+                _engine.run_backward([(fn, self._nr)], [_make(one)], keep, create_graph)
+                return
         from .autograd import backward
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 

@@ -49,7 +49,7 @@ def _add(a, b):
 def _accumulate(node, g, create_graph):
     """AccumulateGrad's work: sum `g` into the leaf's .grad, PyTorch-style."""
     var = node.variable
-    hooks = var._hooks if hasattr(var, "_hooks") else None
+    hooks = getattr(var, "_hooks", None)
     if hooks:
         for fn in list(hooks.values()):
             r = fn(g)
@@ -80,7 +80,7 @@ def _accumulate(node, g, create_graph):
                     old._vc[0] += 1
             else:
                 var._grad = old + g
-    post = var._post_hooks if hasattr(var, "_post_hooks") else None
+    post = getattr(var, "_post_hooks", None)
     if post:
         for fn in list(post.values()):
             fn(var)
@@ -139,14 +139,21 @@ def run_backward(roots, root_grads, keep_graph, create_graph, inputs=None, captu
         if n is not None and n not in deps:
             deps[n] = 0
             stack.append(n)
+    if needed is None:
+        while stack:
+            for m, _ in stack.pop().next_functions:
+                if m is not None:
+                    if m in deps:
+                        deps[m] += 1
+                    else:
+                        deps[m] = 1
+                        stack.append(m)
     while stack:
         n = stack.pop()
         if captures is not None and n in target_nodes and isinstance(n, AccumulateGrad):
             continue
         for m, _ in n.next_functions:
-            if m is None:
-                continue
-            if needed is not None and m not in needed:
+            if m is None or m not in needed:
                 continue
             if m in deps:
                 deps[m] += 1
@@ -174,46 +181,59 @@ def run_backward(roots, root_grads, keep_graph, create_graph, inputs=None, captu
 
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
+    heappop, heappush = heapq.heappop, heapq.heappush
     try:
         while heap:
-            node = heapq.heappop(heap)[2]
+            node = heappop(heap)[2]
             buf = buffers.pop(node, None)
-            if buf is not None:
+            if buf is not None and (node._has_pre or captures is not None):
                 buf = _pre_process(node, buf, captures)
-            if isinstance(node, AccumulateGrad):
+            if type(node) is AccumulateGrad:
                 if buf is not None and buf[0] is not None and captures is None:
                     if targets is None or (node, 0) in targets:
                         _accumulate(node, buf[0], create_graph)
                 continue
             nf = node.next_functions
-            if buf is None or all(g is None for g in buf) or (
-                    needed is not None and not any(m in needed for m, _ in nf)):
-                grads = None
-            else:
-                grads = _call(node, buf)
-                if not keep_graph:
+            grads = None
+            if buf is not None and (needed is None or any(m in needed for m, _ in nf)):
+                if node._n_out == 1:
+                    g0 = buf[0]
+                    if g0 is not None:
+                        grads = node.backward(g0)
+                        if type(grads) is not tuple:
+                            grads = (grads,)
+                        if node._hooks:
+                            grads = _post_hooks(node, grads, buf)
+                elif any(g is not None for g in buf):
+                    grads = _call(node, buf)
+                if grads is not None and not keep_graph and (
+                        node._saved or node._out_vc is not None):
                     node._release()
-            for i, (m, nr) in enumerate(nf):
-                if m is None:
-                    continue
-                if needed is not None and m not in needed:
+            meta = node._meta
+            i = -1
+            for m, nr in nf:
+                i += 1
+                if m is None or (needed is not None and m not in needed):
                     continue
                 if grads is not None:
                     g = grads[i]
                     if g is not None:
-                        meta = node._meta
                         if meta is not None and meta[i] is not None:
                             g = _fix(g, meta[i])
                         b = buffers.get(m)
                         if b is None:
-                            buffers[m] = b = [None] * m._n_out
-                            b[nr] = g
+                            if m._n_out == 1:
+                                buffers[m] = [g]
+                            else:
+                                b = buffers[m] = [None] * m._n_out
+                                b[nr] = g
                         else:
-                            b[nr] = _add(b[nr], g)
+                            old = b[nr]
+                            b[nr] = g if old is None else old + g
                 d = deps[m] - 1
                 deps[m] = d
                 if d == 0:
-                    heapq.heappush(heap, (-m._seq, tie, m))
+                    heappush(heap, (-m._seq, tie, m))
                     tie += 1
     except Exception as e:  # name the user line that built the failing node (anomaly_mode.py)
         from .anomaly_mode import _on_backward_error
@@ -267,6 +287,14 @@ def _pre_process(node, buf, captures):
             if c is not None and buf[i] is not None:
                 c.grad = _add(c.grad, buf[i])
     return buf
+
+
+def _post_hooks(node, r, buf):
+    for fn in list(node._hooks.values()):
+        rr = fn(r, tuple(buf))
+        if rr is not None:
+            r = tuple(rr)
+    return r
 
 
 def _call(node, buf):

@@ -73,6 +73,7 @@ class Node:
     _loc = None         # where in user code this node was created
     _anomaly_tb = None
     _metadata = None
+    _has_pre = False    # any tensor hook, retain_grad or pre-hook: the engine's one check
 
     # --- PyTorch's public Node API ---
     def name(self):
@@ -96,6 +97,7 @@ class Node:
             self._pre_hooks = {}
         h = RemovableHandle(self._pre_hooks)
         self._pre_hooks[h.id] = fn
+        self._has_pre = True
         return h
 
     def _register_tensor_hook(self, nr, fn):
@@ -104,6 +106,7 @@ class Node:
         d = self._tensor_hooks.setdefault(nr, {})
         h = RemovableHandle(d)
         d[h.id] = fn
+        self._has_pre = True
         return h
 
     def __call__(self, *grads):
@@ -119,11 +122,10 @@ class Node:
         s = self._saved
         if s is None:
             raise RuntimeError(FREED_MSG)
-        vers = self._vers
-        for i, t in enumerate(s):
+        for t, v in zip(s, self._vers):
             vc = t._vc
-            if vc is not None and vc[0] != vers[i]:
-                self._raise_version(t, i, vc[0], vers[i])
+            if vc is not None and vc[0] != v:
+                self._raise_version(t, s.index(t), vc[0], v)
         return s
 
     def saved_result(self, arr):

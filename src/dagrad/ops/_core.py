@@ -32,7 +32,15 @@ def edge(t):
 
 def link(node, out, *inputs):
     """Attach `node` as out's grad_fn with one edge per input (None inputs get no edge)."""
-    node.next_functions = tuple(edge(t) if t is not None else NO_EDGE for t in inputs)
+    n = len(inputs)
+    if n == 1:
+        node.next_functions = (edge(inputs[0]),)
+    elif n == 2:
+        a, b = inputs
+        node.next_functions = (edge(a) if a is not None else NO_EDGE,
+                               edge(b) if b is not None else NO_EDGE)
+    else:
+        node.next_functions = tuple([edge(t) if t is not None else NO_EDGE for t in inputs])
     node._seq = _next_seq()
     _where(node)  # node._loc: where in user code (autograd/anomaly_mode.py; lazy)
     out._rg = True
@@ -60,7 +68,11 @@ def save(node, *ts):
         from ..autograd.graph import _hooked_save
         return _hooked_save(node, ts)
     node._saved = ts
-    node._vers = tuple(t._vc[0] if t._vc is not None else 0 for t in ts)
+    if len(ts) == 1:
+        vc = ts[0]._vc
+        node._vers = (vc[0] if vc is not None else 0,)
+    else:
+        node._vers = tuple([t._vc[0] if t._vc is not None else 0 for t in ts])
 
 
 def save_result(node, out):
@@ -152,8 +164,11 @@ def dims_arg(dim, ndim):
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (int, np.integer)):
-        return (_wrap_dim(int(dim), ndim),)
+        d = _wrap_dim(int(dim), ndim)
+        return (d,) if ndim else ()  # a 0-d tensor accepts dim 0 / -1: nothing to reduce
     ds = tuple(_wrap_dim(int(d), ndim) for d in dim)
+    if not ndim:
+        return ()
     if len(set(ds)) != len(ds):
         raise RuntimeError(f"dim {ds[0]} appears multiple times in the list of dims")
     if not ds:

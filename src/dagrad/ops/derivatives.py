@@ -104,6 +104,8 @@ class PowBackward0(Node):
             return g
         if p == 2:
             return g * (x * 2)
+        if p == 3:
+            return g * (x * x * 3)
         return g * (x ** (p - 1) * p)
 
 
@@ -544,7 +546,8 @@ def _unsqueeze_dims(g, dims, keepdim):
 
 class SumBackward0(Node):
     def backward(self, g):
-        return g.expand(self.shape)
+        from .movement import expand_to
+        return expand_to(g, self.shape)
 
 
 class SumBackward1(Node):
@@ -1039,6 +1042,47 @@ class EinsumBackward(Node):
 EinsumBackward.__name__ = "ViewBackward0"
 
 
+# ---------------------------------------------------------------- convolution (ops/conv.py)
+# Three bilinear primitives (conv, its input gradient = transposed conv, its weight gradient);
+# each rule is written with the other two, so double backward works.
+def _bias_dims(g):
+    return (0,) + tuple(range(2, g.ndim))
+
+
+class ConvolutionBackward0(Node):
+    def backward(self, g):
+        from . import conv as C
+        x, w = self.saved()
+        p = self.p
+        gx = C._conv_tin_op(g, w, None, p, self.hw) if self.needs(0) else None
+        gw = C._conv_tw_op(x, g, p, w.shape[2:]) if self.needs(1) else None
+        gb = g.sum(_bias_dims(g)) if self.needs(2) else None
+        return gx, gw, gb
+
+
+@_named("ConvolutionBackward0")
+class ConvolutionBackwardTransposed(Node):
+    def backward(self, h):
+        from . import conv as C
+        g, w = self.saved()
+        p = self.p
+        dg = C._conv_op(h, w, None, p) if self.needs(0) else None
+        dw = C._conv_tw_op(h, g, p, w.shape[2:]) if self.needs(1) else None
+        db = h.sum(_bias_dims(h)) if self.needs(2) else None
+        return dg, dw, db
+
+
+@_named("ConvolutionBackwardBackward0")
+class ConvolutionBackwardWeight(Node):
+    def backward(self, k):
+        from . import conv as C
+        x, g = self.saved()
+        p = self.p
+        dx = C._conv_tin_op(g, k, None, p, self.hw) if self.needs(0) else None
+        dg = C._conv_op(x, k, None, p) if self.needs(1) else None
+        return dx, dg
+
+
 # ---------------------------------------------------------------- torch.linalg (dagrad/linalg.py)
 def _LA():
     from .. import linalg
@@ -1264,3 +1308,105 @@ class LinalgCrossBackward0(Node):
         LA = _LA()
         return (LA.cross(b.conj(), g, dim=self.dim) if self.needs(0) else None,
                 LA.cross(g, a.conj(), dim=self.dim) if self.needs(1) else None)
+
+
+# ---------------------------------------------------------------- nn: normalisation, losses, embedding
+def _norm_stats(self, x):
+    """mean/invstd for a fused norm node: recomputed from x (differentiable) when the backward
+    is itself recorded, else the arrays saved by the forward."""
+    from ..autograd.grad_mode import state as _gs
+    from ..tensor import _make
+    if self.training and _gs.enabled:
+        mean = x.mean(self.axes, keepdim=True)
+        var = x.var(self.axes, keepdim=True, correction=0)
+        return mean, (var + self.eps).rsqrt()
+    return _make(self.mean_arr), _make(self.invstd_arr)
+
+
+class NativeBatchNormBackward0(Node):
+    """Fused normalisation over `axes` with an optional affine (weight, bias) of broadcast shape
+    `wshape` reduced over `waxes`. training: the stats came from x itself."""
+
+    def backward(self, g):
+        sv = self.saved()
+        x = sv[0]
+        w = sv[1] if self.has_w else None
+        mean, invstd = _norm_stats(self, x)
+        xhat = (x - mean) * invstd
+        gx = gw = gb = None
+        if self.needs(1):
+            gw = (g * xhat).sum(self.waxes).reshape(w.shape)
+        if self.needs(2):
+            gb = g.sum(self.waxes)
+            if w is not None:
+                gb = gb.reshape(w.shape)
+        if self.needs(0):
+            gh = g * w.reshape(self.wshape) if w is not None else g
+            if self.training:
+                ax = self.axes
+                gx = (gh - gh.mean(ax, keepdim=True) - xhat * (gh * xhat).mean(ax, keepdim=True)
+                      ) * invstd
+            else:
+                gx = gh * invstd
+        return gx, gw, gb
+
+
+@_named("NativeLayerNormBackward0")
+class NativeLayerNormBackward0(NativeBatchNormBackward0):
+    pass
+
+
+@_named("NativeGroupNormBackward0")
+class NativeGroupNormBackward0(NativeBatchNormBackward0):
+    pass
+
+
+class EmbeddingBackward0(Node):
+    def backward(self, g):
+        from ..tensor import _make
+        idx = self.idx.reshape(-1)
+        d = g.shape[-1]
+        g2 = g.reshape(-1, d)
+        scale = None
+        if self.scale_grad_by_freq:
+            counts = np.bincount(idx, minlength=self.num)
+            scale = (1.0 / counts[idx]).astype(g._data.dtype)
+        if self.padding_idx is not None:
+            keep = (idx != self.padding_idx).astype(g._data.dtype)
+            scale = keep if scale is None else scale * keep
+        if scale is not None:
+            g2 = g2 * _make(scale[:, None])
+        return g.new_zeros((self.num, d)).index_add(0, _make(idx.astype(np.int64)), g2)
+
+
+class NllLossBackward0(Node):
+    """nll_loss over (M, C) log-probabilities; coef: per-row weight / normaliser."""
+
+    def backward(self, g):
+        from ..tensor import _make
+        (x,) = self.saved()
+        M, C = x.shape
+        gg = g * _make(self.coef)
+        oh = np.zeros((M, C), dtype=x._data.dtype)
+        oh[np.arange(M), self.tsafe] = 1
+        return -(gg.unsqueeze(1) * _make(oh))
+
+
+@_named("NllLossBackward0")
+class CrossEntropyFusedBackward(Node):
+    """cross_entropy over (M, C) logits: log_softmax and nll_loss in one node."""
+
+    def backward(self, g):
+        from ..autograd.grad_mode import state as _gs
+        from ..tensor import _make
+        (x,) = self.saved()
+        M, C = x.shape
+        if not _gs.enabled and self.probs is not None:
+            gg = (g._data * self.coef).astype(x._data.dtype, copy=False)
+            out = self.probs * gg[:, None]
+            out[np.arange(M), self.tsafe] -= gg
+            return _make(out)
+        gg = g * _make(self.coef)
+        oh = np.zeros((M, C), dtype=x._data.dtype)
+        oh[np.arange(M), self.tsafe] = 1
+        return (x.softmax(1) - _make(oh)) * gg.unsqueeze(1)

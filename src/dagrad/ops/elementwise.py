@@ -10,9 +10,8 @@ _SCALAR_TYPES = (int, float, bool, complex)
 
 def _shape_err(op, a, b):
     return RuntimeError(
-        f"{op}: the size of tensor a ({_dimsz(a, b, 0)}) must match the size of tensor b "
-        f"({_dimsz(a, b, 1)}) at non-singleton dimension {_baddim(a, b)}; shapes "
-        f"{list(a.shape)} and {list(b.shape)} do not broadcast")
+        f"The size of tensor a ({_dimsz(a, b, 0)}) must match the size of tensor b "
+        f"({_dimsz(a, b, 1)}) at non-singleton dimension {_baddim(a, b)}")
 
 
 def _baddim(a, b):
@@ -76,6 +75,13 @@ def _needs_grad(*ts):
 
 # ---------------------------------------------------------------- add / sub / mul / div
 def add(a, b, *, alpha=1, out=None):
+    if type(b) is Tensor and alpha == 1 and out is None and type(a) is Tensor:
+        xa, xb = a._data, b._data
+        if xa.dtype == xb.dtype and xa.shape == xb.shape:
+            res = _make(xa + xb)
+            if (a._rg or b._rg) and grad_state.enabled:
+                link(R.AddBackward0(), res, a, b)
+            return res
     a = as_tensor_arg(a) if not isinstance(a, Tensor) else a
     b = _coerce_other(b)
     if type(b) is Tensor or isinstance(b, Tensor):
@@ -99,6 +105,13 @@ def add(a, b, *, alpha=1, out=None):
 
 
 def sub(a, b, *, alpha=1, out=None):
+    if type(b) is Tensor and alpha == 1 and out is None and type(a) is Tensor:
+        xa, xb = a._data, b._data
+        if xa.dtype == xb.dtype and xa.shape == xb.shape and xa.dtype.kind != "b":
+            res = _make(xa - xb)
+            if (a._rg or b._rg) and grad_state.enabled:
+                link(R.SubBackward0(), res, a, b)
+            return res
     a = as_tensor_arg(a) if not isinstance(a, Tensor) else a
     b = _coerce_other(b)
     if isinstance(b, Tensor):
@@ -115,7 +128,7 @@ def sub(a, b, *, alpha=1, out=None):
             n._meta = _meta2(a, b, xa, xb, r)
             link(n, res, a, b)
         return _out(res, out)
-    if a._data.dtype == np.bool_ and isinstance(b, bool):
+    if a._data.dtype == np.bool_ or isinstance(b, bool):
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
@@ -134,6 +147,10 @@ def rsub(a, b, alpha=1):
     b = _coerce_other(b)
     if isinstance(b, Tensor):
         return sub(b, a, alpha=alpha)
+    if a._data.dtype == np.bool_ or isinstance(b, bool):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
     xa, s = scalar_operand(a._data, b)
     res = _make(s - xa * alpha if alpha != 1 else s - xa)
     if a._rg and grad_state.enabled:
@@ -146,6 +163,24 @@ def rsub(a, b, alpha=1):
 
 
 def mul(a, b, *, out=None):
+    if out is None and type(a) is Tensor:
+        tb = type(b)
+        if tb is Tensor:
+            xa, xb = a._data, b._data
+            if xa.dtype == xb.dtype and xa.shape == xb.shape:
+                res = _make(xa * xb)
+                if (a._rg or b._rg) and grad_state.enabled:
+                    n = R.MulBackward0()
+                    save(n, a, b)
+                    link(n, res, a, b)
+                return res
+        elif (tb is float or tb is int) and a._data.dtype.kind == "f":
+            res = _make(a._data * b)
+            if a._rg and grad_state.enabled:
+                n = R.MulScalarBackward()
+                n.other = b
+                link(n, res, a, None)
+            return res
     a = as_tensor_arg(a) if not isinstance(a, Tensor) else a
     b = _coerce_other(b)
     if isinstance(b, Tensor):
@@ -250,19 +285,20 @@ def remainder(a, b, *, out=None):
         xa, xb = scalar_operand(a._data, b)
     if xa.dtype.kind in "iu" and np.any(np.asarray(xb) == 0):
         raise RuntimeError("ZeroDivisionError")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    try:
         r = np.remainder(xa, xb)
+    except ValueError:
+        raise _shape_err("remainder", a, b) from None
     res = _make(r)
-    if grad_state.enabled and a._rg:
+    bt = b if isinstance(b, Tensor) else None
+    if grad_state.enabled and (a._rg or (bt is not None and bt._rg)):
         # d/da (a - floor(a/b)*b) = 1; d/db = -floor(a/b)
-        bt = b if isinstance(b, Tensor) else None
-        if bt is not None and bt._rg:
-            q = floor_divide(a.detach(), bt.detach())
-            return _out(a - q * bt, out)
-        n = R.CloneBackward0()
-        n.__class__ = _RemainderBackward
+        n = _RemainderBackward()
         if bt is not None:
+            n.__class__ = _RemainderBackward1
             n._meta = _meta2(a, bt, xa, xb, r)
+            if bt._rg:
+                n.q = _make(np.floor_divide(xa, xb))
             link(n, res, a, bt)
         else:
             link(n, res, a)
@@ -271,10 +307,17 @@ def remainder(a, b, *, out=None):
 
 class _RemainderBackward(R.Node):
     def backward(self, g):
-        return (g, None) if len(self.next_functions) == 2 else g
+        if len(self.next_functions) == 2:
+            return (g if self.needs(0) else None), (-g * self.q if self.needs(1) else None)
+        return g
+
+
+class _RemainderBackward1(_RemainderBackward):
+    pass
 
 
 _RemainderBackward.__name__ = "RemainderBackward0"
+_RemainderBackward1.__name__ = "RemainderBackward1"
 
 
 def fmod(a, b, *, out=None):
@@ -289,6 +332,8 @@ def fmod(a, b, *, out=None):
     if grad_state.enabled and a._rg:
         n = _RemainderBackward()
         n.__class__ = _FmodBackward
+        if r.shape != a._data.shape or r.dtype != a._data.dtype:
+            n._meta = ((a._data.shape, a._data.dtype),)
         link(n, res, a)
     return _out(res, out)
 
@@ -326,13 +371,14 @@ def pow(a, b, *, out=None):  # noqa: A001
     xa, s = scalar_operand(a._data, b)
     if xa.dtype.kind in "iub" and isinstance(s, int) and s < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        if s == 2:
-            r = xa * xa
-        elif s == 0.5 and xa.dtype.kind == "f":
-            r = np.sqrt(xa)
-        else:
-            r = xa ** s
+    if s == 2:
+        r = xa * xa
+    elif s == 3:
+        r = xa * xa * xa
+    elif s == 0.5 and xa.dtype.kind == "f":
+        r = np.sqrt(xa)
+    else:
+        r = xa ** s
     res = _make(r)
     if a._rg and grad_state.enabled:
         n = R.PowBackward0()
@@ -374,8 +420,7 @@ def _unary(np_fn, node_cls, saves, float_only=True, name=None):
         if not isinstance(x, Tensor):
             x = as_tensor_arg(x)
         arr = float_array(x) if float_only else x._data
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            r = np_fn(arr)
+        r = np_fn(arr)
         res = _make(r)
         if x._rg and grad_state.enabled and node_cls is not None:
             n = node_cls()
