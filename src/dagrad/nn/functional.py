@@ -1,0 +1,1262 @@
+"""torch.nn.functional: activations, linear, dropout, normalisation, embedding, losses,
+attention. Convolution, pooling, padding and interpolation live in dagrad.ops.conv / ops.pool
+and are re-exported here through thin wrappers."""
+import math
+import warnings
+
+import numpy as np
+
+from .. import _dtype as D
+from ..autograd.grad_mode import state as _grad_state
+from ..ops import elementwise as _E
+from ..ops import reduce as _R
+from ..ops import linalg as _L
+from ..ops._core import link, save
+from ..tensor import Tensor, _make
+
+# ---------------------------------------------------------------- conv / pool (lazy re-exports)
+
+
+def _conv_fn(name):
+    def f(*args, **kwargs):
+        from ..ops import conv as C
+        return getattr(C, name)(*args, **kwargs)
+    f.__name__ = name
+    return f
+
+
+def _pool_fn(name):
+    def f(*args, **kwargs):
+        try:
+            from ..ops import pool as P
+            fn = getattr(P, name, None)
+        except ImportError:
+            fn = None
+        if fn is None:
+            from ..ops import conv as C
+            fn = getattr(C, name)
+        return fn(*args, **kwargs)
+    f.__name__ = name
+    return f
+
+
+conv1d = _conv_fn("conv1d")
+conv2d = _conv_fn("conv2d")
+conv3d = _conv_fn("conv3d")
+conv_transpose1d = _conv_fn("conv_transpose1d")
+conv_transpose2d = _conv_fn("conv_transpose2d")
+unfold = _conv_fn("unfold")
+fold = _conv_fn("fold")
+max_pool1d = _pool_fn("max_pool1d")
+max_pool2d = _pool_fn("max_pool2d")
+max_pool1d_with_indices = _pool_fn("max_pool1d_with_indices")
+max_pool2d_with_indices = _pool_fn("max_pool2d_with_indices")
+avg_pool1d = _pool_fn("avg_pool1d")
+avg_pool2d = _pool_fn("avg_pool2d")
+adaptive_avg_pool1d = _pool_fn("adaptive_avg_pool1d")
+adaptive_avg_pool2d = _pool_fn("adaptive_avg_pool2d")
+adaptive_max_pool1d = _pool_fn("adaptive_max_pool1d")
+adaptive_max_pool2d = _pool_fn("adaptive_max_pool2d")
+adaptive_max_pool2d_with_indices = _pool_fn("adaptive_max_pool2d_with_indices")
+lp_pool2d = _pool_fn("lp_pool2d")
+max_unpool2d = _pool_fn("max_unpool2d")
+pad = _pool_fn("pad")
+interpolate = _pool_fn("interpolate")
+upsample = _pool_fn("interpolate")
+pixel_shuffle = _pool_fn("pixel_shuffle")
+pixel_unshuffle = _pool_fn("pixel_unshuffle")
+grid_sample = _pool_fn("grid_sample")
+affine_grid = _pool_fn("affine_grid")
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# ---------------------------------------------------------------- activations
+relu6 = _E.relu6
+elu = _E.elu
+selu = _E.selu
+celu = _E.celu
+leaky_relu = _E.leaky_relu
+hardtanh = _E.hardtanh
+hardswish = _E.hardswish
+hardsigmoid = _E.hardsigmoid
+gelu = _E.gelu
+silu = _E.silu
+mish = _E.mish
+softplus = _E.softplus
+relu_ = _E.relu_
+
+
+def relu(input, inplace=False):
+    return _E.relu_(input) if inplace else _E.relu(input)
+
+
+def elu_(input, alpha=1.0):
+    return _E.elu(input, alpha, True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return _E.leaky_relu(input, negative_slope, True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return _E.hardtanh(input, min_val, max_val, True)
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def logsigmoid(input):
+    return -softplus(-input)
+
+
+def softsign(input):
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    return input - input.tanh()
+
+
+def softshrink(input, lambd=0.5):
+    return input - input.clamp(-lambd, lambd)
+
+
+def hardshrink(input, lambd=0.5):
+    return input * (input.abs() > lambd).to(input.dtype)
+
+
+def threshold(input, threshold, value, inplace=False):
+    r = _E.where(input > threshold, input, _E._scalar_like(value, input))
+    if inplace:
+        input.copy_(r)
+        return input
+    return r
+
+
+def prelu(input, weight):
+    if weight.dim() == 1 and weight.numel() > 1 and input.dim() >= 2:
+        w = weight.reshape((1, -1) + (1,) * (input.dim() - 2))
+    else:
+        w = weight
+    return _E.where(input > 0, input, input * w)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    from ..creation import _rng
+    a = _rng(None).random(input.shape) * (upper - lower) + lower
+    return _E.where(input >= 0, input, input * _make(a.astype(input._data.dtype)))
+
+
+def glu(input, dim=-1):
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    n = input.shape[dim]
+    if n % 2:
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {dim % input.dim()} is size {n}")
+    a, b = input.chunk(2, dim)
+    return a * b.sigmoid()
+
+
+def _softmax_dim(name, ndim, stacklevel):
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+        "dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("softmax", input.dim(), _stacklevel)
+    return _R.softmax(input, dim, dtype=dtype)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("softmin", input.dim(), _stacklevel)
+    return _R.softmax(-input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
+    return _R.log_softmax(input, dim, dtype=dtype)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    from ..creation import _rng
+    gumbels = _make(-np.log(_rng(None).exponential(size=logits.shape)).astype(
+        logits._data.dtype))
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if hard:
+        index = y_soft.max(dim, keepdim=True)[1]
+        y_hard = logits.new_zeros(logits.shape).scatter(dim, index, 1.0)
+        return y_hard - y_soft.detach() + y_soft
+    return y_soft
+
+
+# ---------------------------------------------------------------- linear
+def linear(input, weight, bias=None):
+    xd = input._data
+    if xd.ndim == 2 and weight._data.ndim == 2:
+        if xd.shape[1] != weight._data.shape[1]:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({xd.shape[0]}x{xd.shape[1]} and "
+                f"{weight._data.shape[1]}x{weight._data.shape[0]})")
+        if bias is not None:
+            return _L.addmm(bias, input, weight.t())
+        return _L.mm(input, weight.t())
+    if xd.ndim > 2 and weight._data.ndim == 2:
+        lead = xd.shape[:-1]
+        if xd.shape[-1] != weight._data.shape[1]:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied ({int(np.prod(lead))}x"
+                f"{xd.shape[-1]} and {weight._data.shape[1]}x{weight._data.shape[0]})")
+        x2 = input.reshape(-1, xd.shape[-1])
+        out = _L.addmm(bias, x2, weight.t()) if bias is not None else _L.mm(x2, weight.t())
+        return out.view(*lead, weight._data.shape[0])
+    out = _L.matmul(input, weight.t())
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def bilinear(input1, input2, weight, bias=None):
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(
+            f"bilinear(): input batch dimensions do not match: got {input1.shape[:-1]} and "
+            f"{input2.shape[:-1]}")
+    from ..ops.linalg import einsum
+    out = einsum("...i,oij,...j->...o", input1, weight, input2)
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+# ---------------------------------------------------------------- dropout
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _dropout_mask(shape, p, dtype):
+    from ..creation import _rng
+    if p == 1.0:
+        return np.zeros(shape, dtype=dtype)
+    keep = _rng(None).random(shape) >= p
+    return keep.astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype=dtype)
+
+
+def _apply_mask(input, mask, inplace):
+    m = _make(mask)
+    if inplace:
+        return input.mul_(m)
+    return input * m
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    mask = _dropout_mask(input.shape, p, input._data.dtype)
+    return _apply_mask(input, mask, inplace)
+
+
+def _feature_dropout(input, p, training, inplace, batched_ndim, name):
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    nd = input.dim()
+    if nd == batched_ndim - 1:
+        shape = (input.shape[0],) + (1,) * (nd - 1)
+    else:
+        shape = tuple(input.shape[:2]) + (1,) * (nd - 2)
+    mask = _dropout_mask(shape, p, input._data.dtype)
+    return _apply_mask(input, mask, inplace)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note "
+            "that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs).")
+    return _feature_dropout(input, p, training, inplace, 3, "dropout1d")
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    _check_p(p)
+    nd = input.dim()
+    if nd not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            "warning, please use dropout instead. Note that dropout2d exists to provide "
+            "channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension, and "
+            "an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    if nd == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2)
+    if not training or p == 0.0:
+        return input
+    shape = tuple(input.shape[:2]) + (1,) * (nd - 2) if nd >= 2 else input.shape
+    return _apply_mask(input, _dropout_mask(shape, p, input._data.dtype), inplace)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    return _feature_dropout(input, p, training, inplace, 5, "dropout3d")
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    from ..creation import _rng
+    alpha = 1.7580993408473766
+    dt = input._data.dtype
+    keep = (_rng(None).random(input.shape) >= p).astype(dt)
+    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
+    b = ((keep - 1) * (alpha * a) + alpha * a * p).astype(dt)
+    out = input * _make((keep * a).astype(dt)) + _make(b)
+    if inplace:
+        input.copy_(out)
+        return input
+    return out
+
+
+feature_alpha_dropout = alpha_dropout
+
+
+# ---------------------------------------------------------------- normalisation
+def _norm_forward(x, axes, eps, w, b, wshape, waxes, mean=None, var=None, name="BN"):
+    """Fused normalisation: (x - mean) * invstd * w + b over `axes`.
+
+    mean/var given (arrays, shape of the reduced stats): eval-mode batch norm with fixed stats.
+    Returns (out, batch_mean, batch_var_biased)."""
+    from ..ops import derivatives as R
+    a = x._data
+    training = mean is None
+    if training:
+        m = a.mean(axis=axes, keepdims=True)
+        xc = a - m
+        v = np.mean(np.square(xc), axis=axes, keepdims=True)
+    else:
+        m = mean
+        v = var
+        xc = a - m
+    invstd = (1.0 / np.sqrt(v + eps)).astype(a.dtype)
+    out = xc * invstd
+    if w is not None:
+        out *= w._data.reshape(wshape)
+    if b is not None:
+        out += b._data.reshape(wshape)
+    out = out.astype(a.dtype, copy=False)
+    res = _make(out)
+    if _grad_state.enabled and (x._rg or (w is not None and w._rg) or (b is not None and b._rg)):
+        n = R.NativeBatchNormBackward0() if name == "BN" else (
+            R.NativeLayerNormBackward0() if name == "LN" else R.NativeGroupNormBackward0())
+        n.axes, n.waxes, n.wshape, n.eps, n.training = axes, waxes, wshape, eps, training
+        n.mean_arr, n.invstd_arr = m.astype(a.dtype, copy=False), invstd
+        n.has_w = w is not None
+        if w is not None:
+            save(n, x, w)
+        else:
+            save(n, x)
+        link(n, res, x, w, b)
+    return res, m, v
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    a = input._data
+    if a.ndim < 2:
+        raise ValueError(f"expected 2D or 3D input (got {a.ndim}D input)")
+    C = a.shape[1]
+    if training:
+        size = a.size // C
+        if size == 1:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size "
+                f"{input.shape}")
+    for nm, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
+                  ("running_var", running_var)):
+        if t is not None and t.numel() != C:
+            raise RuntimeError(
+                f"running_mean should contain {C} elements not {t.numel()}" if nm ==
+                "running_mean" else
+                f"running_var should contain {C} elements not {t.numel()}" if nm ==
+                "running_var" else
+                f"The size of tensor a ({t.numel()}) must match the size of tensor b ({C}) at "
+                f"non-singleton dimension 1")
+    axes = (0,) + tuple(range(2, a.ndim))
+    wshape = (1, C) + (1,) * (a.ndim - 2)
+    if training or running_mean is None:
+        out, m, v = _norm_forward(input, axes, eps, weight, bias, wshape, axes)
+        if training and running_mean is not None:
+            n = a.size // C
+            mm_ = m.reshape(C)
+            vv = v.reshape(C) * (n / max(n - 1, 1))
+            rm = running_mean._data
+            rm *= (1 - momentum)
+            rm += (momentum * mm_).astype(rm.dtype)
+            running_mean._bump()
+            if running_var is not None:
+                rv = running_var._data
+                rv *= (1 - momentum)
+                rv += (momentum * vv).astype(rv.dtype)
+                running_var._bump()
+        return out
+    m = running_mean._data.reshape(wshape).astype(a.dtype, copy=False)
+    v = running_var._data.reshape(wshape).astype(a.dtype, copy=False)
+    out, _, _ = _norm_forward(input, axes, eps, weight, bias, wshape, axes, mean=m, var=v)
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    a = input._data
+    N, C = a.shape[:2]
+    axes = tuple(range(2, a.ndim))
+    if use_input_stats:
+        x2 = input
+        wshape = (1, C) + (1,) * (a.ndim - 2)
+        out, m, v = _norm_forward(x2, axes, eps, weight, bias, wshape, (0,) + axes, name="BN")
+        if running_mean is not None:
+            n = int(np.prod(a.shape[2:]))
+            mm_ = m.reshape(N, C).mean(0)
+            vv = (v.reshape(N, C) * (n / max(n - 1, 1))).mean(0)
+            rm = running_mean._data
+            rm *= (1 - momentum)
+            rm += (momentum * mm_).astype(rm.dtype)
+            running_mean._bump()
+            rv = running_var._data
+            rv *= (1 - momentum)
+            rv += (momentum * vv).astype(rv.dtype)
+            running_var._bump()
+        return out
+    return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    a = input._data
+    if tuple(a.shape[a.ndim - k:]) != normalized_shape or a.ndim < k:
+        raise RuntimeError(
+            f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+            f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size"
+            f"{input.shape}")
+    axes = tuple(range(a.ndim - k, a.ndim))
+    waxes = tuple(range(0, a.ndim - k))
+    out, _, _ = _norm_forward(input, axes, eps, weight, bias, normalized_shape, waxes,
+                              name="LN")
+    return out
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    dims = tuple(range(-len(normalized_shape), 0))
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    r = input * (input.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
+    if weight is not None:
+        r = r * weight
+    return r
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    a = input._data
+    if a.ndim < 2:
+        raise RuntimeError(
+            f"Expected at least 2 dimensions for input tensor but received {a.ndim}")
+    N, C = a.shape[:2]
+    if C % num_groups:
+        raise RuntimeError(
+            f"Expected number of channels in input to be divisible by num_groups, but got input "
+            f"of shape {input.shape} and num_groups={num_groups}")
+    x2 = input.reshape(N, num_groups, -1)
+    out, _, _ = _norm_forward(x2, (2,), eps, None, None, None, (0, 1), name="GN")
+    out = out.reshape(input.shape)
+    wshape = (1, C) + (1,) * (a.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(wshape)
+    if bias is not None:
+        out = out + bias.reshape(wshape)
+    return out
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    dim = input.dim()
+    div = input * input
+    div = div.unsqueeze(1)
+    if dim == 3:
+        div = pad(div, (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(div, (size, 1), stride=1).squeeze(1)
+    else:
+        sizes = input.size()
+        div = div.view(sizes[0], 1, sizes[1], sizes[2], -1)
+        div = pad(div, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = div.reshape(sizes[0], 1, sizes[1] + size - 1, -1)
+        div = avg_pool2d(div, (size, 1), stride=1).reshape(sizes[0], 1, sizes[1], -1)
+        div = div.squeeze(1).view(sizes)
+    div = (div * alpha + k).pow(beta)
+    return input / div
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    denom = input.norm(p, dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denom
+
+
+# ---------------------------------------------------------------- embedding / one_hot
+def one_hot(tensor, num_classes=-1):
+    a = tensor._data
+    if a.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if a.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(a.max()) + 1
+    if a.size and a.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if a.size and a.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    out = np.zeros(a.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, a[..., None], 1, axis=-1)
+    return _make(out)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    from ..ops import derivatives as R
+    idx = input._data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {_type_name(idx)} instead (while checking arguments "
+            "for embedding)")
+    num = weight._data.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < num, "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -num, "Padding_idx must be within num_embeddings"
+            padding_idx = num + padding_idx
+    if idx.size and (idx.min() < -num or idx.max() >= num):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _embedding_renorm_(weight, idx, max_norm, norm_type)
+    res = _make(weight._data[idx])
+    if _grad_state.enabled and weight._rg:
+        n = R.EmbeddingBackward0()
+        n.idx = idx
+        n.num = num
+        n.padding_idx = padding_idx
+        n.scale_grad_by_freq = scale_grad_by_freq
+        link(n, res, weight)
+    return res
+
+
+def _embedding_renorm_(weight, idx, max_norm, norm_type):
+    w = weight._data
+    u = np.unique(idx.reshape(-1))
+    rows = w[u]
+    norms = np.linalg.norm(rows, ord=norm_type, axis=1) if norm_type != 2 else np.sqrt(
+        (rows * rows).sum(1))
+    scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    w[u] = (rows * scale[:, None]).astype(w.dtype)
+    weight._bump()
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
+                  mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False,
+                  padding_idx=None):
+    if input.dim() == 2:
+        e = embedding(input, weight, padding_idx, max_norm, norm_type)
+        if per_sample_weights is not None:
+            e = e * per_sample_weights.unsqueeze(-1)
+        return {"sum": lambda: e.sum(1), "mean": lambda: e.mean(1),
+                "max": lambda: e.max(1)[0]}[mode]()
+    offs = offsets.tolist()
+    n = input.shape[0]
+    if include_last_offset:
+        bounds = list(zip(offs[:-1], offs[1:]))
+    else:
+        bounds = list(zip(offs, offs[1:] + [n]))
+    e = embedding(input, weight, padding_idx, max_norm, norm_type)
+    if per_sample_weights is not None:
+        e = e * per_sample_weights.unsqueeze(-1)
+    from ..ops.movement import stack
+    outs = []
+    for s, t in bounds:
+        seg = e[s:t]
+        if t == s:
+            outs.append(weight.new_zeros(weight.shape[1]))
+        else:
+            outs.append({"sum": seg.sum(0), "mean": seg.mean(0), "max": seg.max(0)[0]}[mode]
+                        if mode != "max" else seg.max(0)[0])
+    return stack(outs)
+
+
+def _type_name(a):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int", "bool": "Bool", "int16": "Short", "int8": "Char",
+            "uint8": "Byte"}.get(str(a.dtype), str(a.dtype))
+
+
+# ---------------------------------------------------------------- distances
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    n1 = (x1 * x1).sum(dim)
+    n2 = (x2 * x2).sum(dim)
+    w12 = (x1 * x2).sum(dim)
+    return w12 / ((n1 * n2).clamp_min(eps * eps)).sqrt()
+
+
+def pdist(input, p=2):
+    n = input.shape[0]
+    i, j = np.triu_indices(n, 1)
+    d = input[_make(i)] - input[_make(j)]
+    return d.norm(p, -1)
+
+
+# ---------------------------------------------------------------- losses
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _legacy_reduction(size_average, reduce):
+    if size_average is None:
+        size_average = True
+    if reduce is None:
+        reduce = True
+    if size_average and reduce:
+        return "mean"
+    if reduce:
+        return "sum"
+    return "none"
+
+
+def _reduction(size_average, reduce, reduction):
+    if size_average is not None or reduce is not None:
+        return _legacy_reduction(size_average, reduce)
+    return reduction
+
+
+def _reduce(loss, reduction):
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _warn_size(input, target, name):
+    if target.shape != input.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            "Please ensure they have the same size.", stacklevel=3)
+
+
+def _as_t(x, like):
+    if isinstance(x, Tensor):
+        return x
+    return _E._scalar_like(x, like)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _warn_size(input, target, "mse_loss")
+    d = input - target
+    loss = d * d
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _warn_size(input, target, "l1_loss")
+    loss = (input - target).abs()
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _warn_size(input, target, "smooth_l1_loss")
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    d = (input - target).abs()
+    if beta == 0:
+        loss = d
+    else:
+        loss = _E.where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _check_reduction(reduction)
+    _warn_size(input, target, "huber_loss")
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    d = (input - target).abs()
+    loss = _E.where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = (1 + (-target * input).exp()).log()
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    a = input._data
+    if a.size and (a.min() < 0 or a.max() > 1):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    logx = input.log().clamp_min(-100)
+    log1mx = (1 - input).log().clamp_min(-100)
+    loss = -(target * logx + (1 - target) * log1mx)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction="mean", pos_weight=None):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    # log(sigmoid(x)) = -softplus(-x); log(1 - sigmoid(x)) = -softplus(x)
+    ls_neg = _E.softplus(-input)   # -log(sigmoid(x))
+    if pos_weight is not None:
+        lw = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input + lw * ls_neg
+    else:
+        loss = (1 - target) * input + ls_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.", stacklevel=2)
+    if reduction not in ("none", "mean", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        t = target
+        tl = _E.where(t > 0, t, _E._scalar_like(1.0, t)).log()
+        loss = t * tl - t * input
+    if reduction == "batchmean":
+        if input.dim() != 0:
+            return loss.sum() / input.shape[0]
+        return loss.sum()
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        st = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + st.masked_fill(target <= 1, 0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    var = var.clamp(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None,
+                          reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if input1.dim() != input2.dim() or input1.shape != input2.shape:
+        raise RuntimeError(
+            f"cosine_embedding_loss: Input1 and Input2 must have the same shape, but got "
+            f"{input1.shape} and {input2.shape}")
+    tdim = target.dim()
+    if input1.dim() != tdim + 1:
+        raise RuntimeError(
+            f"{input1.dim()}D target tensor expects {tdim + 1}D input tensors, but found "
+            f"inputs with sizes {list(input1.shape)} and {list(input2.shape)}.")
+    EPS = 1e-12
+    d = input1.dim() - 1
+    prod_sum = (input1 * input2).sum(d)
+    mag_square1 = (input1 * input1).sum(d) + EPS
+    mag_square2 = (input2 * input2).sum(d) + EPS
+    denom = (mag_square1 * mag_square2).sqrt()
+    cos = prod_sum / denom
+    zeros = cos * 0
+    pos = 1 - cos
+    neg = (cos - margin).clamp_min(0)
+    output_pos = _E.where(target == 1, pos, zeros)
+    output_neg = _E.where(target == -1, neg, zeros)
+    return _reduce(output_pos + output_neg, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = (-target * (input1 - input2) + margin).clamp_min(0)
+    return _reduce(loss, reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    zeros = input * 0
+    margin_clamp = (margin - input).clamp_min(0)
+    output_margin = _E.where(target != 1, margin_clamp, zeros)
+    output_self = _E.where(target != -1, input, zeros)
+    return _reduce(output_margin + output_self, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_s = pairwise_distance(positive, negative, p, eps)
+        d_neg = _E.minimum(d_neg, d_s)
+    return _reduce((d_pos - d_neg + margin).clamp_min(0), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(-1) / input.shape[-1]
+    return _reduce(loss, reduction)
+
+
+def _nll_check(input, target):
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if input.dim() >= 2 and input.shape[0] != target.shape[0] and target.dim() >= 1:
+        raise ValueError(
+            f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+            f"({target.shape[0]}).")
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"expected scalar type Long but found {_type_name(target._data)}")
+
+
+def _to_2d(input, target):
+    """(N, C, d1..dk) -> (N*d1*..dk, C) with class dim last; targets flattened."""
+    nd = input.dim()
+    if nd == 1:
+        return input.unsqueeze(0), target.reshape(1), ()
+    if nd == 2:
+        return input, target, None
+    C = input.shape[1]
+    rest = tuple(input.shape[2:])
+    if tuple(target.shape[1:]) != rest:
+        raise RuntimeError(
+            f"Expected target size {[input.shape[0]] + list(rest)}, got {list(target.shape)}")
+    x2 = input.movedim(1, -1).reshape(-1, C)
+    return x2, target.reshape(-1), (input.shape[0],) + rest
+
+
+def _fused_nll(x2, t, weight, reduction, ignore_index, log_probs_input):
+    """NLL over (M, C) log-probabilities, or cross-entropy over (M, C) logits when
+    log_probs_input is False (log_softmax fused in)."""
+    from ..ops import derivatives as R
+    a = x2._data
+    tt = t._data.astype(np.int64, copy=False)
+    M, C = a.shape
+    valid = tt != ignore_index
+    if M and np.any(valid & ((tt < 0) | (tt >= C))):
+        bad = tt[valid & ((tt < 0) | (tt >= C))][0]
+        raise IndexError(f"Target {bad} is out of bounds.")
+    tsafe = np.where(valid, tt, 0)
+    if log_probs_input:
+        lp_t = a[np.arange(M), tsafe]
+        probs = None
+    else:
+        mx = a.max(axis=1, keepdims=True) if M else np.zeros((0, 1), a.dtype)
+        sh = a - mx
+        e = np.exp(sh)
+        s = e.sum(axis=1, keepdims=True)
+        lse = np.log(s)
+        lp_t = (sh[np.arange(M), tsafe] - lse[:, 0])
+        probs = e / s
+    w = weight._data[tsafe] if weight is not None else np.ones(M, dtype=a.dtype)
+    w = np.where(valid, w, 0).astype(a.dtype)
+    losses = -(lp_t * w)
+    if reduction == "none":
+        out = losses.astype(a.dtype)
+        coef = w
+    elif reduction == "sum":
+        out = np.asarray(losses.sum(), dtype=a.dtype)
+        coef = w
+    else:
+        den = w.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.asarray(losses.sum() / den, dtype=a.dtype)
+            coef = (w / den).astype(a.dtype)
+    res = _make(out)
+    if _grad_state.enabled and x2._rg:
+        n = R.NllLossBackward0() if log_probs_input else R.CrossEntropyFusedBackward()
+        n.coef = coef
+        n.tsafe = tsafe
+        n.reduction = reduction
+        n.probs = probs
+        save(n, x2)
+        link(n, res, x2)
+    return res
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    _nll_check(input, target)
+    x2, t2, shp = _to_2d(input, target)
+    out = _fused_nll(x2, t2, weight, reduction, ignore_index, True)
+    if reduction == "none":
+        if shp == ():
+            return out.reshape(())
+        if shp is not None:
+            return out.reshape(shp)
+    return out
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
+    reduction = _reduction(size_average, reduce, reduction)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(
+            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.dim() == 1 else 1
+    C = input.shape[class_dim]
+    if target._data.dtype.kind == "f":
+        # class probabilities
+        if target.shape != input.shape:
+            raise RuntimeError(
+                f"Expected floating point type target to have the same size as input, but got "
+                f"target of size {list(target.shape)} and input of size {list(input.shape)}")
+        logp = _R.log_softmax(input, class_dim)
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / C
+        prod = logp * target
+        if weight is not None:
+            prod = prod * weight.reshape((C,) + (1,) * (input.dim() - 1 - class_dim))
+        if reduction == "none":
+            return -prod.sum(class_dim)
+        if reduction == "sum":
+            return -prod.sum()
+        if input.numel() == 0:
+            return (-prod.sum()) * float("nan")
+        return -prod.sum() / (input.numel() / C)
+    _nll_check(input, target)
+    if label_smoothing == 0.0:
+        x2, t2, shp = _to_2d(input, target)
+        out = _fused_nll(x2, t2, weight, reduction, ignore_index, False)
+        if reduction == "none":
+            if shp == ():
+                return out.reshape(())
+            if shp is not None:
+                return out.reshape(shp)
+        return out
+    logp = _R.log_softmax(input, class_dim)
+    nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
+    ignore_mask = target == ignore_index
+    if weight is not None:
+        smooth = -(logp * weight.reshape((C,) + (1,) * (input.dim() - 1 - class_dim))).sum(
+            class_dim)
+    else:
+        smooth = -logp.sum(class_dim)
+    smooth = smooth.masked_fill(ignore_mask, 0.0)
+    if reduction == "mean":
+        keep = ~ignore_mask._data
+        if weight is not None:
+            den = weight._data[target._data[keep]].sum()
+        else:
+            den = keep.sum()
+        ret = smooth.sum() / float(den)
+    elif reduction == "sum":
+        ret = smooth.sum()
+    else:
+        ret = smooth
+    return nll * (1 - label_smoothing) + ret * (label_smoothing / C)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    x = input if input.dim() == 2 else input.unsqueeze(0)
+    t = target.reshape(-1)
+    xt = x.gather(1, t.unsqueeze(1))
+    m = (margin - xt + x).clamp_min(0)
+    if p == 2:
+        m = m * m
+    if weight is not None:
+        m = m * weight[t].unsqueeze(1)
+    mask = np.ones(x.shape, dtype=x._data.dtype)
+    mask[np.arange(x.shape[0]), t._data] = 0
+    loss = (m * _make(mask)).sum(1) / x.shape[1]
+    if input.dim() == 1:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------- attention
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
+                                 is_causal=False, scale=None, enable_gqa=False):
+    L, S = query.shape[-2], key.shape[-2]
+    scale_factor = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    if enable_gqa and key.dim() >= 3 and key.shape[-3] != query.shape[-3]:
+        rep = query.shape[-3] // key.shape[-3]
+        key = key.repeat_interleave(rep, -3)
+        value = value.repeat_interleave(rep, -3)
+    attn = _L.matmul(query, key.transpose(-2, -1)) * scale_factor
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                "is_causal=True")
+        causal = np.tril(np.ones((L, S), dtype=bool))
+        attn = attn.masked_fill(_make(~causal), float("-inf"))
+    if attn_mask is not None:
+        if attn_mask._data.dtype == np.bool_:
+            attn = attn.masked_fill(attn_mask.logical_not(), float("-inf"))
+        else:
+            attn = attn + attn_mask
+    attn = attn.softmax(-1)
+    if dropout_p > 0.0:
+        attn = dropout(attn, dropout_p, True)
+    return _L.matmul(attn, value)
+
+
+def _in_projection_packed(q, k, v, w, b=None):
+    E = q.shape[-1]
+    if k is v:
+        if q is k:
+            proj = linear(q, w, b)
+            return proj.chunk(3, -1)
+        w_q, w_kv = w.split([E, E * 2])
+        if b is None:
+            b_q = b_kv = None
+        else:
+            b_q, b_kv = b.split([E, E * 2])
+        q_proj = linear(q, w_q, b_q)
+        kv_proj = linear(k, w_kv, b_kv)
+        k_proj, v_proj = kv_proj.chunk(2, -1)
+        return q_proj, k_proj, v_proj
+    w_q, w_k, w_v = w.chunk(3)
+    if b is None:
+        b_q = b_k = b_v = None
+    else:
+        b_q, b_k, b_v = b.chunk(3)
+    return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
+
+
+def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
+    if mask is None:
+        return None
+    if mask._data.dtype == np.bool_:
+        z = np.zeros(mask.shape, dtype=target_type.np)
+        z[mask._data] = -np.inf
+        return _make(z)
+    if mask._data.dtype.kind != "f":
+        raise AssertionError(
+            f"only bool and floating types of {mask_name} are supported")
+    return mask
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads,
+                                 in_proj_weight, in_proj_bias, bias_k, bias_v, add_zero_attn,
+                                 dropout_p, out_proj_weight, out_proj_bias, training=True,
+                                 key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None, static_k=None,
+                                 static_v=None, average_attn_weights=True, is_causal=False):
+    is_batched = query.dim() == 3
+    if not is_batched:
+        query = query.unsqueeze(1)
+        key = key.unsqueeze(1)
+        value = value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt_len, bsz, embed_dim = query.shape
+    src_len = key.shape[0]
+    if embed_dim != embed_dim_to_check:
+        raise AssertionError(
+            f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}")
+    head_dim = embed_dim // num_heads
+    dt = query.dtype
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", None, "", dt)
+    if is_causal and attn_mask is None:
+        raise RuntimeError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+            "method `generate_square_subsequent_mask` to create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", dt)
+        if key_padding_mask is not None:
+            is_causal = False
+
+    if not use_separate_proj_weight:
+        q, k, v = _in_projection_packed(query, key, value, in_proj_weight, in_proj_bias)
+    else:
+        if in_proj_bias is None:
+            b_q = b_k = b_v = None
+        else:
+            b_q, b_k, b_v = in_proj_bias.chunk(3)
+        q = linear(query, q_proj_weight, b_q)
+        k = linear(key, k_proj_weight, b_k)
+        v = linear(value, v_proj_weight, b_v)
+
+    if attn_mask is not None and attn_mask.dim() == 2:
+        correct_2d_size = (tgt_len, src_len)
+        if tuple(attn_mask.shape) != correct_2d_size:
+            raise RuntimeError(
+                f"The shape of the 2D attn_mask is {attn_mask.shape}, but should be "
+                f"{correct_2d_size}.")
+        attn_mask = attn_mask.unsqueeze(0)
+
+    from ..ops.movement import cat
+    if bias_k is not None and bias_v is not None:
+        k = cat([k, bias_k.repeat(1, bsz, 1)])
+        v = cat([v, bias_v.repeat(1, bsz, 1)])
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+
+    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
+
+    if add_zero_attn:
+        zero_attn_shape = (bsz * num_heads, 1, head_dim)
+        from ..creation import zeros
+        k = cat([k, zeros(zero_attn_shape, dtype=k.dtype)], dim=1)
+        v = cat([v, zeros(zero_attn_shape, dtype=v.dtype)], dim=1)
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1))
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1))
+
+    src_len = k.shape[1]
+    if key_padding_mask is not None:
+        key_padding_mask = key_padding_mask.view(bsz, 1, 1, src_len).expand(
+            -1, num_heads, -1, -1).reshape(bsz * num_heads, 1, src_len)
+        if attn_mask is None:
+            attn_mask = key_padding_mask
+        else:
+            attn_mask = attn_mask + key_padding_mask
+
+    if not training:
+        dropout_p = 0.0
+
+    if need_weights:
+        q_scaled = q * math.sqrt(1.0 / float(head_dim))
+        if attn_mask is not None:
+            attn_output_weights = _L.baddbmm(attn_mask, q_scaled, k.transpose(-2, -1))
+        else:
+            attn_output_weights = _L.bmm(q_scaled, k.transpose(-2, -1))
+        attn_output_weights = attn_output_weights.softmax(-1)
+        if dropout_p > 0.0:
+            attn_output_weights = dropout(attn_output_weights, p=dropout_p)
+        attn_output = _L.bmm(attn_output_weights, v)
+        attn_output = attn_output.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+        attn_output = linear(attn_output, out_proj_weight, out_proj_bias)
+        attn_output = attn_output.view(tgt_len, bsz, attn_output.shape[1])
+        attn_output_weights = attn_output_weights.view(bsz, num_heads, tgt_len, src_len)
+        if average_attn_weights:
+            attn_output_weights = attn_output_weights.mean(1)
+        if not is_batched:
+            attn_output = attn_output.squeeze(1)
+            attn_output_weights = attn_output_weights.squeeze(0)
+        return attn_output, attn_output_weights
+    if attn_mask is not None:
+        if attn_mask.shape[0] == 1 and attn_mask.dim() == 3:
+            attn_mask = attn_mask.unsqueeze(0)
+        else:
+            attn_mask = attn_mask.view(bsz, num_heads, -1, src_len)
+    q = q.view(bsz, num_heads, tgt_len, head_dim)
+    k = k.view(bsz, num_heads, src_len, head_dim)
+    v = v.view(bsz, num_heads, src_len, head_dim)
+    attn_output = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    attn_output = attn_output.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+    attn_output = linear(attn_output, out_proj_weight, out_proj_bias)
+    attn_output = attn_output.view(tgt_len, bsz, attn_output.shape[1])
+    if not is_batched:
+        attn_output = attn_output.squeeze(1)
+    return attn_output, None
+
+
+_ = D
