@@ -49,7 +49,8 @@ _TriSolveT = collections.namedtuple("triangular_solve", ["solution", "cloned_coe
 
 # ---------------------------------------------------------------- checks and helpers
 def _pt(npdt):
-    return D.from_np(np.dtype(npdt)).name.capitalize() if np.dtype(npdt) != np.bool_ else "Bool"
+    from .ops.elementwise import _pt_name
+    return _pt_name(np.dtype(npdt))
 
 
 def _check(A, fname, square=True, ndim_msg="A"):
@@ -211,8 +212,6 @@ def slogdet(A, *, out=None):
         n = R.LinalgSlogdetBackward0()
         save(n, A)
         link_multi(n, (sign, logabs), A)
-        sign._rg = False
-        sign.grad_fn = None
     return _SlogdetT(sign, logabs)
 
 
@@ -705,7 +704,8 @@ def matrix_power(A, n, *, out=None):
     if not isinstance(n, int):
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     if n == 0:
-        return _out(_make(np.ascontiguousarray(_eye_like(a))), out)
+        eye = _make(np.ascontiguousarray(_eye_like(a)))
+        return _out(A * 0 + eye if _rec(A) else eye, out)
     if n < 0:
         A = inv(A)
         n = -n
@@ -737,6 +737,8 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None, tol=None)
 
 def cross(input, other, *, dim=-1, out=None):  # noqa: A002
     a, b = input._data, other._data
+    if a.ndim != b.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     try:
         shape = np.broadcast_shapes(a.shape, b.shape)
     except ValueError:
