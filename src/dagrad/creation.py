@@ -323,6 +323,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
         i = np.arange(steps, dtype=np.float64)
         half = steps // 2
         arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+        if steps == 1:
+            arr[:] = start
         arr = arr.astype(npdt)
     return _finish(arr, requires_grad, device)
 
