@@ -1,11 +1,11 @@
-"""The backward engine: dependency counting, then execution in reverse creation order.
+"""The backward engine: execution in reverse creation order (a topological order).
 
 Iterative throughout (no recursion), so a chain of 100,000 ops backwards without hitting Python's
 recursion limit. Each node runs once, after every gradient flowing into it has been summed.
 Gradients are reduced to each input's shape and cast to its dtype here, in one place, so no
 backward rule deals with broadcasting.
 """
-import heapq
+import operator
 import sys
 
 from .function import AccumulateGrad
@@ -14,6 +14,7 @@ from .grad_mode import state as _grad_state
 _make = None  # set by dagrad.tensor (import cycle)
 
 _getrefcount = sys.getrefcount
+_seq_of = operator.attrgetter("_seq")
 
 
 class _Capture:
@@ -132,34 +133,38 @@ def run_backward(roots, root_grads, keep_graph, create_graph, inputs=None, captu
     else:
         needed = None
 
-    # 1. count, for each node, the edges that lead into it
-    deps = {}
+    # 1. collect the reachable nodes. Every node is created after its inputs' nodes, so
+    # decreasing creation order (`_seq`) is a topological order: by the time a node runs, every
+    # consumer has already added its gradient to the node's buffer. No dependency counts, no heap.
+    # An AccumulateGrad is keyed just below its last consumer, so it runs as soon as it is ready,
+    # as PyTorch's ready queue runs it.
+    order = []
+    seen = set()
     stack = []
     for n, _ in roots:
-        if n is not None and n not in deps:
-            deps[n] = 0
+        if n is not None and n not in seen:
+            seen.add(n)
             stack.append(n)
-    if needed is None:
-        while stack:
-            for m, _ in stack.pop().next_functions:
-                if m is not None:
-                    if m in deps:
-                        deps[m] += 1
-                    else:
-                        deps[m] = 1
-                        stack.append(m)
+    acc_seq = {}
     while stack:
         n = stack.pop()
-        if captures is not None and n in target_nodes and isinstance(n, AccumulateGrad):
+        order.append(n)
+        if captures is not None and type(n) is AccumulateGrad:
             continue
+        s = n._seq
         for m, _ in n.next_functions:
-            if m is None or m not in needed:
+            if m is None or (needed is not None and m not in needed):
                 continue
-            if m in deps:
-                deps[m] += 1
-            else:
-                deps[m] = 1
+            if type(m) is AccumulateGrad:
+                k = acc_seq.get(m)
+                if k is None or s < k:
+                    acc_seq[m] = s
+            if m not in seen:
+                seen.add(m)
                 stack.append(m)
+    for m, s in acc_seq.items():
+        m._seq = s - 0.5
+    order.sort(key=_seq_of, reverse=True)
 
     # 2. seed the buffers
     buffers = {}
@@ -171,70 +176,59 @@ def run_backward(roots, root_grads, keep_graph, create_graph, inputs=None, captu
             buffers[n] = b = [None] * n._n_out
         b[nr] = _add(b[nr], g)
 
-    heap = []
-    tie = 0
-    for n in buffers:
-        if deps.get(n, 0) == 0:
-            heap.append((-n._seq, tie, n))
-            tie += 1
-    heapq.heapify(heap)
-
     prev_mode = _grad_state.enabled
     _grad_state.enabled = create_graph
-    heappop, heappush = heapq.heappop, heapq.heappush
     try:
-        while heap:
-            node = heappop(heap)[2]
+        for node in order:
             buf = buffers.pop(node, None)
-            if buf is not None and (node._has_pre or captures is not None):
+            if buf is None:
+                continue  # no gradient reaches this node
+            if node._has_pre or captures is not None:
                 buf = _pre_process(node, buf, captures)
             if type(node) is AccumulateGrad:
-                if buf is not None and buf[0] is not None and captures is None:
+                if buf[0] is not None and captures is None:
                     if targets is None or (node, 0) in targets:
                         _accumulate(node, buf[0], create_graph)
                 continue
             nf = node.next_functions
-            grads = None
-            if buf is not None and (needed is None or any(m in needed for m, _ in nf)):
-                if node._n_out == 1:
-                    g0 = buf[0]
-                    if g0 is not None:
-                        grads = node.backward(g0)
-                        if type(grads) is not tuple:
-                            grads = (grads,)
-                        if node._hooks:
-                            grads = _post_hooks(node, grads, buf)
-                elif any(g is not None for g in buf):
-                    grads = _call(node, buf)
-                if grads is not None and not keep_graph and (
-                        node._saved or node._out_vc is not None):
-                    node._release()
+            if needed is not None and not any(m in needed for m, _ in nf):
+                continue
+            if node._n_out == 1:
+                g0 = buf[0]
+                if g0 is None:
+                    continue
+                grads = node.backward(g0)
+                if type(grads) is not tuple:
+                    grads = (grads,)
+                if node._hooks:
+                    grads = _post_hooks(node, grads, buf)
+            elif any(g is not None for g in buf):
+                grads = _call(node, buf)
+            else:
+                continue
+            if not keep_graph and (node._saved or node._out_vc is not None):
+                node._release()
             meta = node._meta
             i = -1
             for m, nr in nf:
                 i += 1
-                if m is None or (needed is not None and m not in needed):
+                if m is None:
                     continue
-                if grads is not None:
-                    g = grads[i]
-                    if g is not None:
-                        if meta is not None and meta[i] is not None:
-                            g = _fix(g, meta[i])
-                        b = buffers.get(m)
-                        if b is None:
-                            if m._n_out == 1:
-                                buffers[m] = [g]
-                            else:
-                                b = buffers[m] = [None] * m._n_out
-                                b[nr] = g
-                        else:
-                            old = b[nr]
-                            b[nr] = g if old is None else old + g
-                d = deps[m] - 1
-                deps[m] = d
-                if d == 0:
-                    heappush(heap, (-m._seq, tie, m))
-                    tie += 1
+                g = grads[i]
+                if g is None or (needed is not None and m not in needed):
+                    continue
+                if meta is not None and meta[i] is not None:
+                    g = _fix(g, meta[i])
+                b = buffers.get(m)
+                if b is None:
+                    if m._n_out == 1:
+                        buffers[m] = [g]
+                    else:
+                        b = buffers[m] = [None] * m._n_out
+                        b[nr] = g
+                else:
+                    old = b[nr]
+                    b[nr] = g if old is None else old + g
     except Exception as e:  # name the user line that built the failing node (anomaly_mode.py)
         from .anomaly_mode import _on_backward_error
         _on_backward_error(e, locals().get("node"))
