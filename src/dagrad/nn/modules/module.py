@@ -158,7 +158,13 @@ class _BackwardHook:
                 if r is not None:
                     go = tuple(r)
             self.grad_outputs = go
-            if not self.input_idx:
+            if not self.input_idx and self.user_hooks:
+                warnings.warn(
+                    "Full backward hook is firing when gradients are computed with respect to "
+                    "module outputs since no inputs require gradients. See "
+                    "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                    "#torch.nn.Module.register_full_backward_hook for more details.",
+                    stacklevel=5)
                 self._run_hooks(tuple([None] * self.n_inputs))
             return tuple(go[i] for i in out_idx)
         res, out_idx, node = _identity_through(outs, fn)
