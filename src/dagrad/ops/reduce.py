@@ -143,7 +143,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
                 n.dims, n.keepdim = tuple(range(a.ndim)), True
             else:
                 n = R.MeanBackward0()
-            n.shape, n.count = a.shape, max(a.size, 1) if a.size else 0
+            n.shape, n.count = a.shape, a.size  # (builtin max is shadowed by the op here)
             link(n, res, x)
         return _out(res, out)
     dims = dims_arg(dim, a.ndim)
