@@ -1,0 +1,567 @@
+"""Convolutions (conv1d, conv2d, conv_transpose1d/2d), unfold/fold and pixel (un)shuffle.
+
+Kernels work on NumPy arrays in float32/float64, always viewed as 2-D convolutions (1-D ones get
+a height of 1). The input is moved once into a zero-padded channels-last (NHWC) buffer; the
+im2col matrix is an `as_strided` view (G, N, Ho, Wo, kh, kw, Cg) of that buffer reshaped (one
+copy) to (G, N, Ho*Wo, kh*kw*Cg), and the convolution is one batched GEMM that writes NCHW
+directly. The weight gradient is one GEMM over the same columns; the input gradient is a GEMM
+followed by col2im as kh*kw shifted strided adds. 1x1 convolutions are plain NCHW GEMMs.
+
+Three differentiable primitives, all bilinear, make double backward work:
+  conv(x, w)            y = x * w                      (node ConvolutionBackward0)
+  conv_tin(g, w)        the input gradient of conv = transposed convolution
+  conv_tw(x, g)         the weight gradient of conv
+and each one's gradients are written with the other two.
+"""
+import builtins
+
+from numpy.lib.stride_tricks import as_strided
+
+from . import derivatives as R
+from ._core import D, Tensor, _make, grad_state, link, np, save
+
+__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold",
+           "pixel_shuffle", "pixel_unshuffle"]
+
+
+# ---------------------------------------------------------------- parameters
+class _P:
+    """Convolution geometry in 2-D form (1-D convolutions use height 1)."""
+    __slots__ = ("stride", "pad", "dil", "groups", "nd")
+
+    def __init__(self, stride, pad, dil, groups, nd):
+        self.stride = stride      # (sh, sw)
+        self.pad = pad            # (top, bottom, left, right)
+        self.dil = dil            # (dh, dw)
+        self.groups = groups
+        self.nd = nd              # 1 or 2 spatial dims of the user-facing tensors
+
+    def out_hw(self, H, W, kh, kw):
+        sh, sw = self.stride
+        t, b, l, r = self.pad
+        dh, dw = self.dil
+        return ((H + t + b - dh * (kh - 1) - 1) // sh + 1,
+                (W + l + r - dw * (kw - 1) - 1) // sw + 1)
+
+
+def _tuple(v, n, name="value"):
+    if isinstance(v, (builtins.int, np.integer)):
+        return (builtins.int(v),) * n
+    v = tuple(builtins.int(a) for a in v)
+    if len(v) == 1 and n > 1:
+        return v * n
+    if len(v) != n:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} "
+                           f"values to match the convolution dimensions, but got {name}="
+                           f"{list(v)}")
+    return v
+
+
+def _as4(a, nd):
+    """Array of a 1-D conv (N, C, L) viewed as (N, C, 1, L)."""
+    return a[:, :, None, :] if nd == 1 else a
+
+
+def _from4(a, nd):
+    return a[:, :, 0, :] if nd == 1 else a
+
+
+# ---------------------------------------------------------------- array kernels
+def _padded_nhwc(x, p, kh, kw, Ho, Wo):
+    """x (N, C, H, W) -> zero-padded (N, Hp, Wp, C) covering every window."""
+    N, C, H, W = x.shape
+    t, b, l, r = p.pad
+    sh, sw = p.stride
+    dh, dw = p.dil
+    Hp = builtins.max(H + t + b, (Ho - 1) * sh + dh * (kh - 1) + 1)
+    Wp = builtins.max(W + l + r, (Wo - 1) * sw + dw * (kw - 1) + 1)
+    xh = x.transpose(0, 2, 3, 1)
+    if Hp == H and Wp == W and t == 0 and l == 0:
+        return np.ascontiguousarray(xh)
+    xp = np.empty((N, Hp, Wp, C), dtype=x.dtype)
+    # zero only the border, then copy the interior once
+    if t:
+        xp[:, :t] = 0
+    if Hp > t + H:
+        xp[:, t + H:] = 0
+    if l:
+        xp[:, t:t + H, :l] = 0
+    if Wp > l + W:
+        xp[:, t:t + H, l + W:] = 0
+    xp[:, t:t + H, l:l + W] = xh
+    return xp
+
+
+_CHUNK = 1 << 23      # bytes of im2col columns built at a time (stays in cache for the GEMM)
+_TMP = 1 << 20        # bytes of one shifted-GEMM result in the input gradient
+
+
+def _nb(N, per_image, target):
+    return builtins.max(1, builtins.min(N, target // builtins.max(1, per_image)))
+
+
+def _cols(xp, n0, n1, c0, c1, p, kh, kw, Ho, Wo):
+    """im2col of images n0:n1, channels c0:c1 of the padded NHWC buffer: (nb*Ho*Wo, kh*kw*Cg)."""
+    v = xp[n0:n1, :, :, c0:c1]
+    s0, s1, s2, s3 = v.strides
+    sh, sw = p.stride
+    dh, dw = p.dil
+    c = as_strided(v, (n1 - n0, Ho, Wo, kh, kw, c1 - c0),
+                   (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3), writeable=False)
+    return c.reshape((n1 - n0) * Ho * Wo, kh * kw * (c1 - c0))
+
+
+def _is_pointwise(p, kh, kw):
+    return kh == 1 and kw == 1 and not any(p.pad)
+
+
+def _wmat(w, G):
+    """Weight (O, Cg, kh, kw) -> (G, Og, kh*kw*Cg) matching the column order."""
+    O, Cg, kh, kw = w.shape
+    if kh == 1 and kw == 1:
+        return w.reshape(G, O // G, Cg)
+    return w.reshape(G, O // G, Cg, kh, kw).transpose(0, 1, 3, 4, 2).reshape(G, O // G, -1)
+
+
+def _hw_padded(p, H, W, kh, kw, Ho, Wo):
+    t, b, l, r = p.pad
+    sh, sw = p.stride
+    dh, dw = p.dil
+    return (builtins.max(H + t + b, (Ho - 1) * sh + dh * (kh - 1) + 1),
+            builtins.max(W + l + r, (Wo - 1) * sw + dw * (kw - 1) + 1))
+
+
+def _shifted(p, i, j, Ho, Wo):
+    """Index of the padded-buffer positions tap (i, j) reads for every output position."""
+    sh, sw = p.stride
+    dh, dw = p.dil
+    return (slice(i * dh, i * dh + (Ho - 1) * sh + 1, sh),
+            slice(j * dw, j * dw + (Wo - 1) * sw + 1, sw))
+
+
+def _conv_fwd(x, w, p):
+    N, C, H, W = x.shape
+    O, Cg, kh, kw = w.shape
+    G = p.groups
+    Og = O // G
+    Ho, Wo = p.out_hw(H, W, kh, kw)
+    HW = Ho * Wo
+    if Cg == 1 and G > 1 and kh * kw > 1:
+        return _dw_fwd(x, w, p, Ho, Wo)
+    wm = _wmat(w, G)                                   # (G, Og, K)
+    if _is_pointwise(p, kh, kw):
+        sh, sw = p.stride
+        if sh != 1 or sw != 1:
+            x = x[:, :, ::sh, ::sw][:, :, :Ho, :Wo]
+        xs = x.reshape(N, G, Cg, HW)
+        if G == 1:
+            out = np.matmul(wm[0], xs[:, 0])           # (N, O, HW)
+        else:
+            out = np.matmul(wm, xs).reshape(N, O, HW)
+        return out.reshape(N, O, Ho, Wo)
+    xp = _padded_nhwc(x, p, kh, kw, Ho, Wo)
+    K = kh * kw * Cg
+    nb = _nb(N, HW * K * x.itemsize, _CHUNK)
+    out = np.empty((N, O, HW), dtype=x.dtype)
+    for gi in range(G):
+        wg = wm[gi]
+        o0, o1 = gi * Og, (gi + 1) * Og
+        for n0 in range(0, N, nb):
+            n1 = builtins.min(N, n0 + nb)
+            cols = _cols(xp, n0, n1, gi * Cg, (gi + 1) * Cg, p, kh, kw, Ho, Wo)
+            # (rows, K) @ (K, Og) is the faster GEMM orientation; transpose in cache after
+            r = cols @ wg.T
+            out[n0:n1, o0:o1] = r.reshape(n1 - n0, HW, Og).transpose(0, 2, 1)
+    return out.reshape(N, O, Ho, Wo)
+
+
+def _conv_bwd_input(g, w, p, H, W):
+    """Input gradient of conv (= transposed convolution of g with w) for an input of H x W."""
+    N, O, Ho, Wo = g.shape
+    _, Cg, kh, kw = w.shape
+    G = p.groups
+    Og = O // G
+    C = Cg * G
+    if Cg == 1 and G > 1 and kh * kw > 1:
+        return _dw_bwd_input(g, w, p, H, W)
+    if _is_pointwise(p, kh, kw):
+        wm = _wmat(w, G)
+        gs = g.reshape(N, G, Og, Ho * Wo)
+        sh, sw = p.stride
+        if G == 1:
+            dx = np.matmul(wm[0].T, gs[:, 0])          # (N, C, HW)
+        else:
+            dx = np.matmul(wm.transpose(0, 2, 1), gs)  # (N, G, Cg, HW)
+        dx = dx.reshape(N, C, Ho, Wo)
+        if sh == 1 and sw == 1 and Ho == H and Wo == W:
+            return dx
+        full = np.zeros((N, C, H, W), dtype=g.dtype)
+        full[:, :, :(Ho - 1) * sh + 1:sh, :(Wo - 1) * sw + 1:sw] = dx
+        return full
+    t, b, l, r = p.pad
+    Hp, Wp = _hw_padded(p, H, W, kh, kw, Ho, Wo)
+    gT = np.ascontiguousarray(g.transpose(0, 2, 3, 1))   # (N, Ho, Wo, O)
+    dxp = np.zeros((N, Hp, Wp, C), dtype=g.dtype)
+    HW = Ho * Wo
+    fused = Cg >= 32
+    if fused:
+        # kh*kw GEMMs (rows, Og) @ (Og, Cg), each added at its shifted place
+        wst = w.reshape(G, Og, Cg, kh, kw).transpose(0, 3, 4, 1, 2)   # (G, kh, kw, Og, Cg)
+        nb = _nb(N, HW * Cg * g.itemsize, _TMP)
+    else:
+        wm = _wmat(w, G)                                              # (G, Og, K)
+        nb = _nb(N, HW * kh * kw * Cg * g.itemsize, _CHUNK)
+    for gi in range(G):
+        c0, c1 = gi * Cg, (gi + 1) * Cg
+        for n0 in range(0, N, nb):
+            n1 = builtins.min(N, n0 + nb)
+            a = gT[n0:n1, :, :, gi * Og:(gi + 1) * Og].reshape(-1, Og)
+            d = dxp[n0:n1, :, :, c0:c1]
+            if fused:
+                tmp = np.empty((a.shape[0], Cg), dtype=g.dtype)
+                for i in range(kh):
+                    for j in range(kw):
+                        np.matmul(a, wst[gi, i, j], out=tmp)
+                        si, sj = _shifted(p, i, j, Ho, Wo)
+                        d[:, si, sj] += tmp.reshape(n1 - n0, Ho, Wo, Cg)
+            else:
+                dc = (a @ wm[gi]).reshape(n1 - n0, Ho, Wo, kh, kw, Cg)
+                for i in range(kh):
+                    for j in range(kw):
+                        si, sj = _shifted(p, i, j, Ho, Wo)
+                        d[:, si, sj] += dc[:, :, :, i, j]
+    return np.ascontiguousarray(dxp[:, t:t + H, l:l + W].transpose(0, 3, 1, 2))
+
+
+def _conv_bwd_weight(x, g, p, kh, kw):
+    """Weight gradient (O, Cg, kh, kw) of conv(x, w) for output gradient g."""
+    N, C, H, W = x.shape
+    _, O, Ho, Wo = g.shape
+    G = p.groups
+    Cg = C // G
+    Og = O // G
+    HW = Ho * Wo
+    if Cg == 1 and G > 1 and kh * kw > 1:
+        return _dw_bwd_weight(x, g, p, kh, kw)
+    if _is_pointwise(p, kh, kw):
+        gs = g.reshape(N, G, Og, HW)
+        sh, sw = p.stride
+        if sh != 1 or sw != 1:
+            x = x[:, :, ::sh, ::sw][:, :, :Ho, :Wo]
+        xs = x.reshape(N, G, Cg, HW)
+        if G == 1:
+            dw = _bsum(gs[:, 0], xs[:, 0].transpose(0, 2, 1))   # (O, C)
+        else:
+            dw = np.matmul(gs, xs.transpose(0, 1, 3, 2)).sum(0)  # (G, Og, Cg)
+        return dw.reshape(O, Cg, 1, 1)
+    xp = _padded_nhwc(x, p, kh, kw, Ho, Wo)
+    K = kh * kw * Cg
+    nb = _nb(N, HW * K * x.itemsize, _CHUNK)
+    dw = np.zeros((G, Og, K), dtype=x.dtype)
+    for gi in range(G):
+        for n0 in range(0, N, nb):
+            n1 = builtins.min(N, n0 + nb)
+            cols = _cols(xp, n0, n1, gi * Cg, (gi + 1) * Cg, p, kh, kw, Ho, Wo)
+            gg = g[n0:n1, gi * Og:(gi + 1) * Og].reshape(n1 - n0, Og, HW)
+            if n1 - n0 == 1:
+                dw[gi] += gg[0] @ cols
+            else:
+                dw[gi] += np.ascontiguousarray(gg.transpose(1, 0, 2)).reshape(Og, -1) @ cols
+    return dw.reshape(G, Og, kh, kw, Cg).transpose(0, 1, 4, 2, 3).reshape(O, Cg, kh, kw)
+
+
+def _bsum(a, b):
+    """sum_n a[n] @ b[n] as ONE GEMM (the batch folds into the reduction)."""
+    if a.shape[0] == 1:
+        return a[0] @ b[0]
+    aa = a.transpose(1, 0, 2).reshape(a.shape[1], -1)
+    bb = b.reshape(-1, b.shape[-1])
+    return aa @ bb
+
+
+# depthwise (one input channel per group): shifted multiply-adds on NCHW, no GEMM
+def _padded_nchw(x, p, kh, kw, Ho, Wo):
+    N, C, H, W = x.shape
+    t, b, l, r = p.pad
+    Hp, Wp = _hw_padded(p, H, W, kh, kw, Ho, Wo)
+    xp = np.zeros((N, C, Hp, Wp), dtype=x.dtype)
+    xp[:, :, t:t + H, l:l + W] = x
+    return xp
+
+
+def _dw_fwd(x, w, p, Ho, Wo):
+    N, C = x.shape[:2]
+    O, _, kh, kw = w.shape
+    m = O // C
+    xp = _padded_nchw(x, p, kh, kw, Ho, Wo)
+    if m > 1:
+        xp = np.repeat(xp, m, axis=1)
+    out = np.zeros((N, O, Ho, Wo), dtype=x.dtype)
+    tmp = np.empty_like(out)
+    for i in range(kh):
+        for j in range(kw):
+            si, sj = _shifted(p, i, j, Ho, Wo)
+            np.multiply(xp[:, :, si, sj], w[:, 0, i, j][:, None, None], out=tmp)
+            out += tmp
+    return out
+
+
+def _dw_bwd_input(g, w, p, H, W):
+    N, O, Ho, Wo = g.shape
+    _, _, kh, kw = w.shape
+    C = p.groups
+    m = O // C
+    t, b, l, r = p.pad
+    Hp, Wp = _hw_padded(p, H, W, kh, kw, Ho, Wo)
+    dxp = np.zeros((N, C, Hp, Wp), dtype=g.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            si, sj = _shifted(p, i, j, Ho, Wo)
+            c = g * w[:, 0, i, j][:, None, None]
+            if m > 1:
+                c = c.reshape(N, C, m, Ho, Wo).sum(2)
+            dxp[:, :, si, sj] += c
+    return np.ascontiguousarray(dxp[:, :, t:t + H, l:l + W])
+
+
+def _dw_bwd_weight(x, g, p, kh, kw):
+    N, C, H, W = x.shape
+    _, O, Ho, Wo = g.shape
+    m = O // C
+    xp = _padded_nchw(x, p, kh, kw, Ho, Wo)
+    dw = np.empty((O, 1, kh, kw), dtype=x.dtype)
+    g5 = g.reshape(N, C, m, Ho * Wo)
+    for i in range(kh):
+        for j in range(kw):
+            si, sj = _shifted(p, i, j, Ho, Wo)
+            xs = xp[:, :, si, sj].reshape(N, C, 1, Ho * Wo)
+            dw[:, 0, i, j] = np.einsum("ncmk,ncmk->cm", g5, np.broadcast_to(
+                xs, g5.shape)).reshape(O) if m > 1 else np.einsum(
+                "nck,nck->c", g5[:, :, 0], xs[:, :, 0])
+    return dw
+
+
+# ---------------------------------------------------------------- differentiable primitives
+def _conv_op(x, w, b, p):
+    """y = conv(x, w) + b: tensors of 3-D (1-D conv) or 4-D shape."""
+    nd = p.nd
+    xa, wa = x._data, w._data
+    y = _conv_fwd(_as4(xa, nd), _as4(wa, nd), p)
+    if b is not None:
+        y += b._data.reshape(1, -1, 1, 1)
+    res = _make(_from4(y, nd))
+    if grad_state.enabled and (x._rg or w._rg or (b is not None and b._rg)):
+        n = R.ConvolutionBackward0()
+        n.p = p
+        n.hw = xa.shape[2:]
+        save(n, x, w)
+        link(n, res, x, w, b)
+    return res
+
+
+def _conv_tin_op(g, w, b, p, hw):
+    """Transposed convolution: the input gradient of conv(., w) at input size hw (+ bias)."""
+    nd = p.nd
+    ga, wa = g._data, w._data
+    H, W = (1, hw[0]) if nd == 1 else hw
+    y = _conv_bwd_input(_as4(ga, nd), _as4(wa, nd), p, H, W)
+    if b is not None:
+        y += b._data.reshape(1, -1, 1, 1)
+    res = _make(_from4(y, nd))
+    if grad_state.enabled and (g._rg or w._rg or (b is not None and b._rg)):
+        n = R.ConvolutionBackwardTransposed()
+        n.p = p
+        save(n, g, w)
+        link(n, res, g, w, b)
+    return res
+
+
+def _conv_tw_op(x, g, p, kshape):
+    """Weight gradient of conv(x, .) for output gradient g (kshape: the kernel's spatial size)."""
+    nd = p.nd
+    xa, ga = x._data, g._data
+    kh, kw = (1, kshape[0]) if nd == 1 else kshape
+    dw = _conv_bwd_weight(_as4(xa, nd), _as4(ga, nd), p, kh, kw)
+    res = _make(_from4(dw, nd))
+    if grad_state.enabled and (x._rg or g._rg):
+        n = R.ConvolutionBackwardWeight()
+        n.p = p
+        n.hw = xa.shape[2:]
+        save(n, x, g)
+        link(n, res, x, g)
+    return res
+
+
+# ---------------------------------------------------------------- checks
+def _dt_name(dt):
+    return {np.float32: "Float", np.float64: "Double", np.float16: "Half"}.get(
+        np.dtype(dt).type, D.from_np(dt).name.capitalize())
+
+
+def _check_types(x, w, b):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"conv2d() received an invalid combination of arguments - got "
+                        f"({type(x).__name__}, ...)")
+    xd, wd = x._data.dtype, w._data.dtype
+    if xd != wd:
+        raise RuntimeError(f"expected scalar type {_dt_name(wd)} but found {_dt_name(xd)}")
+    if xd.kind != "f":
+        raise RuntimeError(f'"slow_conv2d_cpu" not implemented for \'{_dt_name(xd)}\''
+                           if xd.kind in "iub" else
+                           f"expected scalar type Float but found {_dt_name(xd)}")
+    if b is not None and b._data.dtype != xd:
+        raise RuntimeError(f"Input type ({D.from_np(xd).name}) and bias type "
+                           f"({D.from_np(b._data.dtype).name}) should be the same")
+
+
+def _check_conv(name, x, w, b, stride, pad, dil, groups, nd, transposed=False):
+    """PyTorch's shape checks; returns nothing, raises RuntimeError."""
+    xs, ws = x.shape, w.shape
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dil):
+        raise RuntimeError("dilation should be greater than zero")
+    if any(q < 0 for q in pad):
+        raise RuntimeError("negative padding is not supported")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if len(ws) != nd + 2:
+        raise RuntimeError(
+            f"weight should have at least three dimensions" if len(ws) < 3 else
+            f"Expected {nd + 2}-dimensional input for {nd + 2}-dimensional weight {list(ws)}, "
+            f"but got {len(xs)}-dimensional input of size {list(xs)} instead")
+    if not transposed:
+        if ws[0] % groups:
+            raise RuntimeError(
+                f"Given groups={groups}, expected weight to be divisible by {groups} at "
+                f"dimension 0, but got weight of size [{list(ws)}] instead")
+        if xs[1] != ws[1] * groups:
+            raise RuntimeError(
+                f"Given groups={groups}, weight of size {list(ws)}, expected input{list(xs)} to "
+                f"have {ws[1] * groups} channels, but got {xs[1]} channels instead")
+        if b is not None and (b.ndim != 1 or b.shape[0] != ws[0]):
+            raise RuntimeError(
+                f"Given weight of size {list(ws)}, expected bias to be 1-dimensional with "
+                f"{ws[0]} elements, but got bias of size {list(b.shape)} instead")
+        sp = xs[2:]
+        padded = [sp[i] + pad[2 * i] + pad[2 * i + 1] for i in range(nd)]
+        eff = [dil[i] * (ws[2 + i] - 1) + 1 for i in range(nd)]
+        if any(padded[i] < eff[i] for i in range(nd)):
+            raise RuntimeError(
+                f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). "
+                f"Kernel size: ({' x '.join(map(str, eff))}). Kernel size can't be greater "
+                f"than actual input size")
+    else:
+        if xs[1] != ws[0]:
+            raise RuntimeError(
+                f"Given transposed=1, weight of size {list(ws)}, expected input{list(xs)} to "
+                f"have {ws[0]} channels, but got {xs[1]} channels instead")
+        if ws[0] % groups:
+            raise RuntimeError(
+                f"Given groups={groups}, expected weight to be divisible by {groups} at "
+                f"dimension 0, but got weight of size [{list(ws)}] instead")
+        if b is not None and (b.ndim != 1 or b.shape[0] != ws[1] * groups):
+            raise RuntimeError(
+                f"Given transposed=1, weight of size {list(ws)}, expected bias to be "
+                f"1-dimensional with {ws[1] * groups} elements, but got bias of size "
+                f"{list(b.shape)} instead")
+
+
+def _batchify(name, x, nd):
+    """Unbatched input -> batched; returns (x, was_unbatched)."""
+    if x.ndim == nd + 1:
+        return x.unsqueeze(0), True
+    if x.ndim != nd + 2:
+        raise RuntimeError(
+            f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to {name}, but got "
+            f"input of size: {list(x.shape)}")
+    return x, False
+
+
+# ---------------------------------------------------------------- public API
+def _convnd(name, nd, input, weight, bias, stride, padding, dilation, groups):
+    _check_types(input, weight, bias)
+    x, unb = _batchify(name, input, nd)
+    stride = _tuple(stride, nd, "stride")
+    dilation = _tuple(dilation, nd, "dilation")
+    ks = weight.shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pad = (0,) * (2 * nd)
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            pad = []
+            for i in range(nd):
+                total = dilation[i] * (ks[i] - 1) if i < len(ks) else 0
+                pad += [total // 2, total - total // 2]
+            pad = tuple(pad)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        pp = _tuple(padding, nd, "padding")
+        pad = tuple(q for v in pp for q in (v, v))
+    groups = builtins.int(groups)
+    _check_conv(name, x, weight, bias, stride, pad, dilation, groups, nd)
+    if nd == 1:
+        p = _P((1, stride[0]), (0, 0) + pad, (1, dilation[0]), groups, 1)
+    else:
+        p = _P(stride, pad, dilation, groups, 2)
+    out = _conv_op(x, weight, bias, p)
+    return out.squeeze(0) if unb else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _convnd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _convnd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transposend(name, nd, input, weight, bias, stride, padding, output_padding, groups,
+                      dilation):
+    _check_types(input, weight, bias)
+    x, unb = _batchify(name, input, nd)
+    stride = _tuple(stride, nd, "stride")
+    dilation = _tuple(dilation, nd, "dilation")
+    if isinstance(padding, str):
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    pp = _tuple(padding, nd, "padding")
+    op = _tuple(output_padding, nd, "output_padding")
+    groups = builtins.int(groups)
+    pad = tuple(q for v in pp for q in (v, v))
+    _check_conv(name, x, weight, bias, stride, pad, dilation, groups, nd, transposed=True)
+    for i in range(nd):
+        if op[i] >= stride[i] and op[i] >= dilation[i]:
+            raise RuntimeError(
+                f"output padding must be smaller than either stride or dilation, but got "
+                f"output_padding_{'height' if (nd == 2 and i == 0) else 'width'}: {op[i]} "
+                f"stride_{'height' if (nd == 2 and i == 0) else 'width'}: {stride[i]} "
+                f"dilation_{'height' if (nd == 2 and i == 0) else 'width'}: {dilation[i]}")
+    ks = weight.shape[2:]
+    osz = tuple((x.shape[2 + i] - 1) * stride[i] - 2 * pp[i] + dilation[i] * (ks[i] - 1)
+                + op[i] + 1 for i in range(nd))
+    if any(o <= 0 for o in osz):
+        raise RuntimeError(
+            f"Given input size per channel: ({' x '.join(map(str, x.shape[2:]))}). Calculated "
+            f"output size per channel: ({' x '.join(map(str, osz))}). Output size is too small")
+    # the conv whose input gradient this is: weight (Cin, Cout/G, k...) = (O, Cg, k...)
+    if nd == 1:
+        p = _P((1, stride[0]), (0, 0) + pad, (1, dilation[0]), groups, 1)
+    else:
+        p = _P(stride, pad, dilation, groups, 2)
+    out = _conv_tin_op(x, weight, bias, p, osz)
+    return out.squeeze(0) if unb else out
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _conv_transposend("conv_transpose1d", 1, input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _conv_transposend("conv_transpose2d", 2, input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
