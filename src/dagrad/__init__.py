@@ -172,3 +172,4 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
 # torch.linalg (the submodule, not ops.linalg's matmul family) and its torch.* aliases
 linalg = _importlib.import_module(".linalg", __name__)
 globals().update(linalg._top_level())
+from .ops.extra import *  # noqa: F401,F403,E402

@@ -383,7 +383,7 @@ def _bind():
     T.__neg__ = E.neg
     T.__pos__ = lambda x: x
     T.__abs__ = E.abs
-    T.__invert__ = lambda x: E.logical_not(x) if x._data.dtype == np.bool_ else E.bitwise_not(x)
+    T.__invert__ = _invert
     T.__and__ = E.bitwise_and
     T.__rand__ = lambda x, o: E.bitwise_and(x, o)
     T.__iand__ = T.bitwise_and_
@@ -408,6 +408,16 @@ def _bind():
     T.mH = property(lambda x: M.mT_prop(x).conj())
     T.real = property(lambda x: _make(x._data.real) if x._data.dtype.kind == "c" else x)
     T.imag = property(lambda x: _make(x._data.imag))
+
+
+def _invert(x):
+    k = x._data.dtype.kind
+    if k == "b":
+        return E.logical_not(x)
+    if k not in "iu":
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                        "tensors")
+    return E.bitwise_not(x)
 
 
 def _cmp(fn):

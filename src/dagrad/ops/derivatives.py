@@ -1410,3 +1410,13 @@ class CrossEntropyFusedBackward(Node):
         oh = np.zeros((M, C), dtype=x._data.dtype)
         oh[np.arange(M), self.tsafe] = 1
         return (x.softmax(1) - _make(oh)) * gg.unsqueeze(1)
+
+
+# ---------------------------------------------------------------- ops/extra.py primitives
+class ExtraOpBackward(Node):
+    """Backward of the ops/extra.py primitives: `self.rule(self, grad)`, one grad per input.
+
+    ops/extra.py subclasses it under PyTorch's node names (HypotBackward0, SincBackward0...)."""
+
+    def backward(self, g):
+        return self.rule(self, g)

@@ -1065,18 +1065,19 @@ def _bitwise(np_fn, name):
         if not isinstance(a, Tensor):
             a = as_tensor_arg(a)
         if a._data.dtype.kind not in "iub":
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{_pt_name(a._data.dtype)}\'')
+            raise NotImplementedError(
+                f'"{name}_cpu" not implemented for \'{_pt_name(a._data.dtype)}\'')
         if b is None:
             return _out(_make(np_fn(a._data)), out)
         b = _coerce_other(b)
         if isinstance(b, Tensor):
             if b._data.dtype.kind not in "iub":
-                raise RuntimeError(
+                raise NotImplementedError(
                     f'"{name}_cpu" not implemented for \'{_pt_name(b._data.dtype)}\'')
             xa, xb = promote_arrays(a, b)
         else:
             if isinstance(b, float):
-                raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
+                raise NotImplementedError(f'"{name}_cpu" not implemented for \'Float\'')
             xa, xb = scalar_operand(a._data, b)
         return _out(_make(np_fn(xa, xb)), out)
     op.__name__ = name

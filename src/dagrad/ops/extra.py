@@ -1,0 +1,848 @@
+"""The rest of the tensor API ordinary scripts touch: integer and set ops, NaN-aware reductions,
+more elementwise math, order statistics, differences and integrals.
+
+Primitives compute with NumPy and, when recording, attach an `ExtraOpBackward` node subclassed
+under PyTorch's node name (`HypotBackward0`...) whose rule, written in dagrad ops, sits next to the
+forward. Ops PyTorch composes (nansum, quantile, diff, trapezoid...) are compositions here too.
+"""
+import builtins
+import collections
+import math
+
+from . import derivatives as R
+from ._core import (D, Tensor, _make, as_tensor_arg, grad_state, link, link_multi, np,
+                    promote_arrays, save, save_result, wrap_dim)
+from .elementwise import _out, _pt_name
+from .reduce import AminmaxRT, MedianRT, ModeRT
+
+__all__ = ["gcd", "lcm", "unique", "unique_consecutive", "bincount", "histc", "histogram",
+           "histogramdd", "searchsorted", "bucketize", "isin", "nan_to_num", "nansum",
+           "nanmean", "allclose", "isclose", "equal", "hypot", "logaddexp", "logaddexp2",
+           "xlogy", "sinc", "deg2rad", "rad2deg", "heaviside", "copysign", "nextafter",
+           "frexp", "ldexp", "logcumsumexp", "median", "nanmedian", "mode", "quantile",
+           "nanquantile", "aminmax", "diff", "trapezoid", "trapz", "cumulative_trapezoid",
+           "float_power", "positive", "angle", "xlog1py"]
+
+_NODES = {}
+_HistT = collections.namedtuple("histogram", ["hist", "bin_edges"])
+_FrexpT = collections.namedtuple("frexp", ["mantissa", "exponent"])
+
+
+def _rec(*ts):
+    if not grad_state.enabled:
+        return False
+    for t in ts:
+        if isinstance(t, Tensor) and t._rg:
+            return True
+    return False
+
+
+def _node(name, rule, inputs, out, saved=(), result=False, **attrs):
+    """Record `out` = op(inputs) under a node named `name` whose backward is `rule`."""
+    cls = _NODES.get(name)
+    if cls is None:
+        cls = _NODES[name] = type(name, (R.ExtraOpBackward,), {})
+    n = cls()
+    n.rule = rule
+    for k, v in attrs.items():
+        setattr(n, k, v)
+    ts = [x if isinstance(x, Tensor) else None for x in inputs]
+    rs, rd = out._data.shape, out._data.dtype
+    meta = tuple(None if t is None or (t._data.shape == rs and t._data.dtype == rd)
+                 else (t._data.shape, t._data.dtype) for t in ts)
+    if builtins.any(m is not None for m in meta):
+        n._meta = meta
+    if saved:
+        save(n, *saved)
+    if result:
+        save_result(n, out)
+    link(n, out, *ts)
+    return out
+
+
+def _t(x, like=None):
+    if isinstance(x, Tensor):
+        return x
+    return as_tensor_arg(x, like)
+
+
+def _float_pair(a, b, name, allow_int=False):
+    """Promote two operands; integral inputs are refused (NotImplementedError like PyTorch) or
+    computed in the default float dtype."""
+    a = _t(a, b if isinstance(b, Tensor) else None)
+    b = _t(b, a)
+    xa, xb = promote_arrays(a, b)
+    if xa.dtype.kind not in "fc":
+        if not allow_int:
+            raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                      f"'{_pt_name(xa.dtype)}'")
+        xa, xb = xa.astype(D.default.np), xb.astype(D.default.np)
+    return a, b, xa, xb
+
+
+def _float_one(x, name, allow_int=True):
+    x = _t(x)
+    a = x._data
+    if a.dtype.kind not in "fc":
+        if not allow_int:
+            raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                      f"'{_pt_name(a.dtype)}'")
+        a = a.astype(D.default.np)
+    return x, a
+
+
+# ---------------------------------------------------------------- integer ops
+def _int_binary(np_fn, name):
+    def op(a, b, *, out=None):
+        a = _t(a, b if isinstance(b, Tensor) else None)
+        b = _t(b, a)
+        xa, xb = promote_arrays(a, b)
+        if xa.dtype.kind not in "iu":
+            raise NotImplementedError(f'"{name}_cpu" not implemented for '
+                                      f"'{_pt_name(xa.dtype)}'")
+        return _out(_make(np.asarray(np_fn(xa, xb))), out)
+    op.__name__ = name
+    return op
+
+
+gcd = _int_binary(np.gcd, "gcd")
+lcm = _int_binary(np.lcm, "lcm")
+
+
+# ---------------------------------------------------------------- elementwise math
+def hypot(a, b, *, out=None):
+    a, b, xa, xb = _float_pair(a, b, "hypot")
+    res = _make(np.hypot(xa, xb))
+    if _rec(a, b):
+        def rule(n, g):
+            x, y = n.saved()
+            r = n.result()
+            return (g * x / r if n.needs(0) else None, g * y / r if n.needs(1) else None)
+        _node("HypotBackward0", rule, (a, b), res, saved=(a, b), result=True)
+    return _out(res, out)
+
+
+def logaddexp(a, b, *, out=None):
+    a, b, xa, xb = _float_pair(a, b, "logaddexp")
+    res = _make(np.logaddexp(xa, xb))
+    if _rec(a, b):
+        def rule(n, g):
+            x, y = n.saved()
+            r = n.result()
+            return (g * (x - r).exp() if n.needs(0) else None,
+                    g * (y - r).exp() if n.needs(1) else None)
+        _node("LogaddexpBackward0", rule, (a, b), res, saved=(a, b), result=True)
+    return _out(res, out)
+
+
+def logaddexp2(a, b, *, out=None):
+    a, b, xa, xb = _float_pair(a, b, "logaddexp2")
+    res = _make(np.logaddexp2(xa, xb))
+    if _rec(a, b):
+        def rule(n, g):
+            x, y = n.saved()
+            r = n.result()
+            return (g * (x - r).exp2() if n.needs(0) else None,
+                    g * (y - r).exp2() if n.needs(1) else None)
+        _node("Logaddexp2Backward0", rule, (a, b), res, saved=(a, b), result=True)
+    return _out(res, out)
+
+
+def _xlogy_np(x, y, log_fn):
+    with np.errstate(all="ignore"):
+        r = x * log_fn(y)
+    return np.where((x == 0) & ~np.isnan(y), np.zeros((), r.dtype), r)
+
+
+def xlogy(a, b, *, out=None):
+    a, b, xa, xb = _float_pair(a, b, "xlogy", allow_int=True)
+    res = _make(np.asarray(_xlogy_np(xa, xb, np.log)))
+    if _rec(a, b):
+        def rule(n, g):
+            x, y = n.saved()
+            gx = gy = None
+            if n.needs(0):
+                gx = xlogy(g, y).masked_fill((x == 0) & (y <= 0), 0)
+            if n.needs(1):
+                gy = g * x / y
+            return gx, gy
+        _node("XlogyBackward0", rule, (a, b), res, saved=(_t(a), _t(b)))
+    return _out(res, out)
+
+
+def xlog1py(a, b, *, out=None):
+    a, b, xa, xb = _float_pair(a, b, "xlog1py", allow_int=True)
+    res = _make(np.asarray(_xlogy_np(xa, xb, np.log1p)))
+    if _rec(a, b):
+        def rule(n, g):
+            x, y = n.saved()
+            gx = gy = None
+            if n.needs(0):
+                gx = xlog1py(g, y).masked_fill((x == 0) & (y <= -1), 0)
+            if n.needs(1):
+                gy = g * x / (y + 1)
+            return gx, gy
+        _node("SpecialXlog1PyBackward0", rule, (a, b), res, saved=(_t(a), _t(b)))
+    return _out(res, out)
+
+
+def sinc(x, *, out=None):
+    x, a = _float_one(x, "sinc")
+    with np.errstate(all="ignore"):
+        res = _make(np.asarray(np.sinc(a), dtype=a.dtype))
+    if _rec(x):
+        def rule(n, g):
+            (v,) = n.saved()
+            pv = v * math.pi
+            d = ((pv.cos() * pv - pv.sin()) / (pv * v)).masked_fill(v == 0, 0)
+            return g * d
+        _node("SincBackward0", rule, (x,), res, saved=(x,))
+    return _out(res, out)
+
+
+def _scale_op(factor, name, node):
+    def op(x, *, out=None):
+        x, a = _float_one(x, name)
+        res = _make(np.asarray(a * a.dtype.type(factor), dtype=a.dtype))
+        if _rec(x):
+            _node(node, lambda n, g: g * factor, (x,), res)
+        return _out(res, out)
+    op.__name__ = name
+    return op
+
+
+deg2rad = _scale_op(math.pi / 180, "deg2rad", "Deg2RadBackward0")
+rad2deg = _scale_op(180 / math.pi, "rad2deg", "Rad2DegBackward0")
+
+
+def heaviside(x, values, *, out=None):
+    x, values = _t(x), _t(values, x)
+    a, v = x._data, values._data
+    if a.dtype != v.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    if a.dtype.kind == "c":
+        raise RuntimeError("heaviside is not yet implemented for complex tensors.")
+    r = np.where(a == 0, v, (a > 0).astype(a.dtype)).astype(a.dtype)
+    res = _make(np.asarray(r))
+    if _rec(x, values):
+        def rule(n, g):
+            raise RuntimeError("the derivative for 'heaviside' is not implemented.")
+        _node("NotImplemented", rule, (x, values), res)
+    return _out(res, out)
+
+
+def copysign(a, b, *, out=None):
+    a, b, xa, xb = _float_pair(a, b, "copysign", allow_int=True)
+    res = _make(np.asarray(np.copysign(xa, xb)))
+    if _rec(a, b):
+        def rule(n, g):
+            (x,) = n.saved()
+            r = n.result()
+            ga = None
+            if n.needs(0):
+                ga = (g * r / x).masked_fill(x == 0, 0)
+            return ga, (g * 0 if n.needs(1) else None)
+        _node("CopysignBackward0", rule, (a, b), res, saved=(_t(a),), result=True)
+    return _out(res, out)
+
+
+def nextafter(a, b, *, out=None):
+    a, b, xa, xb = _float_pair(a, b, "nextafter")
+    res = _make(np.asarray(np.nextafter(xa, xb)))
+    if _rec(a, b):
+        _node("NextafterBackward0", lambda n, g: (g * 0 if n.needs(0) else None,
+                                                  g * 0 if n.needs(1) else None),
+              (a, b), res)
+    return _out(res, out)
+
+
+def frexp(x, *, out=None):
+    x = _t(x)
+    a = x._data
+    if a.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    m, e = np.frexp(a)
+    return _FrexpT(_make(np.asarray(m, dtype=a.dtype)), _make(np.asarray(e, dtype=np.int32)))
+
+
+def ldexp(x, other, *, out=None):
+    x, other = _t(x), _t(other)
+    if x._data.dtype.kind not in "fc":
+        x = x.to(D.default)
+    from .elementwise import _rpow, mul
+    return _out(mul(x, _rpow(2.0, other)), out)
+
+
+def float_power(x, exponent, *, out=None):
+    from .elementwise import pow as _pow
+    x = _t(x)
+    cplx = x._data.dtype.kind == "c" or (isinstance(exponent, Tensor) and
+                                          exponent._data.dtype.kind == "c") or isinstance(
+        exponent, complex)
+    dt = D.complex128 if cplx else D.float64
+    e = exponent.to(dt) if isinstance(exponent, Tensor) else exponent
+    return _out(_pow(x.to(dt), e), out)
+
+
+def positive(x):
+    if x._data.dtype == np.bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return x
+
+
+def angle(x, *, out=None):
+    a = x._data
+    if a.dtype.kind == "c":
+        return _out(_make(np.angle(a)), out)
+    r = np.where(a < 0, np.pi, 0.0).astype(a.dtype if a.dtype.kind == "f" else D.default.np)
+    r = np.where(np.isnan(a), a, r) if a.dtype.kind == "f" else r
+    res = _make(np.asarray(r))
+    if _rec(x):
+        _node("AngleBackward0", lambda n, g: g * 0, (x,), res)
+    return _out(res, out)
+
+
+# ---------------------------------------------------------------- NaN handling, comparisons
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None, *, out=None):
+    a = x._data
+    if a.dtype.kind not in "fc":
+        return _out(_make(a.copy()), out)
+    r = np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+    res = _make(np.asarray(r, dtype=a.dtype))
+    if _rec(x):
+        def rule(n, g):
+            (v,) = n.saved()
+            return g * v.isfinite()
+        _node("NanToNumBackward0", rule, (x,), res, saved=(x,))
+    return _out(res, out)
+
+
+def nansum(x, dim=None, keepdim=False, *, dtype=None, out=None):
+    from .indexing import masked_fill
+    from .reduce import sum as _sum
+    a = x._data
+    if a.dtype.kind == "f":
+        x = masked_fill(x, _make(np.isnan(a)), 0)
+    return _out(_sum(x, dim, keepdim, dtype=dtype) if dim is not None else
+                _sum(x, dtype=dtype) if not keepdim else _sum(x, tuple(range(a.ndim)), True,
+                                                              dtype=dtype), out)
+
+
+def nanmean(x, dim=None, keepdim=False, *, dtype=None, out=None):
+    a = x._data
+    if a.dtype.kind not in "fc" and dtype is None:
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "
+                           f"but got {_pt_name(a.dtype)}")
+    cnt = _make(~np.isnan(a))
+    from .reduce import sum as _sum
+    c = _sum(cnt, dim, keepdim) if dim is not None else (
+        _sum(cnt) if not keepdim else _sum(cnt, tuple(range(a.ndim)), True))
+    return _out(nansum(x, dim, keepdim, dtype=dtype) / c, out)
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    a, b = _t(a), _t(b, a)
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"{_pt_name(a._data.dtype)} did not match {_pt_name(b._data.dtype)}")
+    xa, xb = a._data, b._data
+    if xa.dtype == np.bool_:
+        return _make(np.asarray(xa == xb))
+    with np.errstate(all="ignore"):
+        r = np.isclose(xa, xb, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return _make(np.asarray(r))
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return builtins.bool(isclose(a, b, rtol, atol, equal_nan)._data.all())
+
+
+def equal(a, b):
+    xa, xb = a._data, b._data
+    if xa.shape != xb.shape:
+        return False
+    return builtins.bool(np.array_equal(xa, xb))
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    return _make(np.asarray(np.isin(e, t, assume_unique=assume_unique, invert=invert)))
+
+
+# ---------------------------------------------------------------- sets and counting
+def _unique_dim_none(a, sorted_, return_inverse, return_counts):
+    u, inv, cnt = np.unique(a.reshape(-1), return_inverse=True, return_counts=True)
+    outs = [_make(u)]
+    if return_inverse:
+        outs.append(_make(inv.reshape(a.shape).astype(np.int64)))
+    if return_counts:
+        outs.append(_make(cnt.astype(np.int64)))
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa
+    a = input._data
+    if dim is None:
+        return _unique_dim_none(a, sorted, return_inverse, return_counts)
+    d = wrap_dim(dim, a.ndim)
+    u, inv, cnt = np.unique(a, return_inverse=True, return_counts=True, axis=d)
+    outs = [_make(u)]
+    if return_inverse:
+        outs.append(_make(inv.reshape(-1).astype(np.int64)))
+    if return_counts:
+        outs.append(_make(cnt.astype(np.int64)))
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):  # noqa
+    a = input._data
+    if dim is None:
+        flat = a.reshape(-1)
+        if flat.size == 0:
+            new = np.zeros(0, bool)
+        else:
+            new = np.concatenate([[True], flat[1:] != flat[:-1]])
+        u = flat[new]
+        inv = (np.cumsum(new) - 1).reshape(a.shape)
+        starts = np.nonzero(new)[0]
+        cnt = np.diff(np.append(starts, flat.size))
+    else:
+        d = wrap_dim(dim, a.ndim)
+        m = np.moveaxis(a, d, 0)
+        n = m.shape[0]
+        if n == 0:
+            new = np.zeros(0, bool)
+        else:
+            ch = (m[1:] != m[:-1]).reshape(n - 1, -1).any(1)
+            new = np.concatenate([[True], ch])
+        u = np.moveaxis(m[new], 0, d)
+        inv = np.cumsum(new) - 1
+        starts = np.nonzero(new)[0]
+        cnt = np.diff(np.append(starts, n))
+    outs = [_make(np.ascontiguousarray(u))]
+    if return_inverse:
+        outs.append(_make(np.asarray(inv, dtype=np.int64)))
+    if return_counts:
+        outs.append(_make(np.asarray(cnt, dtype=np.int64)))
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def bincount(input, weights=None, minlength=0):  # noqa: A002
+    a = input._data
+    if a.ndim != 1:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if a.dtype.kind not in "iub" or (a.size and a.min() < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is None:
+        return _make(np.bincount(a, minlength=minlength).astype(np.int64))
+    w = weights._data
+    if w.shape != a.shape:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    dt = w.dtype if w.dtype.kind == "f" else np.float64
+    dt = np.float32 if w.dtype == np.float32 else (np.float64 if dt != np.float16 else dt)
+    return _make(np.bincount(a, weights=w.astype(np.float64), minlength=minlength).astype(dt))
+
+
+def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
+    a = input._data
+    if a.dtype.kind != "f":
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_pt_name(a.dtype)}'")
+    if bins <= 0:
+        raise RuntimeError("torch.histc(): bins must be > 0, but got " + str(bins) + " for bins")
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise RuntimeError("torch.histc(): max must be larger than min")
+    h, _ = np.histogram(a[~np.isnan(a)], bins=bins, range=(lo, hi))
+    return _out(_make(h.astype(a.dtype)), out)
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):  # noqa
+    a = input._data
+    if a.dtype.kind != "f":
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{_pt_name(a.dtype)}'")
+    if isinstance(bins, Tensor):
+        b = bins._data
+    else:
+        b = int(bins)
+        if range is None:
+            lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+        else:
+            lo, hi = float(range[0]), float(range[1])
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5  # NumPy's rule; PyTorch agrees for constant input
+        range = (lo, hi)
+    h, edges = np.histogram(a.reshape(-1), bins=b, range=range if not isinstance(b, np.ndarray)
+                            else None, weights=None if weight is None else
+                            weight._data.reshape(-1), density=density)
+    return _HistT(_make(h.astype(a.dtype)), _make(edges.astype(a.dtype)))
+
+
+def histogramdd(input, bins=10, *, range=None, weight=None, density=False):  # noqa: A002
+    a = input._data
+    h, edges = np.histogramdd(a.reshape(-1, a.shape[-1]), bins=bins, range=range,
+                              weights=None if weight is None else weight._data.reshape(-1),
+                              density=density)
+    rt = collections.namedtuple("histogramdd", ["hist", "bin_edges"])
+    return rt(_make(h.astype(a.dtype)), [_make(e.astype(a.dtype)) for e in edges])
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,  # noqa
+                 sorter=None, out=None):
+    s = sorted_sequence._data
+    scalar = not isinstance(input, Tensor)
+    v = np.asarray(input) if scalar else input._data
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but "
+                               f"got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, "
+                               "got side of left while right was True")
+        right = side == "right"
+    if sorter is not None:
+        s = np.take_along_axis(s, sorter._data, axis=-1)
+    sd = "right" if right else "left"
+    dt = np.int32 if out_int32 else np.int64
+    if s.ndim == 1:
+        r = np.searchsorted(s, v, side=sd)
+    else:
+        if s.shape[:-1] != v.shape[:-1]:
+            raise RuntimeError(
+                f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                f"dimensions of boundaries tensor and input value tensor must match, but we got "
+                f"boundaries tensor {list(s.shape)} and input value tensor {list(v.shape)}")
+        cmp = np.less_equal if right else np.less
+        r = cmp(s[..., None, :], v[..., :, None]).sum(-1)
+    return _out(_make(np.asarray(r, dtype=dt)), out)
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):  # noqa: A002
+    b = boundaries._data
+    if b.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({b.ndim})")
+    v = input._data if isinstance(input, Tensor) else np.asarray(input)
+    r = np.searchsorted(b, v, side="right" if right else "left")
+    return _out(_make(np.asarray(r, dtype=np.int32 if out_int32 else np.int64)), out)
+
+
+# ---------------------------------------------------------------- cumulative and order stats
+def logcumsumexp(x, dim, *, out=None):
+    a = x._data
+    if a.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for "
+                                  f"'{_pt_name(a.dtype)}'")
+    d = wrap_dim(dim, builtins.max(a.ndim, 1))
+    if a.ndim == 0:
+        res = _make(a.copy())
+    else:
+        res = _make(np.logaddexp.accumulate(a, axis=d))
+    if _rec(x):
+        def rule(n, g):
+            (v,) = n.saved()
+            r = n.result()
+            if v.ndim == 0:
+                return g
+            dd = n.dim
+            # gx_i = sum_{j>=i} g_j exp(x_i - r_j), split by the sign of g for stability
+            ninf = -math.inf
+            lg_pos = g.clamp(min=0).log() - r
+            lg_neg = (-g).clamp(min=0).log() - r
+            pos = logcumsumexp(lg_pos.flip(dd), dd).flip(dd)
+            neg = logcumsumexp(lg_neg.flip(dd), dd).flip(dd)
+            _ = ninf
+            return (v + pos).exp() - (v + neg).exp()
+        _node("LogcumsumexpBackward0", rule, (x,), res, saved=(x,), result=True, dim=d)
+    return _out(res, out)
+
+
+def _pick(x, idx, d, keepdim, values_data):
+    """values = x gathered at idx along d (differentiable through gather)."""
+    from .indexing import gather
+    it = _make(np.expand_dims(idx, d))
+    v = gather(x, d, it)
+    if not keepdim:
+        v = v.squeeze(d)
+    return v
+
+
+def _median_core(a, d, nan_aware):
+    key = a
+    order = np.argsort(key, axis=d, kind="stable")
+    n = a.shape[d]
+    if nan_aware and a.dtype.kind == "f":
+        cnt = (~np.isnan(a)).sum(axis=d, keepdims=True)
+        k = np.maximum((cnt - 1) // 2, 0)
+    else:
+        k = np.full([1 if i == d else s for i, s in enumerate(a.shape)], (n - 1) // 2)
+        if a.dtype.kind == "f":
+            # NaN propagates: the median of a row holding NaN is NaN (first NaN's index)
+            hasnan = np.isnan(a).any(axis=d, keepdims=True)
+            cnt_ok = (~np.isnan(a)).sum(axis=d, keepdims=True)
+            k = np.where(hasnan, cnt_ok, k)
+    idx = np.take_along_axis(order, k, axis=d)
+    return np.squeeze(idx, d)
+
+
+def median(x, dim=None, keepdim=False, *, out=None):
+    return _median(x, dim, keepdim, False, "median")
+
+
+def nanmedian(x, dim=None, keepdim=False, *, out=None):
+    return _median(x, dim, keepdim, True, "nanmedian")
+
+
+def _median(x, dim, keepdim, nan_aware, name):
+    a = x._data
+    if dim is None:
+        flat = x.reshape(-1)
+        if a.size == 0:
+            return _make(np.asarray(np.nan, dtype=a.dtype))
+        idx = _median_core(a.reshape(-1), 0, nan_aware)
+        return _pick(flat, np.asarray(idx), 0, False, None)
+    if a.ndim == 0:
+        return MedianRT(x.clone(), _make(np.zeros((), np.int64)))
+    d = wrap_dim(dim, a.ndim)
+    if a.shape[d] == 0:
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    idx = _median_core(a, d, nan_aware)
+    vals = _pick(x, idx, d, keepdim, None)
+    ii = _make(np.expand_dims(idx, d) if keepdim else np.asarray(idx))
+    return MedianRT(vals, ii.to(D.int64) if ii._data.dtype != np.int64 else ii)
+
+
+def mode(x, dim=-1, keepdim=False):
+    a = x._data
+    if a.ndim == 0:
+        return ModeRT(x.clone(), _make(np.zeros((), np.int64)))
+    d = wrap_dim(dim, a.ndim)
+    m = np.moveaxis(a, d, -1)
+    shp = m.shape[:-1]
+    n = m.shape[-1]
+    m2 = m.reshape(-1, n)
+    rows = m2.shape[0]
+    order = np.argsort(m2, axis=-1, kind="stable")
+    s = np.take_along_axis(m2, order, -1)
+    new = np.ones_like(s, dtype=bool)
+    if n > 1:
+        new[:, 1:] = s[:, 1:] != s[:, :-1]
+    run = np.cumsum(new, axis=1) - 1
+    lens = np.zeros((rows, n), np.int64)
+    np.add.at(lens, (np.repeat(np.arange(rows), n), run.reshape(-1)), 1)
+    cnt = np.take_along_axis(lens, run, 1)
+    best = np.argmax(cnt, axis=1)  # first position of the most frequent run: smallest value
+    # PyTorch reports the last occurrence of that value
+    last = best + np.take_along_axis(cnt, best[:, None], 1)[:, 0] - 1
+    idx = order[np.arange(rows), last].reshape(shp)
+    idx_d = np.moveaxis(idx[..., None], -1, d) if keepdim else idx
+    vals = _pick(x, idx, d, keepdim, None)
+    return ModeRT(vals, _make(np.asarray(idx_d, dtype=np.int64)))
+
+
+def _quantile(x, q, dim, keepdim, interpolation, nan_aware, name):
+    a = x._data
+    if a.dtype.kind != "f":
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest. Got {interpolation}")
+    scalar_q = not isinstance(q, Tensor)
+    if scalar_q:
+        qa = np.asarray([float(q)], dtype=a.dtype)
+    else:
+        qa = q._data
+        if qa.dtype != a.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        if qa.ndim > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        qa = qa.reshape(-1)
+    if ((qa < 0) | (qa > 1)).any():
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    if dim is None:
+        xs = x.reshape(-1)
+        d = 0
+    else:
+        d = wrap_dim(dim, builtins.max(a.ndim, 1))
+        xs = x if a.ndim else x.reshape(1)
+    srt = xs.sort(d).values
+    sd = srt._data
+    n = sd.shape[d]
+    if n == 0:
+        raise IndexError(f"{name}() input tensor must be non-empty")
+    nanmask = np.isnan(sd)
+    if nan_aware:
+        cnt = (~nanmask).sum(axis=d, keepdims=True)
+    else:
+        cnt = np.full([1 if i == d else s for i, s in enumerate(sd.shape)], n)
+    allnan = cnt == 0 if nan_aware else nanmask.any(axis=d, keepdims=True)
+    # positions: one slice per q, stacked in front
+    qs = qa.reshape((-1,) + (1,) * sd.ndim).astype(np.float64)
+    pos = qs * (np.maximum(cnt, 1) - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.ceil(pos).astype(np.int64)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = np.round(pos).astype(np.int64)  # round half to even, as PyTorch
+    frac = pos - lo
+    if interpolation == "midpoint":
+        frac = np.where(hi > lo, 0.5, 0.0)
+    elif interpolation != "linear":
+        frac = np.zeros_like(pos)
+    from .indexing import gather
+    outs = []
+    shape = list(sd.shape)
+    for i in builtins.range(qa.shape[0]):
+        li = np.broadcast_to(lo[i], shape[:d] + [1] + shape[d + 1:])
+        hi_i = np.broadcast_to(hi[i], li.shape)
+        vlo = gather(srt, d, _make(np.ascontiguousarray(li)))
+        vhi = gather(srt, d, _make(np.ascontiguousarray(hi_i)))
+        f = _make(np.ascontiguousarray(np.broadcast_to(frac[i], li.shape)).astype(a.dtype))
+        v = vlo + (vhi - vlo) * f
+        if allnan.any():
+            from .indexing import masked_fill
+            v = masked_fill(v, _make(np.ascontiguousarray(np.broadcast_to(allnan, li.shape))),
+                            math.nan)
+        if dim is None:
+            v = v.reshape(())
+            if keepdim:
+                v = v.reshape((1,) * a.ndim)
+        elif not keepdim:
+            v = v.squeeze(d) if a.ndim else v.reshape(())
+        outs.append(v)
+    if scalar_q:
+        return outs[0]
+    from .movement import stack
+    return stack(outs, 0)
+
+
+def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    return _out(_quantile(x, q, dim, keepdim, interpolation, False, "quantile"), out)
+
+
+def nanquantile(x, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    return _out(_quantile(x, q, dim, keepdim, interpolation, True, "nanquantile"), out)
+
+
+def aminmax(x, *, dim=None, keepdim=False, out=None):
+    from .reduce import amax, amin
+    a = x._data
+    if a.size == 0:
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the "
+                           "operation has no identity.")
+    if dim is None:
+        mn, mx = amin(x), amax(x)
+        if keepdim:
+            mn, mx = mn.reshape((1,) * a.ndim), mx.reshape((1,) * a.ndim)
+        return AminmaxRT(mn, mx)
+    return AminmaxRT(amin(x, dim, keepdim), amax(x, dim, keepdim))
+
+
+# ---------------------------------------------------------------- differences and integrals
+def diff(x, n=1, dim=-1, prepend=None, append=None):
+    from .movement import cat
+    a = x._data
+    if a.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    d = wrap_dim(dim, a.ndim)
+    if prepend is not None or append is not None:
+        parts = []
+        for p in (prepend,):
+            if p is not None:
+                p = _t(p, x)
+                parts.append(p if p._data.ndim else p.expand(
+                    *[1 if i == d else s for i, s in enumerate(a.shape)]))
+        parts.append(x)
+        if append is not None:
+            p = _t(append, x)
+            parts.append(p if p._data.ndim else p.expand(
+                *[1 if i == d else s for i, s in enumerate(a.shape)]))
+        x = cat(parts, d)
+    for _ in builtins.range(n):
+        L = x.shape[d]
+        if L == 0:
+            break
+        hi, lo = x.narrow(d, 1, L - 1), x.narrow(d, 0, L - 1)
+        x = hi.logical_xor(lo) if x._data.dtype == np.bool_ else hi - lo
+    return x
+
+
+def _trap_dx(y, x, dx, d):
+    if x is not None:
+        if isinstance(x, Tensor):
+            xd = x
+            if xd._data.ndim == 1:
+                shape = [1] * y._data.ndim
+                shape[d] = xd._data.shape[0]
+                xd = xd.reshape(shape)
+            return diff(xd, dim=d if x._data.ndim != 1 else d)
+        return x
+    return 1 if dx is None else dx
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    a = y._data
+    d = wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    if n == 0:
+        from .reduce import sum as _sum
+        return _sum(y, d) * 0
+    h = _trap_dx(y, x, dx, d)
+    if isinstance(h, Tensor):
+        mid = (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) * h
+        return mid.sum(d) / 2
+    s = (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)).sum(d)
+    if a.dtype.kind not in "fc":
+        s = s.to(D.default)
+    return s * (h / 2)
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    from .reduce import cumsum
+    a = y._data
+    d = wrap_dim(dim, a.ndim)
+    n = a.shape[d]
+    h = _trap_dx(y, x, dx, d)
+    mid = y.narrow(d, 1, builtins.max(n - 1, 0)) + y.narrow(d, 0, builtins.max(n - 1, 0))
+    if a.dtype.kind not in "fc":
+        mid = mid.to(D.default)
+    return cumsum(mid * h / 2 if isinstance(h, Tensor) else mid * (h / 2), d)
+
+
+# ---------------------------------------------------------------- Tensor methods
+def _bind():
+    m = {"gcd": gcd, "lcm": lcm, "unique": unique, "unique_consecutive": unique_consecutive,
+         "bincount": bincount, "histc": histc, "histogram": histogram,
+         "nan_to_num": nan_to_num, "nansum": nansum, "nanmean": nanmean,
+         "allclose": allclose, "isclose": isclose, "equal": equal, "hypot": hypot,
+         "logaddexp": logaddexp, "logaddexp2": logaddexp2, "xlogy": xlogy, "sinc": sinc,
+         "deg2rad": deg2rad, "rad2deg": rad2deg, "heaviside": heaviside, "copysign": copysign,
+         "nextafter": nextafter, "frexp": frexp, "ldexp": ldexp, "logcumsumexp": logcumsumexp,
+         "median": median, "nanmedian": nanmedian, "mode": mode, "quantile": quantile,
+         "nanquantile": nanquantile, "aminmax": aminmax, "diff": diff,
+         "float_power": float_power, "positive": positive, "angle": angle,
+         "isin": lambda x, t, **kw: isin(x, t, **kw)}
+    from .reduce import std_mean, var_mean
+    m["std_mean"], m["var_mean"] = std_mean, var_mean
+    for k, f in m.items():
+        if k not in Tensor.__dict__ or k == "float_power":
+            setattr(Tensor, k, f)
+    from . import inplace
+    for k in ("gcd", "lcm", "hypot", "xlogy", "sinc", "deg2rad", "rad2deg", "heaviside",
+              "copysign", "nextafter", "ldexp", "logaddexp", "nan_to_num"):
+        if k + "_" not in Tensor.__dict__:
+            setattr(Tensor, k + "_", inplace(m[k], k))
+
+
+_bind()
