@@ -398,8 +398,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size "
                 f"{input.shape}")
-    for nm, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                  ("running_var", running_var)):
+    for nm, t in (("running_mean", running_mean), ("running_var", running_var),
+                  ("weight", weight), ("bias", bias)):
         if t is not None and t.numel() != C:
             raise RuntimeError(
                 f"running_mean should contain {C} elements not {t.numel()}" if nm ==

@@ -222,10 +222,7 @@ class LayerNorm(Module):
 
     def extra_repr(self):
         return ("{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}, "
-                "bias={use_bias}".format(**self.__dict__, use_bias=self.bias is not None)
-                if self.elementwise_affine else
-                "{normalized_shape}, eps={eps}, elementwise_affine={elementwise_affine}".format(
-                    **self.__dict__))
+                "bias={use_bias}".format(**self.__dict__, use_bias=self.bias is not None))
 
 
 class GroupNorm(Module):
