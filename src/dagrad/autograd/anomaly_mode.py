@@ -22,16 +22,26 @@ _getframe = sys._getframe
 _PKG = _PKG_DIR
 
 
+_inside = {}  # id(code) -> (code, inside dagrad?); the code object is kept so ids stay unique
+
+
 def _where(node):
-    """node._loc = (code, lasti) of the first frame outside dagrad (from link: skip 2 frames)."""
+    """node._loc = (code, lasti) of the first frame outside dagrad (from link: skip 2 frames).
+
+    Only a code object and an instruction offset are stored; the line number is computed when
+    an error needs it. A per-code-object cache avoids re-testing file names on every op.
+    """
     f = _getframe(2)
-    pkg = _PKG
-    try:
-        while f.f_code.co_filename.startswith(pkg):
-            f = f.f_back
-    except AttributeError:  # ran out of frames: created inside dagrad only
-        return
-    node._loc = (f.f_code, f.f_lasti)
+    inside = _inside
+    while f is not None:
+        code = f.f_code
+        c = inside.get(id(code))
+        if c is None:
+            c = inside[id(code)] = (code, code.co_filename.startswith(_PKG))
+        if not c[1]:
+            node._loc = (code, f.f_lasti)
+            return
+        f = f.f_back
 
 
 def _where_anomaly(node):

@@ -77,6 +77,8 @@ class _Packed:
 
     def __init__(self, t, pack, unpack):
         self.unpack = unpack
+        if t._vc is None:
+            t._vc = [0]
         self.vc = t._vc
         self.grad_fn = t.grad_fn
         self.nr = t._nr
