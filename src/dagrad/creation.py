@@ -167,6 +167,13 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     arr = _infer_np(data)
     if type(arr) is not np.ndarray and hasattr(arr, "get"):
         arr = arr.get()
+    if (dtype is not None and isinstance(data, (float, complex, list, tuple))
+            and arr.dtype.kind in "fc" and np.dtype(_dt(dtype)).itemsize > arr.dtype.itemsize):
+        # Python floats with an explicit wider dtype: convert directly, not via float32
+        try:
+            arr = np.array(data, dtype=_dt(dtype))
+        except (TypeError, ValueError, RuntimeError):
+            pass
     arr = np.array(arr, dtype=_dt(dtype, arr.dtype), copy=True)
     return _finish(arr, requires_grad, device)
 
