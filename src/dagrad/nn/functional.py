@@ -963,7 +963,7 @@ def _fused_nll(x2, t, weight, reduction, ignore_index, log_probs_input):
         den = w.sum()
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.asarray(losses.sum() / den, dtype=a.dtype)
-            coef = (w / den).astype(a.dtype)
+            coef = (w / den).astype(a.dtype) if den != 0 else np.zeros_like(w)
     res = _make(out)
     if _grad_state.enabled and x2._rg:
         n = R.NllLossBackward0() if log_probs_input else R.CrossEntropyFusedBackward()
