@@ -440,6 +440,14 @@ def _prescan(data):
         raise UnpicklingError(f"corrupted checkpoint: the pickle could not be parsed ({e})") from None
 
 
+def _fix_name(module, name):
+    """Python 2 names in protocol <= 2 pickles (__builtin__.set -> builtins.set)."""
+    import _compat_pickle
+    if (module, name) in _compat_pickle.NAME_MAPPING:
+        return _compat_pickle.NAME_MAPPING[(module, name)]
+    return _compat_pickle.IMPORT_MAPPING.get(module, module), name
+
+
 class _Unpickler(pickle.Unpickler):
     def __init__(self, file, persistent_load, weights_only):
         super().__init__(file, encoding="utf-8")
@@ -453,6 +461,7 @@ class _Unpickler(pickle.Unpickler):
         global _ALLOWED
         if _ALLOWED is None:
             _ALLOWED = _allowed_globals()
+        module, name = _fix_name(module, name)
         key = (module, name)
         if key in _ALLOWED:
             return _ALLOWED[key]
@@ -635,7 +644,7 @@ def _unpickle_plain(bio):
     """The small header pickles of the legacy format: plain data only."""
     class _P(pickle.Unpickler):
         def find_class(self, module, name):
-            raise _unsupported_global(module, name)
+            raise _unsupported_global(*_fix_name(module, name))
     return _P(bio).load()
 
 
@@ -775,6 +784,13 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         if len(head) >= 8 and _is_tar(fh, start):
             raise RuntimeError("this checkpoint uses PyTorch's legacy .tar format (before 0.4), "
                                "which dagrad does not read; re-save it with torch.save")
+        try:  # a protocol-0/1 pickle? (still through the restricted unpickler)
+            return _read_legacy(fh, weights_only)
+        except UnpicklingError as e:
+            if "Unsupported global" in str(e):
+                raise
+        except Exception:
+            pass
         raise UnpicklingError(
             f"invalid load key, {head[:1]!r}: this is not a torch.save checkpoint (neither a zip "
             "archive nor a pickle)")

@@ -206,6 +206,10 @@ class ClampBackward0(Node):
 
     def backward(self, g):
         x, lo, hi = self.saved()
+        if not getattr(self, "has_lo", True):
+            lo = None
+        if not getattr(self, "has_hi", True):
+            hi = None
         gx = g
         glo = ghi = None
         z = g.new_zeros(())
@@ -264,7 +268,7 @@ class Log10Backward0(Node):
         return g / (x * math.log(10.0))
 
 
-class Log1pBackward0(Node):
+class Log1PBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
         return g / (x + 1)
@@ -637,6 +641,8 @@ class MaxBackward0(Node):
     def backward(self, g, _gi=None):
         (idx,) = self.saved()
         dim = self.dim
+        if not self.shape:  # 0-d input: the value is the input
+            return g
         if not self.keepdim:
             g = g.unsqueeze(dim)
             idx = idx.unsqueeze(dim)
@@ -803,6 +809,9 @@ class CatBackward0(Node):
         out = []
         off = 0
         for i, n in enumerate(self.sizes):
+            if n is None:  # a skipped 1-D empty input
+                out.append(g.new_zeros((0,)) if self.needs(i) else None)
+                continue
             out.append(g.narrow(d, off, n) if self.needs(i) else None)
             off += n
         return tuple(out)

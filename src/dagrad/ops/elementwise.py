@@ -146,7 +146,10 @@ def rsub(a, b, alpha=1):
     """b - alpha * a (Tensor.__rsub__)."""
     b = _coerce_other(b)
     if isinstance(b, Tensor):
-        return sub(b, a, alpha=alpha)
+        r = sub(b, a, alpha=alpha)
+        if type(r.grad_fn) is R.SubBackward0:
+            r.grad_fn.__class__ = _RsubTensorBackward
+        return r
     if a._data.dtype == np.bool_ or isinstance(b, bool):
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
@@ -160,6 +163,9 @@ def rsub(a, b, alpha=1):
             n._meta = ((a._data.shape, a._data.dtype),)
         link(n, res, a)
     return res
+
+
+_RsubTensorBackward = type("RsubBackward0", (R.SubBackward0,), {})
 
 
 def mul(a, b, *, out=None):
@@ -203,9 +209,30 @@ def mul(a, b, *, out=None):
     return _out(res, out)
 
 
+class _DivRoundingBackward(R.Node):
+    """div with a rounding_mode: piecewise constant, zero gradient for both inputs."""
+
+    def backward(self, g):
+        z = g * 0
+        return tuple(z if self.needs(i) else None for i in range(len(self.next_functions)))
+
+
+_DivRoundingBackward.__name__ = "DivBackward2"
+
+
 def div(a, b, *, rounding_mode=None, out=None):
     a = as_tensor_arg(a) if not isinstance(a, Tensor) else a
     b = _coerce_other(b)
+    if rounding_mode is not None and _needs_grad(a, b if isinstance(b, Tensor) else None):
+        res = div(a.detach(), b.detach() if isinstance(b, Tensor) else b,
+                  rounding_mode=rounding_mode)
+        if res._data.dtype.kind in "fc":
+            n = _DivRoundingBackward()
+            ins = (a, b) if isinstance(b, Tensor) else (a,)
+            n._meta = tuple(None if t._data.shape == res._data.shape and t._data.dtype ==
+                            res._data.dtype else (t._data.shape, t._data.dtype) for t in ins)
+            link(n, res, *ins)
+        return _out(res, out)
     if rounding_mode is not None:
         if rounding_mode == "floor":
             return floor_divide(a, b, out=out)
@@ -499,7 +526,7 @@ expm1 = _unary(np.expm1, R.Expm1Backward0, "out", name="expm1")
 log = _unary(np.log, R.LogBackward0, "x", name="log")
 log2 = _unary(np.log2, R.Log2Backward0, "x", name="log2")
 log10 = _unary(np.log10, R.Log10Backward0, "x", name="log10")
-log1p = _unary(np.log1p, R.Log1pBackward0, "x", name="log1p")
+log1p = _unary(np.log1p, R.Log1PBackward0, "x", name="log1p")
 sqrt = _unary(np.sqrt, R.SqrtBackward0, "out", name="sqrt")
 rsqrt = _unary(_rsqrt_np, R.RsqrtBackward0, "out", name="rsqrt")
 sin = _unary(np.sin, R.SinBackward0, "x", name="sin")
@@ -986,8 +1013,7 @@ def clamp(x, min=None, max=None, *, out=None):  # noqa: A002
             n = R.ClampBackward0()
             dummy = x.new_zeros(())
             save(n, x, lo if lo is not None else dummy, hi if hi is not None else dummy)
-            n._saved = (x, lo, hi)
-            n._vers = n._vers
+            n.has_lo, n.has_hi = lo is not None, hi is not None
             n._meta = tuple(None if t is None or t._data.shape == r.shape else
                             (t._data.shape, t._data.dtype) for t in (x, lo, hi))
             link(n, res, x, lo, hi)

@@ -21,10 +21,10 @@ def _convert_key(key, shape):
             if a.dtype.kind == "b":
                 out.append(a)
             elif a.dtype.kind in "iu":
-                if a.ndim == 0 and False:
+                if a.ndim == 0:  # PyTorch treats a 0-d integer tensor as an int (select)
                     out.append(int(a))
-                else:
-                    out.append(a.astype(np.int64, copy=False))
+                    continue
+                out.append(a.astype(np.int64, copy=False))
             else:
                 raise IndexError(
                     "tensors used as indices must be long, int, byte or bool tensors")
@@ -110,9 +110,66 @@ def _check_bounds(key, shape):
             dim += 1
 
 
+def _split_ints(k):
+    """PyTorch applies integer indices first (select) and advanced indices afterwards; NumPy
+    treats ints as advanced indices too (which moves dims when they are not adjacent). Split a
+    mixed key into (basic key with the ints, advanced key for the remaining dims)."""
+    k1, k2 = [], []
+    for i in k:
+        if isinstance(i, int):
+            k1.append(i)
+        elif isinstance(i, np.ndarray):
+            nd = i.ndim if i.dtype == np.bool_ else 1
+            k1.extend([slice(None)] * nd)
+            k2.append(i)
+        elif i is Ellipsis:
+            k1.append(i)
+            k2.append(i)
+        else:  # slice / None: applied in the first step, the dim stays
+            k1.append(i)
+            k2.append(slice(None))
+    return tuple(k1), tuple(k2)
+
+
 def getitem(x, key):
     a = x._data
     k, basic = _convert_key(key, a.shape)
+    if not basic and builtins.any(isinstance(i, int) for i in k):
+        k1, k2 = _split_ints(k)
+        return _getitem_converted(_getitem_converted(x, k1, True), k2, False)
+    out = _getitem_converted(x, k, basic)
+    if basic and out.grad_fn is not None:
+        out.grad_fn.__class__ = _basic_node_class(key)
+    return out
+
+
+_FULL = slice(None)
+_AliasIndex = type("AliasBackward0", (R.IndexBackward0,), {})
+_UnsqueezeIndex = type("UnsqueezeBackward0", (R.IndexBackward0,), {})
+
+
+def _basic_node_class(key):
+    """PyTorch's grad_fn for basic indexing: the last view op its index decomposes into
+    (int -> select, slice -> slice, None -> unsqueeze; ':' inside a tuple is skipped; nothing
+    -> alias)."""
+    if not isinstance(key, tuple):
+        key = (key,) if not isinstance(key, slice) else None
+        if key is None:
+            return R.SliceBackward0
+    cls = _AliasIndex
+    for k in key:
+        if k is None:
+            cls = _UnsqueezeIndex
+        elif isinstance(k, slice):
+            if k != _FULL:
+                cls = R.SliceBackward0
+        elif k is not Ellipsis:
+            cls = R.SelectBackward0
+    return cls
+
+
+def _getitem_converted(x, k, basic):
+    a = x._data
     r = a[k]
     if basic:
         out = _as_view(_make(r), x)
@@ -177,6 +234,14 @@ def _masked_zero(g, k):
     return g * _make(m.astype(g._data.dtype))
 
 
+class _CopySlices(R.IndexPutBackward0):
+    def name(self):
+        return "torch::autograd::CopySlices"
+
+
+_CopySlices.__name__ = "CopySlices"
+
+
 def setitem(x, key, value):
     check_inplace(x)
     a = x._data
@@ -204,7 +269,7 @@ def setitem(x, key, value):
             f"indexing result of shape {list(np.shape(a[k]))}") from e
     x._bump()
     if record:
-        n = R.IndexPutBackward0()
+        n = R.IndexPutBackward0() if not basic else _CopySlices()
         n.key = k
         if vt is not None and vt._rg:
             vs = np.shape(a[k])
@@ -511,11 +576,18 @@ def _sort_idx(a, d, descending, stable=True):
     return np.argsort(a, axis=d, kind="stable")
 
 
+_Sort0dBackward = type("SortBackward0", (R.CloneBackward0,), {})
+
+
 def sort(x, dim=-1, descending=False, stable=False, *, out=None):
     from .reduce import SortRT
     a = x._data
     if a.ndim == 0:
-        return SortRT(x.clone(), _make(np.zeros((), np.int64)))
+        wrap_dim(dim, 0)
+        v = x.clone()
+        if v.grad_fn is not None:
+            v.grad_fn.__class__ = _Sort0dBackward
+        return SortRT(v, _make(np.zeros((), np.int64)))
     d = wrap_dim(dim, a.ndim)
     idx = _sort_idx(a, d, descending)
     vals = np.take_along_axis(a, idx, axis=d)

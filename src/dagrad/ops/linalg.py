@@ -15,6 +15,10 @@ def _check_float_like(xa, xb, op):
         raise RuntimeError(f'"{op}" not implemented for \'Bool\'')
 
 
+# PyTorch computes vector @ matrix as unsqueeze(0).mm().squeeze_(0): grad_fn SqueezeBackward4
+_VecMatBackward = type("SqueezeBackward4", (R.MatmulBackward,), {})
+
+
 def matmul(a, b, *, out=None):
     if not isinstance(b, Tensor):
         raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(b).__name__}")
@@ -58,7 +62,7 @@ def matmul(a, b, *, out=None):
         elif na == 2 and nb == 1:
             n = R.MvBackward0()
         else:
-            n = R.MatmulBackward()
+            n = R.MatmulBackward() if not (na == 1 and nb == 2) else _VecMatBackward()
             n._meta = ((xa.shape, xa.dtype), (xb.shape, xb.dtype))
         save(n, a, b)
         link(n, res, a, b)

@@ -88,10 +88,11 @@ def reshape(x, *shape):
     else:
         r = a.reshape(shape)
     out = _make(r)
-    if np.shares_memory(r, a) if r.size else True:
+    shared = np.shares_memory(r, a) if r.size else True
+    if shared:
         _as_view(out, x)
-    if x._rg and grad_state.enabled:
-        _view_node(R.ViewBackward0, out, x, a.shape)
+    if x._rg and grad_state.enabled:  # a copying reshape is PyTorch's _unsafe_view
+        _view_node(R.ViewBackward0 if shared else R.UnsafeViewBackward0, out, x, a.shape)
     return out
 
 
@@ -216,9 +217,7 @@ def t(x):
 
 def T_prop(x):
     a = x._data
-    if a.ndim == 2:
-        return t(x)
-    return permute(x, tuple(range(a.ndim - 1, -1, -1)))
+    return permute(x, tuple(range(a.ndim - 1, -1, -1)))  # PyTorch: PermuteBackward0 even for 2-D
 
 
 def mT_prop(x):
@@ -384,8 +383,9 @@ def roll(x, shifts, dims=None):
     if dims is None:
         res = _make(np.roll(a.reshape(-1), shifts_t[0]).reshape(a.shape))
         if x._rg and grad_state.enabled:
-            v = reshape(x, -1)
-            return reshape(roll(v, shifts_t[0], 0), a.shape)
+            n = R.RollBackward0()
+            n.shifts, n.dims = shifts_t[:1], None
+            link(n, res, x)
         return res
     dims_t = (dims,) if isinstance(dims, int) else tuple(dims)
     dims_t = tuple(wrap_dim(d, a.ndim) for d in dims_t)
@@ -477,7 +477,9 @@ def cat(tensors, dim=0, *, out=None):
     if grad_state.enabled and builtins.any(t._rg for t in parts):
         n = R.CatBackward0()
         n.dim = d
-        n.sizes = [t._data.shape[d] for t in parts]
+        if len(parts) != len(ts):  # skipped 1-D empties still get a (0,) gradient
+            parts = ts
+        n.sizes = [t._data.shape[d] if t._data.ndim == nd else None for t in parts]
         n._meta = tuple(None if t._data.dtype == dt.np else (t._data.shape, t._data.dtype)
                         for t in parts)
         link(n, res, *parts)
@@ -552,7 +554,7 @@ def atleast_3d(x):
     return x
 
 
-def _split_views(x, d, sizes, unbind=False):
+def _split_views(x, d, sizes, unbind=False, with_sizes=False):
     a = x._data
     outs = []
     off = 0
@@ -566,7 +568,8 @@ def _split_views(x, d, sizes, unbind=False):
             off += s
         outs.append(_as_view(_make(a[tuple(sl)]), x))
     if x._rg and grad_state.enabled:
-        cls = R.UnbindBackward0 if unbind else R.SplitBackward0
+        cls = R.UnbindBackward0 if unbind else (
+            R.SplitWithSizesBackward0 if with_sizes else R.SplitBackward0)
         n = cls()
         n.dim = d
         n.unbind = unbind
@@ -592,6 +595,7 @@ def split(x, split_size_or_sections, dim=0):
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                 f"at dimension {d}), but got split_sizes={sizes}")
+        return _split_views(x, d, sizes, with_sizes=True)
     return _split_views(x, d, sizes)
 
 

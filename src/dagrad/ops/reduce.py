@@ -172,6 +172,8 @@ def prod(x, dim=None, keepdim=False, *, dtype=None):
             link(n, res, x)
         return res
     d = wrap_dim(dim, a.ndim)
+    if not a.ndim:  # a 0-d tensor accepts dim 0 / -1: nothing is reduced
+        d = None
     res = _make(np.asarray(a.prod(axis=d, dtype=nd, keepdims=keepdim)))
     if x._rg and grad_state.enabled:
         n = R.ProdBackward1()
