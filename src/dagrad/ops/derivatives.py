@@ -1429,3 +1429,211 @@ class ExtraOpBackward(Node):
 
     def backward(self, g):
         return self.rule(self, g)
+
+
+# ---------------------------------------------------------------- pooling, padding, resampling
+# (ops/pool.py) Every backward is a linear op whose own backward is the forward's linearisation,
+# so these rules are differentiable again.
+class MaxPool2DWithIndicesBackward0(Node):
+    def backward(self, g):
+        from . import pool as P
+        return P._tap_scatter(g, self.tap, self.geo, self.nd, self.xshape)
+
+
+class MaxPool1DWithIndicesBackward0(MaxPool2DWithIndicesBackward0):
+    pass
+
+
+@_named("MaxPool2DWithIndicesBackwardBackward0")
+class MaxPoolScatterBackward(Node):
+    def backward(self, h):
+        from . import pool as P
+        return P._tap_gather(h, self.tap, self.geo, self.nd, self.oshape)
+
+
+@_named("MaxPool2DWithIndicesBackward0")
+class MaxPoolGatherBackward(Node):
+    def backward(self, k):
+        from . import pool as P
+        return P._tap_scatter(k, self.tap, self.geo, self.nd, self.xshape)
+
+
+class AvgPool2DBackward0(Node):
+    def backward(self, g):
+        from . import pool as P
+        return P._avg_adj_op(g, self.geo, self.div, self.nd, self.xshape)
+
+
+class AvgPool1DBackward0(AvgPool2DBackward0):
+    pass
+
+
+@_named("AvgPool2DBackwardBackward0")
+class AvgPoolAdjointBackward(Node):
+    def backward(self, h):
+        from . import pool as P
+        return P._avg_op(h, self.geo, self.div, self.nd, AvgPool2DBackward0)
+
+
+class _SeparableBackward(Node):
+    """out = M_1 ... M_k applied to the last k dims; the gradient applies the transposes."""
+
+    def backward(self, g):
+        from . import pool as P
+        return P._sep_op(g, [m.T for m in self.mats], SeparableAdjointBackward)
+
+
+@_named("AdaptiveAvgPool2DBackwardBackward0")
+class SeparableAdjointBackward(_SeparableBackward):
+    pass
+
+
+class AdaptiveAvgPool1DBackward0(_SeparableBackward):
+    pass
+
+
+class AdaptiveAvgPool2DBackward0(_SeparableBackward):
+    pass
+
+
+class AdaptiveAvgPool3DBackward0(_SeparableBackward):
+    pass
+
+
+class UpsampleLinear1DBackward0(_SeparableBackward):
+    pass
+
+
+class UpsampleBilinear2DBackward0(_SeparableBackward):
+    pass
+
+
+class UpsampleTrilinear3DBackward0(_SeparableBackward):
+    pass
+
+
+class AdaptiveMaxPool2DBackward0(Node):
+    def backward(self, g):
+        from . import pool as P
+        return P._idx_scatter(g, self.idx, self.xshape, self.nd)
+
+
+class AdaptiveMaxPool1DBackward0(AdaptiveMaxPool2DBackward0):
+    pass
+
+
+@_named("AdaptiveMaxPool2DBackwardBackward0")
+class IndexScatterBackward(Node):
+    def backward(self, h):
+        from . import pool as P
+        return P._idx_gather(h, self.idx, self.oshape, self.nd)
+
+
+@_named("AdaptiveMaxPool2DBackward0")
+class IndexGatherBackward(Node):
+    def backward(self, k):
+        from . import pool as P
+        return P._idx_scatter(k, self.idx, self.xshape, self.nd)
+
+
+class _TakeBackward(Node):
+    """out = x taken along axes by index maps (non-constant pads, nearest resampling)."""
+
+    def backward(self, g):
+        from . import pool as P
+        return P._take_adj_op(g, self.maps, self.xshape)
+
+
+class ReflectionPad1DBackward0(_TakeBackward):
+    pass
+
+
+class ReflectionPad2DBackward0(_TakeBackward):
+    pass
+
+
+class ReflectionPad3DBackward0(_TakeBackward):
+    pass
+
+
+class ReplicationPad1DBackward0(_TakeBackward):
+    pass
+
+
+class ReplicationPad2DBackward0(_TakeBackward):
+    pass
+
+
+class ReplicationPad3DBackward0(_TakeBackward):
+    pass
+
+
+@_named("CopySlices")
+class CircularPadBackward(_TakeBackward):
+    pass
+
+
+class UpsampleNearest1DBackward0(_TakeBackward):
+    pass
+
+
+class UpsampleNearest2DBackward0(_TakeBackward):
+    pass
+
+
+class UpsampleNearest3DBackward0(_TakeBackward):
+    pass
+
+
+class UpsampleNearestExact1DBackward0(_TakeBackward):
+    pass
+
+
+class UpsampleNearestExact2DBackward0(_TakeBackward):
+    pass
+
+
+class UpsampleNearestExact3DBackward0(_TakeBackward):
+    pass
+
+
+@_named("IndexBackward0")
+class TakeGenericBackward(_TakeBackward):
+    pass
+
+
+@_named("IndexPutBackward0")
+class TakeAdjointBackward(Node):
+    def backward(self, h):
+        from . import pool as P
+        return P._take_op(h, self.maps, TakeGenericBackward)
+
+
+class ConstantPadNdBackward0(Node):
+    def backward(self, g):
+        from . import pool as P
+        return P._constant_pad_op(g, tuple(-q for q in self.pads), 0)
+
+
+class Im2ColBackward0(Node):
+    def backward(self, g):
+        from . import pool as P
+        return P._fold_op(g, self.osz, *self.args)
+
+
+class Col2ImBackward0(Node):
+    def backward(self, g):
+        from . import pool as P
+        return P._unfold_op(g, *self.args)
+
+
+class PixelShuffleBackward0(Node):
+    def backward(self, g):
+        from . import pool as P
+        return P._shuffle_op(g, self.r, False)
+
+
+class PixelUnshuffleBackward0(Node):
+    def backward(self, g):
+        from . import pool as P
+        return P._shuffle_op(g, self.r, True)

@@ -356,12 +356,21 @@ def fmod(a, b, *, out=None):
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.fmod(xa, xb)
     res = _make(r)
-    if grad_state.enabled and a._rg:
-        n = _RemainderBackward()
-        n.__class__ = _FmodBackward
-        if r.shape != a._data.shape or r.dtype != a._data.dtype:
-            n._meta = ((a._data.shape, a._data.dtype),)
-        link(n, res, a)
+    bt = b if isinstance(b, Tensor) else None
+    if grad_state.enabled and (a._rg or (bt is not None and bt._rg)):
+        n = _FmodBackward()
+        if bt is not None:
+            # d/da = 1; d/db = -trunc(a/b)
+            n.__class__ = _FmodBackward1
+            n._meta = _meta2(a, bt, xa, xb, r)
+            if bt._rg:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    n.q = _make(np.trunc(xa / xb))
+            link(n, res, a, bt)
+        else:
+            if r.shape != a._data.shape or r.dtype != a._data.dtype:
+                n._meta = ((a._data.shape, a._data.dtype),)
+            link(n, res, a)
     return _out(res, out)
 
 
@@ -370,7 +379,12 @@ class _FmodBackward(_RemainderBackward):
         return g
 
 
+class _FmodBackward1(_RemainderBackward):
+    pass
+
+
 _FmodBackward.__name__ = "FmodBackward0"
+_FmodBackward1.__name__ = "FmodBackward1"
 
 
 # ---------------------------------------------------------------- pow
@@ -1169,8 +1183,8 @@ def _out(res, out):
     rd, od = res._data.dtype, out._data.dtype
     if rd != od and not np.can_cast(rd, od, casting="same_kind"):
         raise RuntimeError(
-            f"result type {D.from_np(rd).name.capitalize()} can't be cast to the desired output "
-            f"type {D.from_np(od).name.capitalize()}")
+            f"result type {_pt_name(rd)} can't be cast to the desired output type "
+            f"{_pt_name(od)}")
     if out._data.shape != res._data.shape:
         if out._data.size != 0:
             import warnings
@@ -1180,7 +1194,9 @@ def _out(res, out):
                 f"{list(res.shape)}. This behavior is deprecated, and in a future PyTorch "
                 f"release outputs will not be resized unless they have zero elements. You can "
                 f"explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
-                f"with t.resize_(0).", UserWarning, stacklevel=3)
+                f"with t.resize_(0). (Triggered internally at "
+                f"/__w/pytorch/pytorch/aten/src/ATen/native/Resize.cpp:30.)", UserWarning,
+                stacklevel=3)
         out._data = res._data.astype(od)
     else:
         out._data[...] = res._data

@@ -1,0 +1,334 @@
+"""Every Core op from the OpInfo registry (tests/opinfo.py) against torch 2.13:
+
+- forward: values, dtype, shape, requires_grad of each output, the exception type when torch
+  raises, and that inputs are left untouched; for each dtype the entry lists;
+- backward: float64 input gradients vs torch for a random cotangent, and grad_fn names;
+- gradcheck / gradgradcheck in float64 with finite differences (small samples);
+- dtype promotion of binary ops for every pair of dtypes (tensor/tensor, tensor/0-d tensor,
+  tensor/python scalar) and hypothesis-generated broadcasting shapes.
+"""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import dagrad
+from dagrad.autograd import gradcheck, gradgradcheck
+from opinfo import OPS, make_numpy_args, to_lib
+
+CASES = [(op, i) for op in OPS for i in range(len(op.samples))]
+IDS = [f"{op.name}-{i}" for op, i in CASES]
+
+
+def _flat(x):
+    if isinstance(x, (tuple, list)):
+        out = []
+        for y in x:
+            out.extend(_flat(y))
+        return out
+    return [x]
+
+
+def _np(t):
+    return t.detach().numpy() if isinstance(t, torch.Tensor) else t.detach().numpy()
+
+
+def assert_same(d, t, atol, rtol, msg=""):
+    if isinstance(t, (tuple, list)):
+        assert isinstance(d, (tuple, list)), f"{msg}: expected a sequence, got {type(d)}"
+        assert len(d) == len(t), f"{msg}: {len(d)} outputs != {len(t)}"
+        for k, (a, b) in enumerate(zip(d, t)):
+            assert_same(a, b, atol, rtol, f"{msg}[{k}]")
+        return
+    if isinstance(t, torch.Tensor):
+        assert isinstance(d, dagrad.Tensor), f"{msg}: expected a Tensor, got {type(d)}"
+        assert tuple(d.shape) == tuple(t.shape), f"{msg}: shape {tuple(d.shape)} != {tuple(t.shape)}"
+        assert str(d.dtype) == str(t.dtype), f"{msg}: dtype {d.dtype} != {t.dtype}"
+        a, b = d.detach().numpy(), t.detach().numpy()
+        if b.dtype.kind == "f":
+            tol = 1e-3 if b.dtype == np.float16 else 1
+            np.testing.assert_allclose(a.astype(np.float64), b.astype(np.float64),
+                                       atol=atol * tol, rtol=rtol * tol, equal_nan=True,
+                                       err_msg=msg)
+        else:
+            np.testing.assert_array_equal(a, b, err_msg=msg)
+        return
+    assert type(d) is type(t) and (d == t or (d != d and t != t)), f"{msg}: {d!r} != {t!r}"
+
+
+def _run_both(op, sample, dtype, requires_grad=False, seed=0):
+    np_args = make_numpy_args(op, sample, dtype, seed)
+    snapshot = [(k, np.array(v, copy=True) if k in ("x", "c") else v) for k, v in np_args]
+    targs, tleaves = to_lib(torch, np_args, requires_grad)
+    dargs, dleaves = to_lib(dagrad, np_args, requires_grad)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tout = op.torch_fn(*targs, **sample.kwargs)
+    except Exception as e:  # torch refuses: dagrad must refuse with the same exception type
+        with pytest.raises(type(e)):
+            op.dagrad_fn(*dargs, **sample.kwargs)
+        return None
+    dout = op.dagrad_fn(*dargs, **sample.kwargs)
+    for (k, v), (k2, v0), da in zip(np_args, snapshot, dargs):
+        if k in ("x", "c"):
+            np.testing.assert_array_equal(da.detach().numpy(), v0,
+                                          err_msg="the op modified its input")
+    return tout, dout, tleaves, dleaves
+
+
+@pytest.mark.parametrize("op,i", CASES, ids=IDS)
+def test_forward(op, i):
+    sample = op.samples[i]
+    for dtype in op.dtypes:
+        r = _run_both(op, sample, dtype)
+        if r is None:
+            continue
+        tout, dout, _, _ = r
+        assert_same(dout, tout, op.atol, op.rtol, f"{op.name} {sample} {dtype}")
+
+
+@pytest.mark.parametrize("op,i", [c for c in CASES if c[0].grad],
+                         ids=[n for n, c in zip(IDS, CASES) if c[0].grad])
+def test_grad_vs_torch(op, i):
+    sample = op.samples[i]
+    r = _run_both(op, sample, "float64", requires_grad=True)
+    if r is None:
+        return
+    tout, dout, tleaves, dleaves = r
+    touts, douts = _flat(tout), _flat(dout)
+    assert len(touts) == len(douts)
+    rng = np.random.default_rng(1)
+    tl, dl = [], []
+    for to, do in zip(touts, douts):
+        if not isinstance(to, torch.Tensor):
+            continue
+        assert do.requires_grad == to.requires_grad, f"requires_grad {do.requires_grad}"
+        if not to.requires_grad:
+            continue
+        tn = to.grad_fn.name() if to.grad_fn is not None else None
+        dn = do.grad_fn.name() if do.grad_fn is not None else None
+        if op.check_name:
+            assert dn == tn, f"grad_fn name {dn} != {tn}"
+        w = rng.uniform(-1, 1, tuple(to.shape))
+        tl.append((to * torch.from_numpy(w)).sum())
+        dl.append((do * dagrad.from_numpy(w.copy())).sum())
+    if not tl:
+        return
+    try:
+        tg = torch.autograd.grad(tl, tleaves, allow_unused=True)
+    except Exception as e:  # torch's backward refuses: so must dagrad's
+        with pytest.raises(type(e)):
+            dagrad.autograd.grad(dl, dleaves, allow_unused=True)
+        return
+    dg = dagrad.autograd.grad(dl, dleaves, allow_unused=True)
+    for k, (a, b) in enumerate(zip(dg, tg)):
+        if b is None:
+            assert a is None or not np.any(a.numpy()), f"grad {k} should be None/zero"
+            continue
+        assert a is not None, f"grad of input {k} is None"
+        assert_same(a, b, 1e-8, 1e-6, f"grad of input {k}")
+
+
+def _func_of_leaves(op, sample, dargs, dleaves):
+    """f(*leaves) -> op output(s), the other arguments fixed (for gradcheck)."""
+    ids = {id(t): k for k, t in enumerate(dleaves)}
+
+    def sub(a, xs):
+        if isinstance(a, list):
+            return [sub(b, xs) for b in a]
+        if isinstance(a, dagrad.Tensor) and id(a) in ids:
+            return xs[ids[id(a)]]
+        return a
+
+    def f(*xs):
+        out = op.dagrad_fn(*[sub(a, xs) for a in dargs], **sample.kwargs)
+        return tuple(o for o in _flat(out) if isinstance(o, dagrad.Tensor)
+                     and o.dtype.is_floating_point)
+    return f
+
+
+GC_CASES = [(op, i) for op, i in CASES if op.grad and op.samples[i].numel() <= op.gradcheck_max_numel]
+
+
+@pytest.mark.parametrize("op,i", GC_CASES, ids=[f"{op.name}-{i}" for op, i in GC_CASES])
+def test_gradcheck(op, i):
+    sample = op.samples[i]
+    np_args = make_numpy_args(op, sample, "float64")
+    dargs, dleaves = to_lib(dagrad, np_args, True)
+    if not dleaves:
+        return
+    f = _func_of_leaves(op, sample, dargs, dleaves)
+    try:
+        f(*dleaves)
+    except Exception:  # error cases are covered by test_forward
+        return
+    assert gradcheck(f, tuple(dleaves), eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+GG_CASES = [(op, i) for op, i in GC_CASES if op.gradgrad and op.samples[i].numel() <= 16]
+
+
+@pytest.mark.parametrize("op,i", GG_CASES, ids=[f"{op.name}-{i}" for op, i in GG_CASES])
+def test_gradgradcheck(op, i):
+    sample = op.samples[i]
+    np_args = make_numpy_args(op, sample, "float64")
+    dargs, dleaves = to_lib(dagrad, np_args, True)
+    if not dleaves:
+        return
+    f = _func_of_leaves(op, sample, dargs, dleaves)
+    try:
+        outs = f(*dleaves)
+    except Exception:
+        return
+    if not any(o.requires_grad for o in outs):
+        return
+    assert gradgradcheck(f, tuple(dleaves), eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+# ------------------------------------------------------------------ dtype promotion
+DTYPES = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64"]
+PROMO_OPS = [("add", lambda a, b: a + b), ("sub", lambda a, b: a - b),
+             ("mul", lambda a, b: a * b), ("div", lambda a, b: a / b),
+             ("floordiv", lambda a, b: a // b), ("mod", lambda a, b: a % b),
+             ("pow", lambda a, b: a ** b), ("eq", lambda a, b: a == b),
+             ("lt", lambda a, b: a < b), ("maximum", None), ("atan2", None),
+             ("where", None), ("and", lambda a, b: a & b)]
+
+
+def _vals(dtype, shape, seed):
+    rng = np.random.default_rng(seed)
+    if dtype == "bool":
+        return rng.random(shape) < 0.5
+    if dtype == "uint8":
+        return rng.integers(1, 4, shape).astype(dtype)
+    if dtype.startswith("int"):
+        return rng.integers(1, 4, shape).astype(dtype)
+    return rng.uniform(0.5, 2, shape).astype(dtype)
+
+
+def _apply(m, name, f, a, b):
+    if f is not None:
+        return f(a, b)
+    if name == "where":
+        return m.where(m.tensor([True, False, True]), a, b)
+    return getattr(m, name)(a, b)
+
+
+@pytest.mark.parametrize("name,f", PROMO_OPS, ids=[n for n, _ in PROMO_OPS])
+def test_dtype_promotion_tensor_tensor(name, f):
+    for da in DTYPES:
+        for db in DTYPES:
+            for sa, sb in [((3,), (3,)), ((3,), ()), ((), (3,))]:
+                xa, xb = _vals(da, sa, 0), _vals(db, sb, 1)
+                ta, tb = torch.from_numpy(xa.copy()), torch.from_numpy(xb.copy())
+                a, b = dagrad.from_numpy(xa.copy()), dagrad.from_numpy(xb.copy())
+                msg = f"{name} {da}{sa} {db}{sb}"
+                try:
+                    t = _apply(torch, name, f, ta, tb)
+                except Exception as e:
+                    with pytest.raises(type(e)):
+                        _apply(dagrad, name, f, a, b)
+                    continue
+                d = _apply(dagrad, name, f, a, b)
+                assert_same(d, t, 1e-6, 1e-5, msg)
+
+
+@pytest.mark.parametrize("name,f", PROMO_OPS, ids=[n for n, _ in PROMO_OPS])
+def test_dtype_promotion_tensor_scalar(name, f):
+    for da in DTYPES:
+        for s in [True, 2, 1.5, -3]:
+            for rev in (False, True):
+                xa = _vals(da, (3,), 0)
+                ta, a = torch.from_numpy(xa.copy()), dagrad.from_numpy(xa.copy())
+                msg = f"{name} {da} {s!r} reversed={rev}"
+                if f is None:
+                    if name == "where":
+                        continue
+                    if name == "maximum":  # torch.maximum takes no python scalars
+                        continue
+                    if name == "atan2":
+                        continue
+                args_t = (s, ta) if rev else (ta, s)
+                args_d = (s, a) if rev else (a, s)
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        t = f(*args_t)
+                except Exception as e:
+                    with pytest.raises(type(e)):
+                        f(*args_d)
+                    continue
+                d = f(*args_d)
+                assert_same(d, t, 1e-6, 1e-5, msg)
+
+
+# ------------------------------------------------------------------ hypothesis: broadcasting
+BCAST_OPS = [lambda m, a, b: a + b, lambda m, a, b: a * b, lambda m, a, b: m.maximum(a, b),
+             lambda m, a, b: m.atan2(a, b), lambda m, a, b: m.where(a > 0, a, b)]
+
+
+@settings(max_examples=25, deadline=None)
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
+                                                 min_side=0, max_side=3),
+       k=st.integers(0, len(BCAST_OPS) - 1))
+def test_broadcasting_hypothesis(shapes, k):
+    f = BCAST_OPS[k]
+    sa, sb = shapes.input_shapes
+    rng = np.random.default_rng(0)
+    xa, xb = rng.uniform(-2, 2, sa), rng.uniform(-2, 2, sb)
+    ta = torch.from_numpy(xa.copy()).requires_grad_()
+    tb = torch.from_numpy(xb.copy()).requires_grad_()
+    a = dagrad.from_numpy(xa.copy()).requires_grad_()
+    b = dagrad.from_numpy(xb.copy()).requires_grad_()
+    t, d = f(torch, ta, tb), f(dagrad, a, b)
+    assert_same(d, t, 1e-10, 1e-8)
+    w = rng.uniform(-1, 1, tuple(t.shape))
+    (t * torch.from_numpy(w)).sum().backward()
+    (d * dagrad.from_numpy(w.copy())).sum().backward()
+    assert_same(a.grad, ta.grad, 1e-10, 1e-8, "grad a")
+    assert_same(b.grad, tb.grad, 1e-10, 1e-8, "grad b")
+
+
+@settings(max_examples=20, deadline=None)
+@given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4),
+       data=st.data())
+def test_reduction_dims_hypothesis(shape, data):
+    nd = len(shape)
+    dims = data.draw(st.lists(st.integers(-nd, nd - 1), min_size=1, max_size=nd,
+                              unique_by=lambda d: d % nd))
+    keep = data.draw(st.booleans())
+    name = data.draw(st.sampled_from(["sum", "mean", "amax", "var", "logsumexp", "norm"]))
+    x = np.random.default_rng(0).uniform(-2, 2, shape)
+    tx = torch.from_numpy(x.copy()).requires_grad_()
+    dx = dagrad.from_numpy(x.copy()).requires_grad_()
+    if name == "norm":
+        t, d = tx.norm(dim=tuple(dims), keepdim=keep), dx.norm(dim=tuple(dims), keepdim=keep)
+    else:
+        t = getattr(torch, name)(tx, tuple(dims), keepdim=keep)
+        d = getattr(dagrad, name)(dx, tuple(dims), keepdim=keep)
+    assert_same(d, t, 1e-10, 1e-8)
+    t.sum().backward()
+    d.sum().backward()
+    assert_same(dx.grad, tx.grad, 1e-10, 1e-8, "grad")
+
+
+def test_registry_covers_core_list():
+    names = {o.name for o in OPS}
+    core = """add sub mul div floor_divide remainder pow neg abs sign exp exp2 log log2 log10 log1p
+    expm1 sqrt rsqrt square reciprocal sin cos tan asin acos atan atan2 sinh cosh tanh sigmoid relu
+    leaky_relu elu gelu gelu_tanh silu softplus hardtanh clamp clip clamp_tensor maximum minimum
+    where lerp_scalar lerp_tensor erf floor ceil round trunc frac eq ne lt le gt ge logical_and
+    logical_or logical_xor logical_not sum mean prod max min amax amin argmax argmin var std
+    logsumexp norm cumsum cumprod all any softmax log_softmax reshape view flatten unflatten
+    squeeze unsqueeze permute transpose t expand expand_as broadcast_to repeat tile flip roll cat
+    stack split chunk unbind narrow getitem_int getitem_slice_step getitem_none getitem_ellipsis
+    getitem_bool_mask getitem_int_tensor getitem_list setitem_int_scalar gather scatter
+    scatter_add index_select masked_fill masked_select take nonzero topk sort argsort matmul
+    __matmul__ mm bmm mv dot outer einsum_mm tensordot""".split()
+    missing = [n for n in core if n not in names]
+    assert not missing, missing
