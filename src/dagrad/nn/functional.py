@@ -17,27 +17,27 @@ from ..tensor import Tensor, _make
 # ---------------------------------------------------------------- conv / pool (lazy re-exports)
 
 
-def _conv_fn(name):
+def _lazy(name):
+    """A thin wrapper that finds `name` in dagrad.ops.conv or dagrad.ops.pool at call time."""
     def f(*args, **kwargs):
-        from ..ops import conv as C
-        return getattr(C, name)(*args, **kwargs)
-    f.__name__ = name
-    return f
-
-
-def _pool_fn(name):
-    def f(*args, **kwargs):
-        try:
-            from ..ops import pool as P
-            fn = getattr(P, name, None)
-        except ImportError:
-            fn = None
+        fn = None
+        for mod in ("conv", "pool"):
+            try:
+                m = __import__(f"dagrad.ops.{mod}", fromlist=[name])
+            except ImportError:
+                continue
+            fn = getattr(m, name, None)
+            if fn is not None:
+                break
         if fn is None:
-            from ..ops import conv as C
-            fn = getattr(C, name)
+            raise NotImplementedError(f"dagrad.nn.functional.{name} is not available yet")
         return fn(*args, **kwargs)
     f.__name__ = name
+    f.__qualname__ = name
     return f
+
+
+_conv_fn = _pool_fn = _lazy
 
 
 conv1d = _conv_fn("conv1d")
