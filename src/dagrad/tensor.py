@@ -227,11 +227,9 @@ class Tensor:
         fn._has_pre = True
 
     def _get_accumulator(self):
-        ref = getattr(self, "_accum", None)
-        acc = ref() if ref is not None else None
+        acc = getattr(self, "_accum", None)
         if acc is None:
-            acc = AccumulateGrad(self)
-            self._accum = weakref.ref(acc)
+            acc = self._accum = AccumulateGrad(self)
         return acc
 
     def register_hook(self, hook):

@@ -49,7 +49,9 @@ def _add(a, b):
 
 def _accumulate(node, g, create_graph):
     """AccumulateGrad's work: sum `g` into the leaf's .grad, PyTorch-style."""
-    var = node.variable
+    var = node._var()
+    if var is None:  # the leaf is gone: nobody can read its .grad
+        return
     hooks = getattr(var, "_hooks", None)
     if hooks:
         for fn in list(hooks.values()):
