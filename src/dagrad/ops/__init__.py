@@ -56,8 +56,8 @@ def _write_into(x, r, name):
     a, rd = x._data, r._data
     if rd.dtype != a.dtype and not np.can_cast(rd.dtype, a.dtype, casting="same_kind"):
         raise RuntimeError(
-            f"result type {D.from_np(rd.dtype).name.capitalize()} can't be cast to the desired "
-            f"output type {D.from_np(a.dtype).name.capitalize()}")
+            f"result type {E._pt_name(rd.dtype)} can't be cast to the desired "
+            f"output type {E._pt_name(a.dtype)}")
     if rd.shape != a.shape:
         raise RuntimeError(
             f"output with shape {list(a.shape)} doesn't match the broadcast shape "

@@ -383,7 +383,12 @@ class _FmodBackward1(_RemainderBackward):
     pass
 
 
+class _FmodBackward1(_RemainderBackward):
+    pass
+
+
 _FmodBackward.__name__ = "FmodBackward0"
+_FmodBackward1.__name__ = "FmodBackward1"
 _FmodBackward1.__name__ = "FmodBackward1"
 
 

@@ -226,7 +226,7 @@ def heaviside(x, values, *, out=None):
     res = _make(np.asarray(r))
     if _rec(x, values):
         def rule(n, g):
-            raise RuntimeError("the derivative for 'heaviside' is not implemented.")
+            raise RuntimeError("derivative for aten::heaviside is not implemented")
         _node("NotImplemented", rule, (x, values), res)
     return _out(res, out)
 
@@ -268,7 +268,7 @@ def frexp(x, *, out=None):
 def ldexp(x, other, *, out=None):
     x, other = _t(x), _t(other)
     if x._data.dtype.kind not in "fc":
-        x = x.to(D.default)
+        x = x.to(D.default.dtype)
     from .elementwise import _rpow, mul
     return _out(mul(x, _rpow(2.0, other)), out)
 
@@ -705,6 +705,12 @@ def _quantile(x, q, dim, keepdim, interpolation, nan_aware, name):
         vlo = gather(srt, d, _make(np.ascontiguousarray(li)))
         vhi = gather(srt, d, _make(np.ascontiguousarray(hi_i)))
         f = _make(np.ascontiguousarray(np.broadcast_to(frac[i], li.shape)).astype(a.dtype))
+        if not scalar_q and interpolation == "linear" and q._rg and grad_state.enabled:
+            # the weight depends on q: keep that dependence differentiable
+            qi = q.reshape(-1)[i]
+            span = _make(np.ascontiguousarray(np.broadcast_to(np.maximum(cnt, 1) - 1, li.shape)
+                                              ).astype(a.dtype))
+            f = qi * span - _make(li.astype(a.dtype))
         v = vlo + (vhi - vlo) * f
         if allnan.any():
             from .indexing import masked_fill
@@ -800,7 +806,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
         return mid.sum(d) / 2
     s = (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)).sum(d)
     if a.dtype.kind not in "fc":
-        s = s.to(D.default)
+        s = s.to(D.default.dtype)
     return s * (h / 2)
 
 
@@ -816,7 +822,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     h = _trap_dx(y, x, dx, d)
     mid = y.narrow(d, 1, builtins.max(n - 1, 0)) + y.narrow(d, 0, builtins.max(n - 1, 0))
     if a.dtype.kind not in "fc":
-        mid = mid.to(D.default)
+        mid = mid.to(D.default.dtype)
     return cumsum(mid * h / 2 if isinstance(h, Tensor) else mid * (h / 2), d)
 
 

@@ -72,6 +72,8 @@ def sum(x, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
     a = x._data
     if isinstance(dim, (list, tuple)) and len(dim) == 0:
         dim = None
+    if out is not None and dtype is None and isinstance(out, Tensor):
+        dtype = out.dtype  # PyTorch sums in the out= tensor's dtype
     nd = _sum_dtype(a, dtype)
     if dim is None:
         r = a.sum(dtype=nd)
