@@ -1,0 +1,1025 @@
+"""Pooling, padding, resampling, unfold/fold and pixel (un)shuffle.
+
+Kernels run on NumPy arrays, always in 2-D form (1-D ops get a height of 1). Windows are read as
+kh*kw shifted strided slices of one padded buffer, so every op is a handful of whole-array NumPy
+calls: max pooling keeps a running maximum and the winning tap per output (int8), and its
+backward scatters the gradient tap by tap (no np.add.at). Linear ops come in adjoint pairs
+(avg pool / its transpose, take / scatter, unfold / fold, separable matrices / their transposes),
+each the other's gradient, so double backward works everywhere.
+"""
+import builtins
+import math
+
+from numpy.lib.stride_tricks import as_strided
+
+from . import derivatives as R
+from ._core import D, Tensor, _make, grad_state, link, np, save
+
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+           "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
+           "interpolate", "upsample", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle",
+           "max_pool1d_with_indices", "max_pool2d_with_indices"]
+
+
+def _rec(*ts):
+    return grad_state.enabled and builtins.any(t is not None and t._rg for t in ts)
+
+
+def _tuple(v, n, name="kernel_size"):
+    if isinstance(v, (builtins.int, np.integer)):
+        return (builtins.int(v),) * n
+    v = tuple(builtins.int(a) for a in v)
+    if len(v) == 1 and n > 1:
+        return v * n
+    if len(v) != n:
+        raise RuntimeError(f"{name} must either be a single int, or a tuple of {n} ints")
+    return v
+
+
+def _dtname(a):
+    return D.from_np(a.dtype).name.capitalize() if a.dtype.kind != "f" else \
+        {4: "Float", 8: "Double", 2: "Half"}[a.dtype.itemsize]
+
+
+# ---------------------------------------------------------------- window geometry
+class _G:
+    """Sliding-window geometry of a 2-D pool: the padded buffer covers every window."""
+    __slots__ = ("k", "s", "p", "d", "H", "W", "Ho", "Wo", "Hp", "Wp")
+
+    def __init__(self, k, s, p, d, H, W, Ho, Wo):
+        self.k, self.s, self.p, self.d = k, s, p, d
+        self.H, self.W, self.Ho, self.Wo = H, W, Ho, Wo
+        self.Hp = builtins.max(H + 2 * p[0], (Ho - 1) * s[0] + d[0] * (k[0] - 1) + 1)
+        self.Wp = builtins.max(W + 2 * p[1], (Wo - 1) * s[1] + d[1] * (k[1] - 1) + 1)
+
+    def taps(self):
+        kh, kw = self.k
+        sh, sw = self.s
+        dh, dw = self.d
+        he = (self.Ho - 1) * sh + 1
+        we = (self.Wo - 1) * sw + 1
+        for i in range(kh):
+            for j in range(kw):
+                yield i * kw + j, (slice(None), slice(None), slice(i * dh, i * dh + he, sh),
+                                   slice(j * dw, j * dw + we, sw))
+
+    def padded(self, x, fill):
+        N, C = x.shape[:2]
+        ph, pw = self.p
+        if self.Hp == self.H and self.Wp == self.W:
+            return x
+        xp = np.full((N, C, self.Hp, self.Wp), fill, dtype=x.dtype)
+        xp[:, :, ph:ph + self.H, pw:pw + self.W] = x
+        return xp
+
+    def crop(self, xp):
+        ph, pw = self.p
+        if self.Hp == self.H and self.Wp == self.W:
+            return xp
+        return np.ascontiguousarray(xp[:, :, ph:ph + self.H, pw:pw + self.W])
+
+    def disjoint(self):
+        """Windows never overlap (each input position belongs to at most one window)."""
+        return all(self.s[i] >= self.d[i] * (self.k[i] - 1) + 1 for i in range(2))
+
+
+def _out_size(n, k, s, p, d, ceil):
+    o = (n + 2 * p - d * (k - 1) - 1 + ((s - 1) if ceil else 0)) // s + 1
+    if ceil and (o - 1) * s >= n + p:
+        o -= 1
+    return o
+
+
+def _pool_geom(x4, k, s, p, d, ceil, nd):
+    """Checks and geometry for a pool over x4 (N, C, H, W) (nd: user-facing spatial dims)."""
+    N, C, H, W = x4.shape
+    for i in range(2):
+        if s[i] <= 0:
+            raise RuntimeError("stride should be greater than zero, but got stride" + (
+                f"H: {s[0]} strideW: {s[1]}" if nd == 2 else f": {s[1]}"))
+        if k[i] <= 0:
+            raise RuntimeError("kernel size should be greater than zero, but got " + (
+                f"kH: {k[0]} kW: {k[1]}" if nd == 2 else f"kW: {k[1]}"))
+        if d[i] <= 0:
+            raise RuntimeError("dilation should be greater than zero, but got " + (
+                f"dilationH: {d[0]} dilationW: {d[1]}" if nd == 2 else f"dilationW: {d[1]}"))
+    for i in range(2):
+        if p[i] > (d[i] * (k[i] - 1) + 1) // 2:
+            raise RuntimeError(
+                f"pad should be at most half of effective kernel size, but got pad={p[i]}, "
+                f"kernel_size={k[i]} and dilation={d[i]}")
+    Ho = _out_size(H, k[0], s[0], p[0], d[0], ceil)
+    Wo = _out_size(W, k[1], s[1], p[1], d[1], ceil)
+    if Ho < 1 or Wo < 1:
+        if nd == 2:
+            raise RuntimeError(f"Given input size: ({C}x{H}x{W}). Calculated output size: "
+                               f"({C}x{Ho}x{Wo}). Output size is too small")
+        raise RuntimeError(f"Given input size: ({C}x1x{W}). Calculated output size: "
+                           f"({C}x1x{Wo}). Output size is too small")
+    return _G(k, s, p, d, H, W, Ho, Wo)
+
+
+def _to4(x, nd, name):
+    """Array view (N, C, H, W) of a pool input; returns (array, restore shape)."""
+    a = x._data
+    if nd == 2:
+        if a.ndim == 4:
+            return a, None
+        if a.ndim == 3:
+            return a[None], a.shape[:0]
+    else:
+        if a.ndim == 3:
+            return a[:, :, None, :], None
+        if a.ndim == 2:
+            return a[None, :, None, :], a.shape[:0]
+    raise RuntimeError(name)
+
+
+def _from4(y, x, nd):
+    """Back to the user's layout: drop the fake batch / height dims."""
+    if nd == 1:
+        y = y[:, :, 0, :]
+    if x.ndim == nd + 1:
+        y = y[0]
+    return y
+
+
+# ---------------------------------------------------------------- max pooling
+def _maxpool_arrays(x4, geo):
+    """Running max over the taps: (values, tap index int8/int16)."""
+    kind = x4.dtype.kind
+    fill = -np.inf if kind == "f" else np.iinfo(x4.dtype).min
+    xp = geo.padded(x4, fill)
+    taps = geo.taps()
+    _, sl = next(taps)
+    m = xp[sl].copy()
+    nt = geo.k[0] * geo.k[1]
+    tap = np.zeros(m.shape, dtype=np.int8 if nt < 127 else np.int32)
+    upd = np.empty(m.shape, dtype=bool)
+    for t, sl in taps:
+        s = xp[sl]
+        np.greater(s, m, out=upd)
+        if kind == "f":
+            upd |= np.isnan(s)
+        np.copyto(m, s, where=upd)
+        np.copyto(tap, t, where=upd, casting="unsafe")
+    return m, tap
+
+
+def _flat_indices(tap, geo):
+    """PyTorch's indices: flat position h*W + w in the (unpadded) input plane."""
+    kh, kw = geo.k
+    sh, sw = geo.s
+    ph, pw = geo.p
+    dh, dw = geo.d
+    t = tap.astype(np.int64)
+    h = np.arange(geo.Ho, dtype=np.int64)[:, None] * sh - ph + (t // kw) * dh
+    w = np.arange(geo.Wo, dtype=np.int64)[None, :] * sw - pw + (t % kw) * dw
+    return h * geo.W + w
+
+
+def _tap_scatter_arr(g, tap, geo):
+    """Adjoint of the max-pool gather: each output gradient goes to its winning position."""
+    N, C = g.shape[:2]
+    dxp = np.zeros((N, C, geo.Hp, geo.Wp), dtype=g.dtype)
+    disjoint = geo.disjoint()
+    tmp = np.empty_like(g)
+    mask = np.empty(g.shape, dtype=bool)
+    for t, sl in geo.taps():
+        np.equal(tap, t, out=mask)
+        if disjoint:
+            np.copyto(dxp[sl], g, where=mask)
+        else:
+            np.multiply(g, mask, out=tmp)
+            dxp[sl] += tmp
+    return geo.crop(dxp)
+
+
+def _tap_gather_arr(h, tap, geo):
+    """out[o] = h[winning position of o] (the max pool's linearisation at fixed taps)."""
+    hp = geo.padded(h, 0)
+    out = np.zeros(tap.shape, dtype=h.dtype)
+    mask = np.empty(tap.shape, dtype=bool)
+    for t, sl in geo.taps():
+        np.equal(tap, t, out=mask)
+        np.copyto(out, hp[sl], where=mask)
+    return out
+
+
+def _tap_scatter(g, tap, geo, nd, xshape):
+    g4 = g._data.reshape(tap.shape)
+    r = _make(_tap_scatter_arr(g4, tap, geo).reshape(xshape))
+    if _rec(g):
+        n = R.MaxPoolScatterBackward()
+        n.tap, n.geo, n.nd, n.oshape = tap, geo, nd, g._data.shape
+        link(n, r, g)
+    return r
+
+
+def _tap_gather(h, tap, geo, nd, oshape):
+    N, C = tap.shape[:2]
+    h4 = h._data.reshape(N, C, geo.H, geo.W)
+    r = _make(_tap_gather_arr(h4, tap, geo).reshape(oshape))
+    if _rec(h):
+        n = R.MaxPoolGatherBackward()
+        n.tap, n.geo, n.nd = tap, geo, nd
+        n.xshape = h._data.shape
+        link(n, r, h)
+    return r
+
+
+def _max_pool(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
+              return_indices):
+    x = input
+    a = x._data
+    if a.ndim not in (nd + 1, nd + 2) or builtins.any(s == 0 for s in a.shape[1 if a.ndim == nd + 2 else 0:]):
+        if nd == 2:
+            raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+        raise RuntimeError(f"max_pool1d() Expected 2D or 3D input tensor, but got "
+                           f"{list(a.shape)}")
+    if a.dtype.kind not in "f":
+        raise RuntimeError(f'"max_pool2d" not implemented for \'{_dtname(a)}\'')
+    k = _tuple(kernel_size, nd)
+    s = k if stride is None or (not isinstance(stride, builtins.int) and len(stride) == 0) \
+        else _tuple(stride, nd, "stride")
+    p = _tuple(padding, nd, "padding")
+    d = _tuple(dilation, nd, "dilation")
+    if nd == 1:
+        k, s, p, d = (1,) + k, (1,) + s, (0,) + p, (1,) + d
+    x4, _ = _to4(x, nd, name)
+    geo = _pool_geom(x4, k, s, p, d, ceil_mode, nd)
+    m, tap = _maxpool_arrays(x4, geo)
+    out = _make(_from4(m, a, nd))
+    if _rec(x):
+        n = R.MaxPool2DWithIndicesBackward0() if nd == 2 else R.MaxPool1DWithIndicesBackward0()
+        n.tap, n.geo, n.nd = tap, geo, nd
+        n.xshape = a.shape
+        link(n, out, x)
+    if return_indices:
+        return out, _make(_from4(_flat_indices(tap, geo), a, nd))
+    return out
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode,
+                     return_indices)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+# ---------------------------------------------------------------- average pooling
+def _avg_divisor(geo, count_include_pad, divisor_override, dtype):
+    if divisor_override:
+        return dtype.type(divisor_override)
+
+    def per_dim(n, o, k, s, p):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, n + p)
+        size = end - start
+        cs = np.maximum(start, 0)
+        ce = np.minimum(end, n)
+        return size, ce - cs
+    sh_, ch = per_dim(geo.H, geo.Ho, geo.k[0], geo.s[0], geo.p[0])
+    sw_, cw = per_dim(geo.W, geo.Wo, geo.k[1], geo.s[1], geo.p[1])
+    div = (sh_[:, None] * sw_[None, :]) if count_include_pad else (ch[:, None] * cw[None, :])
+    if np.all(div == div.flat[0]):
+        return dtype.type(div.flat[0])
+    return div.astype(dtype)
+
+
+def _avg_fwd_arr(x4, geo, div):
+    xp = geo.padded(x4, 0)
+    it = geo.taps()
+    _, sl = next(it)
+    acc = xp[sl].copy()
+    for _, sl in it:
+        acc += xp[sl]
+    acc /= div
+    return acc
+
+
+def _avg_adj_arr(g4, geo, div):
+    gd = g4 / div
+    N, C = g4.shape[:2]
+    if geo.disjoint() and geo.Hp == geo.H and geo.Wp == geo.W and all(
+            geo.s[i] == geo.k[i] and geo.d[i] == 1 for i in range(2)) and \
+            geo.H == geo.Ho * geo.k[0] and geo.W == geo.Wo * geo.k[1]:
+        kh, kw = geo.k
+        return np.ascontiguousarray(np.broadcast_to(
+            gd[:, :, :, None, :, None], (N, C, geo.Ho, kh, geo.Wo, kw))).reshape(
+            N, C, geo.H, geo.W)
+    dxp = np.zeros((N, C, geo.Hp, geo.Wp), dtype=g4.dtype)
+    for _, sl in geo.taps():
+        dxp[sl] += gd
+    return geo.crop(dxp)
+
+
+def _avg_op(x, geo, div, nd, node_cls):
+    a = x._data
+    r = _make(_from4(_avg_fwd_arr(_reshape4(a, nd), geo, div), a, nd))
+    if _rec(x):
+        n = node_cls()
+        n.geo, n.div, n.nd, n.xshape = geo, div, nd, a.shape
+        link(n, r, x)
+    return r
+
+
+def _avg_adj_op(g, geo, div, nd, xshape):
+    r = _make(_avg_adj_arr(_reshape4(g._data, nd), geo, div).reshape(xshape))
+    if _rec(g):
+        n = R.AvgPoolAdjointBackward()
+        n.geo, n.div, n.nd = geo, div, nd
+        link(n, r, g)
+    return r
+
+
+def _reshape4(a, nd):
+    """A pool's (N, C, H, W) / (C, H, W) / (N, C, L) / (C, L) array as (N, C, H, W)."""
+    if nd == 1:
+        a = a[..., None, :]
+    return a[None] if a.ndim == 3 else a
+
+
+def _avg_pool(name, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):
+    x = input
+    a = x._data
+    if a.ndim not in (nd + 1, nd + 2):
+        if nd == 2:
+            raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
+        raise RuntimeError(f"avg_pool1d() Expected 2D or 3D input tensor, but got "
+                           f"{list(a.shape)}")
+    if a.dtype.kind != "f":
+        raise RuntimeError(f'"avg_pool2d" not implemented for \'{_dtname(a)}\'')
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("divisor must be not zero")
+    k = _tuple(kernel_size, nd)
+    s = k if stride is None or (not isinstance(stride, builtins.int) and len(stride) == 0) \
+        else _tuple(stride, nd, "stride")
+    p = _tuple(padding, nd, "padding")
+    d = (1,) * nd
+    if nd == 1:
+        k, s, p, d = (1,) + k, (1,) + s, (0,) + p, (1,) + d
+    x4, _ = _to4(x, nd, name)
+    geo = _pool_geom(x4, k, s, p, d, ceil_mode, nd)
+    div = _avg_divisor(geo, count_include_pad, divisor_override, a.dtype)
+    out = _from4(_avg_fwd_arr(x4, geo, div), a, nd)
+    r = _make(out)
+    if _rec(x):
+        n = R.AvgPool2DBackward0() if nd == 2 else R.AvgPool1DBackward0()
+        n.geo, n.div, n.nd, n.xshape = geo, div, nd, a.shape
+        link(n, r, x)
+    return r
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None)
+
+
+# ---------------------------------------------------------------- separable linear maps
+def _sep_arr(a, mats):
+    """Apply matrices (out_i, in_i) to the last len(mats) axes of a."""
+    k = len(mats)
+    for i, m in enumerate(mats):
+        ax = a.ndim - k + i
+        if ax == a.ndim - 1:
+            a = a @ m.T
+        else:
+            a = np.moveaxis(np.moveaxis(a, ax, -1) @ m.T, -1, ax)
+    return np.ascontiguousarray(a)
+
+
+def _sep_op(x, mats, node_cls):
+    mats = [m.astype(x._data.dtype, copy=False) for m in mats]
+    r = _make(_sep_arr(x._data, mats))
+    if _rec(x):
+        n = node_cls()
+        n.mats = mats
+        link(n, r, x)
+    return r
+
+
+def _adaptive_avg_matrix(n, o):
+    m = np.zeros((o, n))
+    for i in range(o):
+        s = (i * n) // o
+        e = -((-(i + 1) * n) // o)
+        m[i, s:e] = 1.0 / (e - s)
+    return m
+
+
+def _check_adaptive(name, x, nd, osz):
+    a = x._data
+    if a.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
+                           f"{list(a.shape)}")
+    for i in range(1, a.ndim):
+        if a.shape[i] == 0 and i >= a.ndim - nd:
+            raise RuntimeError(
+                f"{name}(): Expected input to have non-zero size for non-batch dimensions, "
+                f"but input has sizes {list(a.shape)} with dimension {i} being empty")
+    if a.dtype.kind != "f":
+        raise RuntimeError(f'"{name}" not implemented for \'{_dtname(a)}\'')
+
+
+def _adaptive_size(output_size, sp, nd):
+    if isinstance(output_size, (builtins.int, np.integer)):
+        output_size = (builtins.int(output_size),) * nd
+    output_size = tuple(sp[i] if v is None else builtins.int(v)
+                        for i, v in enumerate(output_size))
+    if len(output_size) != nd:
+        raise RuntimeError(f"adaptive_avg_pool{nd}d: output_size must be {nd}")
+    return output_size
+
+
+def adaptive_avg_pool2d(input, output_size):
+    _check_adaptive("adaptive_avg_pool2d", input, 2, output_size)
+    sp = input.shape[-2:]
+    oh, ow = _adaptive_size(output_size, sp, 2)
+    if oh == 1 and ow == 1:
+        return input.mean((-2, -1), keepdim=True)
+    return _sep_op(input, [_adaptive_avg_matrix(sp[0], oh), _adaptive_avg_matrix(sp[1], ow)],
+                   R.AdaptiveAvgPool2DBackward0)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    _check_adaptive("adaptive_avg_pool1d", input, 1, output_size)
+    (o,) = _adaptive_size(output_size, input.shape[-1:], 1)
+    return _sep_op(input, [_adaptive_avg_matrix(input.shape[-1], o)],
+                   R.AdaptiveAvgPool1DBackward0)
+
+
+# ---------------------------------------------------------------- adaptive max pooling
+def _adaptive_max_arrays(x4, oh, ow):
+    N, C, H, W = x4.shape
+    out = np.empty((N, C, oh, ow), dtype=x4.dtype)
+    idx = np.empty((N, C, oh, ow), dtype=np.int64)
+    for i in range(oh):
+        hs, he = (i * H) // oh, -((-(i + 1) * H) // oh)
+        for j in range(ow):
+            ws, we = (j * W) // ow, -((-(j + 1) * W) // ow)
+            win = x4[:, :, hs:he, ws:we].reshape(N, C, -1)
+            am = np.argmax(win, axis=-1)
+            nanm = np.isnan(win)
+            if nanm.any():
+                am = np.where(nanm.any(-1), np.argmax(nanm, axis=-1), am)
+            out[:, :, i, j] = np.take_along_axis(win, am[..., None], -1)[..., 0]
+            ww = we - ws
+            idx[:, :, i, j] = (hs + am // ww) * W + ws + am % ww
+    return out, idx
+
+
+def _idx_scatter(g, idx, xshape, nd):
+    """Adjoint of gathering each plane of x (its last nd dims flattened) at idx."""
+    ga = g._data
+    HW = builtins.int(np.prod(xshape[-nd:]))
+    planes = builtins.int(np.prod(xshape)) // HW
+    flat_idx = idx.reshape(planes, -1) + (np.arange(planes, dtype=np.int64) * HW)[:, None]
+    r = np.bincount(flat_idx.ravel(), weights=ga.reshape(-1).astype(np.float64),
+                    minlength=planes * HW).astype(ga.dtype).reshape(xshape)
+    res = _make(r)
+    if _rec(g):
+        n = R.IndexScatterBackward()
+        n.idx, n.oshape, n.nd = idx, ga.shape, nd
+        link(n, res, g)
+    return res
+
+
+def _idx_gather(h, idx, oshape, nd):
+    ha = h._data
+    HW = builtins.int(np.prod(ha.shape[-nd:]))
+    planes = ha.size // HW
+    r = np.take_along_axis(ha.reshape(planes, HW), idx.reshape(planes, -1), 1).reshape(oshape)
+    res = _make(r)
+    if _rec(h):
+        n = R.IndexGatherBackward()
+        n.idx, n.xshape, n.nd = idx, ha.shape, nd
+        link(n, res, h)
+    return res
+
+
+def _adaptive_max(name, nd, input, output_size, return_indices):
+    _check_adaptive(name, input, nd, output_size)
+    a = input._data
+    x4, _ = _to4(input, nd, name)
+    if nd == 2:
+        oh, ow = _adaptive_size(output_size, a.shape[-2:], 2)
+    else:
+        oh, (ow,) = 1, _adaptive_size(output_size, a.shape[-1:], 1)
+    m, idx = _adaptive_max_arrays(x4, oh, ow)
+    out = _make(_from4(m, a, nd))
+    idx_u = _from4(idx, a, nd)
+    if _rec(input):
+        n = R.AdaptiveMaxPool2DBackward0() if nd == 2 else R.AdaptiveMaxPool1DBackward0()
+        n.idx, n.xshape, n.nd = idx_u, a.shape, nd
+        link(n, out, input)
+    if return_indices:
+        return out, _make(idx_u)
+    return out
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+# ---------------------------------------------------------------- take along axes (pad, nearest)
+def _runs(idx):
+    """Split an index map into runs of step +1 / -1 / single: (out_start, out_stop, in_start, step)."""
+    runs = []
+    n = len(idx)
+    a = 0
+    while a < n:
+        b = a + 1
+        step = 0
+        if b < n and idx[b] - idx[a] in (1, -1):
+            step = builtins.int(idx[b] - idx[a])
+            while b < n and idx[b] - idx[b - 1] == step:
+                b += 1
+        runs.append((a, b, builtins.int(idx[a]), step))
+        a = b
+    return runs
+
+
+def _take_arr(a, maps):
+    for ax, idx in maps:
+        a = np.take(a, idx, axis=ax)
+    return a
+
+
+def _take_adj_arr(g, maps, xshape):
+    """Adjoint of _take_arr: gradient summed back to the positions it was read from."""
+    shapes = [xshape]
+    s = list(xshape)
+    for ax, idx in maps:
+        s[ax] = len(idx)
+        shapes.append(tuple(s))
+    for (ax, idx), ishape in zip(reversed(maps), reversed(shapes[:-1])):
+        n_in = ishape[ax]
+        gm = np.moveaxis(g, ax, -1)
+        if np.all(np.diff(idx) >= 0) and len(np.unique(idx)) < len(idx):
+            uniq, starts = np.unique(idx, return_index=True)
+            red = np.add.reduceat(gm, starts, axis=-1)
+            if len(uniq) == n_in:
+                out = red
+            else:
+                out = np.zeros(gm.shape[:-1] + (n_in,), dtype=g.dtype)
+                out[..., uniq] = red
+        else:
+            out = np.zeros(gm.shape[:-1] + (n_in,), dtype=g.dtype)
+            for a0, b0, i0, step in _runs(idx):
+                if step == 1:
+                    out[..., i0:i0 + (b0 - a0)] += gm[..., a0:b0]
+                elif step == -1:
+                    lo = i0 - (b0 - a0) + 1
+                    out[..., lo:i0 + 1] += gm[..., a0:b0][..., ::-1]
+                else:
+                    out[..., i0] += gm[..., a0]
+        g = np.moveaxis(out, -1, ax)
+    return np.ascontiguousarray(g)
+
+
+def _take_op(x, maps, node_cls):
+    r = _make(_take_arr(x._data, maps))
+    if _rec(x):
+        n = node_cls()
+        n.maps, n.xshape = maps, x._data.shape
+        link(n, r, x)
+    return r
+
+
+def _take_adj_op(g, maps, xshape):
+    r = _make(_take_adj_arr(g._data, maps, xshape))
+    if _rec(g):
+        n = R.TakeAdjointBackward()
+        n.maps = maps
+        link(n, r, g)
+    return r
+
+
+# ---------------------------------------------------------------- pad
+_PAD_HELP = ("Supported combinations for non-constant padding:\n"
+             "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+             "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+             "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)")
+
+
+def _constant_pad_arr(a, pads, value):
+    nd = len(pads) // 2
+    sl = [slice(None)] * a.ndim
+    widths = [(0, 0)] * a.ndim
+    for i in range(nd):
+        ax = a.ndim - 1 - i
+        lo, hi = pads[2 * i], pads[2 * i + 1]
+        n = a.shape[ax]
+        sl[ax] = slice(builtins.max(0, -lo), n - builtins.max(0, -hi))
+        widths[ax] = (builtins.max(0, lo), builtins.max(0, hi))
+    a = a[tuple(sl)]
+    if builtins.any(w != (0, 0) for w in widths):
+        out = np.full(tuple(a.shape[i] + widths[i][0] + widths[i][1] for i in range(a.ndim)),
+                      value, dtype=a.dtype)
+        out[tuple(slice(w[0], w[0] + a.shape[i]) for i, w in enumerate(widths))] = a
+        return out
+    return a.copy()
+
+
+def _constant_pad_op(x, pads, value):
+    r = _make(_constant_pad_arr(x._data, pads, value))
+    if _rec(x):
+        n = R.ConstantPadNdBackward0()
+        n.pads = pads
+        link(n, r, x)
+    return r
+
+
+def _pad_maps(shape, pads, mode):
+    """Per padded axis, the source index of every output position."""
+    maps = []
+    nd = len(pads) // 2
+    for i in range(nd):
+        ax = len(shape) - 1 - i
+        lo, hi = pads[2 * i], pads[2 * i + 1]
+        n = shape[ax]
+        j = np.arange(-lo, n + hi)
+        if mode == "reflect":
+            if n == 1:
+                src = np.zeros_like(j)
+            else:
+                per = 2 * (n - 1)
+                m = np.mod(j, per)
+                src = np.where(m < n, m, per - m)
+        elif mode == "replicate":
+            src = np.clip(j, 0, n - 1)
+        else:  # circular
+            src = np.mod(j, n)
+        maps.append((ax, src.astype(np.intp)))
+    return maps
+
+
+def pad(input, pad, mode="constant", value=None):
+    x = input
+    a = x._data
+    pads = tuple(builtins.int(p) for p in pad)
+    if len(pads) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pads) // 2 > a.ndim:
+        raise RuntimeError(
+            f"Padding length should be less than or equal to two times the input dimension but "
+            f"got padding length {len(pads)} and input of dimension {a.ndim}")
+    if mode == "constant":
+        v = 0 if value is None else value
+        out_shape = list(a.shape)
+        for i in range(len(pads) // 2):
+            ax = a.ndim - 1 - i
+            out_shape[ax] += pads[2 * i] + pads[2 * i + 1]
+            if out_shape[ax] < 0:
+                raise RuntimeError(
+                    f"The input size {a.shape[ax]}, plus negative padding {pads[2 * i]} and "
+                    f"{pads[2 * i + 1]} resulted in a negative output size, which is invalid. "
+                    f"Check dimension {ax} of your input.")
+        return _constant_pad_op(x, pads, v)
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if value is not None and value != 0:
+        raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    k = len(pads) // 2
+    if not (k in (1, 2, 3) and a.ndim in (k + 1, k + 2)):
+        raise NotImplementedError(
+            f"Padding size {len(pads)} is not supported for {a.ndim}D input tensor.\n"
+            + _PAD_HELP)
+    if mode == "reflect":
+        for i in range(k):
+            ax = a.ndim - 1 - i
+            if pads[2 * i] >= a.shape[ax] or pads[2 * i + 1] >= a.shape[ax]:
+                raise RuntimeError(
+                    f"Argument #4: Padding size should be less than the corresponding input "
+                    f"dimension, but got: padding ({pads[2 * i]}, {pads[2 * i + 1]}) at "
+                    f"dimension {ax} of input {list(a.shape)}")
+    if mode == "circular":
+        for i in range(k):
+            ax = a.ndim - 1 - i
+            if pads[2 * i] > a.shape[ax] or pads[2 * i + 1] > a.shape[ax]:
+                raise RuntimeError("Padding value causes wrapping around more than once.")
+    if mode == "replicate" and builtins.any(a.shape[a.ndim - 1 - i] == 0 for i in range(k)):
+        raise RuntimeError("input tensor must be non-empty for replication padding")
+    if builtins.any(q < 0 for q in pads):
+        # negative pads crop first (PyTorch pads then narrows; equal for these modes' cores)
+        crop = tuple(builtins.min(q, 0) for q in pads)
+        x = _constant_pad_op(x, crop, 0)
+        pads = tuple(builtins.max(q, 0) for q in pads)
+        a = x._data
+    maps = _pad_maps(a.shape, pads, mode)
+    cls = {"reflect": (R.ReflectionPad1DBackward0, R.ReflectionPad2DBackward0,
+                       R.ReflectionPad3DBackward0),
+           "replicate": (R.ReplicationPad1DBackward0, R.ReplicationPad2DBackward0,
+                         R.ReplicationPad3DBackward0),
+           "circular": (R.CircularPadBackward,) * 3}[mode][k - 1]
+    return _take_op(x, maps, cls)
+
+
+# ---------------------------------------------------------------- interpolate
+def _nearest_map(n, o, scale, exact):
+    if o == n:
+        return np.arange(o)
+    s = np.float32(1.0 / scale) if scale else np.float32(n / o)
+    j = np.arange(o, dtype=np.float32)
+    if exact:
+        src = np.floor((j + np.float32(0.5)) * s)
+    else:
+        src = np.floor(j * s)
+    return np.minimum(src.astype(np.int64), n - 1).astype(np.intp)
+
+
+def _linear_matrix(n, o, scale, align_corners):
+    m = np.zeros((o, n))
+    j = np.arange(o, dtype=np.float64)
+    if align_corners:
+        s = (n - 1) / (o - 1) if o > 1 else 0.0
+        src = j * s
+    else:
+        s = (1.0 / scale) if scale else n / o
+        src = np.maximum((j + 0.5) * s - 0.5, 0.0)
+    src = src.astype(np.float32).astype(np.float64) if False else src
+    i0 = np.floor(src).astype(np.int64)
+    i0 = np.minimum(i0, n - 1)
+    i1 = np.minimum(i0 + 1, n - 1)
+    lam = src - i0
+    lam = np.where(i1 == i0, 0.0, lam)
+    m[np.arange(o), i0] += 1 - lam
+    m[np.arange(o), i1] += lam
+    return m
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    x = input
+    a = x._data
+    nd = a.ndim - 2
+    if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: "
+                         "linear | bilinear | bicubic | trilinear")
+    if align_corners is None:
+        align_corners = False
+    if nd < 1:
+        raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+                         f"{a.ndim}D) for the modes: nearest | linear | bilinear | bicubic | "
+                         f"trilinear | area | nearest-exact (got {mode})")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    sp = a.shape[2:]
+    if size is not None:
+        if isinstance(size, (list, tuple)):
+            if len(size) != nd:
+                raise ValueError(
+                    f"Input and output must have the same number of spatial dimensions, but "
+                    f"got input with spatial dimensions of {list(sp)} and output size of "
+                    f"{list(size)}. Please provide input tensor in (N, C, d1, d2, ...,dK) "
+                    f"format and output size in (o1, o2, ...,oK) format.")
+            osz = tuple(builtins.int(v) for v in size)
+        else:
+            osz = (builtins.int(size),) * nd
+        scales = (None,) * nd
+    elif scale_factor is not None:
+        if isinstance(scale_factor, (list, tuple)):
+            if len(scale_factor) != nd:
+                raise ValueError(
+                    f"Input and scale_factor must have the same number of spatial dimensions, "
+                    f"but got input with spatial dimensions of {list(sp)} and scale_factor of "
+                    f"shape {list(scale_factor)}. Please provide input tensor in (N, C, d1, "
+                    f"d2, ...,dK) format and scale_factor in (s1, s2, ...,sK) format.")
+            sf = tuple(builtins.float(v) for v in scale_factor)
+        else:
+            sf = (builtins.float(scale_factor),) * nd
+        osz = tuple(builtins.int(math.floor(builtins.float(sp[i]) * sf[i])) for i in range(nd))
+        scales = (None,) * nd if recompute_scale_factor else sf
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if antialias:
+        raise NotImplementedError("dagrad: interpolate(antialias=True) is not supported")
+    if mode in ("nearest", "nearest-exact"):
+        maps = [(2 + i, _nearest_map(sp[i], osz[i], scales[i], mode == "nearest-exact"))
+                for i in range(nd)]
+        cls = {1: R.UpsampleNearest1DBackward0, 2: R.UpsampleNearest2DBackward0,
+               3: R.UpsampleNearest3DBackward0}[nd]
+        if mode == "nearest-exact":
+            cls = {1: R.UpsampleNearestExact1DBackward0, 2: R.UpsampleNearestExact2DBackward0,
+                   3: R.UpsampleNearestExact3DBackward0}[nd]
+        return _take_op(x, maps, cls)
+    if mode == "area":
+        if nd == 1:
+            return adaptive_avg_pool1d(x, osz)
+        if nd == 2:
+            return adaptive_avg_pool2d(x, osz)
+        return _sep_op(x, [_adaptive_avg_matrix(sp[i], osz[i]) for i in range(nd)],
+                       R.AdaptiveAvgPool3DBackward0)
+    want = {"linear": 1, "bilinear": 2, "trilinear": 3}.get(mode)
+    if want is None:
+        if mode == "bicubic":
+            raise NotImplementedError("dagrad: interpolate(mode='bicubic') is not supported yet")
+        raise NotImplementedError(
+            f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {a.ndim}D) for the "
+            f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
+            f"(got {mode})")
+    if nd != want:
+        raise NotImplementedError(f"Got {a.ndim}D input, but {mode} mode needs {want + 2}D input")
+    mats = [_linear_matrix(sp[i], osz[i], scales[i], align_corners) for i in range(nd)]
+    cls = {1: R.UpsampleLinear1DBackward0, 2: R.UpsampleBilinear2DBackward0,
+           3: R.UpsampleTrilinear3DBackward0}[nd]
+    return _sep_op(x, mats, cls)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+# ---------------------------------------------------------------- unfold / fold
+def _unfold_arr(x4, k, d, p, s, Ho, Wo):
+    N, C, H, W = x4.shape
+    xp = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), dtype=x4.dtype) if any(p) else x4
+    if any(p):
+        xp[:, :, p[0]:p[0] + H, p[1]:p[1] + W] = x4
+    s0, s1, s2, s3 = xp.strides
+    v = as_strided(xp, (N, C, k[0], k[1], Ho, Wo),
+                   (s0, s1, s2 * d[0], s3 * d[1], s2 * s[0], s3 * s[1]), writeable=False)
+    return v.reshape(N, C * k[0] * k[1], Ho * Wo)
+
+
+def _fold_arr(c3, osz, k, d, p, s, Ho, Wo):
+    N = c3.shape[0]
+    C = c3.shape[1] // (k[0] * k[1])
+    H, W = osz
+    c = c3.reshape(N, C, k[0], k[1], Ho, Wo)
+    out = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), dtype=c3.dtype)
+    for i in range(k[0]):
+        for j in range(k[1]):
+            out[:, :, i * d[0]:i * d[0] + (Ho - 1) * s[0] + 1:s[0],
+                j * d[1]:j * d[1] + (Wo - 1) * s[1] + 1:s[1]] += c[:, :, i, j]
+    return np.ascontiguousarray(out[:, :, p[0]:p[0] + H, p[1]:p[1] + W])
+
+
+def _blocks(osz, k, d, p, s):
+    return tuple((osz[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2))
+
+
+def _unfold_op(x, k, d, p, s):
+    a = x._data
+    unb = a.ndim == 3
+    a4 = a[None] if unb else a
+    Ho, Wo = _blocks(a4.shape[2:], k, d, p, s)
+    r = _unfold_arr(a4, k, d, p, s, Ho, Wo)
+    res = _make(r[0] if unb else r)
+    if _rec(x):
+        n = R.Im2ColBackward0()
+        n.args = (k, d, p, s)
+        n.osz = a4.shape[2:]
+        link(n, res, x)
+    return res
+
+
+def _fold_op(c, osz, k, d, p, s):
+    a = c._data
+    unb = a.ndim == 2
+    a3 = a[None] if unb else a
+    Ho, Wo = _blocks(osz, k, d, p, s)
+    r = _fold_arr(a3, osz, k, d, p, s, Ho, Wo)
+    res = _make(r[0] if unb else r)
+    if _rec(c):
+        n = R.Col2ImBackward0()
+        n.args = (k, d, p, s)
+        link(n, res, c)
+    return res
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    a = input._data
+    if a.ndim not in (3, 4):
+        raise NotImplementedError(
+            f"Input Error: Only 3D or 4D input Tensors are supported (got {a.ndim}D)")
+    k = _tuple(kernel_size, 2)
+    d = _tuple(dilation, 2, "dilation")
+    p = _tuple(padding, 2, "padding")
+    s = _tuple(stride, 2, "stride")
+    sp = a.shape[-2:]
+    Ho, Wo = _blocks(sp, k, d, p, s)
+    if Ho < 1 or Wo < 1:
+        raise RuntimeError(
+            f"Given input with spatial size ({sp[0]}, {sp[1]}), kernel_size=({k[0]}, {k[1]}), "
+            f"dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), calculated shape of the "
+            f"array of sliding blocks as ({Ho}, {Wo}), but its components must be at least "
+            f"one.")
+    return _unfold_op(input, k, d, p, s)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    a = input._data
+    if a.ndim not in (2, 3):
+        raise NotImplementedError(
+            f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are supported "
+            f"(got {a.ndim}D)")
+    osz = _tuple(output_size, 2, "output_size")
+    k = _tuple(kernel_size, 2)
+    d = _tuple(dilation, 2, "dilation")
+    p = _tuple(padding, 2, "padding")
+    s = _tuple(stride, 2, "stride")
+    cdim = a.shape[-2]
+    if cdim % (k[0] * k[1]):
+        raise RuntimeError(
+            f"Expected size of input's dimension 1 to be divisible by the product of "
+            f"kernel_size, but got input.size(1)={cdim} and kernel_size=({k[0]}, {k[1]}).")
+    Ho, Wo = _blocks(osz, k, d, p, s)
+    if a.shape[-1] != Ho * Wo:
+        raise RuntimeError(
+            f"Given output_size=({osz[0]}, {osz[1]}), kernel_size=({k[0]}, {k[1]}), "
+            f"dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), stride=({s[0]}, {s[1]}), "
+            f"expected size of input's dimension {a.ndim - 1} to match the calculated number "
+            f"of sliding blocks {Ho} * {Wo} = {Ho * Wo}, but got input.size({a.ndim - 1})="
+            f"{a.shape[-1]}.")
+    return _fold_op(input, osz, k, d, p, s)
+
+
+# ---------------------------------------------------------------- pixel (un)shuffle
+def _shuffle_arr(a, r):
+    *lead, C, H, W = a.shape
+    c = C // (r * r)
+    b = a.reshape(*lead, c, r, r, H, W)
+    n = len(lead)
+    b = b.transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return np.ascontiguousarray(b).reshape(*lead, c, H * r, W * r)
+
+
+def _unshuffle_arr(a, r):
+    *lead, C, H, W = a.shape
+    b = a.reshape(*lead, C, H // r, r, W // r, r)
+    n = len(lead)
+    b = b.transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return np.ascontiguousarray(b).reshape(*lead, C * r * r, H // r, W // r)
+
+
+def _shuffle_op(x, r, up):
+    res = _make((_shuffle_arr if up else _unshuffle_arr)(x._data, r))
+    if _rec(x):
+        n = R.PixelShuffleBackward0() if up else R.PixelUnshuffleBackward0()
+        n.r = r
+        link(n, res, x)
+    return res
+
+
+def pixel_shuffle(input, upscale_factor):
+    a = input._data
+    r = builtins.int(upscale_factor)
+    if a.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got "
+                           f"input with {a.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    if a.shape[-3] % (r * r):
+        raise RuntimeError(
+            f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
+            f"square of upscale_factor, but input.size(-3)={a.shape[-3]} is not divisible by "
+            f"{r * r}")
+    return _shuffle_op(input, r, True)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    a = input._data
+    r = builtins.int(downscale_factor)
+    if a.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but "
+                           f"got input with {a.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    if a.shape[-2] % r:
+        raise RuntimeError(
+            f"pixel_unshuffle expects height to be divisible by downscale_factor, but "
+            f"input.size(-2)={a.shape[-2]} is not divisible by {r}")
+    if a.shape[-1] % r:
+        raise RuntimeError(
+            f"pixel_unshuffle expects width to be divisible by downscale_factor, but "
+            f"input.size(-1)={a.shape[-1]} is not divisible by {r}")
+    return _shuffle_op(input, r, False)
