@@ -206,7 +206,7 @@ def test_pad_errors():
     err(lambda a: F.pad(a, (9, 9, 1, 1), "reflect"), lambda a: P.pad(a, (9, 9, 1, 1), "reflect"), z)
     err(lambda a: F.pad(a, (9, 9, 1, 1), "circular"),
         lambda a: P.pad(a, (9, 9, 1, 1), "circular"), z)
-    err(lambda a: F.pad(a, (1, 1), "reflect"), lambda a: P.pad(a, (1, 1, 1, 1), "reflect"),
+    err(lambda a: F.pad(a, (1, 1), "reflect"), lambda a: P.pad(a, (1, 1), "reflect"),
         np.zeros(8, np.float32))
 
 
