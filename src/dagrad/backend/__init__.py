@@ -43,9 +43,11 @@ def get_array_module(a):
 def xp_for(device_type):
     if device_type == "cpu":
         return np
+    if device_type != "cuda":
+        raise RuntimeError(f"PyTorch is not linked with support for {device_type} devices")
     cp = cupy()
     if cp is None:
-        raise RuntimeError("Torch not compiled with CUDA enabled")
+        raise AssertionError("Torch not compiled with CUDA enabled")  # PyTorch's type and text
     return cp
 
 

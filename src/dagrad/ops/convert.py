@@ -56,9 +56,7 @@ def to(x, *args, **kwargs):
         cur = x.device
         if dev.type != cur.type:
             if dev.type not in ("cpu", "cuda"):
-                raise RuntimeError(
-                    f"dagrad cannot place tensors on device '{dev}': only cpu and cuda (through "
-                    f"CuPy) are available")
+                raise RuntimeError(f"PyTorch is not linked with support for {dev.type} devices")
             xp = xp_for(dev.type)
             a = x._data
             moved = xp.asarray(a) if dev.type == "cuda" else a.get()

@@ -1,0 +1,212 @@
+"""torch.cuda on dagrad: a GPU backend exists only through CuPy with a visible device.
+
+Without one, `is_available()` is False, `device_count()` 0, the bookkeeping calls PyTorch allows
+on a CPU-only build (manual_seed, empty_cache, memory_allocated...) are no-ops, and the calls
+that need a device raise PyTorch's AssertionError "Torch not compiled with CUDA enabled".
+"""
+from .backend import cupy as _cupy, has_cuda as _has_cuda
+
+_NOT_COMPILED = "Torch not compiled with CUDA enabled"
+_current = [0]
+_peak = [0]
+
+
+def _lazy_init():
+    if not _has_cuda():
+        raise AssertionError(_NOT_COMPILED)
+    return _cupy()
+
+
+def is_available():
+    return _has_cuda()
+
+
+def device_count():
+    if not _has_cuda():
+        return 0
+    return int(_cupy().cuda.runtime.getDeviceCount())
+
+
+def is_initialized():
+    return _has_cuda()
+
+
+def init():
+    _lazy_init()
+
+
+def current_device():
+    cp = _lazy_init()
+    return int(cp.cuda.Device().id)
+
+
+def _index(device):
+    if device is None:
+        return current_device()
+    if isinstance(device, int):
+        return device
+    from .tensor import device as _dev
+    d = _dev(device) if not isinstance(device, _dev) else device
+    return d.index if d.index is not None else current_device()
+
+
+def set_device(device):
+    cp = _lazy_init()
+    i = _index(device)
+    cp.cuda.Device(i).use()
+    _current[0] = i
+
+
+def synchronize(device=None):
+    cp = _lazy_init()
+    cp.cuda.Device(_index(device)).synchronize()
+
+
+def get_device_name(device=None):
+    cp = _lazy_init()
+    props = cp.cuda.runtime.getDeviceProperties(_index(device))
+    name = props.get("name", b"")
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def get_device_properties(device=None):
+    cp = _lazy_init()
+    return cp.cuda.runtime.getDeviceProperties(_index(device))
+
+
+def get_device_capability(device=None):
+    props = get_device_properties(device)
+    return (int(props.get("major", 0)), int(props.get("minor", 0)))
+
+
+def get_arch_list():
+    return []
+
+
+def is_bf16_supported(including_emulation=True):
+    return False
+
+
+def manual_seed(seed):
+    cp = _cupy() if _has_cuda() else None
+    if cp is not None:
+        cp.random.seed(int(seed))
+
+
+manual_seed_all = manual_seed
+
+
+def seed():
+    pass
+
+
+seed_all = seed
+
+
+def get_rng_state(device="cuda"):
+    _lazy_init()
+    raise NotImplementedError("dagrad does not expose the CuPy generator state")
+
+
+def set_rng_state(new_state, device="cuda"):
+    _lazy_init()
+
+
+def empty_cache():
+    if _has_cuda():
+        _cupy().get_default_memory_pool().free_all_blocks()
+
+
+def memory_allocated(device=None):
+    if not _has_cuda():
+        return 0
+    return int(_cupy().get_default_memory_pool().used_bytes())
+
+
+def max_memory_allocated(device=None):
+    if not _has_cuda():
+        return 0
+    _peak[0] = max(_peak[0], memory_allocated(device))
+    return _peak[0]
+
+
+def memory_reserved(device=None):
+    if not _has_cuda():
+        return 0
+    return int(_cupy().get_default_memory_pool().total_bytes())
+
+
+max_memory_reserved = memory_reserved
+
+
+def reset_peak_memory_stats(device=None):
+    _peak[0] = 0
+
+
+def mem_get_info(device=None):
+    cp = _lazy_init()
+    free, total = cp.cuda.runtime.memGetInfo()
+    return (int(free), int(total))
+
+
+def current_stream(device=None):
+    cp = _lazy_init()
+    return cp.cuda.get_current_stream()
+
+
+def ipc_collect():
+    _lazy_init()
+
+
+class device:
+    """Context manager selecting a CUDA device (a no-op on a CPU-only machine, as in PyTorch)."""
+
+    def __init__(self, device):
+        self.idx = device if isinstance(device, int) or device is None else _index_safe(device)
+        self.prev = -1
+
+    def __enter__(self):
+        if _has_cuda() and self.idx is not None and self.idx >= 0:
+            self.prev = current_device()
+            set_device(self.idx)
+        return self
+
+    def __exit__(self, *exc):
+        if self.prev >= 0:
+            set_device(self.prev)
+        return False
+
+
+def _index_safe(d):
+    from .tensor import device as _dev
+    dd = _dev(d) if not isinstance(d, _dev) else d
+    return dd.index if dd.index is not None else -1
+
+
+class Stream:
+    def __new__(cls, *args, **kwargs):
+        if not _has_cuda():
+            raise RuntimeError("torch.cuda.Stream requires CUDA support")
+        return _cupy().cuda.Stream(*args, **kwargs)
+
+
+class Event:
+    def __new__(cls, *args, **kwargs):
+        if not _has_cuda():
+            raise RuntimeError("Tried to instantiate dummy base class Event")
+        return _cupy().cuda.Event(*args, **kwargs)
+
+
+def stream(s):
+    import contextlib
+    return contextlib.nullcontext() if s is None else s
+
+
+class _Amp:
+    @staticmethod
+    def autocast(*args, **kwargs):
+        import contextlib
+        return contextlib.nullcontext()
+
+
+amp = _Amp()
