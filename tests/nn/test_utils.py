@@ -1,0 +1,71 @@
+"""nn.utils: clip_grad_norm_, clip_grad_value_, parameters_to_vector, vector_to_parameters."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as tnn
+
+import dagrad
+import dagrad.nn as nn
+from nnhelp import close, copy_weights
+
+
+def _pair_with_grads():
+    tm, dm = tnn.Sequential(tnn.Linear(4, 5), tnn.Linear(5, 3)), nn.Sequential(
+        nn.Linear(4, 5), nn.Linear(5, 3))
+    copy_weights(tm, dm)
+    x = np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32)
+    (tm(torch.tensor(x)) ** 2).sum().backward()
+    (dm(dagrad.tensor(x)) ** 2).sum().backward()
+    return tm, dm
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf, 3])
+@pytest.mark.parametrize("max_norm", [0.5, 1e6])
+def test_clip_grad_norm(norm_type, max_norm):
+    tm, dm = _pair_with_grads()
+    tn = tnn.utils.clip_grad_norm_(tm.parameters(), max_norm, norm_type)
+    dn = nn.utils.clip_grad_norm_(dm.parameters(), max_norm, norm_type)
+    close(dn, tn, rtol=1e-5)
+    assert dn.dtype == dagrad.float32 and dn.dim() == 0
+    for p, q in zip(dm.parameters(), tm.parameters()):
+        close(p.grad, q.grad, rtol=1e-5, atol=1e-6)
+
+
+def test_clip_grad_norm_nonfinite_and_empty():
+    p = nn.Parameter(dagrad.ones(2))
+    p.grad = dagrad.tensor([float("inf"), 1.0])
+    with pytest.raises(RuntimeError, match="The total norm of order 2.0 for gradients"):
+        nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    q = nn.Parameter(dagrad.ones(2))
+    assert nn.utils.clip_grad_norm_([q], 1.0).item() == 0.0
+    r = nn.Parameter(dagrad.ones(2))
+    r.grad = dagrad.tensor([3.0, 4.0])
+    n = nn.utils.clip_grad_norm_(r, 1.0)
+    assert n.item() == 5.0
+    np.testing.assert_allclose(r.grad.numpy(), [0.6, 0.8], rtol=1e-5)
+
+
+def test_clip_grad_value():
+    tm, dm = _pair_with_grads()
+    tnn.utils.clip_grad_value_(tm.parameters(), 0.7)
+    nn.utils.clip_grad_value_(dm.parameters(), 0.7)
+    for p, q in zip(dm.parameters(), tm.parameters()):
+        close(p.grad, q.grad)
+        assert float(p.grad.abs().max()) <= 0.7
+
+
+def test_parameters_vector_roundtrip():
+    tm, dm = _pair_with_grads()
+    tv = tnn.utils.parameters_to_vector(tm.parameters())
+    dv = nn.utils.parameters_to_vector(dm.parameters())
+    close(dv, tv)
+    new = np.arange(dv.numel(), dtype=np.float32)
+    tnn.utils.vector_to_parameters(torch.tensor(new), tm.parameters())
+    nn.utils.vector_to_parameters(dagrad.tensor(new), dm.parameters())
+    for p, q in zip(dm.parameters(), tm.parameters()):
+        close(p, q)
+        assert isinstance(p, nn.Parameter) and p.requires_grad
+    with pytest.raises(TypeError, match="expected torch.Tensor, but got: list"):
+        nn.utils.vector_to_parameters([1.0], dm.parameters())
