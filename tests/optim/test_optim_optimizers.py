@@ -423,3 +423,31 @@ def test_sgd_seed_usage_frozen_finetune():
     np.testing.assert_array_equal(frozen.numpy(), f0)
     assert not np.array_equal(w.detach().numpy(), w0)
     assert list(opt.state) == [w]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "RMSprop", "NAdam", "Adagrad"])
+def test_tensor_lr_and_scheduler_fill(name):
+    d = dagrad.ones(3, requires_grad=True)
+    t = torch.ones(3, requires_grad=True)
+    do = getattr(dopt, name)([d], lr=dagrad.tensor(0.01))
+    to = getattr(torch.optim, name)([t], lr=torch.tensor(0.01), foreach=False)
+    ds = dopt.lr_scheduler.ExponentialLR(do, 0.5)
+    ts = torch.optim.lr_scheduler.ExponentialLR(to, 0.5)
+    for k in range(5):
+        d.grad = dagrad.ones(3) * (k + 1)
+        t.grad = torch.ones(3) * (k + 1)
+        do.step()
+        to.step()
+        ds.step()
+        ts.step()
+        _close(d, t)
+        assert isinstance(do.param_groups[0]["lr"], dagrad.Tensor)
+        _close(ds.get_last_lr()[0], ts.get_last_lr()[0])
+
+
+def test_differentiable_is_reported_as_unsupported():
+    d = dagrad.ones(3, requires_grad=True)
+    opt = dopt.SGD([d], lr=0.1, differentiable=True)
+    d.grad = dagrad.ones(3)
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        opt.step()

@@ -115,6 +115,11 @@ def _f(x):
 def _use_grad_for_differentiable(func):
     @functools.wraps(func)
     def _use_grad(self, *args, **kwargs):
+        if self.defaults.get("differentiable") or any(
+                g.get("differentiable") for g in self.param_groups):
+            raise NotImplementedError(
+                "dagrad.optim: differentiable=True (differentiating through the optimizer "
+                "step) is not supported; updates are done in place in NumPy")
         prev = _grad_state.enabled
         try:
             _grad_state.enabled = bool(self.defaults["differentiable"])
