@@ -404,7 +404,7 @@ def _check_types(x, w, b):
                         f"({type(x).__name__}, ...)")
     xd, wd = x._data.dtype, w._data.dtype
     if xd != wd:
-        raise RuntimeError(f"expected scalar type {_dt_name(wd)} but found {_dt_name(xd)}")
+        raise RuntimeError(f"expected scalar type {_dt_name(xd)} but found {_dt_name(wd)}")
     if xd.kind != "f":
         raise RuntimeError(f'"slow_conv2d_cpu" not implemented for \'{_dt_name(xd)}\''
                            if xd.kind in "iub" else

@@ -1,0 +1,182 @@
+"""conv1d / conv2d / conv_transpose1d / conv_transpose2d vs torch.nn.functional."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import dagrad
+from dagrad.autograd import gradcheck, gradgradcheck
+from dagrad.ops import conv as C
+from helpers import check_op
+
+
+def run(name, xs, ws, bias=True, seed=0, **kw):
+    shapes = [xs, ws] + ([(ws[1] * kw.get("groups", 1),) if "transpose" in name else (ws[0],)]
+                         if bias else [])
+    return check_op(shapes, lambda *t: getattr(F, name)(*t, **kw),
+                    lambda *d: getattr(C, name)(*d, **kw), seed=seed, atol=1e-4, rtol=1e-4,
+                    grad_atol=2e-3, grad_rtol=1e-4)
+
+
+CONV2D = [
+    ((2, 3, 9, 8), (4, 3, 3, 3), dict(padding=1)),
+    ((2, 3, 9, 8), (4, 3, 3, 2), dict(padding=(1, 2), stride=(2, 3))),
+    ((2, 6, 9, 8), (4, 3, 3, 3), dict(padding=2, dilation=2, groups=2)),
+    ((2, 6, 9, 8), (6, 1, 3, 3), dict(padding=1, groups=6)),                 # depthwise
+    ((2, 4, 9, 8), (8, 1, 3, 3), dict(padding=1, groups=4, stride=2)),       # depthwise x2
+    ((2, 4, 9, 8), (8, 1, 3, 3), dict(padding=1, groups=4, dilation=2)),
+    ((2, 6, 9, 8), (4, 6, 1, 1), {}),                                       # pointwise
+    ((2, 6, 9, 8), (4, 6, 1, 1), dict(stride=2)),
+    ((2, 6, 9, 8), (4, 3, 1, 1), dict(stride=2, groups=2)),
+    ((2, 6, 9, 8), (4, 6, 1, 1), dict(padding=1)),
+    ((2, 3, 9, 8), (4, 3, 4, 4), dict(padding="same")),
+    ((2, 3, 9, 8), (4, 3, 4, 3), dict(padding="same", dilation=2)),
+    ((2, 3, 9, 8), (4, 3, 3, 3), dict(padding="valid", stride=2)),
+    ((1, 3, 9, 8), (5, 3, 3, 3), dict(stride=3)),
+    ((2, 40, 9, 8), (32, 40, 3, 3), dict(padding=1, stride=2)),              # wide channels
+    ((2, 64, 9, 8), (32, 64, 3, 2), dict(padding=(2, 1), dilation=(2, 1))),
+    ((2, 64, 7, 7), (16, 32, 3, 3), dict(padding=1, groups=2)),
+    ((3, 7, 7), (4, 3, 3, 3), dict(padding=1)),                              # unbatched
+    ((2, 3, 16, 16), (8, 3, 7, 7), dict(stride=2, padding=3)),               # ResNet stem
+]
+
+
+@pytest.mark.parametrize("xs,ws,kw", CONV2D)
+def test_conv2d(xs, ws, kw):
+    run("conv2d", xs, ws, **kw)
+
+
+def test_conv2d_no_bias_and_partial_grads():
+    run("conv2d", (2, 3, 6, 6), (4, 3, 3, 3), bias=False, padding=1)
+    x = dagrad.randn(1, 3, 5, 5)
+    w = dagrad.randn(2, 3, 3, 3, requires_grad=True)
+    y = C.conv2d(x, w)
+    y.sum().backward()
+    assert x.grad is None and w.grad.shape == (2, 3, 3, 3)
+    xt, wt = torch.from_numpy(x.numpy()), torch.from_numpy(w.detach().numpy()).requires_grad_()
+    F.conv2d(xt, wt).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), wt.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((2, 3, 10), (4, 3, 3), dict(padding=1, stride=2)),
+    ((2, 4, 10), (4, 2, 3), dict(padding="same", groups=2)),
+    ((2, 4, 10), (4, 4, 4), dict(padding="same", dilation=3)),
+    ((2, 4, 10), (4, 1, 3), dict(groups=4, dilation=2)),
+    ((3, 10), (4, 3, 1), {}),
+])
+def test_conv1d(xs, ws, kw):
+    run("conv1d", xs, ws, **kw)
+
+
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((2, 4, 5, 6), (4, 3, 3, 3), {}),
+    ((2, 4, 5, 6), (4, 3, 3, 3), dict(stride=2, padding=1, output_padding=1)),
+    ((2, 4, 5, 6), (4, 2, 3, 2), dict(stride=(2, 3), padding=(1, 0), output_padding=(1, 2),
+                                      groups=2)),
+    ((2, 4, 5, 6), (4, 3, 3, 3), dict(dilation=2, padding=2)),
+    ((2, 4, 5, 6), (4, 3, 2, 2), dict(stride=2)),
+    ((4, 5, 6), (4, 3, 1, 1), dict(stride=2, output_padding=1)),
+    ((2, 40, 4, 4), (40, 32, 3, 3), dict(stride=2, padding=1)),
+])
+def test_conv_transpose2d(xs, ws, kw):
+    run("conv_transpose2d", xs, ws, **kw)
+
+
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((2, 4, 7), (4, 3, 3), dict(stride=2, padding=1, output_padding=1)),
+    ((2, 4, 7), (4, 1, 3), dict(groups=2, dilation=2)),
+])
+def test_conv_transpose1d(xs, ws, kw):
+    run("conv_transpose1d", xs, ws, **kw)
+
+
+def _t64(*shapes, seed=0):
+    rng = np.random.default_rng(seed)
+    return [dagrad.tensor(rng.standard_normal(s), dtype=dagrad.float64, requires_grad=True)
+            for s in shapes]
+
+
+@pytest.mark.parametrize("kw", [dict(padding=1), dict(stride=2, padding=(1, 0), dilation=(1, 2)),
+                                dict(groups=2, padding=1), dict(groups=4, padding=1)])
+def test_conv2d_gradcheck_gradgradcheck(kw):
+    x, w, b = _t64((2, 4, 5, 4), (4, 4 // kw.get("groups", 1), 3, 2), (4,))
+    fn = lambda x, w, b: C.conv2d(x, w, b, **kw)  # noqa: E731
+    assert gradcheck(fn, [x, w, b])
+    assert gradgradcheck(fn, [x, w, b])
+
+
+def test_conv_transpose_and_1d_gradgradcheck():
+    x, w, b = _t64((1, 4, 3, 4), (4, 2, 3, 3), (4,))
+    fn = lambda x, w, b: C.conv_transpose2d(x, w, b, stride=2, padding=1, output_padding=1,  # noqa: E731
+                                            groups=2)
+    assert gradcheck(fn, [x, w, b])
+    assert gradgradcheck(fn, [x, w, b])
+    x, w = _t64((2, 2, 6), (3, 2, 3))
+    assert gradgradcheck(lambda x, w: C.conv1d(x, w, stride=2, padding=1), [x, w])
+
+
+def test_double_backward_matches_torch():
+    rng = np.random.default_rng(3)
+    xa, wa = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 3))
+    xt, wt = (torch.tensor(a, requires_grad=True) for a in (xa, wa))
+    xd, wd = (dagrad.tensor(a, requires_grad=True) for a in (xa, wa))
+    gt = torch.autograd.grad(F.conv2d(xt, wt, stride=2, padding=1).pow(2).sum(), (xt, wt),
+                             create_graph=True)
+    gd = dagrad.autograd.grad(C.conv2d(xd, wd, stride=2, padding=1).pow(2).sum(), (xd, wd),
+                              create_graph=True)
+    (gt[0].pow(2).sum() + gt[1].sum()).backward()
+    (gd[0].pow(2).sum() + gd[1].sum()).backward()
+    np.testing.assert_allclose(xd.grad.numpy(), xt.grad.numpy(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(wd.grad.numpy(), wt.grad.numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_dtype_and_contiguity():
+    x = dagrad.randn(1, 3, 6, 6, dtype=dagrad.float64)
+    w = dagrad.randn(2, 3, 3, 3, dtype=dagrad.float64)
+    y = C.conv2d(x, w, padding=1)
+    assert y.dtype == dagrad.float64 and y.is_contiguous()
+    assert C.conv2d(x.float(), w.float()).dtype == dagrad.float32
+    y.view(1, -1)  # contiguous NCHW like PyTorch
+
+
+def test_grad_fn_names():
+    x = dagrad.randn(1, 3, 6, 6, requires_grad=True)
+    w = dagrad.randn(2, 3, 3, 3, requires_grad=True)
+    assert C.conv2d(x, w).grad_fn.name() == "ConvolutionBackward0"
+    wt = dagrad.randn(3, 2, 3, 3, requires_grad=True)
+    assert C.conv_transpose2d(x, wt).grad_fn.name() == "ConvolutionBackward0"
+
+
+def _err(ft, fd, *arrs):
+    with pytest.raises(Exception) as et:
+        ft(*[torch.from_numpy(a) for a in arrs])
+    with pytest.raises(type(et.value)) as ed:
+        fd(*[dagrad.from_numpy(a) for a in arrs])
+    assert str(ed.value) == str(et.value)
+
+
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((1, 4, 64, 64), (64, 3, 7, 7), {}),
+    ((4, 64, 64, 2, 2), (64, 3, 7, 7), {}),
+    ((64, 64), (64, 3, 7, 7), {}),
+    ((1, 3, 4, 4), (64, 3, 7, 7), {}),
+    ((1, 3, 8, 8), (64, 3, 3, 3), dict(stride=2, padding="same")),
+    ((1, 3, 8, 8), (64, 3, 3, 3), dict(padding="foo")),
+    ((1, 4, 8, 8), (6, 2, 3, 3), dict(groups=3)),
+    ((1, 6, 8, 8), (5, 2, 3, 3), dict(groups=3)),
+    ((1, 6, 8, 8), (6, 2, 3, 3), dict(stride=0)),
+    ((1, 6, 8, 8), (6, 6, 3, 3), dict(padding=-1)),
+])
+def test_conv2d_errors(xs, ws, kw):
+    x = np.zeros(xs, np.float32)
+    w = np.zeros(ws, np.float32)
+    _err(lambda a, b: F.conv2d(a, b, **kw), lambda a, b: C.conv2d(a, b, **kw), x, w)
+
+
+def test_conv_misc_errors():
+    x = np.zeros((1, 3, 8, 8), np.float32)
+    w = np.zeros((64, 3, 3, 3), np.float32)
+    _err(F.conv2d, C.conv2d, x.astype(np.float64), w)
+    _err(F.conv2d, C.conv2d, x, w, np.zeros(3, np.float32))
+    _err(F.conv1d, C.conv1d, np.zeros((1, 6, 8, 8), np.float32), np.zeros((6, 6, 3), np.float32))
