@@ -13,6 +13,7 @@ from itertools import chain
 
 import numpy as np
 
+from ..autograd.function import RemovableHandle
 from ..autograd.grad_mode import state as _grad_state
 from ..tensor import Tensor, _make
 
@@ -30,29 +31,6 @@ required = _RequiredParameter()
 
 _global_optimizer_pre_hooks = OrderedDict()
 _global_optimizer_post_hooks = OrderedDict()
-
-
-class RemovableHandle:
-    """A handle which provides the capability to remove a hook (torch.utils.hooks)."""
-
-    next_id = 0
-
-    def __init__(self, hooks_dict):
-        import weakref
-        self.hooks_dict_ref = weakref.ref(hooks_dict)
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-
-    def remove(self):
-        hooks_dict = self.hooks_dict_ref()
-        if hooks_dict is not None and self.id in hooks_dict:
-            del hooks_dict[self.id]
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *args):
-        self.remove()
 
 
 def register_optimizer_step_pre_hook(hook):
