@@ -1,0 +1,1117 @@
+"""vmap with batching rules: a BatchedTensor per vmap level, ops acting on the whole batch at once.
+
+A `BatchedTensor` is a Tensor subclass holding `_value`, a tensor whose dim 0 is the batch of
+one vmap level, and `_level`. Its *logical* shape (what user code sees) is `_value.shape[1:]`.
+Nested vmaps nest wrappers: level 2's value is a level-1 BatchedTensor, so the innermost plain
+tensor ("physical") has the batch dims of all levels in front, outermost level first.
+
+Every op called on a BatchedTensor goes through `_call(name, raw, args, kwargs)`: it takes the
+highest level present among the arguments, unwraps that level only, applies the op's batching
+rule (align ranks for broadcasting, shift `dim` arguments by one, prepend the batch size to
+shapes, pad matmul operands, ...) and calls the op again on the unwrapped values (which may still
+be BatchedTensors of lower levels: the recursion handles them), then re-wraps the result. The
+underlying NumPy kernels therefore run once over the whole batch; no rule loops over it.
+
+Dispatch costs nothing outside vmap: BatchedTensor overrides the Tensor methods it has rules for,
+and the `dagrad.*` / `dagrad.nn.functional.*` functions are swapped for dispatching versions only
+while a vmap is running. An op without a rule that touches a BatchedTensor's array raises
+`NoBatchingRule` with a clear message (functorch would fall back to a slow loop).
+"""
+import functools
+
+from ..tensor import Size, Tensor
+
+__all__ = ["vmap", "BatchedTensor", "NoBatchingRule"]
+
+
+class NoBatchingRule(RuntimeError):
+    pass
+
+
+_CONTROL_FLOW = (
+    "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. "
+    "We don't support that yet, please shout over at "
+    "https://github.com/pytorch/functorch/issues/257 .")
+_ITEM = (
+    "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over calling "
+    ".item() on a Tensor, please try to rewrite what you're doing with other operations. If error "
+    "is occurring somewhere inside PyTorch internals, please file a bug report.")
+_RANDOM = (
+    "vmap: called random operation while in randomness error mode. Please either use the 'same' "
+    "or 'different' randomness flags on vmap or perform the randomness operation out of vmap")
+
+_levels = []          # active vmap levels: [level, batch size, randomness]
+_next_level = [0]
+
+
+def _is_bt(x):
+    return isinstance(x, BatchedTensor)
+
+
+def _no_data(self):
+    raise NoBatchingRule(
+        "vmap: an operation without a batching rule was applied to a batched tensor (it read the "
+        "tensor's array directly). dagrad's vmap supports the elementwise, reduction, shape, "
+        "indexing and matmul ops; rewrite the function with those ops, or call it outside vmap.")
+
+
+class BatchedTensor(Tensor):
+    """A tensor of one vmap level: `_value` has the batch at dim 0."""
+    __slots__ = ()
+
+    _data = property(_no_data, lambda self, v: _no_data(self))
+    __hash__ = Tensor.__hash__
+
+    @property
+    def _rg(self):
+        return self._value._rg
+
+    @_rg.setter
+    def _rg(self, v):
+        self._value._rg = v
+
+    @property
+    def grad_fn(self):
+        return self._value.grad_fn
+
+    @grad_fn.setter
+    def grad_fn(self, v):
+        pass
+
+    @property
+    def requires_grad(self):
+        return self._value.requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, v):
+        self._value.requires_grad = v
+
+    def requires_grad_(self, requires_grad=True):
+        self._value.requires_grad_(requires_grad)
+        return self
+
+    @property
+    def shape(self):
+        return Size(self._value.shape[1:])
+
+    def size(self, dim=None):
+        s = self.shape
+        if dim is None:
+            return s
+        return s[dim]
+
+    def dim(self):
+        return len(self._value.shape) - 1
+
+    ndimension = dim
+
+    @property
+    def ndim(self):
+        return self.dim()
+
+    def numel(self):
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+    nelement = numel
+
+    @property
+    def dtype(self):
+        return self._value.dtype
+
+    @property
+    def device(self):
+        return self._value.device
+
+    @property
+    def is_leaf(self):
+        return self._value.is_leaf
+
+    @property
+    def grad(self):
+        return None
+
+    def is_floating_point(self):
+        return self._value.is_floating_point()
+
+    def is_complex(self):
+        return self._value.is_complex()
+
+    def __len__(self):
+        s = self.shape
+        if not s:
+            raise TypeError("len() of a 0-d tensor")
+        return s[0]
+
+    def __repr__(self):
+        return f"BatchedTensor(lvl={self._level}, bdim=0, value=\n{self._value!r}\n)"
+
+    __str__ = __repr__
+
+    def __bool__(self):
+        raise RuntimeError(_CONTROL_FLOW)
+
+    def __float__(self):
+        raise RuntimeError(_CONTROL_FLOW)
+
+    __int__ = __index__ = __complex__ = __float__
+
+    def item(self):
+        raise RuntimeError(_ITEM)
+
+    def tolist(self):
+        raise RuntimeError(_ITEM.replace(".item()", ".tolist()"))
+
+    def numpy(self, force=False):
+        raise RuntimeError(_ITEM.replace(".item()", ".numpy()"))
+
+    def __array__(self, *a, **k):
+        raise RuntimeError(_ITEM.replace(".item()", ".numpy()"))
+
+    def __iter__(self):
+        return iter(self.unbind(0))
+
+    def backward(self, *a, **k):
+        raise RuntimeError(
+            "vmap: backward() called inside vmap is not supported: use dagrad.func.grad / vjp "
+            "inside vmap instead")
+
+    @property
+    def T(self):
+        return _call("permute", _raw_method("permute"),
+                     (self, *reversed(range(self.dim()))), {})
+
+    @property
+    def mT(self):
+        return _call("transpose", _raw_method("transpose"), (self, -2, -1), {})
+
+
+def _bt(value, level):
+    t = object.__new__(BatchedTensor)
+    t._value = value
+    t._level = level
+    t._vc = None
+    t._nr = 0
+    return t
+
+
+def _lshape(x):
+    """Logical shape of a tensor (BatchedTensor or plain)."""
+    return tuple(x.shape)
+
+
+def _raw_method(name):
+    return getattr(Tensor, name)
+
+
+# ---------------------------------------------------------------- dispatch
+def _max_level(args, kwargs):
+    lvl = -1
+    for a in args:
+        if isinstance(a, BatchedTensor):
+            if a._level > lvl:
+                lvl = a._level
+        elif isinstance(a, (list, tuple)):
+            for b in a:
+                if isinstance(b, BatchedTensor) and b._level > lvl:
+                    lvl = b._level
+    for a in kwargs.values():
+        if isinstance(a, BatchedTensor) and a._level > lvl:
+            lvl = a._level
+    return lvl
+
+
+def _bsize(level):
+    for lv, b, _ in _levels:
+        if lv == level:
+            return b
+    raise RuntimeError("vmap: a BatchedTensor escaped its vmap level")
+
+
+def _call(name, raw, args, kwargs):
+    """Apply op `name` (plain implementation `raw`) to arguments that may be batched."""
+    level = _max_level(args, kwargs)
+    if level < 0:
+        return raw(*args, **kwargs)
+    rule = _RULES.get(name)
+    if rule is None:
+        raise NoBatchingRule(f"vmap: no batching rule for '{name}' yet")
+    return rule(name, raw, level, args, kwargs)
+
+
+def _unwrap(x, level):
+    """The value of x at `level` (batch at dim 0) or None if x is not batched at that level."""
+    if isinstance(x, BatchedTensor) and x._level == level:
+        return x._value
+    return None
+
+
+def _wrap_out(r, level):
+    if isinstance(r, Tensor):
+        return _bt(r, level)
+    if isinstance(r, tuple):
+        vals = tuple(_wrap_out(x, level) for x in r)
+        if type(r) is not tuple and hasattr(r, "_fields"):
+            return type(r)(*vals)
+        return vals
+    if isinstance(r, list):
+        return [_wrap_out(x, level) for x in r]
+    return r
+
+
+def _norm_dim(d, ndim):
+    if d < 0:
+        d += ndim
+    if not 0 <= d < max(ndim, 1):
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-max(ndim, 1)}, "
+            f"{max(ndim, 1) - 1}], but got {d - ndim if d < 0 else d})")
+    return d
+
+
+def _again(name, raw, args, kwargs):
+    """Run the op on unwrapped values: dispatches again if lower levels remain."""
+    return _call(name, raw, args, kwargs)
+
+
+# --- elementwise: align every batched operand to [B, 1.., *logical] of the max logical rank
+def _align(level, args, kwargs):
+    tensors = [a for a in args if isinstance(a, Tensor)] + [
+        a for a in kwargs.values() if isinstance(a, Tensor)]
+    rank = max(len(_lshape(t)) for t in tensors)
+
+    def fix(a):
+        if not isinstance(a, Tensor):
+            return a
+        v = _unwrap(a, level)
+        if v is None:
+            return a
+        r = len(v.shape) - 1
+        if r < rank:
+            v = _call("reshape", _raw_method("reshape"),
+                      (v, (v.shape[0],) + (1,) * (rank - r) + tuple(v.shape[1:])), {})
+        return v
+    return tuple(fix(a) for a in args), {k: fix(v) for k, v in kwargs.items()}
+
+
+def _rule_elementwise(name, raw, level, args, kwargs):
+    a2, k2 = _align(level, args, kwargs)
+    return _wrap_out(_again(name, raw, a2, k2), level)
+
+
+def _rule_inplace(name, raw, level, args, kwargs):
+    self = args[0]
+    if _unwrap(self, level) is None:
+        raise RuntimeError(
+            f"vmap: {name}(self, *extra_args) is not possible because there exists a Tensor "
+            f"`other` in extra_args that has more elements than `self`. This happened due to "
+            f"`other` being vmapped over but `self` not being vmapped over in a vmap. Please try "
+            f"to use out-of-place operators instead of {name}.")
+    a2, k2 = _align(level, args, kwargs)
+    _again(name, raw, a2, k2)
+    return self
+
+
+# --- dim ops
+_TUPLE_DIM_OK = {"sum", "mean", "amax", "amin", "std", "var", "nansum", "nanmean", "all", "any",
+                 "count_nonzero", "logsumexp", "norm", "std_mean", "var_mean", "vector_norm"}
+_VALUES_ONLY = {"max", "min", "median", "nanmedian"}   # no dim -> a tensor, dim -> (values, indices)
+_DIM_POS = {"kthvalue": 2, "topk": 2, "norm": 2, "vector_norm": 2}
+_DIM_DEFAULT_LAST = {"sort", "argsort", "kthvalue", "topk", "softmax", "log_softmax", "cumsum",
+                     "cumprod", "cummax", "cummin", "logcumsumexp", "mode", "msort"}
+
+
+def _shift(d, ndim):
+    if isinstance(d, (tuple, list)):
+        return tuple(_norm_dim(int(x), ndim) + 1 for x in d)
+    return _norm_dim(int(d), ndim) + 1
+
+
+def _rule_dim(name, raw, level, args, kwargs):
+    self = args[0]
+    v = _unwrap(self, level)
+    if v is None:  # self unbatched, some other argument batched
+        return _rule_elementwise(name, raw, level, args, kwargs)
+    ndim = len(v.shape) - 1
+    pos = _DIM_POS.get(name, 1)
+    args = list(args)
+    args[0] = v
+    has_pos = len(args) > pos and not isinstance(args[pos], bool)
+    if "dim" in kwargs:
+        dim = kwargs["dim"]
+        where = "kw"
+    elif has_pos:
+        dim = args[pos]
+        where = "pos"
+    else:
+        dim = None
+        where = None
+    if dim is None and name in _DIM_DEFAULT_LAST:
+        dim = -1
+        where = where or "kw"
+    if dim is None:
+        if name in _TUPLE_DIM_OK and ndim > 0:
+            nd = tuple(range(1, ndim + 1))
+        else:
+            v2 = _call("reshape", _raw_method("reshape"), (v, (v.shape[0], -1)), {})
+            args[0] = v2
+            nd = 1
+        if where == "pos":
+            args[pos] = nd
+        else:
+            kwargs = dict(kwargs, dim=nd)
+        r = _again(name, raw, tuple(args), kwargs)
+        if name in _VALUES_ONLY or (name in ("argmax", "argmin") and not kwargs.get("keepdim")):
+            if name in _VALUES_ONLY and isinstance(r, tuple):
+                r = r[0]
+        return _wrap_out(r, level)
+    if isinstance(dim, (tuple, list)) and len(dim) == 0 and name in _TUPLE_DIM_OK:
+        nd = tuple(range(1, ndim + 1))
+    else:
+        nd = _shift(dim, ndim)
+    if where == "pos":
+        args[pos] = nd
+    else:
+        kwargs = dict(kwargs, dim=nd)
+    return _wrap_out(_again(name, raw, tuple(args), kwargs), level)
+
+
+# --- shape ops
+def _sizes(args):
+    if len(args) == 1 and isinstance(args[0], (tuple, list, Size)):
+        return tuple(args[0])
+    return tuple(args)
+
+
+def _rule_reshape(name, raw, level, args, kwargs):
+    v = _unwrap(args[0], level)
+    if "shape" in kwargs:
+        shape = tuple(kwargs.pop("shape"))
+    elif "size" in kwargs:
+        shape = tuple(kwargs.pop("size"))
+    else:
+        shape = _sizes(args[1:])
+    return _bt(_again(name, raw, (v, (v.shape[0],) + shape), kwargs), level)
+
+
+def _rule_expand(name, raw, level, args, kwargs):
+    v = _unwrap(args[0], level)
+    sizes = _sizes(args[1:]) if "size" not in kwargs else tuple(kwargs.pop("size"))
+    r = len(v.shape) - 1
+    if len(sizes) > r:
+        v = _call("reshape", _raw_method("reshape"),
+                  (v, (v.shape[0],) + (1,) * (len(sizes) - r) + tuple(v.shape[1:])), {})
+    return _bt(_again(name, raw, (v, (v.shape[0],) + tuple(sizes)), kwargs), level)
+
+
+def _rule_like_shape(target_name):
+    def rule(name, raw, level, args, kwargs):  # expand_as / view_as / reshape_as
+        other = args[1]
+        shape = tuple(_lshape(other))
+        if _unwrap(args[0], level) is None:
+            x = args[0]
+            # self unbatched, other batched: result is unbatched-shaped as other's logical shape
+            return getattr(x, target_name)(*shape)
+        return _call(target_name, _raw_method(target_name), (args[0], shape), {})
+    return rule
+
+
+def _rule_permute(name, raw, level, args, kwargs):
+    v = _unwrap(args[0], level)
+    dims = _sizes(args[1:]) if "dims" not in kwargs else tuple(kwargs.pop("dims"))
+    nd = len(v.shape) - 1
+    return _bt(_again(name, raw, (v, 0) + tuple(_norm_dim(d, nd) + 1 for d in dims), {}), level)
+
+
+def _rule_two_dims(name, raw, level, args, kwargs):  # transpose / swapaxes / movedim(int) ...
+    v = _unwrap(args[0], level)
+    if v is None:
+        return _rule_elementwise(name, raw, level, args, kwargs)
+    nd = len(v.shape) - 1
+    a = list(args[1:])
+    d0 = kwargs.pop("dim0", None) if a == [] else a[0]
+    d1 = kwargs.pop("dim1", None) if len(a) < 2 else a[1]
+    if name in ("movedim", "moveaxis"):
+        d0 = kwargs.pop("source", d0)
+        d1 = kwargs.pop("destination", d1)
+        return _bt(_again(name, raw, (v, _shift(d0, nd), _shift(d1, nd)), kwargs), level)
+    return _bt(_again(name, raw, (v, _shift(d0, nd), _shift(d1, nd)), kwargs), level)
+
+
+def _rule_t(name, raw, level, args, kwargs):
+    v = _unwrap(args[0], level)
+    if len(v.shape) - 1 < 2:
+        return args[0]
+    return _bt(_call("transpose", _raw_method("transpose"), (v, 1, 2), {}), level)
+
+
+def _rule_unsqueeze(name, raw, level, args, kwargs):
+    v = _unwrap(args[0], level)
+    d = kwargs.pop("dim", None) if len(args) < 2 else args[1]
+    nd = len(v.shape) - 1
+    return _bt(_again(name, raw, (v, _norm_dim(d, nd + 1) + 1), {}), level)
+
+
+def _rule_squeeze(name, raw, level, args, kwargs):
+    v = _unwrap(args[0], level)
+    d = kwargs.pop("dim", None) if len(args) < 2 else args[1]
+    nd = len(v.shape) - 1
+    if d is None:
+        d = tuple(i for i, s in enumerate(v.shape[1:]) if s == 1)
+        if not d:
+            return args[0]
+    return _bt(_again(name, raw, (v, _shift(d, nd)), {}), level)
+
+
+def _rule_flatten(name, raw, level, args, kwargs):
+    v = _unwrap(args[0], level)
+    nd = len(v.shape) - 1
+    s = kwargs.pop("start_dim", args[1] if len(args) > 1 else 0)
+    e = kwargs.pop("end_dim", args[2] if len(args) > 2 else -1)
+    if nd == 0:
+        return _bt(_call("reshape", _raw_method("reshape"), (v, (v.shape[0], 1)), {}), level)
+    return _bt(_again(name, raw, (v, _norm_dim(s, nd) + 1, _norm_dim(e, nd) + 1), {}), level)
+
+
+def _rule_dim_first_arg(name, raw, level, args, kwargs):
+    """Ops whose first argument after self is a dim: narrow, select, unflatten, split, chunk..."""
+    v = _unwrap(args[0], level)
+    if v is None:
+        raise NoBatchingRule(f"vmap: no batching rule for '{name}' with a batched argument")
+    nd = len(v.shape) - 1
+    args = list(args)
+    args[0] = v
+    if name in ("split", "chunk", "tensor_split"):
+        d = kwargs.pop("dim", args[2] if len(args) > 2 else 0)
+        args = args[:2]
+        kwargs = dict(kwargs, dim=_shift(d, nd))
+    elif name == "unbind":
+        d = kwargs.pop("dim", args[1] if len(args) > 1 else 0)
+        args = [v, _shift(d, nd)]
+    elif name == "diagonal":
+        off = kwargs.pop("offset", args[1] if len(args) > 1 else 0)
+        d1 = kwargs.pop("dim1", args[2] if len(args) > 2 else 0)
+        d2 = kwargs.pop("dim2", args[3] if len(args) > 3 else 1)
+        args = [v, off, _shift(d1, nd), _shift(d2, nd)]
+    elif name in ("flip",):
+        dims = _sizes(args[1:]) if "dims" not in kwargs else tuple(kwargs.pop("dims"))
+        args = [v, tuple(_shift(d, nd) for d in dims)]
+    elif name == "roll":
+        shifts = kwargs.pop("shifts", args[1] if len(args) > 1 else None)
+        dims = kwargs.pop("dims", args[2] if len(args) > 2 else None)
+        if dims is None:
+            flat = _call("reshape", _raw_method("reshape"), (v, (v.shape[0], -1)), {})
+            r = _again(name, raw, (flat, shifts, 1), {})
+            return _bt(_call("reshape", _raw_method("reshape"), (r, tuple(v.shape)), {}), level)
+        args = [v, shifts, _shift(dims, nd)]
+    elif name in ("repeat", "tile"):
+        reps = _sizes(args[1:])
+        if len(reps) > nd:
+            v = _call("reshape", _raw_method("reshape"),
+                      (v, (v.shape[0],) + (1,) * (len(reps) - nd) + tuple(v.shape[1:])), {})
+        elif name == "tile" and len(reps) < nd:
+            reps = (1,) * (nd - len(reps)) + reps
+        args = [v, (1,) + tuple(reps)]
+    elif name == "diff":
+        d = kwargs.pop("dim", -1)
+        args = args[:2]
+        kwargs = dict(kwargs, dim=_shift(d, nd))
+    else:  # narrow, select, unflatten, index_select, gather, scatter...
+        if "dim" in kwargs:
+            kwargs = dict(kwargs, dim=_shift(kwargs["dim"], nd))
+        else:
+            args[1] = _shift(args[1], nd)
+    return _wrap_out(_again(name, raw, tuple(args), kwargs), level)
+
+
+def _rule_index_like(name, raw, level, args, kwargs):
+    """gather/scatter/index_select/take_along_dim: dim shifted; unbatched operands expanded."""
+    bs = _bsize(level)
+    args = list(args)
+    self = args[0]
+    if _unwrap(self, level) is None:
+        args[0] = _expand_to_level(self, level, bs)
+    for i in range(1, len(args)):
+        a = args[i]
+        if isinstance(a, Tensor) and name in ("gather", "scatter", "scatter_add",
+                                              "take_along_dim", "scatter_reduce"):
+            if _unwrap(a, level) is None:
+                args[i] = _expand_to_level(a, level, bs)
+    if name == "index_select" and _unwrap(args[2] if len(args) > 2 else kwargs.get("index"),
+                                          level) is not None:
+        raise NoBatchingRule("vmap: index_select with a batched index has no batching rule yet")
+    return _rule_dim_first_arg(name, raw, level, tuple(args), kwargs)
+
+
+def _expand_to_level(x, level, bs):
+    shape = tuple(_lshape(x))
+    u = _call("unsqueeze", _raw_method("unsqueeze"), (x, 0), {})
+    return _bt(_call("expand", _raw_method("expand"), (u, (bs,) + shape), {}), level)
+
+
+def _rule_getitem(name, raw, level, args, kwargs):
+    self, idx = args[0], args[1]
+    v = _unwrap(self, level)
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    if any(_is_bt(i) and i._level == level for i in idx):
+        if v is None:
+            v = _unwrap(_expand_to_level(self, level, _bsize(level)), level)
+        return _batched_index(level, v, idx)
+    if v is None:
+        raise NoBatchingRule("vmap: indexing an unbatched tensor with batched indices")
+    adv = [k for k, i in enumerate(idx) if isinstance(i, (Tensor, list))]
+    if len(adv) > 1 and adv[-1] - adv[0] + 1 != len(adv):
+        raise NoBatchingRule(
+            "vmap: indexing with advanced indices separated by slices has no batching rule yet")
+    return _bt(_again(name, raw, (v, (slice(None),) + idx), {}), level)
+
+
+def _batched_index(level, v, idx):
+    """x[i] where i is batched: an arange over the batch as the leading advanced index."""
+    import dagrad
+    bs = v.shape[0]
+    if len(idx) != 1 or not isinstance(idx[0], Tensor):
+        raise NoBatchingRule("vmap: only x[batched_index_tensor] is supported with batched indices")
+    i = _unwrap(idx[0], level)  # [B, *ishape]
+    ar = dagrad.arange(bs).reshape((bs,) + (1,) * (len(i.shape) - 1))
+    return _bt(_call("__getitem__", _raw_method("__getitem__"), (v, (ar, i)), {}), level)
+
+
+def _rule_setitem(name, raw, level, args, kwargs):
+    self, idx, val = args
+    v = _unwrap(self, level)
+    if v is None:
+        raise RuntimeError(
+            "vmap: index_put_(self, *extra_args) is not possible because there exists a Tensor "
+            "`other` in extra_args that has more elements than `self`. This happened due to "
+            "`other` being vmapped over but `self` not being vmapped over in a vmap. Please try "
+            "to use out-of-place operators instead of index_put_.")
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    if isinstance(val, Tensor) and _unwrap(val, level) is not None:
+        target = tuple(_lshape(self[idx]))
+        val = _call("expand", _raw_method("expand"), (val, target), {}) if tuple(
+            _lshape(val)) != target else val
+        val = _unwrap(val, level)
+    _again(name, raw, (v, (slice(None),) + idx, val), {})
+    return None
+
+
+# --- matmul family
+def _rule_matmul(name, raw, level, args, kwargs):
+    a, b = args[0], args[1]
+    if name in ("__rmatmul__",):
+        a, b = b, a
+    ra, rb = len(_lshape(a)), len(_lshape(b))
+    if name == "dot" or name == "vdot" or name == "inner" and ra == 1 and rb == 1:
+        return (a * b).sum(-1)
+    if name in ("outer", "ger"):
+        return a.unsqueeze(-1) * b.unsqueeze(-2)
+    squeeze = []
+    if ra == 1:
+        a = a.unsqueeze(0)
+        squeeze.append(-2)
+    if rb == 1:
+        b = b.unsqueeze(-1)
+        squeeze.append(-1)
+    ra, rb = len(_lshape(a)), len(_lshape(b))
+    rank = max(ra, rb)
+
+    def phys(x, r):
+        v = _unwrap(x, level)
+        if v is None:
+            return x
+        if r < rank:
+            v = _call("reshape", _raw_method("reshape"),
+                      (v, (v.shape[0],) + (1,) * (rank - r) + tuple(v.shape[1:])), {})
+        return v
+    pa, pb = phys(a, ra), phys(b, rb)
+    if _unwrap(a, level) is None and ra > 2:
+        pa = a  # unbatched: right-aligned broadcasting against [B, 1.., ...] works as is
+    r = _bt(_call("matmul", _raw_method("matmul"), (pa, pb), {}), level)
+    for d in squeeze:
+        r = r.squeeze(d)
+    return r
+
+
+def _rule_linear(name, raw, level, args, kwargs):
+    x, w = args[0], args[1]
+    b = args[2] if len(args) > 2 else kwargs.get("bias")
+    r = x.matmul(w.transpose(-1, -2)) if len(_lshape(w)) > 1 else x.matmul(w)
+    if b is not None:
+        r = r + b
+    return r
+
+
+def _rule_einsum(name, raw, level, args, kwargs):
+    eq = args[0]
+    ops = args[1:]
+    if len(ops) == 1 and isinstance(ops[0], (list, tuple)):
+        ops = tuple(ops[0])
+    eq = eq.replace(" ", "")
+    lhs, _, rhs = eq.partition("->")
+    terms = lhs.split(",")
+    used = set(eq)
+    letter = next(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba"
+                  if c not in used)
+    if "->" not in eq:
+        from collections import Counter
+        cnt = Counter(c for t in terms for c in t if c.isalpha())
+        rhs = "".join(sorted(c for c, n in cnt.items() if n == 1))
+    new_terms, vals = [], []
+    for t, o in zip(terms, ops):
+        v = _unwrap(o, level)
+        if v is None:
+            new_terms.append(t)
+            vals.append(o)
+        else:
+            new_terms.append(letter + t)
+            vals.append(v)
+    eq2 = ",".join(new_terms) + "->" + letter + rhs
+    return _bt(_again(name, raw, (eq2, *vals), {}), level)
+
+
+# --- lists of tensors
+def _rule_cat(name, raw, level, args, kwargs):
+    ts = list(args[0])
+    dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
+    bs = _bsize(level)
+    ref = next(t for t in ts if _unwrap(t, level) is not None)
+    nd = len(_lshape(ref)) + (1 if name == "stack" else 0)
+    vals = []
+    for t in ts:
+        v = _unwrap(t, level)
+        if v is None:
+            v = _unwrap(_expand_to_level(t, level, bs), level)
+        vals.append(v)
+    return _bt(_again(name, raw, (vals, _norm_dim(dim, nd) + 1), {}), level)
+
+
+# --- creation / random
+def _rule_like(name, raw, level, args, kwargs):
+    v = _unwrap(args[0], level)
+    return _bt(_again(name, raw, (v,) + tuple(args[1:]), kwargs), level)
+
+
+def _rule_new(name, raw, level, args, kwargs):
+    v = _unwrap(args[0], level)
+    return _again(name, raw, (v,) + tuple(args[1:]), kwargs)
+
+
+def _randomness(level):
+    for lv, _, r in _levels:
+        if lv == level:
+            return r
+    return "error"
+
+
+def _rule_random_like(name, raw, level, args, kwargs):
+    mode = _randomness(level)
+    if mode == "error":
+        raise RuntimeError(_RANDOM)
+    if mode == "same":
+        shape = tuple(_lshape(args[0]))
+        import dagrad
+        base = getattr(dagrad, name.replace("_like", ""))
+        return base(*shape, dtype=args[0].dtype) if name != "randint_like" else raw(
+            dagrad.zeros(shape, dtype=args[0].dtype), *args[1:], **kwargs)
+    return _rule_like(name, raw, level, args, kwargs)
+
+
+def _rule_sum_to_size(name, raw, level, args, kwargs):
+    v = _unwrap(args[0], level)
+    shape = _sizes(args[1:])
+    return _bt(_again(name, raw, (v, (v.shape[0],) + tuple(shape)), {}), level)
+
+
+def _rule_size_query(name, raw, level, args, kwargs):
+    return getattr(args[0], name)(*args[1:], **kwargs)
+
+
+_RULES = {}
+ELEMENTWISE = """abs absolute acos acosh angle arccos arccosh arcsin arcsinh arctan arctanh asin
+asinh atan atanh ceil clamp clamp_max clamp_min clip cos cosh deg2rad erf erfc erfinv exp exp2
+expm1 fix floor frac isfinite isinf isnan isneginf isposinf log log10 log1p log2 logical_not
+logit nan_to_num neg negative positive rad2deg reciprocal relu round rsqrt sgn sigmoid sign
+signbit sin sinc sinh sqrt square tan tanh trunc bitwise_not float double half bfloat16 long int
+short char byte bool clone contiguous detach to type type_as conj nn_softplus add sub mul div
+divide true_divide floor_divide fmod remainder pow float_power atan2 arctan2 copysign maximum
+minimum fmax fmin hypot logaddexp logaddexp2 xlogy eq ne lt le gt ge greater greater_equal less
+less_equal not_equal logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor
+heaviside lerp where masked_fill nextafter ldexp gcd lcm isclose rsub multiply subtract celu elu
+gelu hardsigmoid hardswish hardtanh leaky_relu mish relu6 selu silu softplus xlog1py dropout
+__add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __floordiv__
+__rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __neg__ __pos__ __abs__ __eq__ __ne__ __lt__
+__le__ __gt__ __ge__ __and__ __or__ __xor__ __invert__ __rand__ __ror__ __rxor__ mse_loss_el
+binary_cross_entropy_el sigmoid_ relu_ requires_grad_ detach_""".split()
+DIMS = """sum mean prod amax amin max min std var logsumexp softmax log_softmax cumsum cumprod cummax
+cummin logcumsumexp argmax argmin norm all any median nanmedian nanmean nansum count_nonzero
+var_mean std_mean aminmax mode kthvalue topk sort argsort msort vector_norm""".split()
+for _n in ELEMENTWISE:
+    _RULES[_n] = _rule_elementwise
+for _n in ("add_", "sub_", "mul_", "div_", "pow_", "clamp_", "neg_", "exp_", "copy_",
+           "masked_fill_", "fill_", "zero_", "__iadd__", "__isub__", "__imul__",
+           "__itruediv__", "tanh_", "sqrt_", "abs_", "lerp_"):
+    _RULES[_n] = _rule_inplace
+for _n in DIMS:
+    _RULES[_n] = _rule_dim
+for _n in ("reshape", "view"):
+    _RULES[_n] = _rule_reshape
+_RULES["expand"] = _rule_expand
+_RULES["broadcast_to"] = _rule_expand
+_RULES["expand_as"] = _rule_like_shape("expand")
+_RULES["view_as"] = _rule_like_shape("view")
+_RULES["reshape_as"] = _rule_like_shape("reshape")
+_RULES["permute"] = _rule_permute
+for _n in ("transpose", "swapaxes", "swapdims", "movedim", "moveaxis"):
+    _RULES[_n] = _rule_two_dims
+_RULES["t"] = _rule_t
+_RULES["unsqueeze"] = _rule_unsqueeze
+_RULES["squeeze"] = _rule_squeeze
+_RULES["flatten"] = _rule_flatten
+for _n in ("narrow", "select", "unflatten", "split", "chunk", "tensor_split", "unbind",
+           "diagonal", "flip", "roll", "repeat", "tile", "diff", "softmin"):
+    _RULES[_n] = _rule_dim_first_arg
+for _n in ("gather", "scatter", "scatter_add", "index_select", "take_along_dim",
+           "scatter_reduce", "index_add", "index_fill", "index_copy"):
+    _RULES[_n] = _rule_index_like
+_RULES["__getitem__"] = _rule_getitem
+_RULES["__setitem__"] = _rule_setitem
+for _n in ("matmul", "__matmul__", "__rmatmul__", "mm", "bmm", "mv", "dot", "vdot", "inner",
+           "outer", "ger"):
+    _RULES[_n] = _rule_matmul
+_RULES["linear"] = _rule_linear
+_RULES["einsum"] = _rule_einsum
+for _n in ("cat", "concat", "concatenate", "stack"):
+    _RULES[_n] = _rule_cat
+for _n in ("zeros_like", "ones_like", "empty_like", "full_like"):
+    _RULES[_n] = _rule_like
+for _n in ("new_zeros", "new_ones", "new_empty", "new_full", "new_tensor"):
+    _RULES[_n] = _rule_new
+for _n in ("rand_like", "randn_like", "randint_like"):
+    _RULES[_n] = _rule_random_like
+_RULES["sum_to_size"] = _rule_sum_to_size
+
+
+# ---------------------------------------------------------------- methods of BatchedTensor
+def _make_method(name):
+    raw = getattr(Tensor, name)
+
+    def method(self, *args, **kwargs):
+        return _call(name, raw, (self,) + args, kwargs)
+    method.__name__ = name
+    return method
+
+
+_SKIP_METHODS = {"requires_grad_", "__hash__"}
+for _n in list(_RULES):
+    if _n in _SKIP_METHODS or not hasattr(Tensor, _n):
+        continue
+    if _n in BatchedTensor.__dict__:
+        continue
+    setattr(BatchedTensor, _n, _make_method(_n))
+
+
+def _detach(self):
+    return _bt(self._value.detach(), self._level)
+
+
+BatchedTensor.detach = _detach
+
+
+# ---------------------------------------------------------------- namespace patching
+_RANDOM_FNS = ("rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial",
+               "poisson")
+_patched = []
+
+
+def _dispatching(name, raw):
+    def fn(*args, **kwargs):
+        if _max_level(args, kwargs) < 0:
+            return raw(*args, **kwargs)
+        return _call(name, raw, args, kwargs)
+    fn.__name__ = name
+    fn.__wrapped__ = raw
+    return fn
+
+
+def _random_fn(name, raw):
+    def fn(*args, **kwargs):
+        if not _levels:
+            return raw(*args, **kwargs)
+        if _max_level(args, kwargs) >= 0 and name in ("bernoulli", "normal", "poisson",
+                                                      "multinomial"):
+            lvl = _max_level(args, kwargs)
+            mode = _randomness(lvl)
+            if mode == "error":
+                raise RuntimeError(_RANDOM)
+            return _rule_like(name, raw, lvl, args, kwargs)
+        level, bs, mode = _levels[-1]
+        if mode == "error":
+            raise RuntimeError(_RANDOM)
+        if mode == "same" or name == "randperm":
+            return raw(*args, **kwargs)
+        size = _sizes(args) if name in ("rand", "randn") else None
+        if size is None:
+            return raw(*args, **kwargs)
+        return _bt(raw(bs, *size, **kwargs), level)
+    fn.__name__ = name
+    return fn
+
+
+def _dropout_fn(raw):
+    def fn(x, *args, **kwargs):
+        lvl = _max_level((x,), {})
+        if lvl < 0:
+            return raw(x, *args, **kwargs)
+        training = kwargs.get("training", args[1] if len(args) > 1 else True)
+        p = kwargs.get("p", args[0] if args else 0.5)
+        if training and p > 0 and _randomness(lvl) == "error":
+            raise RuntimeError(_RANDOM)
+        return _rule_elementwise("dropout", raw, lvl, (x,) + args, kwargs)
+    return fn
+
+
+def _patch():
+    import dagrad
+    mods = [dagrad]
+    import sys
+    F = sys.modules.get("dagrad.nn.functional")
+    if F is not None:
+        mods.append(F)
+    for mod in mods:
+        for name in list(_RULES) + list(_RANDOM_FNS):
+            raw = mod.__dict__.get(name)
+            if raw is None or not callable(raw) or isinstance(raw, type):
+                continue
+            if name in _RANDOM_FNS:
+                new = _random_fn(name, raw)
+            elif name == "dropout":
+                new = _dropout_fn(raw)
+            else:
+                new = _dispatching(name, raw)
+            _patched.append((mod, name, raw))
+            setattr(mod, name, new)
+
+
+def _unpatch():
+    while _patched:
+        mod, name, raw = _patched.pop()
+        setattr(mod, name, raw)
+
+
+# ---------------------------------------------------------------- vmap
+def _flatten(tree):
+    """Minimal pytree: tensors/values in tuples, lists and dicts."""
+    if isinstance(tree, (tuple, list)):
+        leaves, specs = [], []
+        for x in tree:
+            lv, sp = _flatten(x)
+            leaves += lv
+            specs.append(sp)
+        return leaves, (type(tree), specs, getattr(tree, "_fields", None))
+    if isinstance(tree, dict):
+        leaves, specs = [], []
+        for k in tree:
+            lv, sp = _flatten(tree[k])
+            leaves += lv
+            specs.append((k, sp))
+        return leaves, (dict, specs, None)
+    return [tree], None
+
+
+def _unflatten(leaves, spec):
+    it = iter(leaves)
+
+    def build(sp):
+        if sp is None:
+            return next(it)
+        typ, specs, fields = sp
+        if typ is dict:
+            return {k: build(s) for k, s in specs}
+        vals = [build(s) for s in specs]
+        if fields is not None:
+            return typ(*vals)
+        return typ(vals) if typ is list else tuple(vals)
+    return build(spec)
+
+
+def _broadcast_dims(dims, tree, what):
+    """Expand an in_dims/out_dims spec to one entry per leaf of `tree`."""
+    leaves, spec = _flatten(tree)
+    if isinstance(dims, int) or dims is None:
+        return [dims] * len(leaves)
+
+    def walk(d, t):
+        if isinstance(d, int) or d is None:
+            return [d] * len(_flatten(t)[0])
+        if isinstance(t, dict) and isinstance(d, dict):
+            out = []
+            for k in t:
+                out += walk(d[k], t[k])
+            return out
+        if isinstance(t, (tuple, list)) and isinstance(d, (tuple, list)):
+            if len(d) != len(t):
+                raise ValueError(
+                    f"vmap({what}): {what} is not compatible with the structure of the inputs: "
+                    f"expected {len(t)} entries but got {len(d)}")
+            out = []
+            for a, b in zip(d, t):
+                out += walk(a, b)
+            return out
+        raise ValueError(
+            f"vmap: {what} is not compatible with the structure of `inputs`. {what} has "
+            f"structure {type(d).__name__} but inputs has structure {type(t).__name__}.")
+    return walk(dims, tree)
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """Vectorize `func` over dim `in_dims` of its inputs (PyTorch's torch.func.vmap)."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(
+            f"Only allowed values for randomness are 'error', 'different', or 'same'. Got "
+            f"{randomness}")
+    if not isinstance(in_dims, (int, tuple, list, dict)) and in_dims is not None:
+        raise ValueError(
+            f"vmap(..., in_dims={in_dims}): expected `in_dims` to be int or a (potentially "
+            f"nested) tuple matching the structure of inputs, got: {type(in_dims)}.")
+
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        if isinstance(in_dims, int):
+            dims = [in_dims] * len(_flatten(args)[0])
+        else:
+            if isinstance(in_dims, tuple) and len(in_dims) != len(args):
+                raise ValueError(
+                    f"vmap(f, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with "
+                    f"the structure of `inputs`. in_dims has structure {_struct(in_dims)} but "
+                    f"inputs has structure {_struct(args)}.")
+            dims = _broadcast_dims(tuple(in_dims) if isinstance(in_dims, list) else in_dims,
+                                   args, "in_dims")
+        leaves, spec = _flatten(args)
+        sizes = []
+        for x, d in zip(leaves, dims):
+            if d is None:
+                continue
+            if not isinstance(x, Tensor):
+                raise ValueError(
+                    f"vmap(f, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} for an input but "
+                    f"the input is of type {type(x)}. We cannot vmap over non-Tensor arguments, "
+                    f"please use None as the respective in_dim")
+            nd = x.dim()
+            if not -nd <= d < nd:
+                raise ValueError(
+                    f"vmap(f, in_dims={in_dims}, ...)(<inputs>): Got in_dim={d} for some input, "
+                    f"but that input is a Tensor of dimensionality {nd} so expected in_dim to "
+                    f"satisfy -{nd} <= in_dim < {nd}.")
+            sizes.append(x.shape[d])
+        if not sizes:
+            raise ValueError(
+                f"vmap(f, in_dims={in_dims}, ...)(<inputs>): at least one input must be a Tensor "
+                f"with a non-None in_dim")
+        if len(set(sizes)) != 1:
+            raise ValueError(
+                f"vmap: Expected all tensors to have the same size in the mapped dimension, got "
+                f"sizes {sizes} for the mapped dimension")
+        bs = sizes[0]
+        level = _next_level[0]
+        _next_level[0] += 1
+        outermost = not _levels
+        _levels.append([level, bs, randomness])
+        if outermost:
+            _patch()
+        try:
+            new = []
+            for x, d in zip(leaves, dims):
+                if d is None:
+                    new.append(x)
+                    continue
+                nd = x.dim()
+                d = d + nd if d < 0 else d
+                v = x if d == 0 else _call("movedim", _raw_method("movedim"), (x, d, 0), {})
+                new.append(_bt(v, level))
+            out = func(*_unflatten(new, spec), **kwargs)
+            return _unwrap_outputs(out, level, bs, out_dims)
+        finally:
+            _levels.pop()
+            if outermost:
+                _unpatch()
+    return wrapped
+
+
+def _struct(x):
+    if isinstance(x, tuple):
+        return "(" + ", ".join(_struct(a) for a in x) + ("," if len(x) == 1 else "") + ")"
+    return "*"
+
+
+def _unwrap_outputs(out, level, bs, out_dims):
+    leaves, spec = _flatten(out)
+    dims = _broadcast_dims(out_dims, out, "out_dims") if not isinstance(out_dims, int) else [
+        out_dims] * len(leaves)
+    res = []
+    for x, d in zip(leaves, dims):
+        if not isinstance(x, Tensor):
+            raise ValueError(
+                f"vmap(f, ...): `f` must only return Tensors, got type {type(x)}. Did you mean "
+                f"to set out_dims= to None for output?" if d is not None else "")
+        v = _unwrap(x, level)
+        if d is None:
+            if v is not None:
+                raise ValueError(
+                    "vmap(f, ..., out_dims=None)(<inputs>): Cannot use out_dims=None for an "
+                    "output that is batched (varies along the vmapped dimension)")
+            res.append(x)
+            continue
+        if v is None:
+            v = _unwrap(_expand_to_level(x, level, bs), level)
+        nd = len(v.shape)
+        d = d + nd if d < 0 else d
+        if d != 0:
+            v = _call("movedim", _raw_method("movedim"), (v, 0, d), {})
+        res.append(v)
+    return _unflatten(res, spec)
+
+
+# ---------------------------------------------------------------- helpers for func transforms
+def active_levels():
+    return [(lv, b) for lv, b, _ in _levels]
+
+
+def lift(x, level, bs):
+    """x as a BatchedTensor that has `level` (broadcast over the batch when it lacks it)."""
+    if isinstance(x, BatchedTensor):
+        if x._level == level:
+            return x
+        if x._level > level:
+            return _bt(lift(x._value, level, bs), x._level)
+    return _expand_to_level(x, level, bs)
+
+
+def lift_all(x):
+    for lv, b, _ in _levels:
+        x = lift(x, lv, b)
+    return x
+
+
+def physical(x):
+    while isinstance(x, BatchedTensor):
+        x = x._value
+    return x
+
+
+def levels_of(x):
+    out = []
+    while isinstance(x, BatchedTensor):
+        out.append(x._level)
+        x = x._value
+    return out
+
+
+def rewrap(phys, levels):
+    for lv in reversed(levels):
+        phys = _bt(phys, lv)
+    return phys
