@@ -102,8 +102,12 @@ def as_tensor_arg(x, like=None):
     from ..creation import tensor as _tensor
     if isinstance(x, _SCALARS) and like is not None:
         d = D.scalar_dtype(x)
-        return _make(np.asarray(x, dtype=D.result_type(like, x).np if d.category
-                                > like.dtype.category else like._data.dtype))
+        dt = D.result_type(like, x).np if d.category > like.dtype.category else like._data.dtype
+        if type(x) is int and dt.kind in "iu":
+            info = np.iinfo(dt)
+            if not info.min <= x <= info.max:  # wraps like PyTorch's cast (-3 -> 253 for uint8)
+                return _make(np.asarray(x).astype(dt))
+        return _make(np.asarray(x, dtype=dt))
     return _tensor(x)
 
 

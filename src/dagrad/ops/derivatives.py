@@ -661,7 +661,7 @@ class VarBackward0(Node):
         dims, keep = self.dims, self.keepdim
         n = self.count - self.correction
         mu = x.mean(dims, keepdim=True)
-        return _unsqueeze_dims(g, dims, keep) * (x - mu) * (2.0 / n)
+        return _unsqueeze_dims(g, dims, keep) * (x - mu) * (2.0 / n if n else math.inf)
 
 
 class StdBackward0(Node):

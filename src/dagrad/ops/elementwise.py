@@ -94,7 +94,7 @@ def add(a, b, *, alpha=1, out=None):
             n._meta = _meta2(a, b, xa, xb, r)
             link(n, res, a, b)
         return _out(res, out)
-    xa, s = scalar_operand(a._data, b * alpha)
+    xa, s = scalar_operand(a._data, b * alpha if alpha != 1 else b)
     res = _make(xa + s)
     if a._rg and grad_state.enabled:
         n = R.AddScalarBackward()
@@ -119,6 +119,10 @@ def sub(a, b, *, alpha=1, out=None):
             raise RuntimeError(
                 "Subtraction, the `-` operator, with two bool tensors is not supported. Use the "
                 "`^` or `logical_xor()` operator instead.")
+        if a._data.dtype == np.bool_ or b._data.dtype == np.bool_:
+            raise RuntimeError(
+                "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
         if alpha != 1:
             b = mul(b, alpha)
         xa, xb, r = _binary_tt(np.subtract, a, b, "sub")
@@ -267,7 +271,10 @@ def true_divide(a, b):
             save(n, a, b)
             link(n, res, a, b)
         return res
-    xa, s = scalar_operand(a._data, b)
+    xd = a._data
+    if xd.dtype.kind not in "fc" and not isinstance(b, complex):
+        xd = xd.astype(D.default.np)  # before the scalar is cast: uint8 / -3 is -1/3, not 1/253
+    xa, s = scalar_operand(xd, b)
     if xa.dtype.kind not in "fc":
         xa = xa.astype(D.default.np)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -296,6 +303,8 @@ def floor_divide(a, b, *, out=None):
         xa, xb = promote_arrays(a, b)
     else:
         xa, xb = scalar_operand(a._data, b)
+    if xa.dtype == np.bool_:
+        raise NotImplementedError("\"div_floor_cpu\" not implemented for 'Bool'")
     if xa.dtype.kind in "iu" and np.any(np.asarray(xb) == 0):
         raise RuntimeError("ZeroDivisionError")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -310,6 +319,8 @@ def remainder(a, b, *, out=None):
         xa, xb = promote_arrays(a, b)
     else:
         xa, xb = scalar_operand(a._data, b)
+    if xa.dtype == np.bool_:
+        raise NotImplementedError("\"remainder_cpu\" not implemented for 'Bool'")
     if xa.dtype.kind in "iu" and np.any(np.asarray(xb) == 0):
         raise RuntimeError("ZeroDivisionError")
     try:
@@ -383,12 +394,7 @@ class _FmodBackward1(_RemainderBackward):
     pass
 
 
-class _FmodBackward1(_RemainderBackward):
-    pass
-
-
 _FmodBackward.__name__ = "FmodBackward0"
-_FmodBackward1.__name__ = "FmodBackward1"
 _FmodBackward1.__name__ = "FmodBackward1"
 
 
@@ -399,6 +405,8 @@ def pow(a, b, *, out=None):  # noqa: A001
     b = _coerce_other(b)
     if isinstance(b, Tensor):
         xa, xb = promote_arrays(a, b)
+        if xa.dtype == np.bool_:
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         if xa.dtype.kind in "iu" and np.any(xb < 0):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -414,10 +422,12 @@ def pow(a, b, *, out=None):  # noqa: A001
             save_result(n, res)
             link(n, res, a, b)
         return _out(res, out)
-    xa, s = scalar_operand(a._data, b)
-    if xa.dtype.kind in "iub" and isinstance(s, int) and s < 0:
+    if a._data.dtype.kind in "iub" and type(b) is int and b < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    if s == 2:
+    xa, s = scalar_operand(a._data, b)
+    if xa.dtype == np.bool_ and type(s) is bool:  # PyTorch: b ** True is b (bool)
+        r = xa.copy() if s else np.ones_like(xa)
+    elif s == 2:
         r = xa * xa
     elif s == 3:
         r = xa * xa * xa
@@ -438,6 +448,8 @@ def _rpow(base, x):
     """base ** x with a Python scalar base (PowBackward2)."""
     if isinstance(base, Tensor):
         return pow(base, x)
+    if type(base) is bool and x._data.dtype == np.bool_:
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     xe = x._data
     if isinstance(base, float) and xe.dtype.kind not in "fc":
         xe = xe.astype(D.default.np)
@@ -986,7 +998,10 @@ def _scalar_like(s, t):
         return s
     sd = D.scalar_dtype(s)
     if t is not None and isinstance(t, Tensor) and sd.category <= t.dtype.category:
-        return _make(np.asarray(s, dtype=t._data.dtype))
+        dt = t._data.dtype
+        if type(s) is int and dt.kind in "iu" and not np.iinfo(dt).min <= s <= np.iinfo(dt).max:
+            return _make(np.asarray(s).astype(dt))  # wraps like PyTorch's cast
+        return _make(np.asarray(s, dtype=dt))
     return _make(np.asarray(s, dtype=sd.np))
 
 
