@@ -30,8 +30,8 @@ class NoBatchingRule(RuntimeError):
 
 _CONTROL_FLOW = (
     "vmap: It looks like you're attempting to use a Tensor in some data-dependent control flow. "
-    "We don't support that yet, please shout over at "
-    "https://github.com/pytorch/functorch/issues/257 .")
+    "We don't support that yet, please file an issue at https://github.com/pytorch/pytorch/issues"
+    " .")
 _ITEM = (
     "vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over calling "
     ".item() on a Tensor, please try to rewrite what you're doing with other operations. If error "
