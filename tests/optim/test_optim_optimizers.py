@@ -35,6 +35,10 @@ CONFIGS = {
               dict(momentum_decay=0.01, maximize=True)],
     "RAdam": [dict(), dict(weight_decay=0.1), dict(weight_decay=0.1, decoupled_weight_decay=True),
               dict(betas=(0.9, 0.9), maximize=True)],
+    "Rprop": [dict(), dict(lr=0.1, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2)),
+              dict(maximize=True)],
+    "ASGD": [dict(), dict(lr=0.05, lambd=1e-2, alpha=0.5, t0=5, weight_decay=0.1),
+             dict(t0=10, maximize=True)],
 }
 CASES = [(name, cfg) for name, cfgs in CONFIGS.items() for cfg in cfgs]
 IDS = [f"{name}-{i}" for name, cfgs in CONFIGS.items() for i in range(len(cfgs))]
@@ -121,8 +125,7 @@ def test_float64_and_param_groups_and_frozen(name):
     _compare_state(dopt_, topt, dp, tp)
 
 
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta",
-                                  "Adamax", "NAdam", "RAdam"])
+@pytest.mark.parametrize("name", list(CONFIGS))
 def test_complex_parameters(name):
     rng = np.random.default_rng(3)
     init = [(rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))).astype(np.complex64)]
