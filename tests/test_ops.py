@@ -152,10 +152,21 @@ def _func_of_leaves(op, sample, dargs, dleaves):
     return f
 
 
+def _fast_slow(cases, per_op):
+    """The first `per_op` cases of each op run by default; the rest are marked slow."""
+    seen, out = {}, []
+    for op, i in cases:
+        k = seen.get(op.name, 0)
+        seen[op.name] = k + 1
+        marks = () if k < per_op else (pytest.mark.slow,)
+        out.append(pytest.param(op, i, marks=marks, id=f"{op.name}-{i}"))
+    return out
+
+
 GC_CASES = [(op, i) for op, i in CASES if op.grad and op.samples[i].numel() <= op.gradcheck_max_numel]
 
 
-@pytest.mark.parametrize("op,i", GC_CASES, ids=[f"{op.name}-{i}" for op, i in GC_CASES])
+@pytest.mark.parametrize("op,i", _fast_slow(GC_CASES, 4))
 def test_gradcheck(op, i):
     sample = op.samples[i]
     np_args = make_numpy_args(op, sample, "float64")
@@ -173,7 +184,7 @@ def test_gradcheck(op, i):
 GG_CASES = [(op, i) for op, i in GC_CASES if op.gradgrad and op.samples[i].numel() <= 16]
 
 
-@pytest.mark.parametrize("op,i", GG_CASES, ids=[f"{op.name}-{i}" for op, i in GG_CASES])
+@pytest.mark.parametrize("op,i", _fast_slow(GG_CASES, 2))
 def test_gradgradcheck(op, i):
     sample = op.samples[i]
     np_args = make_numpy_args(op, sample, "float64")
