@@ -17,20 +17,26 @@ from ..tensor import Tensor, _make
 # ---------------------------------------------------------------- conv / pool (lazy re-exports)
 
 
+_RESOLVED = {}
+
+
 def _lazy(name):
     """A thin wrapper that finds `name` in dagrad.ops.conv or dagrad.ops.pool at call time."""
     def f(*args, **kwargs):
-        fn = None
-        for mod in ("conv", "pool"):
-            try:
-                m = __import__(f"dagrad.ops.{mod}", fromlist=[name])
-            except ImportError:
-                continue
-            fn = getattr(m, name, None)
-            if fn is not None:
-                break
+        fn = _RESOLVED.get(name)
         if fn is None:
-            raise NotImplementedError(f"dagrad.nn.functional.{name} is not available yet")
+            import importlib
+            for mod in ("conv", "pool"):
+                try:
+                    m = importlib.import_module(f"dagrad.ops.{mod}")
+                except ImportError:
+                    continue
+                fn = getattr(m, name, None)
+                if fn is not None:
+                    _RESOLVED[name] = fn
+                    break
+            if fn is None:
+                raise NotImplementedError(f"dagrad.nn.functional.{name} is not available yet")
         return fn(*args, **kwargs)
     f.__name__ = name
     f.__qualname__ = name
