@@ -109,11 +109,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     if is_grads_batched:
-        import dagrad
-        res = dagrad.func.vmap(
-            lambda *g: grad(outs, inps, list(g), retain_graph=True, create_graph=create_graph,
-                            allow_unused=allow_unused, materialize_grads=materialize_grads))(*gos)
-        return tuple(res)
+        from .functional import _grads_batched
+        return _grads_batched(grad, outs, inps, gos, create_graph, allow_unused,
+                              materialize_grads, retain_graph)
     roots = _roots(outs)
     gs = _make_grads(outs, gos)
     res = run_backward(roots, gs, retain_graph, create_graph, inputs=inps, capture=True)

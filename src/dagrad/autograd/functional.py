@@ -436,3 +436,36 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     outputs = _grad_postprocess(outputs, create_graph)
     hvp = _grad_postprocess(hvp, create_graph)
     return (_tuple_postprocess(outputs, is_outputs_tuple), _tuple_postprocess(hvp, is_inputs_tuple))
+
+
+def _grads_batched(grad, outs, inps, gos, create_graph, allow_unused, materialize_grads,
+                   retain_graph):
+    """autograd.grad(..., is_grads_batched=True): one backward per row of the grad_outputs.
+
+    (PyTorch vmaps the backward pass; dagrad's backward rules have no batching rules yet, so
+    the rows are run one after the other and stacked.)
+    """
+    n = None
+    for o, g in zip(outs, gos):
+        if g is not None:
+            if g.dim() == 0 or tuple(g.shape[1:]) != tuple(o.shape):
+                from ..tensor import Size
+                raise RuntimeError(
+                    f"If `is_grads_batched=True`, we interpret the first dimension of each grad "
+                    f"output as the batch dimension. The sizes of the remaining dimensions are "
+                    f"expected to match the shape of corresponding output, but a mismatch was "
+                    f"detected: grad_output[0] has a shape of {Size(g.shape)} and output[0] has "
+                    f"a shape of {Size(o.shape)}. If you only want some tensors in "
+                    f"`grad_output` to be considered batched, consider using vmap.")
+            n = g.shape[0]
+    rows = []
+    for k in range(n):
+        rows.append(grad(outs, inps, [g[k] if g is not None else None for g in gos],
+                         retain_graph=True if k < n - 1 else retain_graph,
+                         create_graph=create_graph, allow_unused=allow_unused,
+                         materialize_grads=materialize_grads))
+    res = []
+    for i in range(len(inps)):
+        col = [r[i] for r in rows]
+        res.append(None if col[0] is None else dagrad.stack(col))
+    return tuple(res)
