@@ -5,6 +5,7 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         is_inference_mode_enabled, no_grad, set_grad_enabled)
 from . import forward_ad, functional, graph  # noqa: F401,E402
+from . import profiler  # noqa: F401,E402
 from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,  # noqa: F401
                            is_anomaly_enabled, set_detect_anomaly)
 from .function_api import (Function, FunctionCtx, InplaceFunction,  # noqa: F401
