@@ -473,7 +473,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(
             f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
             f"[*, {', '.join(str(s) for s in normalized_shape)}], but got input of size"
-            f"{input.shape}")
+            f"{list(input.shape)}")
     axes = tuple(range(a.ndim - k, a.ndim))
     waxes = tuple(range(0, a.ndim - k))
     out, _, _ = _norm_forward(input, axes, eps, weight, bias, normalized_shape, waxes,
@@ -502,7 +502,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if C % num_groups:
         raise RuntimeError(
             f"Expected number of channels in input to be divisible by num_groups, but got input "
-            f"of shape {input.shape} and num_groups={num_groups}")
+            f"of shape {list(input.shape)} and num_groups={num_groups}")
     x2 = input.reshape(N, num_groups, -1)
     out, _, _ = _norm_forward(x2, (2,), eps, None, None, None, (0, 1), name="GN")
     out = out.reshape(input.shape)
@@ -562,7 +562,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     if idx.dtype.kind not in "iu":
         raise RuntimeError(
             "Expected tensor for argument #1 'indices' to have one of the following scalar "
-            f"types: Long, Int; but got {_type_name(idx)} instead (while checking arguments "
+            f"types: Long, Int; but got torch.{_type_name(idx)}Tensor instead (while checking arguments "
             "for embedding)")
     num = weight._data.shape[0]
     if padding_idx is not None:
@@ -912,9 +912,9 @@ def _nll_check(input, target):
         raise ValueError(
             f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
             f"({target.shape[0]}).")
-    if target._data.dtype.kind not in "iu":
+    if target._data.dtype not in (np.int64, np.uint8):
         raise RuntimeError(
-            f"expected scalar type Long but found {_type_name(target._data)}")
+            f"expected target dtype to be Long or Byte, but got {_type_name(target._data)}")
 
 
 def _to_2d(input, target):
@@ -1006,12 +1006,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
     C = input.shape[class_dim]
-    if target._data.dtype.kind == "f":
+    if target._data.dtype.kind == "f" and target.shape == input.shape:
         # class probabilities
-        if target.shape != input.shape:
-            raise RuntimeError(
-                f"Expected floating point type target to have the same size as input, but got "
-                f"target of size {list(target.shape)} and input of size {list(input.shape)}")
         logp = _R.log_softmax(input, class_dim)
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / C
