@@ -225,7 +225,7 @@ def make_dot(root, params=None, show_saved=False, show_grads=False, collapse_mod
         ntr = sum(int(p._data.size) for p in info["params"] if p._rg)
         nfz = sum(int(p._data.size) for p in info["params"] if not p._rg)
         lab = [gname, info["type"]] if info["type"] else [gname]
-        lab.append(f"{info['ops']} ops")
+        lab.append(f"{info['ops']} op" + ("" if info["ops"] == 1 else "s"))
         if ntr or nfz:
             s = f"params: {_count(ntr)} trainable"
             if nfz:
