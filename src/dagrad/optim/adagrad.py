@@ -2,9 +2,19 @@
 import numpy as np
 
 from ..tensor import _make
-from .optimizer import (Optimizer, _call_closure, _check_fused, _check_lr, _f, _get_value,
-                        _grad_of, _real, _restore_step_tensors, _scalar_state,
-                        _use_grad_for_differentiable)
+from .optimizer import (
+    Optimizer,
+    _call_closure,
+    _check_fused,
+    _check_lr,
+    _f,
+    _get_value,
+    _grad_of,
+    _real,
+    _restore_step_tensors,
+    _scalar_state,
+    _use_grad_for_differentiable,
+)
 
 __all__ = ["Adagrad", "adagrad"]
 

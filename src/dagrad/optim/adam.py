@@ -2,9 +2,21 @@
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import (Optimizer, _call_closure, _check_fused, _f, _get_value, _grad_of,
-                        _lerp_, _real, _restore_step_tensors, _scalar_state, _to_scalar,
-                        _use_grad_for_differentiable, _zeros_like_state)
+from .optimizer import (
+    Optimizer,
+    _call_closure,
+    _check_fused,
+    _f,
+    _get_value,
+    _grad_of,
+    _lerp_,
+    _real,
+    _restore_step_tensors,
+    _scalar_state,
+    _to_scalar,
+    _use_grad_for_differentiable,
+    _zeros_like_state,
+)
 
 __all__ = ["Adam", "adam"]
 

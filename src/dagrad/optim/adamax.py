@@ -1,9 +1,20 @@
 """torch.optim.Adamax."""
 import numpy as np
 
-from .optimizer import (Optimizer, _call_closure, _check_lr, _f, _get_value, _grad_of, _lerp_,
-                        _real, _restore_step_tensors, _scalar_state,
-                        _use_grad_for_differentiable, _zeros_like_state)
+from .optimizer import (
+    Optimizer,
+    _call_closure,
+    _check_lr,
+    _f,
+    _get_value,
+    _grad_of,
+    _lerp_,
+    _real,
+    _restore_step_tensors,
+    _scalar_state,
+    _use_grad_for_differentiable,
+    _zeros_like_state,
+)
 
 __all__ = ["Adamax", "adamax"]
 

@@ -1,7 +1,18 @@
 """torch.optim.ASGD (averaged stochastic gradient descent)."""
-from .optimizer import (Optimizer, _call_closure, _check_lr, _f, _get_value, _grad_of, _real,
-                        _restore_step_tensors, _scalar_state, _to_scalar,
-                        _use_grad_for_differentiable, _zeros_like_state)
+from .optimizer import (
+    Optimizer,
+    _call_closure,
+    _check_lr,
+    _f,
+    _get_value,
+    _grad_of,
+    _real,
+    _restore_step_tensors,
+    _scalar_state,
+    _to_scalar,
+    _use_grad_for_differentiable,
+    _zeros_like_state,
+)
 
 __all__ = ["ASGD", "asgd"]
 

@@ -2,9 +2,20 @@
 import numpy as np
 
 from .adamax import _check_betas
-from .optimizer import (Optimizer, _call_closure, _check_lr, _f, _get_value, _grad_of, _lerp_,
-                        _real, _restore_step_tensors, _scalar_state,
-                        _use_grad_for_differentiable, _zeros_like_state)
+from .optimizer import (
+    Optimizer,
+    _call_closure,
+    _check_lr,
+    _f,
+    _get_value,
+    _grad_of,
+    _lerp_,
+    _real,
+    _restore_step_tensors,
+    _scalar_state,
+    _use_grad_for_differentiable,
+    _zeros_like_state,
+)
 
 __all__ = ["RAdam", "radam"]
 

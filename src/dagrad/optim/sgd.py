@@ -1,7 +1,15 @@
 """torch.optim.SGD."""
 from ..tensor import Tensor, _make
-from .optimizer import (Optimizer, _call_closure, _check_fused, _f, _grad_of, _like_param,
-                        _real, _use_grad_for_differentiable)
+from .optimizer import (
+    Optimizer,
+    _call_closure,
+    _check_fused,
+    _f,
+    _grad_of,
+    _like_param,
+    _real,
+    _use_grad_for_differentiable,
+)
 
 __all__ = ["SGD", "sgd"]
 

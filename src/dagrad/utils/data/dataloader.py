@@ -47,6 +47,7 @@ class _MapDatasetFetcher:
     def fetch(self, possibly_batched_index):
         if self._fast:
             import numpy as np
+
             from ...tensor import _make
             idx = np.asarray(possibly_batched_index, dtype=np.int64)
             n = len(self.dataset)
@@ -147,8 +148,8 @@ class _InProcessWorkersDataLoaderIter(_BaseDataLoaderIter):
 
     def __init__(self, loader):
         super().__init__(loader)
-        from ...creation import empty
         from ..._dtype import int64
+        from ...creation import empty
         self._base_seed = int(empty((), dtype=int64).random_(generator=loader.generator)
                               .item())
         n = self._num_workers

@@ -56,8 +56,8 @@ class RandomSampler(Sampler):
         return self._num_samples
 
     def __iter__(self):
-        from ...creation import Generator, empty, randint, randperm
         from ..._dtype import int64
+        from ...creation import Generator, empty, randint, randperm
         n = len(self.data_source)
         if self.generator is None:
             seed = int(empty((), dtype=int64).random_().item())
@@ -100,8 +100,8 @@ class WeightedRandomSampler(Sampler):
     """Samples indices 0..len(weights)-1 with the given (unnormalised) probabilities."""
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
-        from ...creation import as_tensor
         from ..._dtype import float64
+        from ...creation import as_tensor
         if (not isinstance(num_samples, int) or isinstance(num_samples, bool)
                 or num_samples <= 0):
             raise ValueError("num_samples should be a positive integer value, but got "
