@@ -297,6 +297,21 @@ def test_workers_in_process_follow_torch_delivery_order():
     assert got == [[0, 2], [1, 3], [5, 7], [9]]
 
 
+def test_persistent_workers_init_once():
+    inits = []
+    dl = dud.DataLoader(_DSharded(5), batch_size=2, num_workers=2, persistent_workers=True,
+                        worker_init_fn=inits.append)
+    e1 = [b.tolist() for b in dl]
+    e2 = [b.tolist() for b in dl]
+    assert e1 == e2 == [[0, 2], [1, 3], [4]]
+    assert inits == [0, 1]
+    inits.clear()
+    dl = dud.DataLoader(_DSharded(5), batch_size=2, num_workers=2, worker_init_fn=inits.append)
+    list(dl)
+    list(dl)
+    assert inits == [0, 1, 0, 1]
+
+
 @pytest.mark.slow
 def test_iterable_workers_against_torch_processes():
     class TSharded(tud.IterableDataset):

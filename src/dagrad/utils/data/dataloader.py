@@ -155,16 +155,27 @@ class _InProcessWorkersDataLoaderIter(_BaseDataLoaderIter):
         n = self._num_workers
         self._infos = [WorkerInfo(id=w, num_workers=n, seed=self._base_seed + w,
                                   dataset=self._dataset) for w in range(n)]
-        self._fetchers = []
         for w in range(n):
-            with _in_worker(self._infos[w]):
-                if loader.worker_init_fn is not None:
+            if loader.worker_init_fn is not None:
+                with _in_worker(self._infos[w]):
                     loader.worker_init_fn(w)
+        self._start_workers()
+
+    def _start_workers(self):
+        self._fetchers = []
+        for info in self._infos:
+            with _in_worker(info):
                 self._fetchers.append(_create_fetcher(self._dataset_kind, self._dataset,
                                                       self._auto_collation, self._collate_fn,
                                                       self._drop_last))
-        self._active = [True] * n
+        self._active = [True] * self._num_workers
         self._next_worker = 0
+
+    def _reset(self, loader):
+        """A new epoch on persistent workers: worker_init_fn is not called again."""
+        self._sampler_iter = iter(self._index_sampler)
+        self._num_yielded = 0
+        self._start_workers()
 
     def _next_data(self):
         n = self._num_workers
@@ -301,6 +312,12 @@ class DataLoader:
         super().__setattr__(attr, val)
 
     def __iter__(self):
+        if self.persistent_workers and self.num_workers > 0:
+            if self._iterator is None:
+                self._iterator = self._get_iterator()
+            else:
+                self._iterator._reset(self)
+            return self._iterator
         return self._get_iterator()
 
     @property
