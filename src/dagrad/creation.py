@@ -28,8 +28,15 @@ def _finish(arr, requires_grad, device=None):
             arr = xp.asarray(arr)
     t = _make(arr)
     if requires_grad:
-        t.requires_grad = True
+        _factory_requires_grad(t)
     return t
+
+
+def _factory_requires_grad(t):
+    if t._data.dtype.kind not in "fc":  # factories word it with a capital O (PyTorch)
+        raise RuntimeError(
+            "Only Tensors of floating point and complex dtype can require gradients")
+    t.requires_grad = True
 
 
 def _size(size):
@@ -223,7 +230,7 @@ def _filled(fill, size, dtype, device, requires_grad, out=None):
         shape, dtype=_dt(dtype))
     t = _make(arr)
     if requires_grad:
-        t.requires_grad = True
+        _factory_requires_grad(t)
     if out is not None:
         out._data = arr
         return out

@@ -17,6 +17,14 @@ from .backend import np
 _new = object.__new__
 _ndarray = np.ndarray
 _generic = np.generic
+# PyTorch's C++ type names / ScalarType names, as its .grad assignment errors print them
+_CPP_NAME = {"float32": "float", "float64": "double", "float16": "c10::Half",
+             "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int",
+             "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+             "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+_SCALAR_NAME = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+                "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 _ones = np.ones
 
 
@@ -173,6 +181,8 @@ class Tensor:
         self._rg = value
 
     def requires_grad_(self, requires_grad=True):
+        if requires_grad and self._data.dtype.kind not in "fc" and self.grad_fn is None:
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
 
@@ -189,8 +199,9 @@ class Tensor:
                 "the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the "
                 "non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you "
                 "access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for "
-                "more informations. (Triggered internally at "
-                "/pytorch/build/aten/src/ATen/core/TensorBody.h:499.)", UserWarning, stacklevel=2)
+                "more information. (Triggered internally at "
+                "/__w/pytorch/pytorch/build/aten/src/ATen/core/TensorBody.h:493.)", UserWarning,
+                stacklevel=2)
         return getattr(self, "_grad", None)
 
     @grad.setter
@@ -201,9 +212,18 @@ class Tensor:
                     f"assigned grad expected to be a Tensor or None but got grad of type "
                     f"{type(value).__name__}")
             if value._data.dtype != self._data.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_CPP_NAME[value.dtype.name]}' "
+                    f"to a tensor with grad_dtype '{_SCALAR_NAME[self.dtype.name]}'. The gradient "
+                    f"must match the tensor's grad_dtype (defaults to the tensor's dtype). You can "
+                    f"set the tensor's grad_dtype attribute with a specific dtype, or None to allow "
+                    f"any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and "
+                    f"its gradient may break downstream systems that assume they match.")
             if value._data.shape != self._data.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '{list(value._data.shape)}' to a "
+                    f"tensor of size '{list(self._data.shape)}'. Please ensure that the gradient "
+                    f"and the tensor are the same size")
         self._grad = value
 
     @grad.deleter

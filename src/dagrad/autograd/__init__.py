@@ -89,7 +89,16 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         inp = _tensors(inputs)
         if not inp:
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
-    run_backward(roots, grads, retain_graph, create_graph, inputs=inp)
+    # non-leaf tensors named in inputs get their .grad populated (as with retain_grad)
+    temp = [t for t in (inp or ()) if t.grad_fn is not None and not t.retains_grad]
+    for t in temp:
+        t.retain_grad()
+    try:
+        run_backward(roots, grads, retain_graph, create_graph, inputs=inp)
+    finally:
+        for t in temp:
+            t.grad_fn._retain.pop(t._nr, None)
+            t._retains = False
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -117,14 +126,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     gs = _make_grads(outs, gos)
     res = run_backward(roots, gs, retain_graph, create_graph, inputs=inps, capture=True)
     out = []
-    for t, g in zip(inps, res):
+    for i, (t, g) in enumerate(zip(inps, res)):
         if g is None:
             if materialize_grads:
                 from ..creation import zeros_like
                 g = zeros_like(t)
             elif not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the "
-                    "graph. Set allow_unused=True if this is the desired behavior.")
+                    f"The differentiated Tensor at index {i} appears to not have been used in the "
+                    f"graph. Set allow_unused=True if this is the desired behavior.")
         out.append(g)
     return tuple(out) if not single else (out[0],)

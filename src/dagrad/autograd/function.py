@@ -145,12 +145,13 @@ class Node:
         from ..tensor import _describe_for_version
         a = arr if arr is not None else t._data
         desc = _describe_for_version(a)
-        if t is not None and t.grad_fn is not None:
-            who = f"output {t._nr} of {t.grad_fn.name()}"
+        import re
+        if t is not None and t.grad_fn is not None:  # PyTorch names the op: MulBackward0 -> Mul
+            who = f"output {t._nr} of {re.sub(r'Backward[0-9]*$', '', t.grad_fn.name())}"
         elif t is not None:
             who = "a leaf Variable"
         else:
-            who = f"output 0 of {self.name()}"
+            who = f"output 0 of {re.sub(r'Backward[0-9]*$', '', self.name())}"
         msg = (f"one of the variables needed for gradient computation has been modified by an "
                f"inplace operation: [{desc}], which is {who}, is at version {now}; expected "
                f"version {expected} instead. Hint: enable anomaly detection to find the operation "
@@ -195,6 +196,9 @@ class AccumulateGrad(Node):
 
     def __repr__(self):
         return f"<AccumulateGrad object at {hex(id(self))}>"
+
+    def name(self):
+        return "torch::autograd::AccumulateGrad"
 
 
 def seq():

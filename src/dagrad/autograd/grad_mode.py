@@ -117,6 +117,9 @@ class inference_mode(_DecoratorContextManager):
         if self.mode:
             state.enabled = False
             state.inference = True
+        else:  # c10::InferenceMode(false): inference off, grad mode on
+            state.enabled = True
+            state.inference = False
 
     def __exit__(self, *exc):
         state.enabled, state.inference = self.prev

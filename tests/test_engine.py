@@ -1,0 +1,564 @@
+"""Autograd engine semantics, each checked against torch 2.13 doing the same thing."""
+import threading
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import dagrad
+
+
+def both(fn):
+    """Run fn(module) for torch and dagrad; return (torch result, dagrad result)."""
+    return fn(torch), fn(dagrad)
+
+
+def arr(t):
+    return None if t is None else np.asarray(t.detach().numpy(), dtype=np.float64)
+
+
+def same(a, b, tol=1e-6):
+    if a is None or b is None:
+        assert a is None and b is None, (a, b)
+        return
+    np.testing.assert_allclose(arr(b), arr(a), rtol=tol, atol=tol)
+
+
+def errmsg(fn, m):
+    with pytest.raises(Exception) as e:
+        fn(m)
+    return type(e.value), str(e.value)
+
+
+def same_error(fn):
+    te, tm = errmsg(fn, torch)
+    de, dm = errmsg(fn, dagrad)
+    assert issubclass(de, te), (de, te)
+    assert dm == tm, f"\ndagrad: {dm}\ntorch:  {tm}"
+
+
+# ------------------------------------------------------------------ graph shapes
+def test_diamond():
+    def f(m):
+        x = m.tensor([1.5, -2.0, 3.0], requires_grad=True)
+        a = x * 2
+        b = a.sin()
+        c = a.exp()
+        (b * c).sum().backward()
+        return x.grad
+    same(*both(f))
+
+
+def test_tensor_used_many_times():
+    def f(m):
+        x = m.tensor([0.5, 1.0, 2.0], requires_grad=True)
+        y = x * x * x + x.sin() * x - x / (x + 1) + x[0] * x[1:].sum()
+        y.sum().backward()
+        return x.grad
+    same(*both(f))
+
+
+def test_multiple_outputs_partial_use():
+    def f(m):
+        x = m.arange(12.0).reshape(3, 4).requires_grad_()
+        a, b, c = x.split([1, 2, 1], 1)
+        (a * 2 + c).sum().backward()
+        return x.grad
+    same(*both(f))
+
+
+def test_leaf_accumulation_across_calls():
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        for k in range(3):
+            (x * (k + 1)).sum().backward()
+        return x.grad
+    same(*both(f))
+
+
+def test_grad_not_aliased_between_leaves():
+    for m in (torch, dagrad):
+        a = m.ones(3, requires_grad=True)
+        b = m.ones(3, requires_grad=True)
+        (a + b).sum().backward()
+        a.grad.mul_(2)
+        assert b.grad.tolist() == [1.0, 1.0, 1.0], m
+        assert a.grad.tolist() == [2.0, 2.0, 2.0], m
+
+
+def test_external_gradient_not_aliased():
+    for m in (torch, dagrad):
+        x = m.ones(3, requires_grad=True)
+        g = m.ones(3)
+        (x * 1).backward(g)
+        x.grad.add_(1)
+        assert g.tolist() == [1.0, 1.0, 1.0], m
+        y = m.ones(3, requires_grad=True)
+        g2 = m.full((3,), 2.0)
+        y.backward(g2)  # a leaf as root: its grad is the external gradient's values
+        y.grad.add_(1)
+        assert g2.tolist() == [2.0, 2.0, 2.0], m
+
+
+def test_detach_and_shared_storage():
+    for m in (torch, dagrad):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        d = x.detach()
+        assert not d.requires_grad and d.grad_fn is None and d.is_leaf
+        d[0] = 5.0
+        assert x[0].item() == 5.0, m
+        y = (x * 2).detach_()
+        assert y.grad_fn is None and not y.requires_grad
+
+
+def test_deep_chain_no_recursion():
+    x = dagrad.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0]
+
+
+def test_deep_chain_of_different_ops():
+    x = dagrad.tensor([0.5, 0.25], requires_grad=True)
+    y = x
+    for i in range(20_000):
+        y = (y + 1) - 1 if i % 2 else y.reshape(2) * 1
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+
+
+# ------------------------------------------------------------------ hooks
+def _hooks_run(m):
+    log = []
+    x = m.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    h1 = y.register_hook(lambda g: log.append(("y1", g.tolist())))
+    y.register_hook(lambda g: g * 10)
+    y.register_hook(lambda g: log.append(("y3", g.tolist())))
+    x.register_hook(lambda g: log.append(("x", g.tolist())))
+    y.sum().backward(retain_graph=True)
+    h1.remove()
+    x.grad = None
+    y.sum().backward()
+    return log, x.grad.tolist()
+
+
+def test_tensor_hooks_order_return_and_remove():
+    t, d = both(_hooks_run)
+    assert d == t
+
+
+def test_hook_on_leaf_replaces_grad():
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        x.register_hook(lambda g: g * 0 + 7)
+        (x * 2).sum().backward()
+        return x.grad
+    same(*both(f))
+
+
+def test_hook_on_tensor_not_requiring_grad():
+    same_error(lambda m: m.ones(2).register_hook(lambda g: g))
+
+
+def test_post_accumulate_grad_hook():
+    def f(m):
+        log = []
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        x.register_post_accumulate_grad_hook(lambda p: log.append(p.grad.tolist()))
+        (x * 2).sum().backward()
+        return log
+    t, d = both(f)
+    assert d == t
+
+
+# ------------------------------------------------------------------ retain_grad / .grad warnings
+def test_retain_grad():
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        z = (y * y).sum()
+        z.backward()
+        return y.grad
+    same(*both(f))
+
+
+def test_non_leaf_grad_warning():
+    msgs = []
+    for m in (torch, dagrad):
+        x = m.tensor([1.0], requires_grad=True)
+        y = x * 2
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            assert y.grad is None
+        assert len(w) == 1 and w[0].category is UserWarning
+        msgs.append(str(w[0].message))
+    assert msgs[1] == msgs[0]
+
+
+def test_leaf_grad_no_warning():
+    x = dagrad.tensor([1.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert x.grad is None
+        y = x * 2
+        y.retain_grad()
+        assert y.grad is None
+
+
+# ------------------------------------------------------------------ retain_graph
+def test_backward_twice_error():
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * x).sum()
+        y.backward()
+        y.backward()
+    same_error(f)
+
+
+def test_backward_twice_retain_graph():
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = (x.exp() * x).sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        return x.grad
+    same(*both(f))
+
+
+def test_nodes_without_saved_tensors_rerun_silently():
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = (x + 1).sum()
+        y.backward()
+        y.backward()
+        return x.grad
+    same(*both(f))
+
+
+def test_saved_tensor_access_after_free():
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * x).sum()
+        y.backward()
+        y.grad_fn.next_functions[0][0].backward if False else None
+        y.backward()
+    same_error(f)
+
+
+# ------------------------------------------------------------------ grad modes
+def test_no_grad_inside_enable_grad_and_back():
+    for m in (torch, dagrad):
+        x = m.ones(2, requires_grad=True)
+        with m.no_grad():
+            assert not (x * 2).requires_grad
+            with m.enable_grad():
+                assert (x * 2).requires_grad
+            assert not (x * 2).requires_grad
+        with m.enable_grad():
+            with m.no_grad():
+                assert not m.is_grad_enabled()
+            assert m.is_grad_enabled()
+
+
+def test_set_grad_enabled_forms():
+    for m in (torch, dagrad):
+        x = m.ones(2, requires_grad=True)
+        with m.set_grad_enabled(False):
+            assert not (x * 2).requires_grad
+        assert (x * 2).requires_grad
+        m.set_grad_enabled(False)
+        try:
+            assert not m.is_grad_enabled()
+        finally:
+            m.set_grad_enabled(True)
+
+        @m.set_grad_enabled(False)
+        def f():
+            return (x * 2).requires_grad
+        assert f() is False
+        assert m.is_grad_enabled()
+
+
+def test_no_grad_decorator_and_inference_mode():
+    for m in (torch, dagrad):
+        x = m.ones(2, requires_grad=True)
+
+        @m.no_grad()
+        def f():
+            return (x * 2)
+
+        @m.inference_mode()
+        def g():
+            assert m.is_inference_mode_enabled()
+            return x * 2
+
+        assert not f().requires_grad
+        r = g()
+        assert not r.requires_grad
+        assert not m.is_inference_mode_enabled()
+        with m.inference_mode():
+            assert not m.is_grad_enabled()
+            with m.inference_mode(False):  # torch: grad mode back on, inference mode off
+                assert m.is_grad_enabled()
+                assert not m.is_inference_mode_enabled()
+        assert m.is_grad_enabled()
+
+
+def test_grad_mode_is_thread_local():
+    res = {}
+
+    def worker():
+        res["worker"] = dagrad.is_grad_enabled()
+        x = dagrad.ones(2, requires_grad=True)
+        res["rg"] = (x * 2).requires_grad
+
+    with dagrad.no_grad():
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+        assert not dagrad.is_grad_enabled()
+    assert res == {"worker": True, "rg": True}
+
+
+def test_requires_grad_under_no_grad_leaf_ops():
+    with dagrad.no_grad():
+        x = dagrad.ones(2, requires_grad=True)
+        assert x.requires_grad and x.is_leaf
+        y = x * 2
+    assert not y.requires_grad and y.grad_fn is None
+
+
+# ------------------------------------------------------------------ in-place / versions
+def test_version_counter_error_message():
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1
+        z = y.exp()   # saves its result
+        w = y * y     # saves y
+        y.add_(1)
+        w.sum().backward()
+    same_error(f)
+
+
+def test_version_counter_error_on_saved_output():
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        z = x.exp()
+        z.mul_(2)
+        z.sum().backward()
+    same_error(f)
+
+
+def test_version_counter_values():
+    for m in (torch, dagrad):
+        x = m.ones(3)
+        v0 = x._version
+        x.add_(1)
+        x[0] = 2
+        v = x.view(3)
+        v.mul_(2)
+        assert x._version - v0 == 3, m
+        assert v._version == x._version
+
+
+def test_inplace_on_leaf_requiring_grad():
+    same_error(lambda m: m.ones(2, requires_grad=True).add_(1))
+    same_error(lambda m: m.ones(2, requires_grad=True).mul_(2))
+
+
+def test_inplace_on_leaf_under_no_grad_ok():
+    def f(m):
+        x = m.ones(2, requires_grad=True)
+        with m.no_grad():
+            x.mul_(3)
+        (x * x).sum().backward()
+        return x.grad
+    same(*both(f))
+
+
+def test_inplace_on_non_leaf_backward():
+    def f(m):
+        x = m.tensor([1.0, -2.0, 3.0], requires_grad=True)
+        y = x * 2
+        y.mul_(3)
+        y.add_(x)
+        y.relu_()
+        y.sum().backward()
+        return x.grad, y.grad_fn.name()
+    (tg, tn), (dg, dn) = both(f)
+    same(tg, dg)
+    assert dn == tn
+
+
+# ------------------------------------------------------------------ autograd.grad
+def test_autograd_grad_basic_and_grad_outputs():
+    def f(m):
+        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * x
+        (g,) = m.autograd.grad(y, x, grad_outputs=m.tensor([1.0, 0.5, -1.0]))
+        return g, x.grad
+    (tg, tx), (dg, dx) = both(f)
+    same(tg, dg)
+    assert tx is None and dx is None
+
+
+def test_autograd_grad_allow_unused():
+    def f(m):
+        x = m.tensor([1.0], requires_grad=True)
+        z = m.tensor([1.0], requires_grad=True)
+        y = (x * 2).sum()
+        return m.autograd.grad(y, [x, z], allow_unused=True)
+    (t1, t2), (d1, d2) = both(f)
+    same(t1, d1)
+    assert t2 is None and d2 is None
+
+    def g(m):
+        x = m.tensor([1.0], requires_grad=True)
+        z = m.tensor([1.0], requires_grad=True)
+        m.autograd.grad((x * 2).sum(), [x, z])
+    same_error(g)
+
+    def h(m):
+        x = m.tensor([1.0], requires_grad=True)
+        z = m.tensor([1.0], requires_grad=True)
+        return m.autograd.grad((x * 2).sum(), [x, z], materialize_grads=True)[1]
+    same(*both(h))
+
+
+def test_autograd_grad_create_graph_double_backward():
+    def f(m):
+        x = m.tensor([0.5, 1.5], requires_grad=True)
+        y = (x ** 3).sum()
+        (g,) = m.autograd.grad(y, x, create_graph=True)
+        assert g.requires_grad
+        (h,) = m.autograd.grad(g.sum(), x)
+        g2 = m.autograd.grad((x.sin() * x).sum(), x, create_graph=True)[0]
+        g2.sum().backward()
+        return g, h, x.grad
+    t, d = both(f)
+    for a, b in zip(t, d):
+        same(a, b)
+
+
+def test_autograd_grad_does_not_touch_leaf_grads():
+    x = dagrad.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).sum()
+    dagrad.autograd.grad(y, x)
+    assert x.grad is None
+
+
+def test_autograd_grad_input_not_requiring_grad():
+    same_error(lambda m: m.autograd.grad((m.ones(2, requires_grad=True) * 2).sum(), m.ones(2)))
+
+
+def test_backward_inputs():
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        z = m.tensor([3.0, 4.0], requires_grad=True)
+        (x * z).sum().backward(inputs=[x])
+        return x.grad, z.grad
+    (tx, tz), (dx, dz) = both(f)
+    same(tx, dx)
+    assert tz is None and dz is None
+
+
+def test_backward_inputs_non_leaf():
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        (y * y).sum().backward(inputs=[y])
+        return y.grad, x.grad
+    (ty, tx), (dy, dx) = both(f)
+    same(ty, dy)
+    assert tx is None and dx is None
+
+
+def test_implicit_grad_scalar_error():
+    same_error(lambda m: (m.ones(2, requires_grad=True) * 2).backward())
+
+
+def test_implicit_grad_on_integer_output():
+    same_error(lambda m: m.autograd.grad(m.ones(2, requires_grad=True).sum().long(),
+                                         m.ones(2, requires_grad=True)))
+
+
+def test_mismatch_in_shape_error():
+    same_error(lambda m: (m.ones(2, requires_grad=True) * 2).backward(m.ones(3)))
+
+
+def test_element_does_not_require_grad_error():
+    same_error(lambda m: m.ones(2).sum().backward())
+    same_error(lambda m: m.autograd.grad(m.ones(2).sum(), m.ones(2, requires_grad=True)))
+
+
+def test_set_requires_grad_on_non_leaf_error():
+    def f(m):
+        y = m.ones(2, requires_grad=True) * 2
+        y.requires_grad = False
+    same_error(f)
+
+
+def test_requires_grad_on_integer_tensor_error():
+    same_error(lambda m: m.ones(2, dtype=m.int64).requires_grad_())
+    same_error(lambda m: m.tensor([1, 2], requires_grad=True))
+
+
+def test_grad_assignment_checks():
+    def f(m):
+        x = m.ones(2, requires_grad=True)
+        x.grad = m.ones(3)
+    same_error(f)
+
+    def g(m):
+        x = m.ones(2, requires_grad=True)
+        x.grad = m.ones(2, dtype=m.float64)
+    same_error(g)
+
+
+def test_grad_fn_graph_structure():
+    def f(m):
+        x = m.tensor([1.0], requires_grad=True)
+        y = m.tensor([2.0])
+        z = x * y + x.exp()
+        fn = z.grad_fn
+        names = [fn.name()] + [(n.name() if n is not None else None, i)
+                               for n, i in fn.next_functions]
+        leaf = fn.next_functions[0][0].next_functions[0][0]
+        return names, leaf.name(), leaf.variable is x
+    t, d = both(f)
+    assert d == t
+
+
+def test_zero_grad_set_to_none_semantics():
+    for m in (torch, dagrad):
+        x = m.ones(2, requires_grad=True)
+        (x * 2).sum().backward()
+        g = x.grad
+        x.grad = None
+        (x * 3).sum().backward()
+        assert x.grad.tolist() == [3.0, 3.0] and g.tolist() == [2.0, 2.0]
+
+
+def test_backward_under_no_grad_still_works():
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = (x * x).sum()
+        with m.no_grad():
+            y.backward()
+        return x.grad
+    same(*both(f))
+
+
+def test_grad_of_integer_tensor_ops_none():
+    def f(m):
+        x = m.tensor([1.0, 2.5], requires_grad=True)
+        i = x.argmax()
+        y = x[i] * 2
+        y.backward()
+        return x.grad
+    same(*both(f))
