@@ -323,3 +323,32 @@ def test_lambda_state_dict_keeps_callable_objects_state():
     s2 = dls.LambdaLR(dopt2, [f2, _lam])
     s2.load_state_dict(sd)
     assert f2.k == 0.5
+
+
+@pytest.mark.parametrize("name,kw", [("StepLR", dict(step_size=3)),
+                                     ("CosineAnnealingLR", dict(T_max=10)),
+                                     ("ExponentialLR", dict(gamma=0.9)), ("LinearLR", {}),
+                                     ("MultiStepLR", dict(milestones=[7, 9])),
+                                     ("CosineAnnealingWarmRestarts", dict(T_0=4, T_mult=2)),
+                                     ("PolynomialLR", dict(total_iters=9)), ("ConstantLR", {})])
+def test_resume_with_last_epoch_matches_torch(name, kw):
+    def mk(lib, optlib):
+        o = optlib.SGD([lib.zeros(2, requires_grad=True)], lr=0.1, momentum=0.9)
+        o.param_groups[0]["initial_lr"] = 0.2
+        return o
+
+    to, do = mk(torch, torch.optim), mk(dagrad, dopt)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ts = getattr(tls, name)(to, last_epoch=5, **kw)
+        ds = getattr(dls, name)(do, last_epoch=5, **kw)
+        a, b = [ts.get_last_lr()], [ds.get_last_lr()]
+        for _ in range(8):
+            to.step()
+            do.step()
+            ts.step()
+            ds.step()
+            a.append(ts.get_last_lr())
+            b.append(ds.get_last_lr())
+    np.testing.assert_allclose(b, a, rtol=1e-13)
+    assert list(ds.state_dict()) == list(ts.state_dict())
