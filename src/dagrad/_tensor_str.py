@@ -69,24 +69,21 @@ class _Formatter:
                 mn, mx = float(ab.min()), float(ab.max())
                 self.int_mode = bool(np.all(vals == np.ceil(vals)))
                 pyvals = vals.tolist()
-                if self.int_mode:
-                    if mx / mn > 1000.0 or mx > 1.0e8:
-                        self.sci_mode = True
-                        for v in pyvals:
-                            self.max_width = max(self.max_width, len(f"{v:.{p}e}"))
-                    else:
-                        for v in pyvals:
-                            self.max_width = max(self.max_width, len(f"{v:.0f}") + 1)
+                # PyTorch 2.13: sci_mode is decided first (a set sci_mode option wins), then the
+                # width is measured in the chosen notation
+                if PRINT_OPTS.sci_mode is None:
+                    self.sci_mode = mx / mn > 1000.0 or mx > 1.0e8 or mn < 1.0e-4
                 else:
-                    if mx / mn > 1000.0 or mx > 1.0e8 or mn < 1.0e-4:
-                        self.sci_mode = True
-                        for v in pyvals:
-                            self.max_width = max(self.max_width, len(f"{v:.{p}e}"))
-                    else:
-                        for v in pyvals:
-                            self.max_width = max(self.max_width, len(f"{v:.{p}f}"))
-        if PRINT_OPTS.sci_mode is not None:
-            self.sci_mode = PRINT_OPTS.sci_mode
+                    self.sci_mode = PRINT_OPTS.sci_mode
+                if self.sci_mode:
+                    for v in pyvals:
+                        self.max_width = max(self.max_width, len(f"{v:.{p}e}"))
+                elif self.int_mode:
+                    for v in pyvals:
+                        self.max_width = max(self.max_width, len(f"{v:.0f}") + 1)
+                else:
+                    for v in pyvals:
+                        self.max_width = max(self.max_width, len(f"{v:.{p}f}"))
 
     def width(self):
         return self.max_width
