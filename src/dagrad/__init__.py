@@ -173,3 +173,5 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
 linalg = _importlib.import_module(".linalg", __name__)
 globals().update(linalg._top_level())
 from .ops.extra import *  # noqa: F401,F403,E402
+special = _importlib.import_module(".special", __name__)
+globals().update(special._top_level())

@@ -1,4 +1,6 @@
 """Forward ops by family, bound here as Tensor methods and operators."""
+import builtins as _builtins  # `any`/`all` below are shadowed by the reductions
+
 from .. import _dtype as D
 from ..backend import np
 from ..tensor import Tensor
@@ -29,8 +31,8 @@ def inplace(op, name):
     """
     def method(x, *args, **kwargs):
         check_inplace(x)
-        rec = grad_state.enabled and (x._rg or any(
-            isinstance(a, Tensor) and a._rg for a in args) or any(
+        rec = grad_state.enabled and (x._rg or _builtins.any(
+            isinstance(a, Tensor) and a._rg for a in args) or _builtins.any(
             isinstance(a, Tensor) and a._rg for a in kwargs.values()))
         if rec:
             if _is_view_of_grad_base(x):
