@@ -16,3 +16,12 @@ from .sgd import SGD
 
 __all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam", "Optimizer",
            "RAdam", "RMSprop", "Rprop", "SGD", "lr_scheduler"]
+
+
+def __getattr__(name):
+    if name == "swa_utils":
+        import importlib
+        mod = importlib.import_module(".swa_utils", __name__)
+        globals()["swa_utils"] = mod
+        return mod
+    raise AttributeError(f"module 'dagrad.optim' has no attribute '{name}'")
