@@ -47,6 +47,8 @@ def err(fn_t, fn_d, x):
     ((1, 2, 7, 7), (2,), dict(ceil_mode=True)),
     ((3, 8, 8), (2, 2), {}),                             # unbatched
     ((2, 4, 6, 6), (3, 1, 1), {}),                       # overlapping windows
+    ((2, 3, 10, 9), (2,), dict(stride=3)),               # gaps between windows
+    ((2, 3, 11, 10), ((3, 2),), dict(stride=(3, 2), padding=1, dilation=(2, 3), ceil_mode=True)),
 ])
 def test_max_pool2d(shape, args, kw):
     run("max_pool2d", shape, *args, **kw)
@@ -105,6 +107,8 @@ def test_max_pool_grad_fn_and_errors():
     ((2, 3, 9, 8), ((3, 2),), dict(stride=(2, 3), padding=(1, 1), ceil_mode=True,
                                    count_include_pad=False)),
     ((2, 3, 9, 8), (3,), dict(divisor_override=4)),
+    ((2, 3, 10, 9), (2,), dict(stride=3)),
+    ((2, 3, 10, 9), ((2, 3),), dict(stride=(3, 4), padding=1, ceil_mode=True)),
     ((3, 6, 6), (2,), {}),
 ])
 def test_avg_pool2d(shape, args, kw):

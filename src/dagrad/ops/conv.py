@@ -139,7 +139,8 @@ def _shifted(p, i, j, Ho, Wo):
             slice(j * dw, j * dw + (Wo - 1) * sw + 1, sw))
 
 
-def _conv_fwd(x, w, p):
+def _conv_fwd(x, w, p, keep=None):
+    """conv(x, w) as (N, O, Ho, Wo); `keep` (a list) receives the padded NHWC buffer."""
     N, C, H, W = x.shape
     O, Cg, kh, kw = w.shape
     G = p.groups
@@ -160,6 +161,8 @@ def _conv_fwd(x, w, p):
             out = np.matmul(wm, xs).reshape(N, O, HW)
         return out.reshape(N, O, Ho, Wo)
     xp = _padded_nhwc(x, p, kh, kw, Ho, Wo)
+    if keep is not None:
+        keep.append(xp)
     K = kh * kw * Cg
     nb = _nb(N, HW * K * x.itemsize, _CHUNK)
     out = np.empty((N, O, HW), dtype=x.dtype)
@@ -173,6 +176,23 @@ def _conv_fwd(x, w, p):
             r = cols @ wg.T
             out[n0:n1, o0:o1] = r.reshape(n1 - n0, HW, Og).transpose(0, 2, 1)
     return out.reshape(N, O, Ho, Wo)
+
+
+def _flat_ok(p, G, Cg):
+    """Stride-1 convolutions use flat shifted GEMMs over the padded buffer (no im2col)."""
+    return p.stride == (1, 1) and Cg >= 16
+
+
+def _gext(g, Hp, Wp):
+    """g (N, O, Ho, Wo) -> (N*Hp*Wp, O) channels-last, zero outside the valid outputs."""
+    N, O, Ho, Wo = g.shape
+    ge = np.empty((N, Hp, Wp, O), dtype=g.dtype)
+    if Hp > Ho:
+        ge[:, Ho:] = 0
+    if Wp > Wo:
+        ge[:, :Ho, Wo:] = 0
+    ge[:, :Ho, :Wo] = g.transpose(0, 2, 3, 1)
+    return ge.reshape(-1, O)
 
 
 def _conv_bwd_input(g, w, p, H, W):
@@ -200,6 +220,27 @@ def _conv_bwd_input(g, w, p, H, W):
         return full
     t, b, l, r = p.pad
     Hp, Wp = _hw_padded(p, H, W, kh, kw, Ho, Wo)
+    if _flat_ok(p, G, Cg):
+        # row r of the flat padded buffer receives ge[r - offset(i, j)] @ w[:, :, i, j]
+        ge = _gext(g, Hp, Wp)
+        T = ge.shape[0]
+        dxf = np.zeros((T, C), dtype=g.dtype)
+        tmp = np.empty((T, Cg), dtype=g.dtype)
+        dh, dw = p.dil
+        for gi in range(G):
+            c0, c1 = gi * Cg, (gi + 1) * Cg
+            a = ge[:, gi * Og:(gi + 1) * Og]
+            for i in range(kh):
+                for j in range(kw):
+                    o = i * dh * Wp + j * dw
+                    L = T - o
+                    np.matmul(a[:L], w[gi * Og:(gi + 1) * Og, :, i, j], out=tmp[:L])
+                    if G == 1:
+                        dxf[o:] += tmp[:L]
+                    else:
+                        dxf[o:, c0:c1] += tmp[:L]
+        return np.ascontiguousarray(
+            dxf.reshape(N, Hp, Wp, C)[:, t:t + H, l:l + W].transpose(0, 3, 1, 2))
     gT = np.ascontiguousarray(g.transpose(0, 2, 3, 1))   # (N, Ho, Wo, O)
     dxp = np.zeros((N, Hp, Wp, C), dtype=g.dtype)
     HW = Ho * Wo
@@ -233,8 +274,9 @@ def _conv_bwd_input(g, w, p, H, W):
     return np.ascontiguousarray(dxp[:, t:t + H, l:l + W].transpose(0, 3, 1, 2))
 
 
-def _conv_bwd_weight(x, g, p, kh, kw):
-    """Weight gradient (O, Cg, kh, kw) of conv(x, w) for output gradient g."""
+def _conv_bwd_weight(x, g, p, kh, kw, xp=None):
+    """Weight gradient (O, Cg, kh, kw) of conv(x, w) for output gradient g (xp: x's padded
+    channels-last buffer when the forward kept it)."""
     N, C, H, W = x.shape
     _, O, Ho, Wo = g.shape
     G = p.groups
@@ -254,7 +296,23 @@ def _conv_bwd_weight(x, g, p, kh, kw):
         else:
             dw = np.matmul(gs, xs.transpose(0, 1, 3, 2)).sum(0)  # (G, Og, Cg)
         return dw.reshape(O, Cg, 1, 1)
-    xp = _padded_nhwc(x, p, kh, kw, Ho, Wo)
+    if xp is None:
+        xp = _padded_nhwc(x, p, kh, kw, Ho, Wo)
+    if _flat_ok(p, G, Cg):
+        # dW[:, :, i, j] = (flat buffer shifted by offset(i, j))^T @ ge: no im2col copy
+        Hp, Wp = xp.shape[1:3]
+        ge = _gext(g, Hp, Wp)
+        xf = xp.reshape(-1, C)
+        T = xf.shape[0]
+        dh, dw_ = p.dil
+        res = np.empty((G, kh, kw, Cg, Og), dtype=x.dtype)
+        for gi in range(G):
+            a = ge[:, gi * Og:(gi + 1) * Og]
+            for i in range(kh):
+                for j in range(kw):
+                    o = i * dh * Wp + j * dw_
+                    np.matmul(xf[o:, gi * Cg:(gi + 1) * Cg].T, a[:T - o], out=res[gi, i, j])
+        return np.ascontiguousarray(res.transpose(0, 4, 3, 1, 2)).reshape(O, Cg, kh, kw)
     K = kh * kw * Cg
     nb = _nb(N, HW * K * x.itemsize, _CHUNK)
     dw = np.zeros((G, Og, K), dtype=x.dtype)
@@ -346,14 +404,18 @@ def _conv_op(x, w, b, p):
     """y = conv(x, w) + b: tensors of 3-D (1-D conv) or 4-D shape."""
     nd = p.nd
     xa, wa = x._data, w._data
-    y = _conv_fwd(_as4(xa, nd), _as4(wa, nd), p)
+    rec = grad_state.enabled and (x._rg or w._rg or (b is not None and b._rg))
+    keep = [] if rec and w._rg else None
+    y = _conv_fwd(_as4(xa, nd), _as4(wa, nd), p, keep)
     if b is not None:
         y += b._data.reshape(1, -1, 1, 1)
     res = _make(_from4(y, nd))
-    if grad_state.enabled and (x._rg or w._rg or (b is not None and b._rg)):
+    if rec:
         n = R.ConvolutionBackward0()
         n.p = p
         n.hw = xa.shape[2:]
+        if keep:
+            n.xp = keep[0]
         save(n, x, w)
         link(n, res, x, w, b)
     return res
@@ -376,12 +438,13 @@ def _conv_tin_op(g, w, b, p, hw):
     return res
 
 
-def _conv_tw_op(x, g, p, kshape):
-    """Weight gradient of conv(x, .) for output gradient g (kshape: the kernel's spatial size)."""
+def _conv_tw_op(x, g, p, kshape, xp=None):
+    """Weight gradient of conv(x, .) for output gradient g (kshape: the kernel's spatial size;
+    xp: x's padded channels-last buffer if the forward kept it)."""
     nd = p.nd
     xa, ga = x._data, g._data
     kh, kw = (1, kshape[0]) if nd == 1 else kshape
-    dw = _conv_bwd_weight(_as4(xa, nd), _as4(ga, nd), p, kh, kw)
+    dw = _conv_bwd_weight(_as4(xa, nd), _as4(ga, nd), p, kh, kw, xp)
     res = _make(_from4(dw, nd))
     if grad_state.enabled and (x._rg or g._rg):
         n = R.ConvolutionBackwardWeight()

@@ -144,23 +144,120 @@ def _from4(y, x, nd):
     return y
 
 
+# ---------------------------------------------------------------- phase planes
+def _phase_taps(geo):
+    """For each tap t: (phase (a, b), row offset, col offset) in the stride-phase planes.
+
+    A strided window slice xp[:, :, i*dh::sh, j*dw::sw] is, in the phase plane
+    xp[:, :, a::sh, b::sw] (a = i*dh % sh, b = j*dw % sw), a slice with unit steps: whole-array
+    NumPy ops on it run on contiguous rows (strided reads are ~10x slower).
+    """
+    kh, kw = geo.k
+    sh, sw = geo.s
+    dh, dw = geo.d
+    out = []
+    for i in range(kh):
+        for j in range(kw):
+            oi, oj = i * dh, j * dw
+            out.append(((oi % sh, oj % sw), oi // sh, oj // sw))
+    return out
+
+
+def _phase_range(a, s, p, n):
+    """Rows r of phase a whose padded position a + r*s - p falls inside [0, n)."""
+    lo = builtins.max(0, -(-(p - a) // s))
+    hi = builtins.max(lo, -(-(n + p - a) // s))
+    return lo, hi, a + lo * s - p
+
+
+def _phase_planes(x4, geo, taps, fill):
+    """The stride-phase planes of the padded input, built straight from x (one pass)."""
+    sh, sw = geo.s
+    if sh == 1 and sw == 1:
+        return {(0, 0): geo.padded(x4, fill)}
+    N, C = x4.shape[:2]
+    planes = {}
+    for ph in {t[0] for t in taps}:
+        a, b = ph
+        P = -(-(geo.Hp - a) // sh)
+        Q = -(-(geo.Wp - b) // sw)
+        r0, r1, xr = _phase_range(a, sh, geo.p[0], geo.H)
+        c0, c1, xc = _phase_range(b, sw, geo.p[1], geo.W)
+        pl = np.empty((N, C, P, Q), dtype=x4.dtype)
+        pl[:, :, :r0] = fill        # fill only the border outside the input
+        pl[:, :, r1:] = fill
+        pl[:, :, r0:r1, :c0] = fill
+        pl[:, :, r0:r1, c1:] = fill
+        pl[:, :, r0:r1, c0:c1] = x4[:, :, xr:xr + (r1 - r0 - 1) * sh + 1:sh,
+                                    xc:xc + (c1 - c0 - 1) * sw + 1:sw]
+        planes[ph] = pl
+    return planes
+
+
+def _phase_zeros(geo, taps, N, C, dtype):
+    sh, sw = geo.s
+    return {ph: np.zeros((N, C, -(-(geo.Hp - ph[0]) // sh), -(-(geo.Wp - ph[1]) // sw)),
+                         dtype=dtype) for ph in {t[0] for t in taps}}
+
+
+def _unphase(planes, geo, N, C, dtype):
+    """Phase planes of a padded-input gradient -> the (N, C, H, W) input gradient."""
+    sh, sw = geo.s
+    if sh == 1 and sw == 1:
+        return geo.crop(planes[(0, 0)])
+    full = len(planes) == sh * sw
+    dx = (np.empty if full else np.zeros)((N, C, geo.H, geo.W), dtype=dtype)
+    for (a, b), pl in planes.items():
+        r0, r1, xr = _phase_range(a, sh, geo.p[0], geo.H)
+        c0, c1, xc = _phase_range(b, sw, geo.p[1], geo.W)
+        dx[:, :, xr:xr + (r1 - r0 - 1) * sh + 1:sh, xc:xc + (c1 - c0 - 1) * sw + 1:sw] = \
+            pl[:, :, r0:r1, c0:c1]
+    return dx
+
+
 # ---------------------------------------------------------------- max pooling
 def _maxpool_arrays(x4, geo):
-    """Running max over the taps: (values, tap index int8/int16)."""
+    """Running max over the taps: (values, winning tap per output as uint8/int32).
+
+    Masked writes (copyto where=) are ~50x slower than arithmetic, so the winning tap is kept
+    as tap = maximum(tap, (s > m) * t): taps come in increasing order and a strict improvement
+    at tap t always beats every earlier tap."""
     kind = x4.dtype.kind
     fill = -np.inf if kind == "f" else np.iinfo(x4.dtype).min
-    xp = geo.padded(x4, fill)
+    Ho, Wo = geo.Ho, geo.Wo
+    taps = _phase_taps(geo)
+    planes = _phase_planes(x4, geo, taps, fill)
+    nt = len(taps)
+    tdt = np.uint8 if nt < 256 else np.int32
+    ph, r0, c0 = taps[0]
+    m = planes[ph][:, :, r0:r0 + Ho, c0:c0 + Wo].copy()
+    tap = np.zeros(m.shape, dtype=tdt)
+    upd = np.empty(m.shape, dtype=bool)
+    tt = np.empty(m.shape, dtype=tdt)
+    for t in range(1, nt):
+        ph, r0, c0 = taps[t]
+        s = planes[ph][:, :, r0:r0 + Ho, c0:c0 + Wo]
+        np.greater(s, m, out=upd)
+        np.maximum(m, s, out=m)
+        np.multiply(upd, tdt(t), out=tt)
+        np.maximum(tap, tt, out=tap)
+    if kind == "f" and np.isnan(m).any():
+        return _maxpool_arrays_nan(geo.padded(x4, fill), geo)
+    return m, tap
+
+
+def _maxpool_arrays_nan(xp, geo):
+    """Exact PyTorch NaN semantics (a NaN wins; the last NaN's position is the index)."""
     taps = geo.taps()
     _, sl = next(taps)
     m = xp[sl].copy()
     nt = geo.k[0] * geo.k[1]
-    tap = np.zeros(m.shape, dtype=np.int8 if nt < 127 else np.int32)
+    tap = np.zeros(m.shape, dtype=np.uint8 if nt < 256 else np.int32)
     upd = np.empty(m.shape, dtype=bool)
     for t, sl in taps:
         s = xp[sl]
         np.greater(s, m, out=upd)
-        if kind == "f":
-            upd |= np.isnan(s)
+        upd |= np.isnan(s)
         np.copyto(m, s, where=upd)
         np.copyto(tap, t, where=upd, casting="unsafe")
     return m, tap
@@ -181,18 +278,16 @@ def _flat_indices(tap, geo):
 def _tap_scatter_arr(g, tap, geo):
     """Adjoint of the max-pool gather: each output gradient goes to its winning position."""
     N, C = g.shape[:2]
-    dxp = np.zeros((N, C, geo.Hp, geo.Wp), dtype=g.dtype)
-    disjoint = geo.disjoint()
-    tmp = np.empty_like(g)
+    Ho, Wo = geo.Ho, geo.Wo
+    taps = _phase_taps(geo)
+    planes = _phase_zeros(geo, taps, N, C, g.dtype)
     mask = np.empty(g.shape, dtype=bool)
-    for t, sl in geo.taps():
+    tmp = np.empty_like(g)
+    for t, (ph, r0, c0) in enumerate(taps):
         np.equal(tap, t, out=mask)
-        if disjoint:
-            np.copyto(dxp[sl], g, where=mask)
-        else:
-            np.multiply(g, mask, out=tmp)
-            dxp[sl] += tmp
-    return geo.crop(dxp)
+        np.multiply(g, mask, out=tmp)
+        planes[ph][:, :, r0:r0 + Ho, c0:c0 + Wo] += tmp
+    return _unphase(planes, geo, N, C, g.dtype)
 
 
 def _tap_gather_arr(h, tap, geo):
@@ -303,12 +398,13 @@ def _avg_divisor(geo, count_include_pad, divisor_override, dtype):
 
 
 def _avg_fwd_arr(x4, geo, div):
-    xp = geo.padded(x4, 0)
-    it = geo.taps()
-    _, sl = next(it)
-    acc = xp[sl].copy()
-    for _, sl in it:
-        acc += xp[sl]
+    Ho, Wo = geo.Ho, geo.Wo
+    taps = _phase_taps(geo)
+    planes = _phase_planes(x4, geo, taps, 0)
+    ph, r0, c0 = taps[0]
+    acc = planes[ph][:, :, r0:r0 + Ho, c0:c0 + Wo].copy()
+    for ph, r0, c0 in taps[1:]:
+        acc += planes[ph][:, :, r0:r0 + Ho, c0:c0 + Wo]
     acc /= div
     return acc
 
@@ -316,17 +412,18 @@ def _avg_fwd_arr(x4, geo, div):
 def _avg_adj_arr(g4, geo, div):
     gd = g4 / div
     N, C = g4.shape[:2]
-    if geo.disjoint() and geo.Hp == geo.H and geo.Wp == geo.W and all(
-            geo.s[i] == geo.k[i] and geo.d[i] == 1 for i in range(2)) and \
-            geo.H == geo.Ho * geo.k[0] and geo.W == geo.Wo * geo.k[1]:
-        kh, kw = geo.k
+    kh, kw = geo.k
+    if geo.Hp == geo.H and geo.Wp == geo.W and geo.s == geo.k and \
+            geo.H == geo.Ho * kh and geo.W == geo.Wo * kw:
         return np.ascontiguousarray(np.broadcast_to(
             gd[:, :, :, None, :, None], (N, C, geo.Ho, kh, geo.Wo, kw))).reshape(
             N, C, geo.H, geo.W)
-    dxp = np.zeros((N, C, geo.Hp, geo.Wp), dtype=g4.dtype)
-    for _, sl in geo.taps():
-        dxp[sl] += gd
-    return geo.crop(dxp)
+    Ho, Wo = geo.Ho, geo.Wo
+    taps = _phase_taps(geo)
+    planes = _phase_zeros(geo, taps, N, C, g4.dtype)
+    for ph, r0, c0 in taps:
+        planes[ph][:, :, r0:r0 + Ho, c0:c0 + Wo] += gd
+    return _unphase(planes, geo, N, C, g4.dtype)
 
 
 def _avg_op(x, geo, div, nd, node_cls):
