@@ -1059,12 +1059,17 @@ def _bias_dims(g):
 
 
 class ConvolutionBackward0(Node):
+    xp = None
+
     def backward(self, g):
         from . import conv as C
         x, w = self.saved()
         p = self.p
         gx = C._conv_tin_op(g, w, None, p, self.hw) if self.needs(0) else None
-        gw = C._conv_tw_op(x, g, p, w.shape[2:]) if self.needs(1) else None
+        gw = None
+        if self.needs(1):
+            xp, self.xp = self.xp, None     # the forward's padded buffer, used once
+            gw = C._conv_tw_op(x, g, p, w.shape[2:], xp)
         gb = g.sum(_bias_dims(g)) if self.needs(2) else None
         return gx, gw, gb
 
