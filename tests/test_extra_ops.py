@@ -437,3 +437,34 @@ def test_ldexp_gradcheck_integer_exponent():
     assert gradcheck(lambda a: dagrad.ldexp(a, e), [x])
     np.testing.assert_allclose(dagrad.ldexp(x, e).detach().numpy(),
                                np.ldexp(x.detach().numpy(), e.numpy()))
+
+
+OUT_DTYPE_ERRORS = [
+    ("cat", lambda L: L.cat([L.ones(2)], out=L.zeros(2, dtype=L.long))),
+    ("stack", lambda L: L.stack([L.ones(2)], out=L.zeros(1, 2, dtype=L.long))),
+    ("matmul", lambda L: L.matmul(L.ones(2, 2), L.ones(2, 2), out=L.zeros(2, 2, dtype=L.long))),
+    ("mm_double", lambda L: L.mm(L.ones(2, 2), L.ones(2, 2), out=L.zeros(2, 2,
+                                                                         dtype=L.float64))),
+    ("clamp", lambda L: L.clamp(L.ones(2), 0, 1, out=L.zeros(2, dtype=L.long))),
+    ("clamp_double", lambda L: L.clamp(L.ones(2), 0, 1, out=L.zeros(2, dtype=L.float64))),
+    ("add_bool", lambda L: L.add(L.ones(2, dtype=L.long), L.ones(2, dtype=L.long),
+                                 out=L.zeros(2, dtype=L.bool))),
+    ("div_long", lambda L: L.div(L.ones(2, dtype=L.long), 2, out=L.zeros(2, dtype=L.long))),
+    ("mean_long", lambda L: L.mean(L.ones(2, 2), 0, out=L.zeros(2, dtype=L.long))),
+]
+
+
+@pytest.mark.parametrize("name,fn", OUT_DTYPE_ERRORS, ids=[c[0] for c in OUT_DTYPE_ERRORS])
+def test_out_dtype_errors_match_torch(name, fn):
+    res = []
+    for lib in (torch, dagrad):
+        with pytest.raises(Exception) as ei:
+            fn(lib)
+        res.append((type(ei.value).__name__, str(ei.value)))
+    assert res[0] == res[1]
+
+
+def test_out_cat_into_wider_float_allowed():
+    for lib in (torch, dagrad):
+        o = lib.zeros(2, dtype=lib.float64)
+        assert lib.cat([lib.ones(1), lib.ones(1)], out=o) is o and o.tolist() == [1.0, 1.0]

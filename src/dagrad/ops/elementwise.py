@@ -1051,7 +1051,7 @@ def clamp(x, min=None, max=None, *, out=None):  # noqa: A002
             n._meta = tuple(None if t is None or t._data.shape == r.shape else
                             (t._data.shape, t._data.dtype) for t in (x, lo, hi))
             link(n, res, x, lo, hi)
-        return _out(res, out)
+        return _out(res, out, "clamp")
     a = x._data
     if a.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
         a = a.astype(D.default.np)
@@ -1062,7 +1062,7 @@ def clamp(x, min=None, max=None, *, out=None):  # noqa: A002
         n.min, n.max = min, max
         save(n, x)
         link(n, res, x)
-    return _out(res, out)
+    return _out(res, out, "clamp")
 
 
 clip = clamp
@@ -1190,8 +1190,17 @@ def signbit(x):
 
 
 # ---------------------------------------------------------------- out= plumbing
-def _out(res, out):
-    """Write `res` into a user-supplied `out=` tensor with PyTorch's resize and dtype rules."""
+_C10_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+               "int32": "int", "int16": "short int", "int8": "signed char",
+               "uint8": "unsigned char", "bool": "bool", "complex64": "c10::complex<float>",
+               "complex128": "c10::complex<double>"}
+
+
+def _out(res, out, kind=None):
+    """Write `res` into a user-supplied `out=` tensor with PyTorch's resize and dtype rules.
+
+    kind: None (same-kind cast allowed), "cat" (cat/stack's TypeError), "exact" (mm/matmul:
+    the dtype must match), "clamp" (clamp's own message)."""
     if out is None:
         return res
     if not isinstance(out, Tensor):
@@ -1201,6 +1210,15 @@ def _out(res, out):
             "add(): functions with out=... arguments don't support automatic differentiation, "
             "but one of the arguments requires grad.")
     rd, od = res._data.dtype, out._data.dtype
+    if kind is not None and rd != od:
+        if kind == "exact":
+            raise RuntimeError(f"Expected out tensor to have dtype {_C10_NAMES.get(str(rd), rd)}"
+                               f", but got {_C10_NAMES.get(str(od), od)} instead")
+        if kind == "clamp":
+            raise RuntimeError(f"Found dtype {_pt_name(od)} but expected {_pt_name(rd)}")
+        if kind == "cat" and not np.can_cast(rd, od, casting="same_kind"):
+            raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
+                            f"{_pt_name(od)}")
     if rd != od and not np.can_cast(rd, od, casting="same_kind"):
         raise RuntimeError(
             f"result type {_pt_name(rd)} can't be cast to the desired output type "

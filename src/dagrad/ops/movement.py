@@ -483,7 +483,7 @@ def cat(tensors, dim=0, *, out=None):
         n._meta = tuple(None if t._data.dtype == dt.np else (t._data.shape, t._data.dtype)
                         for t in parts)
         link(n, res, *parts)
-    return _out(res, out)
+    return _out(res, out, "cat")
 
 
 concat = concatenate = cat
@@ -511,7 +511,7 @@ def stack(tensors, dim=0, *, out=None):
         n._meta = tuple(None if t._data.dtype == dt.np else (t._data.shape, t._data.dtype)
                         for t in ts)
         link(n, res, *ts)
-    return _out(res, out)
+    return _out(res, out, "cat")
 
 
 def hstack(tensors):
