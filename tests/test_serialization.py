@@ -475,3 +475,33 @@ def test_plain_pickle_copy_and_deepcopy():
     v = t.detach()[1]
     r = pickle.loads(pickle.dumps(v))
     assert r.tolist() == [3.0, 4.0, 5.0]
+
+
+def test_save_fortran_negative_stride_and_small_views(tmp_path):
+    a = np.asfortranarray(np.arange(12.0).reshape(3, 4))
+    t = dagrad.from_numpy(a)
+    obj = {"t": t, "col": t[:, 1], "flip": dagrad.from_numpy(np.arange(6.0)[::-1]),
+           "small": dagrad.from_numpy(np.arange(100.0))[10:12], "sub": t[1:, ::2]}
+    dagrad.save(obj, tmp_path / "f.pth")
+    r = torch.load(tmp_path / "f.pth", weights_only=True)
+    for k, v in obj.items():
+        np.testing.assert_array_equal(r[k].numpy(), _np(v))
+    assert r["t"].stride() == (1, 3) and r["col"].stride() == (1,)
+    r["t"][0, 1] = -5.0                     # F-order storage still shared
+    assert r["col"][0].item() == -5.0
+
+
+def test_whole_module_pickles_need_weights_only_false(tmp_path):
+    m = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())
+    torch.save(m, tmp_path / "tm.pth")
+    dm = dagrad.load(tmp_path / "tm.pth", weights_only=False)     # torch classes -> dagrad's
+    assert type(dm).__module__.startswith("dagrad.nn")
+    x = np.ones((1, 2), np.float32)
+    np.testing.assert_allclose(_np(dm(dagrad.from_numpy(x))), m(torch.from_numpy(x)).detach()
+                               .numpy(), rtol=1e-6)
+    own = dagrad.nn.Sequential(dagrad.nn.Linear(2, 3))
+    dagrad.save(own, tmp_path / "dm.pth")
+    with pytest.raises(pickle.UnpicklingError, match="dagrad.nn.modules.container.Sequential"):
+        dagrad.load(tmp_path / "dm.pth")
+    back = dagrad.load(tmp_path / "dm.pth", weights_only=False)
+    np.testing.assert_array_equal(_np(back[0].weight), _np(own[0].weight))
