@@ -136,8 +136,9 @@ class Tensor:
     __slots__ = ("_data", "_rg", "grad_fn", "_vc", "_nr", "_grad", "_base", "_hooks",
                  "_post_hooks", "_accum", "_retains", "_fw", "_name", "__weakref__", "__dict__")
 
-    # Tensors are unhashable by value; identity hashing like PyTorch
-    __hash__ = object.__hash__
+    # Tensors are unhashable by value; identity hashing like PyTorch (hash(t) == id(t))
+    def __hash__(self):
+        return id(self)
     __array_priority__ = 1000  # so numpy scalars/arrays defer to our reflected operators
 
     def __new__(cls, *args, **kwargs):
@@ -485,15 +486,17 @@ class Tensor:
 
     def __float__(self):
         if self._data.size != 1:
-            raise TypeError("only one element tensors can be converted to Python scalars")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self._data.reshape(()))
 
     def __int__(self):
         if self._data.size != 1:
-            raise TypeError("only one element tensors can be converted to Python scalars")
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self._data.reshape(()))
 
     def __complex__(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return complex(self._data.reshape(()))
 
     def __index__(self):

@@ -403,7 +403,7 @@ def _bind():
     T.__le__ = E.le
     T.__gt__ = E.gt
     T.__ge__ = E.ge
-    T.__hash__ = object.__hash__
+    T.__hash__ = Tensor.__dict__["__hash__"]  # identity: hash(t) == id(t), as torch
     T.T = property(M.T_prop)
     T.mT = property(M.mT_prop)
     T.H = property(lambda x: M.T_prop(x).conj())
