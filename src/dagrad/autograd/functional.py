@@ -214,21 +214,24 @@ def _vmap(fn):
         except Exception as e:
             if not _no_rule(e):
                 raise
-        n = args[0].shape[0]
-        outs = [fn(*(a[k] for a in args)) for k in range(n)]
-        if isinstance(outs[0], tuple):
-            return tuple(dagrad.stack([o[i] for o in outs]) for i in range(len(outs[0])))
-        return dagrad.stack(outs)
+        return _loop(fn)(*args)
     return run
 
 
 def _loop(fn):
+    """fn applied to each index of dim 0 of the tensors in args (pytrees), results stacked."""
     def run(*args):
-        n = args[0].shape[0]
-        outs = [fn(*(a[k] for a in args)) for k in range(n)]
-        if isinstance(outs[0], tuple):
-            return tuple(dagrad.stack([o[i] for o in outs]) for i in range(len(outs[0])))
-        return dagrad.stack(outs)
+        from ..func._vmap import _flatten, _unflatten
+        from ..tensor import Tensor
+        leaves, spec = _flatten(args)
+        n = next(x.shape[0] for x in leaves if isinstance(x, Tensor))
+        outs = []
+        for k in range(n):
+            a = _unflatten([x[k] if isinstance(x, Tensor) else x for x in leaves], spec)
+            outs.append(fn(*a))
+        ol, ospec = _flatten(outs[0])
+        cols = [_flatten(o)[0] for o in outs]
+        return _unflatten([dagrad.stack([c[i] for c in cols]) for i in range(len(ol))], ospec)
     return run
 
 
