@@ -469,3 +469,37 @@ def test_random_split_errors_and_warning():
     dagrad.manual_seed(0)
     b = [list(s) for s in dud.random_split(range(6), [3, 3])]
     assert a == b
+
+
+@pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (9, 3, False),
+                                                  (2, 5, False), (7, 2, True)])
+def test_distributed_sampler_partitions_like_torch(n, replicas, drop_last):
+    parts = []
+    for rank in range(replicas):
+        t = tud.DistributedSampler(range(n), num_replicas=replicas, rank=rank, shuffle=False,
+                                   drop_last=drop_last)
+        d = dud.DistributedSampler(range(n), num_replicas=replicas, rank=rank, shuffle=False,
+                                   drop_last=drop_last)
+        assert list(d) == list(t) and len(d) == len(t)
+        s = dud.DistributedSampler(range(n), num_replicas=replicas, rank=rank, seed=3,
+                                   drop_last=drop_last)
+        parts.append(list(s))
+        assert len(parts[-1]) == len(t)
+    flat = [i for p in parts for i in p]
+    if drop_last:
+        assert len(set(flat)) == len(flat)
+    else:
+        assert set(flat) == set(range(n))
+    s = dud.DistributedSampler(range(n), num_replicas=replicas, rank=0)
+    e0 = list(s)
+    assert list(s) == e0
+    s.set_epoch(1)
+    e1 = list(s)
+    s2 = dud.DistributedSampler(range(n), num_replicas=replicas, rank=0)
+    s2.set_epoch(1)
+    assert list(s2) == e1 and len(e1) == len(e0)
+    with pytest.raises(ValueError) as et:
+        tud.DistributedSampler(range(n), num_replicas=replicas, rank=replicas)
+    with pytest.raises(ValueError) as ed:
+        dud.DistributedSampler(range(n), num_replicas=replicas, rank=replicas)
+    assert str(ed.value) == str(et.value)
