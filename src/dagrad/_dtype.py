@@ -84,7 +84,7 @@ default.np = float32.np
 def set_default_dtype(d):
     d = to_dtype(d)
     if d not in (float16, float32, float64):
-        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+        raise TypeError("only floating-point types are supported as the default type")
     default.dtype = d
     default.np = d.np
 

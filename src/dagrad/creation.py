@@ -110,6 +110,8 @@ def _infer_np(data):
         return arr
     if hasattr(data, "__array__"):
         return np.asarray(data)
+    if isinstance(data, str):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     raise TypeError(
         f"Could not infer dtype of {type(data).__name__}")
 
@@ -239,16 +241,22 @@ def _filled(fill, size, dtype, device, requires_grad, out=None):
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
           pin_memory=False):
+    if not size:
+        raise TypeError('zeros() missing 1 required positional arguments: "size"')
     return _filled(0, size, dtype, device, requires_grad, out)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
          pin_memory=False):
+    if not size:
+        raise TypeError('ones() missing 1 required positional arguments: "size"')
     return _filled(1, size, dtype, device, requires_grad, out)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
           pin_memory=False, memory_format=None):
+    if not size:
+        raise TypeError('empty() missing 1 required positional arguments: "size"')
     return _filled(None, size, dtype, device, requires_grad, out)
 
 
@@ -296,7 +304,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
         raise RuntimeError("step must be nonzero")
     if (end - start) / step < 0:
         raise RuntimeError(
-            "upper bound and larger bound inconsistent with step sign")
+            "upper bound and lower bound inconsistent with step sign")
     if dtype is None:
         dtype = D.default.dtype if any(isinstance(v, float) for v in vals) else D.int64
     npdt = _dt(dtype)
@@ -477,7 +485,9 @@ def _rng(generator):
 def _float_dt(dtype, fn):
     npdt = _dt(dtype)
     if np.dtype(npdt).kind != "f":
-        raise RuntimeError(f'"{fn}" not implemented for \'{D.from_np(np.dtype(npdt)).name}\'')
+        from .tensor import _SCALAR_NAME
+        name = D.from_np(np.dtype(npdt)).name
+        raise NotImplementedError(f'"{fn}" not implemented for \'{_SCALAR_NAME.get(name, name)}\'')
     return npdt
 
 
