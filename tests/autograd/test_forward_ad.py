@@ -141,3 +141,17 @@ def test_no_cost_when_unused():
     import dagrad.ops.elementwise as E
     assert dagrad.Tensor.sin is E.sin or dagrad.Tensor.sin.__name__ == "sin"
     assert not hasattr(dagrad.Tensor.sin, "__wrapped__")
+
+
+def test_conv2d_tangent():
+    r = np.random.RandomState(3)
+    x, w, b = r.randn(2, 3, 6, 6), r.randn(4, 3, 3, 3), r.randn(4)
+    tx, tw, tb = r.randn(*x.shape), r.randn(*w.shape), r.randn(4)
+    res = []
+    for lib, F in ((torch, tfw), (dagrad, dfw)):
+        with F.dual_level():
+            X = F.make_dual(lib.tensor(x), lib.tensor(tx))
+            W = F.make_dual(lib.tensor(w), lib.tensor(tw))
+            B = F.make_dual(lib.tensor(b), lib.tensor(tb))
+            res.append(F.unpack_dual(lib.nn.functional.conv2d(X, W, B, padding=1, stride=2)))
+    assert_close(res[1].tangent, res[0].tangent, atol=1e-9)

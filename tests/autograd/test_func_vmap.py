@@ -257,3 +257,20 @@ def test_functional_call():
                  in_dims=(None, 0))(tparams, T(torch, X))
     assert_close(g["weight"], tg["weight"])
     assert_close(g["bias"], tg["bias"])
+
+
+def test_vmap_conv2d_rules_and_per_sample_grads():
+    r = np.random.RandomState(7)
+    x, w, b = r.randn(4, 2, 3, 6, 6), r.randn(4, 5, 3, 3, 3), r.randn(4, 5)
+    res = []
+    for lib, F in ((torch, tf), (dagrad, df)):
+        FF = lib.nn.functional
+        X, W, B = T(lib, x), T(lib, w), T(lib, b)
+        res.append((
+            F.vmap(lambda x: FF.conv2d(x, W[0], B[0], padding=1))(X),       # batched input
+            F.vmap(lambda w, b: FF.conv2d(X[0], w, b, stride=2))(W, B),     # batched weight
+            F.vmap(lambda x, w: FF.conv2d(x, w, None, padding=1))(X, W),    # both
+            F.vmap(lambda x: FF.conv2d(x, W[0]))(X[:, 0]),                  # unbatched conv
+            F.vmap(F.grad(lambda w, x: FF.conv2d(x, w).tanh().sum()), in_dims=(None, 0))(W[0], X),
+        ))
+    assert_close(res[1], res[0], atol=1e-8)

@@ -734,6 +734,15 @@ def _patch():
             if w is not None:
                 _patched.append((mod, name, raw))
                 setattr(mod, name, w)
+    LA = sys.modules.get("dagrad.linalg")
+    if LA is not None and hasattr(LA, "_forward_ad_rules"):
+        for mod, table in LA._forward_ad_rules():  # torch.linalg JVPs live in dagrad/linalg.py
+            for name, rule in table.items():
+                cur = mod.__dict__.get(name)
+                if cur is None:
+                    continue
+                _patched.append((mod, name, cur))
+                setattr(mod, name, _with_rule(name, getattr(cur, "__wrapped__", cur), rule))
 
 
 def _unpatch():
@@ -762,3 +771,40 @@ def _function_jvp(cls, ctx, args, outs):
     for o, t in zip(outs, r):
         if t is not None:
             _set_tangent(o, t)
+
+
+# ---------------------------------------------------------------- convolutions
+def _conv_rule(args, kwargs, out):
+    """conv(x, w, b): bilinear in (x, w), additive in b."""
+    x, w = args[0], args[1]
+    b = args[2] if len(args) > 2 else kwargs.get("bias")
+    rest = tuple(args[3:])
+    kw = {k: v for k, v in kwargs.items() if k != "bias"}
+    raw = _conv_rule.current
+    tx, tw = _tangent(x), _tangent(w)
+    tb = _tangent(b) if b is not None else None
+    r = None
+    if tx is not None or tb is not None:
+        r = raw(tx if tx is not None else _zeros_like(x), w, tb, *rest, **kw)
+    if tw is not None:
+        r2 = raw(x, tw, None, *rest, **kw)
+        r = r2 if r is None else r + r2
+    return r
+
+
+def _conv_with_rule(name, raw):
+    def rule(args, kwargs, out):
+        _conv_rule.current = raw
+        return _conv_rule(args, kwargs, out)
+    return _with_rule(name, raw, rule)
+
+
+_CONV_NAMES = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+               "conv_transpose3d")
+_orig_wrapper_for = _wrapper_for
+
+
+def _wrapper_for(name, raw):  # noqa: F811 - conv ops get their bilinear rule
+    if name in _CONV_NAMES:
+        return _conv_with_rule(name, raw)
+    return _orig_wrapper_for(name, raw)

@@ -674,6 +674,60 @@ def _rule_einsum(name, raw, level, args, kwargs):
     return _bt(_again(name, raw, (eq2, *vals), {}), level)
 
 
+# --- convolutions
+def _reshape(v, shape):
+    return _call("reshape", _raw_method("reshape"), (v, tuple(shape)), {})
+
+
+def _movedim(v, a, b):
+    return _call("movedim", _raw_method("movedim"), (v, a, b), {})
+
+
+def _rule_conv(name, raw, level, args, kwargs):
+    """conv1d/conv2d: a batched input folds the vmap batch into N; a batched weight (or bias)
+    folds it into the channels and runs one grouped convolution (groups * B)."""
+    x, w = args[0], args[1]
+    b = args[2] if len(args) > 2 else kwargs.get("bias")
+    rest = list(args[3:])
+    kw = {k: v for k, v in kwargs.items() if k not in ("bias", "groups")}
+    groups = kwargs.get("groups", rest[3] if len(rest) > 3 else 1)
+    rest = rest[:3]
+    nd = 1 if name.endswith("1d") else 2
+    xv, wv = _unwrap(x, level), _unwrap(w, level)
+    bv = _unwrap(b, level) if isinstance(b, Tensor) else None
+    bs = _bsize(level)
+    no_n = len(_lshape(x)) == nd + 1          # input without its own batch dim N
+    if wv is None and bv is None:
+        if no_n:
+            return _bt(_again(name, raw, (xv, w, b, *rest), dict(kw, groups=groups)), level)
+        shp = tuple(xv.shape)
+        out = _again(name, raw, (_reshape(xv, (shp[0] * shp[1],) + shp[2:]), w, b, *rest),
+                     dict(kw, groups=groups))
+        oshp = tuple(out.shape)
+        return _bt(_reshape(out, (shp[0], shp[1]) + oshp[1:]), level)
+    if xv is None:
+        xv = _unwrap(_expand_to_level(x, level, bs), level)
+    if wv is None:
+        wv = _unwrap(_expand_to_level(w, level, bs), level)
+    if no_n:
+        xv = _call("unsqueeze", _raw_method("unsqueeze"), (xv, 1), {})
+    shp = tuple(xv.shape)                      # [B, N, C, *sp]
+    x2 = _reshape(_movedim(xv, 0, 1), (shp[1], shp[0] * shp[2]) + shp[3:])
+    wshp = tuple(wv.shape)                     # [B, O, Cg, *k]
+    w2 = _reshape(wv, (wshp[0] * wshp[1],) + wshp[2:])
+    b2 = None
+    if b is not None:
+        if bv is None:
+            bv = _unwrap(_expand_to_level(b, level, bs), level)
+        b2 = _reshape(bv, (wshp[0] * wshp[1],))
+    out = _again(name, raw, (x2, w2, b2, *rest), dict(kw, groups=groups * bs))
+    oshp = tuple(out.shape)                    # [N, B*O, *sp']
+    out = _movedim(_reshape(out, (oshp[0], bs, wshp[1]) + oshp[2:]), 1, 0)
+    if no_n:
+        out = _call("squeeze", _raw_method("squeeze"), (out, 1), {})
+    return _bt(out, level)
+
+
 # --- lists of tensors
 def _rule_cat(name, raw, level, args, kwargs):
     ts = list(args[0])
@@ -794,6 +848,7 @@ for _n in ("new_zeros", "new_ones", "new_empty", "new_full", "new_tensor"):
 for _n in ("rand_like", "randn_like", "randint_like"):
     _RULES[_n] = _rule_random_like
 _RULES["sum_to_size"] = _rule_sum_to_size
+_RULES["conv1d"] = _RULES["conv2d"] = _rule_conv
 
 
 # ---------------------------------------------------------------- methods of BatchedTensor
