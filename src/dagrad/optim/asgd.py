@@ -90,7 +90,7 @@ def asgd(params, grads, axs, mus, etas, state_steps, foreach=None, maximize=Fals
         p += (-eta_value) * g
         param._bump()
         if mu.item() != 1:
-            ax += (p - ax) * mu._data
+            ax += (p - ax) * mu._data[()]
         else:
             ax[...] = p
         axs[i]._bump()

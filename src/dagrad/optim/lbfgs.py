@@ -134,8 +134,10 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
 
 def _to_state(v):
     """NumPy arrays / scalars -> dagrad Tensors (what torch keeps as tensors)."""
-    if isinstance(v, (np.ndarray, np.generic)):
+    if isinstance(v, np.generic):
         return _make(np.array(v))
+    if hasattr(v, "__array_function__"):  # a NumPy (or CuPy) array owned by the algorithm
+        return _make(v)
     if isinstance(v, list):
         return [_to_state(x) for x in v]
     return v
@@ -177,7 +179,7 @@ class LBFGS(Optimizer):
         views = []
         for p in self._params:
             if p.grad is None:
-                view = np.zeros(p.numel(), dtype=p._data.dtype)
+                view = np.zeros_like(p._data).reshape(-1)
             else:
                 view = p.grad._data.reshape(-1)
             views.append(_real(view).reshape(-1))
