@@ -138,6 +138,11 @@ def _raise_singular_inv(a, fname="linalg.inv"):
         f"completed because the input matrix is singular.")
 
 
+def _mH(x):
+    """x^H through patchable Tensor ops (mT, conj), so forward AD sees it."""
+    return x.mT.conj() if x._data.dtype.kind == "c" else x.mT
+
+
 def _eye_like(a):
     return np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
 
@@ -384,11 +389,11 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, 
 def cholesky_solve(B, L, upper=False, *, out=None):
     _check(L, "cholesky_solve", ndim_msg="A")
     if upper:
-        y = solve_triangular(L.mH, B, upper=False)
+        y = solve_triangular(_mH(L), B, upper=False)
         x = solve_triangular(L, y, upper=True)
     else:
         y = solve_triangular(L, B, upper=False)
-        x = solve_triangular(L.mH, y, upper=True)
+        x = solve_triangular(_mH(L), y, upper=True)
     return _out(x, out)
 
 
@@ -531,7 +536,7 @@ def svd_legacy(input, some=True, compute_uv=True, *, out=None):  # noqa: A002
     U, S, Vh = svd(input, full_matrices=not some)
     if not compute_uv:
         return _SvdLegacyT(U.new_zeros(U.shape), S, Vh.new_zeros(Vh.shape))
-    return _SvdLegacyT(U, S, Vh.mH)
+    return _SvdLegacyT(U, S, _mH(Vh))
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None, rcond=None):
@@ -584,7 +589,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
             f"torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     P = pinv(A, rtol=rcond if rcond is not None else np.finfo(a.dtype).eps * builtins.max(
         a.shape[-2:]))
-    X = matmul(P, Bm)
+    X = P @ Bm
     if vec:
         X = X.squeeze(-1)
     m, k = a.shape[-2:]
@@ -594,7 +599,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     drv = driver or "gelsy"
     full_rank = bool(np.all(rank_np == builtins.min(m, k)))
     if m > k and full_rank and drv != "gelsy":
-        resid = (matmul(A, X.unsqueeze(-1) if vec else X) - Bm).abs().pow(2).sum(-2)
+        resid = (A @ (X.unsqueeze(-1) if vec else X) - Bm).abs().pow(2).sum(-2)
         if vec:
             resid = resid.squeeze(-1)
     else:
@@ -648,7 +653,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     nd = A._data.ndim
     d0, d1 = wrap_dim(dim[0], nd), wrap_dim(dim[1], nd)
     if ord == "fro":
-        return _out(_vector_norm(A, 2, (d0, d1), keepdim), out)
+        return _out(vector_norm(A, 2, (d0, d1), keepdim), out)
     if ord == "nuc" or ord in (2, -2):
         M, _, _ = _move_last2(A, dim)
         s = svdvals(M)
@@ -713,10 +718,10 @@ def matrix_power(A, n, *, out=None):
     base = A
     while n:
         if n & 1:
-            result = base if result is None else matmul(result, base)
+            result = base if result is None else result @ base
         n >>= 1
         if n:
-            base = matmul(base, base)
+            base = base @ base
     return _out(result, out)
 
 
@@ -816,7 +821,7 @@ def multi_dot(tensors, *, out=None):
         if i == j:
             return ts[i]
         k = split[i][j]
-        return matmul(chain(i, k), chain(k + 1, j))
+        return chain(i, k) @ chain(k + 1, j)
     r = chain(0, n - 1)
     if first_vec:
         r = r.squeeze(0)
@@ -897,7 +902,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    return _vector_norm(diff, p, -1)
+    return vector_norm(diff, p, -1)
 
 
 # ---------------------------------------------------------------- out=
@@ -953,3 +958,241 @@ def _bind_methods():
 
 
 _bind_methods()
+
+
+# ---------------------------------------------------------------- forward-mode AD (JVP) rules
+# Used by dagrad.autograd.forward_ad while a dual level is active: rule(args, kwargs, out)
+# returns the output's tangent (or sets several outputs' tangents itself and returns None).
+def _fa():
+    from .autograd import forward_ad
+    return forward_ad
+
+
+def _first_out(out):
+    return out[0] if isinstance(out, tuple) else out
+
+
+def _arg(args, kwargs, i, name, default=None):
+    if len(args) > i:
+        return args[i]
+    return kwargs.get(name, default)
+
+
+def _jvp_inv(args, kwargs, out):
+    X = _first_out(out)
+    dA = _fa()._t_or_zero(_arg(args, kwargs, 0, "A"))
+    return -(X @ dA @ X)
+
+
+def _trace_solve(A, dA):
+    return solve(A, dA).diagonal(0, -2, -1).sum(-1)
+
+
+def _jvp_det(args, kwargs, out):
+    A = _arg(args, kwargs, 0, "A")
+    return out * _trace_solve(A, _fa()._t_or_zero(A))
+
+
+def _jvp_slogdet(args, kwargs, out):
+    A = _arg(args, kwargs, 0, "A")
+    t = _trace_solve(A, _fa()._t_or_zero(A))
+    _fa()._set_tangent(out[1], t)
+    return None
+
+
+def _jvp_logdet(args, kwargs, out):
+    A = _arg(args, kwargs, 0, "A")
+    return _trace_solve(A, _fa()._t_or_zero(A))
+
+
+def _jvp_solve(args, kwargs, out):
+    A, B = _arg(args, kwargs, 0, "A"), _arg(args, kwargs, 1, "B")
+    left = kwargs.get("left", True)
+    F = _fa()
+    dA, dB = F._t_or_zero(A), F._t_or_zero(B)
+    X = out
+    vec = _vector_case(A._data, B._data)
+    if vec:
+        X, dB = X.unsqueeze(-1), dB.unsqueeze(-1)
+    r = solve(A, dB - dA @ X) if left else solve(A, dB - X @ dA, left=False)
+    return r.squeeze(-1) if vec else r
+
+
+def _tri_mask(dA, upper, unit):
+    return dA.triu(1 if unit else 0) if upper else dA.tril(-1 if unit else 0)
+
+
+def _jvp_solve_triangular(args, kwargs, out):
+    A, B = _arg(args, kwargs, 0, "A"), _arg(args, kwargs, 1, "B")
+    upper = kwargs["upper"]
+    left = kwargs.get("left", True)
+    unit = kwargs.get("unitriangular", False)
+    F = _fa()
+    dA = _tri_mask(F._t_or_zero(A), upper, unit)
+    dB = F._t_or_zero(B)
+    rhs = dB - dA @ out if left else dB - out @ dA
+    return solve_triangular(A, rhs, upper=upper, left=left, unitriangular=unit)
+
+
+def _phi(Z):
+    return Z.tril(-1) + Z.diagonal(0, -2, -1).diag_embed() * 0.5
+
+
+def _jvp_cholesky(args, kwargs, out):
+    A = _arg(args, kwargs, 0, "A")
+    upper = kwargs.get("upper", False)
+    o = _first_out(out)
+    L = _mH(o) if upper else o
+    dA = _fa()._t_or_zero(A)
+    Y = solve_triangular(L, dA, upper=False)
+    Z = solve_triangular(_mH(L), Y, upper=True, left=False)
+    dL = L @ _phi(Z)
+    return _mH(dL) if upper else dL
+
+
+def _jvp_eigh(args, kwargs, out):
+    A = _arg(args, kwargs, 0, "A")
+    dA = _fa()._t_or_zero(A)
+    L, V = out
+    M = _mH(V) @ dA @ V
+    dL = M.diagonal(0, -2, -1)
+    E = L.unsqueeze(-2) - L.unsqueeze(-1)
+    eye = _make(np.eye(L._data.shape[-1], dtype=L._data.dtype))
+    Finv = (E + eye).reciprocal() * (1 - eye)
+    dV = V @ (Finv * M)
+    F = _fa()
+    F._set_tangent(L, dL.real if dL.is_complex() else dL)
+    F._set_tangent(V, dV)
+    return None
+
+
+def _jvp_eigvalsh(args, kwargs, out):
+    A = _arg(args, kwargs, 0, "A")
+    _, V = eigh(A, kwargs.get("UPLO", "L"))
+    return (_mH(V) @ _fa()._t_or_zero(A) @ V).diagonal(0, -2, -1)
+
+
+def _jvp_svdvals(args, kwargs, out):
+    A = _arg(args, kwargs, 0, "A")
+    U, _, Vh = svd(A, full_matrices=False)
+    return (_mH(U) @ _fa()._t_or_zero(A) @ _mH(Vh)).diagonal(0, -2, -1)
+
+
+def _jvp_pinv(args, kwargs, out):
+    A = _arg(args, kwargs, 0, "A")
+    dA = _fa()._t_or_zero(A)
+    P = out
+    m, n = A._data.shape[-2:]
+    Im = _make(np.eye(m, dtype=A._data.dtype))
+    In = _make(np.eye(n, dtype=A._data.dtype))
+    dAh, Ph = _mH(dA), _mH(P)
+    return -(P @ dA @ P) + (In - P @ A) @ dAh @ Ph @ P + P @ Ph @ dAh @ (Im - A @ P)
+
+
+def _jvp_cross(args, kwargs, out):
+    a, b = _arg(args, kwargs, 0, "input"), _arg(args, kwargs, 1, "other")
+    d = kwargs.get("dim", -1)
+    F = _fa()
+    return cross(F._t_or_zero(a), b, dim=d) + cross(a, F._t_or_zero(b), dim=d)
+
+
+def _jvp_vector_norm(args, kwargs, out):
+    x = _arg(args, kwargs, 0, "x")
+    p = _arg(args, kwargs, 1, "ord", 2)
+    dim = _arg(args, kwargs, 2, "dim", None)
+    keep = _arg(args, kwargs, 3, "keepdim", False)
+    dx = _fa()._t_or_zero(x)
+    nd = x._data.ndim
+    dims = tuple(range(nd)) if dim is None else tuple(
+        wrap_dim(d, nd) for d in ((dim,) if isinstance(dim, int) else dim))
+    r = out
+    if not keep:
+        for d in sorted(dims):
+            r = r.unsqueeze(d)
+    if p == 0:
+        return out * 0
+    if p == math.inf or p == -math.inf:
+        ax = x.abs()
+        mask = (ax == r).to(x.dtype)
+        v = (x.sgn() * dx * mask).sum(dims, keepdim=True) / mask.sum(dims, keepdim=True)
+    elif p == 1:
+        v = (x.sgn() * dx).sum(dims, keepdim=True)
+    elif p == 2:
+        v = (x * dx).sum(dims, keepdim=True) / r.masked_fill(r == 0, 1)
+    else:
+        v = (x.sgn() * x.abs() ** (p - 1) * dx).sum(dims, keepdim=True) / \
+            (r ** (p - 1)).masked_fill(r == 0, 1)
+    if not keep:
+        for d in sorted(dims, reverse=True):
+            v = v.squeeze(d)
+    return v
+
+
+def _jvp_svd(args, kwargs, out):
+    A = _arg(args, kwargs, 0, "A")
+    full = _arg(args, kwargs, 1, "full_matrices", True)
+    m, n = A._data.shape[-2:]
+    if full and m != n:
+        raise NotImplementedError("dagrad: the forward derivative of linalg.svd with "
+                                  "full_matrices=True needs a square input; pass "
+                                  "full_matrices=False")
+    U, S, Vh = out
+    dA = _fa()._t_or_zero(A)
+    k = S._data.shape[-1]
+    V = _mH(Vh)
+    dP = _mH(U) @ dA @ V
+    dS = dP.diagonal(0, -2, -1)
+    eye = _make(np.eye(k, dtype=S._data.dtype))
+    S2 = S * S
+    E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + eye
+    off = 1 - eye
+    symU = dP * S.unsqueeze(-2) + _mH(dP) * S.unsqueeze(-1)
+    dU = U @ (symU / E * off)
+    if m > k:
+        dAVSinv = dA @ (V / S.unsqueeze(-2))
+        dU = dU + dAVSinv - U @ (_mH(U) @ dAVSinv)
+    symV = S.unsqueeze(-1) * dP + _mH(dP) * S.unsqueeze(-2)
+    dVh = -(symV / E * off) @ Vh
+    if n > k:
+        SinvUhdA = (_mH(U) / S.unsqueeze(-1)) @ dA
+        dVh = dVh + SinvUhdA - (SinvUhdA @ V) @ Vh
+    F = _fa()
+    F._set_tangent(U, dU)
+    F._set_tangent(S, dS.real if dS.is_complex() else dS)
+    F._set_tangent(Vh, dVh)
+    return None
+
+
+def _jvp_qr(args, kwargs, out):
+    A = _arg(args, kwargs, 0, "A")
+    mode = _arg(args, kwargs, 1, "mode", "reduced")
+    m, n = A._data.shape[-2:]
+    if mode == "r" or m < n or (mode == "complete" and m > n):
+        raise NotImplementedError("dagrad: the forward derivative of linalg.qr is implemented "
+                                  "for mode='reduced' with nrows >= ncols")
+    Q, Rr = out
+    dA = _fa()._t_or_zero(A)
+    dAR = solve_triangular(Rr, dA, upper=True, left=False)
+    C = _mH(Q) @ dAR
+    low = C.tril(-1)
+    Om = low - _mH(low)
+    dR = (C - Om) @ Rr
+    dQ = dAR - Q @ C + Q @ Om
+    F = _fa()
+    F._set_tangent(Q, dQ)
+    F._set_tangent(Rr, dR)
+    return None
+
+
+def _forward_ad_rules():
+    """(module, {name: rule}) pairs for dagrad.autograd.forward_ad to install."""
+    import sys
+    top = sys.modules["dagrad"]
+    la = {"inv": _jvp_inv, "inv_ex": _jvp_inv, "inverse": _jvp_inv, "det": _jvp_det,
+          "slogdet": _jvp_slogdet, "logdet": _jvp_logdet, "solve": _jvp_solve,
+          "solve_triangular": _jvp_solve_triangular, "cholesky": _jvp_cholesky,
+          "cholesky_ex": _jvp_cholesky, "eigh": _jvp_eigh, "eigvalsh": _jvp_eigvalsh,
+          "svdvals": _jvp_svdvals, "pinv": _jvp_pinv, "cross": _jvp_cross,
+          "vector_norm": _jvp_vector_norm, "svd": _jvp_svd, "qr": _jvp_qr}
+    t = {"inverse": _jvp_inv, "det": _jvp_det, "logdet": _jvp_logdet, "slogdet": _jvp_slogdet}
+    return [(sys.modules[__name__], la), (top, t)]

@@ -456,3 +456,34 @@ def test_differentiable_is_reported_as_unsupported():
     d.grad = dagrad.ones(3)
     with pytest.raises(NotImplementedError, match="differentiable=True"):
         opt.step()
+
+
+def test_user_defined_optimizer_subclass():
+    class MyOpt(dopt.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        @dagrad.no_grad()
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    st = self.state[p]
+                    st["n"] = st.get("n", 0) + 1
+                    p.add_(p.grad, alpha=-group["lr"])
+
+    w = dagrad.ones(3, requires_grad=True)
+    opt = MyOpt([w])
+    calls = []
+    opt.register_step_post_hook(lambda *a: calls.append(1))
+    (w * w).sum().backward()
+    opt.step()
+    np.testing.assert_allclose(w.detach().numpy(), [0.8, 0.8, 0.8], rtol=1e-6)
+    assert opt.state_dict() == {"state": {0: {"n": 1}},
+                                "param_groups": [{"lr": 0.1, "params": [0]}]}
+    assert calls == [1]
+    s = dopt.lr_scheduler.StepLR(opt, 1, gamma=0.5)
+    opt.step()
+    s.step()
+    assert opt.param_groups[0]["lr"] == 0.05
