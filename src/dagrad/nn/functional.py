@@ -216,8 +216,19 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
 
 
 # ---------------------------------------------------------------- linear
+def _dtype_word(a):
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int", "bool": "Bool", "int16": "Short", "int8": "Char",
+            "uint8": "Byte", "complex64": "ComplexFloat",
+            "complex128": "ComplexDouble"}.get(str(a.dtype), str(a.dtype))
+
+
 def linear(input, weight, bias=None):
     xd = input._data
+    if xd.dtype != weight._data.dtype:
+        raise RuntimeError(
+            f"mat1 and mat2 must have the same dtype, but got {_dtype_word(xd)} and "
+            f"{_dtype_word(weight._data)}")
     if xd.ndim == 2 and weight._data.ndim == 2:
         if xd.shape[1] != weight._data.shape[1]:
             raise RuntimeError(
@@ -361,6 +372,9 @@ def _norm_forward(x, axes, eps, w, b, wshape, waxes, mean=None, var=None, name="
     Returns (out, batch_mean, batch_var_biased)."""
     from ..ops import derivatives as R
     a = x._data
+    for t in (w, b):
+        if t is not None and t._data.dtype != a.dtype:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     training = mean is None
     if training:
         m = a.mean(axis=axes, keepdims=True)
