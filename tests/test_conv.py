@@ -180,3 +180,17 @@ def test_conv_misc_errors():
     _err(F.conv2d, C.conv2d, x.astype(np.float64), w)
     _err(F.conv2d, C.conv2d, x, w, np.zeros(3, np.float32))
     _err(F.conv1d, C.conv1d, np.zeros((1, 6, 8, 8), np.float32), np.zeros((6, 6, 3), np.float32))
+
+
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((4, 32, 20, 20), (32, 32, 3, 3), dict(padding=1)),
+    ((4, 32, 31, 30), (48, 32, 3, 3), dict(padding=1, stride=2)),
+    ((4, 32, 20, 20), (32, 16, 3, 3), dict(padding=2, dilation=2, groups=2)),
+    ((2, 16, 40, 40), (32, 16, 5, 5), dict(padding="same")),
+])
+def test_conv2d_batch_parallel_path(xs, ws, kw):
+    """Big enough to split the batch over threads: same results as torch."""
+    assert C._flops(xs[0], ws[0], ws[1], ws[2], ws[3], xs[2] * xs[3] // 4) > C._PAR_MIN_FLOPS
+    run("conv2d", xs, ws, **kw)
+    run("conv_transpose2d", (xs[0], ws[0]) + xs[2:], (ws[0], ws[1], ws[2], ws[3]),
+        **{k: v for k, v in kw.items() if k != "padding" or v != "same"})

@@ -92,7 +92,7 @@ def _padded_nhwc(x, p, kh, kw, Ho, Wo):
     return xp
 
 
-_CHUNK = 1 << 23      # bytes of im2col columns built at a time (stays in cache for the GEMM)
+_CHUNK = 1 << 21      # bytes of im2col columns built at a time (stays in cache for the GEMM)
 _TMP = 1 << 20        # bytes of one shifted-GEMM result in the input gradient
 
 
@@ -139,7 +139,7 @@ def _shifted(p, i, j, Ho, Wo):
             slice(j * dw, j * dw + (Wo - 1) * sw + 1, sw))
 
 
-def _conv_fwd(x, w, p, keep=None):
+def _conv_fwd_seq(x, w, p, keep=None):
     """conv(x, w) as (N, O, Ho, Wo); `keep` (a list) receives the padded NHWC buffer."""
     N, C, H, W = x.shape
     O, Cg, kh, kw = w.shape
@@ -195,7 +195,7 @@ def _gext(g, Hp, Wp):
     return ge.reshape(-1, O)
 
 
-def _conv_bwd_input(g, w, p, H, W):
+def _conv_bwd_input_seq(g, w, p, H, W):
     """Input gradient of conv (= transposed convolution of g with w) for an input of H x W."""
     N, O, Ho, Wo = g.shape
     _, Cg, kh, kw = w.shape
@@ -274,7 +274,7 @@ def _conv_bwd_input(g, w, p, H, W):
     return np.ascontiguousarray(dxp[:, t:t + H, l:l + W].transpose(0, 3, 1, 2))
 
 
-def _conv_bwd_weight(x, g, p, kh, kw, xp=None):
+def _conv_bwd_weight_seq(x, g, p, kh, kw, xp=None):
     """Weight gradient (O, Cg, kh, kw) of conv(x, w) for output gradient g (xp: x's padded
     channels-last buffer when the forward kept it)."""
     N, C, H, W = x.shape
@@ -399,6 +399,121 @@ def _dw_bwd_weight(x, g, p, kh, kw):
     return dw
 
 
+# ---------------------------------------------------------------- batch parallelism
+# OpenBLAS's own threads synchronise badly on a busy machine and leave every copy around the
+# GEMM single-threaded. Big convolutions instead split the batch over a few Python threads
+# (NumPy releases the GIL in copies and GEMMs), each calling single-threaded BLAS.
+_PAR_MIN_FLOPS = 2e7
+_par_state = None
+
+
+def _par_setup():
+    global _par_state
+    if _par_state is None:
+        try:
+            import os
+            from concurrent.futures import ThreadPoolExecutor
+
+            from threadpoolctl import ThreadpoolController
+            ctl = ThreadpoolController()
+            blas = [c for c in ctl.lib_controllers if c.user_api == "blas"]
+            try:
+                ncpu = len(os.sched_getaffinity(0))
+            except AttributeError:  # pragma: no cover
+                ncpu = os.cpu_count() or 1
+            nmax = builtins.min(8, ncpu)
+            _par_state = (ctl, blas, ThreadPoolExecutor(nmax) if nmax > 1 else None, nmax) \
+                if blas else False
+        except Exception:  # threadpoolctl missing: BLAS threads only
+            _par_state = False
+    return _par_state
+
+
+def _par_workers(N, flops):
+    """How many batch slices to run in parallel (1: run sequentially with BLAS threads)."""
+    if N < 2 or flops < _PAR_MIN_FLOPS:
+        return 1
+    st = _par_setup()
+    if not st or st[2] is None:
+        return 1
+    nthreads = builtins.max(c.num_threads for c in st[1])   # honours set_num_threads
+    return builtins.max(1, builtins.min(N, st[3], nthreads))
+
+
+def _par_map(fn, parts):
+    ctl, _, pool, _ = _par_state
+    with ctl.limit(limits=1, user_api="blas"):
+        return list(pool.map(fn, parts))
+
+
+def _slices(N, k):
+    b = [N * i // k for i in range(k + 1)]
+    return [(b[i], b[i + 1]) for i in range(k)]
+
+
+def _flops(N, O, Cg, kh, kw, HW):
+    return 2.0 * N * O * Cg * kh * kw * HW
+
+
+def _conv_fwd(x, w, p, keep=None):
+    N = x.shape[0]
+    O, Cg, kh, kw = w.shape
+    Ho, Wo = p.out_hw(x.shape[2], x.shape[3], kh, kw)
+    k = _par_workers(N, _flops(N, O, Cg, kh, kw, Ho * Wo))
+    if k == 1:
+        return _conv_fwd_seq(x, w, p, keep)
+    out = np.empty((N, O, Ho, Wo), dtype=x.dtype)
+    parts = _slices(N, k)
+    kept = [None] * k
+
+    def run(i):
+        a, b = parts[i]
+        kk = [] if keep is not None else None
+        out[a:b] = _conv_fwd_seq(x[a:b], w, p, kk)
+        if kk:
+            kept[i] = kk[0]
+    _par_map(run, range(k))
+    if keep is not None and all(v is not None for v in kept):
+        keep.append(kept)
+    return out
+
+
+def _conv_bwd_input(g, w, p, H, W):
+    N, O, Ho, Wo = g.shape
+    _, Cg, kh, kw = w.shape
+    k = _par_workers(N, _flops(N, O, Cg, kh, kw, Ho * Wo))
+    if k == 1:
+        return _conv_bwd_input_seq(g, w, p, H, W)
+    dx = np.empty((N, Cg * p.groups, H, W), dtype=g.dtype)
+    parts = _slices(N, k)
+
+    def run(ab):
+        dx[ab[0]:ab[1]] = _conv_bwd_input_seq(g[ab[0]:ab[1]], w, p, H, W)
+    _par_map(run, parts)
+    return dx
+
+
+def _conv_bwd_weight(x, g, p, kh, kw, xp=None):
+    N, O, Ho, Wo = g.shape
+    Cg = x.shape[1] // p.groups
+    k = _par_workers(N, _flops(N, O, Cg, kh, kw, Ho * Wo))
+    if k == 1:
+        if isinstance(xp, list):
+            xp = None
+        return _conv_bwd_weight_seq(x, g, p, kh, kw, xp)
+    parts = _slices(N, k)
+    xps = xp if isinstance(xp, list) and len(xp) == k else [None] * k
+
+    def run(i):
+        a, b = parts[i]
+        return _conv_bwd_weight_seq(x[a:b], g[a:b], p, kh, kw, xps[i])
+    res = _par_map(run, range(k))
+    out = res[0]
+    for r in res[1:]:
+        out += r
+    return out
+
+
 # ---------------------------------------------------------------- differentiable primitives
 def _conv_op(x, w, b, p):
     """y = conv(x, w) + b: tensors of 3-D (1-D conv) or 4-D shape."""
@@ -415,7 +530,7 @@ def _conv_op(x, w, b, p):
         n.p = p
         n.hw = xa.shape[2:]
         if keep:
-            n.xp = keep[0]
+            n.xp = keep[0]      # an array, or one array per parallel batch slice
         save(n, x, w)
         link(n, res, x, w, b)
     return res
