@@ -438,7 +438,8 @@ def test_tensor_bigger_than_its_storage_is_rejected(tmp_path):
 
 # --------------------------------------------------------------------------- safetensors
 def test_safetensors_roundtrip_with_the_package(tmp_path):
-    from safetensors.numpy import load_file as np_load, save_file as np_save
+    from safetensors.numpy import load_file as np_load
+    from safetensors.numpy import save_file as np_save
     ts = {"w": dagrad.randn(3, 4), "i": dagrad.arange(5), "b": dagrad.tensor([True, False]),
           "h": dagrad.tensor([1.5], dtype=dagrad.float16)}
     S.save_file(ts, tmp_path / "d.safetensors", metadata={"format": "pt"})

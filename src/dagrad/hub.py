@@ -13,7 +13,6 @@ are not provided, and `load_state_dict_from_url` loads with `weights_only=True` 
 import hashlib
 import os
 import re
-import shutil
 import sys
 import uuid
 import warnings
@@ -241,4 +240,3 @@ def help(*args, **kwargs):  # noqa: A001
     raise NotImplementedError("dagrad.hub.help is not provided (see dagrad.hub.load)")
 
 
-del shutil

@@ -22,7 +22,6 @@ import os
 import pickle
 import pickletools
 import struct
-import sys
 import warnings
 import zipfile
 
@@ -805,7 +804,6 @@ def zlib_error():
 
 
 def _is_tar(fh, start):
-    import tarfile
     try:
         fh.seek(start)
         block = fh.read(512)
@@ -920,8 +918,7 @@ class _Pickler(pickle._Pickler):
         return _StorageRef(key, name, numel), start // item, strides
 
     def reducer_override(self, obj):
-        from .tensor import Tensor, Size, device
-        from . import _dtype as D
+        from .tensor import Size, Tensor, device
         if isinstance(obj, Tensor):
             P = _parameter_class()
             if P is not None and isinstance(obj, P):

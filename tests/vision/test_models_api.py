@@ -5,10 +5,10 @@ import io
 import numpy as np
 import pytest
 import torch
+from _model_helpers import TM, _close, _compare_train_step, _np, _torch_bytes  # noqa: F401
 
 import dagrad
 from dagrad.vision import models as M
-from _model_helpers import TM, _close, _compare_train_step, _np, _torch_bytes  # noqa: F401
 
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet34", "resnet50", "resnet101"])

@@ -1,14 +1,13 @@
 """Pretrained weights through the hub cache (torch's cache reused, old checkpoints without
 num_batches_tracked)."""
-import io
 
 import numpy as np
 import pytest
 import torch
+from _model_helpers import TM, _close, _compare_train_step, _np, _torch_bytes  # noqa: F401
 
 import dagrad
 from dagrad.vision import models as M
-from _model_helpers import TM, _close, _compare_train_step, _np, _torch_bytes  # noqa: F401
 
 
 # ------------------------------------------------------------ pretrained weights via the cache

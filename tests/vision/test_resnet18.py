@@ -3,12 +3,11 @@ and one SGD momentum step match torch; dagrad-made checkpoints load into torch."
 import io
 
 import numpy as np
-import pytest
 import torch
+from _model_helpers import TM, _close, _compare_train_step, _np, _torch_bytes  # noqa: F401
 
 import dagrad
 from dagrad.vision import models as M
-from _model_helpers import TM, _close, _compare_train_step, _np, _torch_bytes  # noqa: F401
 
 
 def test_resnet18_train_step_matches_torch():

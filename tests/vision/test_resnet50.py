@@ -1,12 +1,6 @@
 """ResNet34 (slow) / ResNet50: torch-made checkpoints, train step matching torch."""
-import io
 
-import numpy as np
 import pytest
-import torch
-
-import dagrad
-from dagrad.vision import models as M
 from _model_helpers import TM, _close, _compare_train_step, _np, _torch_bytes  # noqa: F401
 
 

@@ -6,8 +6,8 @@ from PIL import Image, ImageEnhance
 
 import dagrad
 from dagrad.vision import transforms as T
-from dagrad.vision.transforms import functional as F
 from dagrad.vision.transforms import InterpolationMode
+from dagrad.vision.transforms import functional as F
 
 RNG = np.random.default_rng(0)
 

@@ -6,9 +6,9 @@ CIFAR10's batches are pickles: they are read through a restricted unpickler that
 NumPy's array reconstruction, so a tampered file cannot run code. Images are returned as PIL
 images (Pillow is imported lazily) unless a transform converts them.
 """
+from .cifar import CIFAR10, CIFAR100
 from .folder import IMG_EXTENSIONS, DatasetFolder, ImageFolder, default_loader, pil_loader
 from .mnist import MNIST, FashionMNIST
-from .cifar import CIFAR10, CIFAR100
 from .utils import check_integrity, download_and_extract_archive, download_url, extract_archive
 from .vision import VisionDataset
 

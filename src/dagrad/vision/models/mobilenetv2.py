@@ -5,8 +5,14 @@ from typing import Optional
 from ... import nn
 from ...ops.movement import flatten
 from ..transforms._presets import ImageClassification
-from ._api import Weights, WeightsEnum, _check_input, _legacy_pretrained, _ovewrite_named_param
-from ._api import register_model
+from ._api import (
+    Weights,
+    WeightsEnum,
+    _check_input,
+    _legacy_pretrained,
+    _ovewrite_named_param,
+    register_model,
+)
 from ._meta import _IMAGENET_CATEGORIES
 from ._utils import _make_divisible
 

@@ -4,7 +4,6 @@ Tensor images are (..., C, H, W). Resizing tensors follows ATen's CPU kernels
 (`upsample_bilinear2d` with and without antialias, `upsample_nearest2d`), so results match
 `torch.nn.functional.interpolate` / torchvision to float rounding.
 """
-import math
 import numbers
 from enum import Enum
 
