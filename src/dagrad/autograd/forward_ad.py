@@ -720,9 +720,11 @@ def _patch():
             _patched.append((T, pname, prop))
             setattr(T, pname, property(w))
     mods = [dagrad]
-    F = sys.modules.get("dagrad.nn.functional")
-    if F is not None:
+    try:
+        import dagrad.nn.functional as F  # imported now so that it is wrapped too
         mods.append(F)
+    except ImportError:  # pragma: no cover - nn not built
+        pass
     for mod in mods:
         for name, raw in list(mod.__dict__.items()):
             if name.startswith("_") or not isinstance(raw, types.FunctionType):
