@@ -128,6 +128,22 @@ def machine_info():
     return info
 
 
+def set_threads(n):
+    """The same thread budget for NumPy's BLAS (dagrad) and PyTorch, also in subprocesses."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(n)
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(n)
+    except ImportError:
+        pass
+    try:
+        import torch
+        torch.set_num_threads(n)
+    except ImportError:
+        pass
+
+
 # ----------------------------------------------------------------------------- timing
 def _build(w, fw):
     """(step, note): the step after one call (so a broken step is found before timing)."""
@@ -295,6 +311,8 @@ def main(argv=None):
     p.add_argument("--warmup", type=int, help="warm-up runs (default 3; quick 1)")
     p.add_argument("--min-time", type=float, help="seconds per sample (default 0.2; quick 0.03)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-RSS subprocesses")
+    p.add_argument("--threads", type=int, help="limit BLAS (threadpoolctl) and PyTorch to N "
+                                                "threads (default: as installed, all cores)")
     p.add_argument("--no-peers", action="store_true", help="only dagrad and PyTorch")
     p.add_argument("--output", help="markdown file (default benchmarks/RESULTS.md; quick: "
                                     "benchmarks/RESULTS-quick.md); '-' for none")
@@ -329,7 +347,11 @@ def main(argv=None):
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
+    if args.threads:
+        set_threads(args.threads)
     info = machine_info()
+    if args.threads:
+        info["blas"] += f"; limited to {args.threads} thread(s) by --threads"
     log(f"dagrad benchmarks: {len(wls)} workload(s), repeats={args.repeats}, "
         f"warmup={args.warmup}, min sample {args.min_time}s; {info['cores']} cores, "
         f"load {info['loadavg']}")

@@ -35,6 +35,7 @@ def test_quick_tutorial_checks_are_true(quick_run):
     assert "Does `b` require gradients?: True" in text
     assert "parameters: 5,130 trainable (fc), 11,176,512 frozen" in text
     assert "epoch 1/" in text and "test accuracy" in text
+    assert "the loss's DAG has 5 nodes" in text
     # the summary counts every check as passed
     n = len(checks)
     assert f"{n}/{n} checks passed" in text
@@ -114,3 +115,23 @@ def test_run_reports_missing_sections_and_goes_on(tmp_path, monkeypatch):
     assert [s for s, _ in T.skipped] == ["section_resnet"]
     assert "[section skipped: dagrad.vision.models is not available" in buf.getvalue()
     assert all(ok for _, ok in T.checks) and len(T.checks) == 2
+
+
+def test_pretrained_weights_found_in_cache(tmp_path, monkeypatch):
+    import numpy as np
+
+    import dagrad
+    from dagrad.vision.models import resnet18
+    monkeypatch.setenv("DAGRAD_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
+    T = tutorial.Tutorial(str(tmp_path), quick=True, stream=io.StringIO())
+    w, msg = tutorial._weights_state(T, allow_download=False)
+    assert w is None and "random initialisation" in msg and "resnet18-f37072fd.pth" in msg
+    ck = tmp_path / "home" / "hub" / "checkpoints"
+    ck.mkdir(parents=True)
+    ref = resnet18()
+    dagrad.save(ref.state_dict(), str(ck / "resnet18-f37072fd.pth"))
+    w, msg = tutorial._weights_state(T, allow_download=False)
+    assert w is not None and "pretrained ImageNet weights from the cache" in msg
+    m = tutorial._resnet18(T, w)
+    np.testing.assert_array_equal(m.fc.weight.detach().numpy(), ref.fc.weight.detach().numpy())

@@ -167,6 +167,8 @@ def train(args, out=None):
             raise UsageError(f"--data must be 'digits' or 'folder PATH', got {' '.join(args.data)}")
     if kind == "folder" and not path:
         raise UsageError("--data folder needs a PATH")
+    if len(args.data) > (2 if kind == "folder" else 1):
+        raise UsageError(f"--data takes 'digits' or 'folder PATH', got {' '.join(args.data)}")
     size = args.image_size or (32 if args.model == "resnet18" or kind == "folder" else 8)
     channels = 3 if args.model == "resnet18" or kind == "folder" else 1
     if args.model == "resnet18" and size < 32:
@@ -275,7 +277,7 @@ def evaluate(model, X, y, bs):
 # ----------------------------------------------------------------------------- CLI
 def add_arguments(p):
     p.add_argument("--model", choices=MODELS, default="mlp")
-    p.add_argument("--data", nargs="+", default=["digits"], metavar="digits|folder PATH",
+    p.add_argument("--data", nargs="+", default=["digits"], metavar=("digits|folder", "PATH"),
                    help="'digits' (scikit-learn) or 'folder PATH' (an ImageFolder tree)")
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--lr", type=float, default=0.05)

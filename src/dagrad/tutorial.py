@@ -198,7 +198,8 @@ def _weights_state(T, allow_download):
                                  timeout=5)
         return W, f"pretrained ImageNet weights, downloaded to {mine}"
     except Exception as e:  # noqa: BLE001 - offline is normal here
-        msg = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+        msg = (str(e).splitlines()[0].split(". ")[0][:200] if str(e)
+               else type(e).__name__)
         return None, f"random initialisation (download failed: {msg}); {how}"
 
 
@@ -406,6 +407,8 @@ def section_finetune(T):
             else:
                 out = model.fc(feats_tr[bi])
             loss = nn.functional.cross_entropy(out, yb)
+            if not first_batch_checked:
+                _finetune_dag(T, loss, model)
             optimizer.zero_grad()
             loss.backward()
             if not first_batch_checked:
@@ -428,7 +431,7 @@ def section_finetune(T):
                 logits = model.fc(feats_te)
             acc = (logits.argmax(1) == yte_t).float().mean().item()
         accs.append(acc)
-        if T.quick and 1 < epoch + 1 < epochs and (epoch + 1) % 5:
+        if 1 < epoch + 1 < epochs and (epoch + 1) % 5:
             continue
         T.say(f"  epoch {epoch + 1}/{epochs}: train loss {tot / cnt:.4f}   test accuracy "
               f"{acc * 100:5.1f}%   ({time.perf_counter() - t_start:.1f} s)")
@@ -445,6 +448,21 @@ def section_finetune(T):
     T.check(f"test accuracy {accs[-1] * 100:.1f}% is above chance (10%)", accs[-1] > 0.2)
     _loss_curve(T, losses, accs, len(feats_tr))
     return np
+
+
+def _finetune_dag(T, loss, model):
+    """The fine-tuning loss's DAG: the frozen backbone is not in it, only fc and the loss."""
+    from . import viz
+    nodes = _count_nodes(loss)
+    leaves = sorted(n for n, p in model.named_parameters() if p.requires_grad)
+    T.say(f"  the loss's DAG has {nodes} nodes: the frozen backbone recorded nothing; its leaves "
+          f"are {', '.join(leaves)}")
+    T.check("the fine-tuning DAG is tiny (the backbone's ~130 nodes are excluded)", nodes < 10)
+    try:
+        g = viz.make_dot(loss, params=model)
+        T.wrote(g.render(T.path("finetune-dag.svg")), "the fine-tuning loss's DAG")
+    except viz.ExecutableNotFound:
+        pass
 
 
 def _loss_curve(T, losses, accs, per_epoch):
