@@ -87,8 +87,7 @@ def promote_types(a, b):
 
 
 def can_cast(from_, to):
-    import numpy as _np
-    return bool(_np.can_cast(from_.np, to.np, casting="same_kind"))
+    return _dtype.can_cast_np(from_.np, to.np)
 
 
 def is_storage(obj):

@@ -116,6 +116,19 @@ def to_dtype(d):
         raise TypeError(f"dtype must be a dagrad dtype, got {d!r}") from None
 
 
+def can_cast_np(src, dst):
+    """PyTorch's canCast for NumPy dtypes: no complex -> real, float -> integral, or
+    non-bool -> bool; everything else (narrowing, signed <-> unsigned) is allowed."""
+    ks, kd = np.dtype(src).kind, np.dtype(dst).kind
+    if ks == "c" and kd != "c":
+        return False
+    if ks == "f" and kd in "iub":
+        return False
+    if ks != "b" and kd == "b":
+        return False
+    return True
+
+
 def promote_types(a, b):
     """c10::promoteTypes for two dagrad dtypes."""
     if a is b:
@@ -155,6 +168,10 @@ def _combine(higher, lower):
     hc = higher.category
     if hc == COMPLEX or (lower.category != COMPLEX and hc == FLOAT):
         return higher
+    if lower.category == COMPLEX:
+        if hc == FLOAT:  # ATen keeps higher's value type: float32 -> complex64 (float16 would
+            return complex128 if higher is float64 else complex64  # be complex32: not offered)
+        return lower
     if higher is bool_ or lower.category >= FLOAT:
         return promote_types(higher, lower)
     return higher

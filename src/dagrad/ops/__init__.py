@@ -56,7 +56,7 @@ def inplace(op, name):
 
 def _write_into(x, r, name):
     a, rd = x._data, r._data
-    if rd.dtype != a.dtype and not np.can_cast(rd.dtype, a.dtype, casting="same_kind"):
+    if rd.dtype != a.dtype and not D.can_cast_np(rd.dtype, a.dtype):
         raise RuntimeError(
             f"result type {E._pt_name(rd.dtype)} can't be cast to the desired "
             f"output type {E._pt_name(a.dtype)}")

@@ -576,9 +576,22 @@ sigmoid = _unary(_sigmoid_np, R.SigmoidBackward0, "out", name="sigmoid")
 erf = _unary(_erf_np, R.ErfBackward0, "x", name="erf")
 erfc = _unary(lambda a: (1 - _erf_np(a)).astype(a.dtype), R.ErfcBackward0, "x", name="erfc")
 erfinv = _unary(_erfinv_np, R.ErfinvBackward0, "out", name="erfinv")
-frac = _unary(_frac_np, R.FracBackward0, None, float_only=False, name="frac")
+_frac_unary = _unary(_frac_np, R.FracBackward0, None, float_only=False, name="frac")
+
+
+def frac(x, *, out=None):
+    if x._data.dtype.kind in "iub":
+        from ..tensor import _SCALAR_NAME
+        raise NotImplementedError(
+            f"\"frac_cpu\" not implemented for '{_SCALAR_NAME[D.from_np(x._data.dtype).name]}'")
+    return _frac_unary(x, out=out)
 arcsin, arccos, arctan = asin, acos, atan
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+def _no_bool(a, kernel):
+    if a.dtype == np.bool_:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def _int_passthrough(np_fn, node_cls, name):
@@ -587,6 +600,7 @@ def _int_passthrough(np_fn, node_cls, name):
         if not isinstance(x, Tensor):
             x = as_tensor_arg(x)
         a = x._data
+        _no_bool(a, f"{name}_vml_cpu")
         r = a.copy() if a.dtype.kind in "iub" else np_fn(a)
         res = _make(r)
         if x._rg and grad_state.enabled:
@@ -604,6 +618,7 @@ fix = trunc
 
 def round(x, *, decimals=0, out=None):  # noqa: A001
     a = x._data
+    _no_bool(a, "round_vml_cpu")
     if a.dtype.kind in "iub":
         r = a.copy()
     else:
@@ -630,6 +645,7 @@ negative = neg
 
 
 def abs(x, *, out=None):  # noqa: A001
+    _no_bool(x._data, "abs_cpu")
     res = _make(np.abs(x._data))
     if x._rg and grad_state.enabled:
         n = R.AbsBackward0()
@@ -698,9 +714,11 @@ def logit(x, eps=None):
 # ---------------------------------------------------------------- activations
 def relu(x, inplace=False):
     a = x._data
+    if a.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     if inplace:
         return relu_(x)
-    r = np.maximum(a, 0) if a.dtype != np.bool_ else a.copy()
+    r = np.maximum(a, 0)
     res = _make(r.astype(a.dtype, copy=False))
     if x._rg and grad_state.enabled:
         n = R.ReluBackward0()
@@ -1055,6 +1073,8 @@ def clamp(x, min=None, max=None, *, out=None):  # noqa: A002
     a = x._data
     if a.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
         a = a.astype(D.default.np)
+    elif a.dtype == np.bool_ and (type(min) is int or type(max) is int):
+        a = a.astype(np.int64)  # result_type(bool, int) is int64
     r = np.clip(a, min, max)
     res = _make(r.astype(a.dtype, copy=False))
     if x._rg and grad_state.enabled:

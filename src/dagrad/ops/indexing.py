@@ -615,6 +615,8 @@ def msort(x):
 def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     from .reduce import TopkRT
     a = x._data
+    if a.dtype == np.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     d = wrap_dim(dim, a.ndim) if a.ndim else 0
     n = a.shape[d] if a.ndim else 1
     if k > n or k < 0:

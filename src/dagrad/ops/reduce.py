@@ -281,6 +281,8 @@ def min(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
 
 def argmax(x, dim=None, keepdim=False):
     a = x._data
+    if a.dtype == np.bool_:
+        raise RuntimeError("argmax(): does not support bool input")
     if dim is None:
         _check_nonempty(a, "argmax")
         r = np.asarray(np.argmax(a), dtype=np.int64)
@@ -295,6 +297,8 @@ def argmax(x, dim=None, keepdim=False):
 
 def argmin(x, dim=None, keepdim=False):
     a = x._data
+    if a.dtype == np.bool_:
+        raise RuntimeError("argmin(): does not support bool input")
     if dim is None:
         _check_nonempty(a, "argmin")
         r = np.asarray(np.argmin(a), dtype=np.int64)
@@ -457,18 +461,23 @@ def cumprod(x, dim, *, dtype=None, out=None):
     return _out(res, out)
 
 
-def all(x, dim=None, keepdim=False):  # noqa: A001
+def _logical_reduce(np_fn, x, dim, keepdim):
     a = x._data
     if dim is None:
-        return _make(np.asarray(np.all(a)))
-    return _make(np.asarray(np.all(a, axis=dims_arg(dim, a.ndim), keepdims=keepdim)))
+        r = np.asarray(np_fn(a))
+    else:
+        r = np.asarray(np_fn(a, axis=dims_arg(dim, a.ndim), keepdims=keepdim))
+    if a.dtype == np.uint8:  # PyTorch keeps uint8 for all/any of a uint8 tensor
+        r = r.astype(np.uint8)
+    return _make(r)
+
+
+def all(x, dim=None, keepdim=False):  # noqa: A001
+    return _logical_reduce(np.all, x, dim, keepdim)
 
 
 def any(x, dim=None, keepdim=False):  # noqa: A001
-    a = x._data
-    if dim is None:
-        return _make(np.asarray(np.any(a)))
-    return _make(np.asarray(np.any(a, axis=dims_arg(dim, a.ndim), keepdims=keepdim)))
+    return _logical_reduce(np.any, x, dim, keepdim)
 
 
 def count_nonzero(x, dim=None):
