@@ -19,3 +19,6 @@ try:
     from .attention import MultiheadAttention  # noqa: F401
 except ImportError:  # pragma: no cover
     pass
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
+                          TransformerEncoder, TransformerEncoderLayer)
+from .linear import NonDynamicallyQuantizableLinear  # noqa: F401
