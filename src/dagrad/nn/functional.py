@@ -393,8 +393,7 @@ def _norm_forward(x, axes, eps, w, b, wshape, waxes, mean=None, var=None, name="
     out = out.astype(a.dtype, copy=False)
     res = _make(out)
     if _grad_state.enabled and (x._rg or (w is not None and w._rg) or (b is not None and b._rg)):
-        n = R.NativeBatchNormBackward0() if name == "BN" else (
-            R.NativeLayerNormBackward0() if name == "LN" else R.NativeGroupNormBackward0())
+        n = R.NativeBatchNormBackward0() if name == "BN" else R.NativeLayerNormBackward0()
         n.axes, n.waxes, n.wshape, n.eps, n.training = axes, waxes, wshape, eps, training
         n.mean_arr, n.invstd_arr = m.astype(a.dtype, copy=False), invstd
         n.has_w = w is not None
@@ -517,15 +516,35 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         raise RuntimeError(
             f"Expected number of channels in input to be divisible by num_groups, but got input "
             f"of shape {list(input.shape)} and num_groups={num_groups}")
-    x2 = input.reshape(N, num_groups, -1)
-    out, _, _ = _norm_forward(x2, (2,), eps, None, None, None, (0, 1), name="GN")
-    out = out.reshape(input.shape)
+    from ..ops import derivatives as R
+    for t in (weight, bias):
+        if t is not None and t._data.dtype != a.dtype:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    ag = a.reshape(N, num_groups, -1)
+    m = ag.mean(axis=2, keepdims=True)
+    xc = ag - m
+    v = np.mean(np.square(xc), axis=2, keepdims=True)
+    invstd = (1.0 / np.sqrt(v + eps)).astype(a.dtype)
+    out = (xc * invstd).reshape(a.shape)
     wshape = (1, C) + (1,) * (a.ndim - 2)
     if weight is not None:
-        out = out * weight.reshape(wshape)
+        out *= weight._data.reshape(wshape)
     if bias is not None:
-        out = out + bias.reshape(wshape)
-    return out
+        out += bias._data.reshape(wshape)
+    res = _make(out.astype(a.dtype, copy=False))
+    if _grad_state.enabled and (input._rg or (weight is not None and weight._rg) or (
+            bias is not None and bias._rg)):
+        n = R.NativeGroupNormBackward0()
+        n.groups, n.eps, n.wshape = num_groups, eps, wshape
+        n.waxes = (0,) + tuple(range(2, a.ndim))
+        n.mean_arr, n.invstd_arr = m.astype(a.dtype, copy=False), invstd
+        n.has_w = weight is not None
+        if weight is not None:
+            save(n, input, weight)
+        else:
+            save(n, input)
+        link(n, res, input, weight, bias)
+    return res
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):

@@ -1370,9 +1370,35 @@ class NativeLayerNormBackward0(NativeBatchNormBackward0):
     pass
 
 
-@_named("NativeGroupNormBackward0")
-class NativeGroupNormBackward0(NativeBatchNormBackward0):
-    pass
+class NativeGroupNormBackward0(Node):
+    """group_norm: stats per (sample, group) over (C/G, *spatial); per-channel affine."""
+
+    def backward(self, g):
+        from ..autograd.grad_mode import state as _gs
+        from ..tensor import _make
+        sv = self.saved()
+        x = sv[0]
+        w = sv[1] if self.has_w else None
+        shape = x.shape
+        N, G = shape[0], self.groups
+        xg = x.reshape(N, G, -1)
+        if _gs.enabled:
+            mean = xg.mean(2, keepdim=True)
+            invstd = (xg.var(2, keepdim=True, correction=0) + self.eps).rsqrt()
+        else:
+            mean, invstd = _make(self.mean_arr), _make(self.invstd_arr)
+        xh = (xg - mean) * invstd
+        xhat = xh.reshape(shape)
+        gx = gw = gb = None
+        if self.needs(1):
+            gw = (g * xhat).sum(self.waxes)
+        if self.needs(2):
+            gb = g.sum(self.waxes)
+        if self.needs(0):
+            gh = (g * w.reshape(self.wshape) if w is not None else g).reshape(N, G, -1)
+            gx = ((gh - gh.mean(2, keepdim=True) - xh * (gh * xh).mean(2, keepdim=True))
+                  * invstd).reshape(shape)
+        return gx, gw, gb
 
 
 class EmbeddingBackward0(Node):
