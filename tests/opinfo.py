@@ -700,6 +700,42 @@ add("tensordot_dims", lambda m, x, y: m.tensordot(x, y, dims=([1, 0], [0, 2])),
 add("linalg_vector_norm_via_norm", lambda m, x: m.norm(x, 2, -1), _u([(3, 4)]))
 
 
+# ------------------------------------------------------------------ linalg norms
+LNORM = [Sample(((3, 4),)), Sample(((3, 4),), {"dim": 1}), Sample(((4,),), {"ord": 1}),
+         Sample(((3, 4),), {"ord": 3, "dim": 0}), Sample(((5,),), {"ord": float("inf")}),
+         Sample(((3, 4),), {"dim": (0, 1), "keepdim": True}), Sample((NC((3, 4)),)),
+         Sample(((),))]
+add("linalg_vector_norm", lambda m, x, **k: m.linalg.vector_norm(x, **k), LNORM)
+add("linalg_norm", lambda m, x, **k: m.linalg.norm(x, **k), [Sample(((4,),)), Sample(((3, 4),)),
+                                                           Sample(((3, 4),), {"dim": 1}),
+                                                           Sample(((3, 4),), {"ord": "fro"})])
+
+# ------------------------------------------------------------------ in-place variants
+IP_BIN = _b([((3, 4), (4,)), ((3, 4), (3, 4)), ((), ())])
+for nm in ["add_", "sub_", "mul_"]:
+    add(f"inplace_{nm}", lambda m, x, y, nm=nm: getattr(x * 1, nm)(y), IP_BIN, dtypes=FLOAT_INT)
+add("inplace_div_", lambda m, x, y: (x * 1).div_(y), IP_BIN, domain=[(-2, 2), (0.5, 2)])
+add("inplace_pow_", lambda m, x: (x * 1).pow_(2), _u([(3, 4)]))
+add("inplace_iadd", lambda m, x, y: _iadd(x * 1, y), IP_BIN)
+add("inplace_clamp_", lambda m, x: (x * 1).clamp_(-0.5, 0.5), _u([(3, 4), ()]))
+add("inplace_relu_", lambda m, x: (x * 1).relu_(), _u([(3, 4)]))
+add("inplace_exp_", lambda m, x: (x * 1).exp_(), _u([(3, 4)]))
+add("inplace_sigmoid_", lambda m, x: (x * 1).sigmoid_(), _u([(3, 4)]))
+add("inplace_neg_", lambda m, x: (x * 1).neg_(), _u([(3, 4)]), dtypes=FLOAT_INT)
+add("inplace_masked_fill_", lambda m, x, k: (x * 1).masked_fill_(k, 0.5),
+    [Sample(((3, 4), Const(np.array([True, False, True, False]))))])
+add("inplace_zero_", lambda m, x, y: (x * 1).zero_() + y, IP_BIN[:1])
+add("inplace_copy_", lambda m, x, y: (x * 1).copy_(y), IP_BIN[:2])
+add("inplace_chain", lambda m, x, y: (x * 1).mul_(y).add_(x).sin_(), IP_BIN[:2])
+add("inplace_add_int_float_error", lambda m, x: x.add_(1.5), _u([(3,)]), dtypes=("int64",),
+    grad=False)
+
+
+def _iadd(a, b):
+    a += b
+    return a
+
+
 def get(name):
     for o in OPS:
         if o.name == name:

@@ -562,3 +562,75 @@ def test_grad_of_integer_tensor_ops_none():
         y.backward()
         return x.grad
     same(*both(f))
+
+
+# ------------------------------------------------------------------ gradcheck / gradgradcheck
+def _wrong_fn(m):
+    return lambda x: x.detach() * 2 + x  # analytical 1, numerical 3
+
+
+def test_gradcheck_passes_and_returns_true():
+    x = dagrad.tensor([0.3, -1.2, 2.0], dtype=dagrad.float64, requires_grad=True)
+    y = dagrad.tensor([[0.5, 1.5]], dtype=dagrad.float64, requires_grad=True)
+    assert dagrad.autograd.gradcheck(lambda a, b: (a[:, None] * b).tanh(), (x, y)) is True
+    assert dagrad.autograd.gradgradcheck(lambda a, b: (a[:, None] * b).tanh(), (x, y)) is True
+
+
+def test_gradcheck_error_message_matches_torch():
+    msgs = []
+    for m in (torch, dagrad):
+        x = m.tensor([0.3, -1.2, 2.0], dtype=m.float64, requires_grad=True)
+        with pytest.raises(RuntimeError) as e:
+            m.autograd.gradcheck(_wrong_fn(m), (x,))
+        assert type(e.value).__name__ == "GradcheckError"
+        msgs.append(str(e.value))
+    assert msgs[1] == msgs[0]
+    x = dagrad.tensor([0.3], dtype=dagrad.float64, requires_grad=True)
+    assert dagrad.autograd.gradcheck(_wrong_fn(dagrad), (x,), raise_exception=False) is False
+    assert issubclass(dagrad.autograd.GradcheckError, RuntimeError)
+
+
+def test_gradcheck_numerical_zero_and_no_input_errors():
+    for m in (torch, dagrad):
+        x = m.tensor([0.3, 1.0], dtype=m.float64, requires_grad=True)
+        with pytest.raises(RuntimeError, match="Numerical gradient for function expected to be "
+                                               "zero"):
+            m.autograd.gradcheck(lambda a: a.detach() * 2, (x,))
+    same_error(lambda m: m.autograd.gradcheck(lambda a: a * 2,
+                                              (m.tensor([1.0], dtype=m.float64),)))
+
+
+def test_gradcheck_float32_warning_matches_torch():
+    msgs = []
+    for m in (torch, dagrad):
+        x = m.tensor([0.3, 1.0], requires_grad=True)
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            m.autograd.gradcheck(lambda a: a * 2, (x,), eps=1e-2, atol=1e-2,
+                                 raise_exception=False)
+        msgs.append([str(x.message) for x in w if x.category is UserWarning])
+    assert msgs[1] == msgs[0] and msgs[0]
+
+
+def test_gradgradcheck_catches_wrong_double_backward():
+    class Sq(dagrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 2 * x.detach()  # first derivative right, second derivative lost
+
+    x = dagrad.tensor([0.5, -1.5], dtype=dagrad.float64, requires_grad=True)
+    assert dagrad.autograd.gradcheck(Sq.apply, (x,))
+    with pytest.raises(dagrad.autograd.GradcheckError, match="Jacobian mismatch"):
+        dagrad.autograd.gradgradcheck(Sq.apply, (x,))
+
+
+def test_gradcheck_multiple_outputs_and_int_outputs_ignored():
+    x = dagrad.tensor([[0.3, -1.2], [2.0, 0.1]], dtype=dagrad.float64, requires_grad=True)
+    assert dagrad.autograd.gradcheck(lambda a: a.max(1), (x,))
+    assert dagrad.autograd.gradcheck(lambda a: (a.sin(), a.argmax()), (x,))

@@ -174,6 +174,7 @@ class _CopyBackward(elementwise.R.Node):
 
 
 _CopyBackward.__name__ = "CopyBackwards"
+_CopyBackward.name = lambda self: "torch::autograd::CopyBackwards"  # as torch's Node.name()
 
 
 def _random_inplace(sampler):
