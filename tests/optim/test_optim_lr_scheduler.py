@@ -352,3 +352,27 @@ def test_resume_with_last_epoch_matches_torch(name, kw):
             b.append(ds.get_last_lr())
     np.testing.assert_allclose(b, a, rtol=1e-13)
     assert list(ds.state_dict()) == list(ts.state_dict())
+
+
+def test_user_defined_scheduler_matches_torch():
+    def make(base):
+        class Warmup(base):
+            def __init__(self, optimizer, warmup=4, last_epoch=-1):
+                self.warmup = warmup
+                super().__init__(optimizer, last_epoch)
+
+            def get_lr(self):
+                f = min(1.0, (self.last_epoch + 1) / self.warmup)
+                return [b * f for b in self.base_lrs]
+        return Warmup
+
+    topt, dopt_ = _opts()
+    ts, ds = make(tls.LRScheduler)(topt), make(dls.LRScheduler)(dopt_)
+    for _ in range(8):
+        topt.step()
+        dopt_.step()
+        ts.step()
+        ds.step()
+        assert ds.get_last_lr() == ts.get_last_lr()
+    assert list(ds.state_dict()) == list(ts.state_dict())
+    assert dls._LRScheduler is dls.LRScheduler
