@@ -535,6 +535,28 @@ def _node_shim(fn):
     return shim
 
 
+def _acc_shim(fn):
+    def shim(*args, **kwargs):
+        rec = _active[0]
+        if rec is None:
+            return fn(*args, **kwargs)
+        st = _stack()
+        if st and getattr(st[-1], "_acc", False):
+            return fn(*args, **kwargs)
+        outer = rec.begin("autograd::engine::evaluate_function: torch::autograd::AccumulateGrad")
+        inner = rec.begin("torch::autograd::AccumulateGrad")
+        if inner is not None:
+            inner._acc = True
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            rec.end(inner)
+            rec.end(outer)
+    shim.__wrapped__ = fn
+    shim._dagrad_profiler_shim = True
+    return shim
+
+
 def _op_modules():
     mods = []
     for name in ("dagrad", "dagrad.linalg", "dagrad.special", "dagrad.nn.functional",
@@ -584,22 +606,14 @@ def _install():
         if isinstance(f, types.FunctionType) and not getattr(f, "_dagrad_profiler_shim", False):
             saved.append((cls, "backward", f))
             setattr(cls, "backward", _node_shim(f))
-    acc = engine._accumulate
-
-    def acc_shim(node, g, create_graph):
-        rec = _active[0]
-        if rec is None:
-            return acc(node, g, create_graph)
-        outer = rec.begin("autograd::engine::evaluate_function: "
-                          "torch::autograd::AccumulateGrad")
-        inner = rec.begin("torch::autograd::AccumulateGrad")
-        try:
-            return acc(node, g, create_graph)
-        finally:
-            rec.end(inner)
-            rec.end(outer)
-    saved.append((engine, "_accumulate", acc))
-    engine._accumulate = acc_shim
+    # leaf accumulation: whichever of the engine's accumulate functions exist (the tensor and
+    # the array paths); a nested call (array path falling back to the tensor one) records once
+    for attr in ("_accumulate", "_accumulate_arr"):
+        fn = getattr(engine, attr, None)
+        if fn is None or getattr(fn, "_dagrad_profiler_shim", False):
+            continue
+        saved.append((engine, attr, fn))
+        setattr(engine, attr, _acc_shim(fn))
     return saved
 
 
