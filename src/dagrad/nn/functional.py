@@ -1295,3 +1295,67 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
 
 
 _ = D
+
+
+# ---------------------------------------------------------------- in-place aliases and extras
+def celu_(input, alpha=1.0):
+    return _E.celu(input, alpha, True)
+
+
+def selu_(input):
+    return _E.selu(input, True)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, True)
+
+
+def threshold_(input, threshold_value, value):
+    return threshold(input, threshold_value, value, True)
+
+
+def channel_shuffle(input, groups):
+    n, c = input.shape[:2]
+    rest = tuple(input.shape[2:])
+    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(input.shape)
+
+
+native_channel_shuffle = channel_shuffle
+adaptive_max_pool1d_with_indices = _lazy("adaptive_max_pool1d_with_indices")
+max_pool3d = _lazy("max_pool3d")
+avg_pool3d = _lazy("avg_pool3d")
+conv_transpose3d = _lazy("conv_transpose3d")
+adaptive_avg_pool3d = _lazy("adaptive_avg_pool3d")
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(size_average, reduce, reduction)
+    x = input if input.dim() == 2 else input.unsqueeze(0)
+    t = target._data if target.dim() == 2 else target._data[None]
+    N, C = x.shape
+    is_target = np.zeros((N, C), dtype=bool)
+    tmask = np.zeros((N, C), dtype=x._data.dtype)
+    for i in range(N):
+        for j in range(C):
+            if t[i, j] < 0:
+                break
+            is_target[i, t[i, j]] = True
+            tmask[i, j] = 1
+    tsafe = np.where(t >= 0, t, 0)
+    xt = x.gather(1, _make(tsafe.astype(np.int64)))  # (N, C): x[target_j]
+    margins = (1 - xt.unsqueeze(2) + x.unsqueeze(1)).clamp_min(0)  # (N, j, k)
+    mask = tmask[:, :, None] * (~is_target)[:, None, :].astype(x._data.dtype)
+    loss = (margins * _make(mask)).sum((1, 2)) / C
+    if input.dim() == 1:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    dist = distance_function if distance_function is not None else pairwise_distance
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_neg = _E.minimum(d_neg, dist(positive, negative))
+    return _reduce((d_pos - d_neg + margin).clamp_min(0), reduction)

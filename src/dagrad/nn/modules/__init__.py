@@ -22,3 +22,6 @@ except ImportError:  # pragma: no cover
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer,  # noqa: F401
                           TransformerEncoder, TransformerEncoderLayer)
 from .linear import NonDynamicallyQuantizableLinear  # noqa: F401
+from .distance import ChannelShuffle, CosineSimilarity, Fold, PairwiseDistance, Unfold  # noqa
+from .rnn import RNNCellBase  # noqa: F401
+from .pooling import LPPool2d, MaxUnpool2d  # noqa: F401

@@ -1,0 +1,81 @@
+"""Smaller modules and utilities vs torch: distances, fold/unfold, channel shuffle, extra losses,
+conv/linear + BatchNorm fusion, RReLU eval, functional in-place aliases."""
+import numpy as np
+import pytest
+import torch
+import torch.nn as tnn
+
+import dagrad
+import dagrad.nn as nn
+from nnhelp import close, copy_weights, run_both
+
+RNG = np.random.default_rng(0)
+
+
+def f32(*shape):
+    return RNG.uniform(-1, 1, shape).astype(np.float32)
+
+
+CASES = [
+    ("CosineSimilarity", (), [(3, 4), (3, 4)]),
+    ("CosineSimilarity", (0,), [(3, 4), (3, 4)]),
+    ("PairwiseDistance", (), [(3, 4), (3, 4)]),
+    ("PairwiseDistance", (1.0, 1e-6, True), [(3, 4), (3, 4)]),
+    ("ChannelShuffle", (2,), [(2, 4, 3, 3)]),
+    ("Unfold", (2,), [(2, 3, 4, 4)]),
+    ("Unfold", ((2, 3), 1, 1, 2), [(2, 3, 5, 6)]),
+    ("Fold", ((4, 5), 2), [(2, 12, 12)]),
+]
+
+
+@pytest.mark.parametrize("name,args,shapes", CASES, ids=[f"{c[0]}{i}" for i, c in
+                                                          enumerate(CASES)])
+def test_module_matches_torch(name, args, shapes):
+    tm, dm = getattr(tnn, name)(*args), getattr(nn, name)(*args)
+    assert repr(dm) == repr(tm)
+    run_both(tm, dm, [f32(*s) for s in shapes])
+
+
+@pytest.mark.parametrize("red", ["none", "mean", "sum"])
+def test_multilabel_margin_and_triplet_distance(red):
+    t = np.array([[3, 0, -1, 1], [0, 1, 2, 3], [1, -1, 0, 0]])
+    run_both(tnn.MultiLabelMarginLoss(reduction=red), nn.MultiLabelMarginLoss(reduction=red),
+             [f32(3, 4), t])
+    run_both(tnn.TripletMarginWithDistanceLoss(reduction=red, swap=True),
+             nn.TripletMarginWithDistanceLoss(reduction=red, swap=True),
+             [f32(3, 4), f32(3, 4), f32(3, 4)])
+
+
+def test_rrelu_eval_and_inplace_aliases():
+    run_both(tnn.RReLU().eval(), nn.RReLU().eval(), [f32(3, 4)])
+    import dagrad.nn.functional as F
+    import torch.nn.functional as TF
+    for dn, tn, args in [("selu_", "selu_", ()), ("celu_", "celu_", (0.5,)),
+                         ("threshold_", "threshold_", (0.1, 2.0)),
+                         ("leaky_relu_", "leaky_relu_", (0.2,)), ("elu_", "elu_", ()),
+                         ("hardtanh_", "hardtanh_", ()), ("relu_", "relu_", ())]:
+        x = f32(3, 4)
+        a, b = dagrad.tensor(x), torch.tensor(x)
+        ra, rb = getattr(F, dn)(a, *args), getattr(TF, tn)(b, *args)
+        close(a, b, msg=dn)
+        assert ra is a
+
+
+def test_fuse_conv_bn_eval_and_linear_bn():
+    c, b = tnn.Conv2d(3, 4, 3).eval(), tnn.BatchNorm2d(4).eval()
+    with torch.no_grad():
+        b.running_mean.uniform_(-1, 1)
+        b.running_var.uniform_(1, 2)
+        b.weight.uniform_(0.5, 1.5)
+    dc, db = nn.Conv2d(3, 4, 3).eval(), nn.BatchNorm2d(4).eval()
+    copy_weights(c, dc)
+    copy_weights(b, db)
+    x = f32(2, 3, 6, 6)
+    fused = nn.utils.fuse_conv_bn_eval(dc, db)
+    close(fused(dagrad.tensor(x)), b(c(torch.tensor(x))), atol=1e-5)
+    close(fused(dagrad.tensor(x)), db(dc(dagrad.tensor(x))), atol=1e-5)
+    lin, bn1 = nn.Linear(3, 4).eval(), nn.BatchNorm1d(4).eval()
+    bn1.running_var.fill_(2.0)
+    fl = nn.utils.fuse_linear_bn_eval(lin, bn1)
+    xx = dagrad.tensor(f32(5, 3))
+    close(fl(xx), bn1(lin(xx)).detach(), atol=1e-6)
