@@ -5,10 +5,10 @@ import io
 import numpy as np
 import pytest
 import torch
+from _model_helpers import TM, _close, _compare_train_step, _torch_bytes
 
 import dagrad
 from dagrad.vision import models as M
-from _model_helpers import TM, _close, _compare_train_step, _torch_bytes
 
 
 @pytest.mark.slow
