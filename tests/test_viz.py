@@ -47,7 +47,7 @@ def dot_graph_edges(src):
             continue
         out[(nm(b), nm(a))] += 1
     names = Counter(nm(i) for i, (_, cls) in nodes.items()
-                    if cls not in ("output", "frozen", "saved", "module"))
+                    if cls not in ("output", "frozen", "nograd", "saved", "module"))
     return out, names
 
 
@@ -156,7 +156,7 @@ def test_frozen_parameter_drawn_differently():
     y = (x * w).sum()
     g = viz.make_dot(y, params={"x": x, "w": w})
     nodes, edges = parse_dot(g.source)
-    frozen = [k for k, (lab, cls) in nodes.items() if cls == "frozen"]
+    frozen = [k for k, (lab, cls) in nodes.items() if cls == "nograd"]
     assert [nodes[k][0] for k in frozen] == ["w"]
     assert re.search(r'label="w\\n\(3,\) float32\\nrequires_grad=False" [^\]]*dashed', g.source)
     # the dashed edge goes into the multiplication that saved w
@@ -511,3 +511,37 @@ def test_big_graph_renders_in_seconds(tmp_path):
     t = time.perf_counter()
     g.render(tmp_path / "big.svg")
     assert time.perf_counter() - t < 30
+
+
+def test_real_nn_modules_collapse_and_frozen_layer():
+    nn = pytest.importorskip("dagrad.nn")
+    torch_nn = torch.nn
+    dagrad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    for p in model[2].parameters():
+        p.requires_grad = False          # freeze the last layer
+    x = dagrad.randn(5, 4)
+    with viz.record_modules(model):
+        loss = model(x).sum()
+    g = viz.make_dot(loss, params=model)
+    # the frozen Linear's weight is drawn (dashed) into the op that saved it
+    frozen = [n for n in g.nodes if n["kind"] == "frozen"]
+    assert [n["name"] for n in frozen] == ["2.weight"]
+    assert "frozen" in frozen[0]["label"]
+    # the input x (no grad, saved by the first Linear) is drawn dashed too, as no-grad input
+    assert [n["name"] for n in g.nodes if n["kind"] == "nograd"] == ["x"]
+    leaves = sorted(n["label"].split("\n")[0] for n in g.nodes if n["kind"] == "leaf")
+    assert leaves == ["0.bias", "0.weight"]
+    # the same graph as torch builds
+    tm = torch_nn.Sequential(torch_nn.Linear(4, 8), torch_nn.ReLU(), torch_nn.Linear(8, 3))
+    for p in tm[2].parameters():
+        p.requires_grad = False
+    tl = tm(torch.randn(5, 4)).sum()
+    assert dot_graph_edges(g.source)[0] == torch_graph_edges([tl])[0]
+    # one box per module: "0" (trainable), "1" (ReLU), "2" (frozen: 0 trainable)
+    c = viz.make_dot(loss, params=model, collapse_modules=True)
+    boxes = {n["name"]: n["label"] for n in c.nodes if n["kind"] == "module"}
+    assert set(boxes) == {"0", "1", "2"}
+    assert "Linear" in boxes["0"] and "params: 40 trainable" in boxes["0"]
+    assert "ReLU" in boxes["1"]
+    assert "params: 0 trainable, 27 frozen" in boxes["2"]

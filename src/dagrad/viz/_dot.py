@@ -165,8 +165,9 @@ def make_dot(root, params=None, show_saved=False, show_grads=False, collapse_mod
     params: names for leaves: a dict {name: tensor}, (name, tensor) pairs such as
         `model.named_parameters()`, or a Module. Without it, tensors and modules held in the
         caller's local variables name the leaves (`a`, `b`, `fc.weight`...).
-        Parameters with requires_grad=False ("frozen") are drawn as dashed white boxes with a
-        dashed arrow into the operation that saved them for backward.
+        Parameters with requires_grad=False ("frozen") and named tensors that need no grad
+        (an input batch `x`) are drawn as dashed white boxes, with a dashed arrow into the
+        operation that saved them (or a view of them) for backward; they are not graph edges.
     show_saved: also draw each node's saved tensors (orange) with dotted arrows.
     show_grads: label every edge with the gradient flowing along it (shape and norm). The
         gradients come from the last backward if `watch_grads(root)` was set up before it;
@@ -282,24 +283,38 @@ def make_dot(root, params=None, show_saved=False, show_grads=False, collapse_mod
         lines.append(f"  {a} -> {b}{attr};")
         out_edges.append((a, b, "grad"))
 
-    # frozen / no-grad named tensors that an op saved for backward
+    # frozen / no-grad named tensors that an op saved for backward (the tensor itself, or a
+    # view of it such as the transposed weight a Linear layer saves)
+    by_array = {}
+    for i, t in named.items():
+        if not t._rg:
+            by_array.setdefault(id(_root_array(t._data)), t)
     frozen_ids = {}
     for n in nodes:
-        if isinstance(n, AccumulateGrad) or n in group_of:
+        if isinstance(n, AccumulateGrad) or n in group_of or not by_array:
             continue
         saved = n._saved
         if not saved:
             continue
+        seen_here = set()
         for t in saved:
-            if t is None or t._rg or id(t) not in names:
+            if t is None or t._rg:
                 continue
+            hit = named.get(id(t))
+            if hit is None or hit._rg:
+                hit = by_array.get(id(_root_array(t._data)))
+            t = hit
+            if t is None or id(t) in seen_here:
+                continue
+            seen_here.add(id(t))
             fid = frozen_ids.get(id(t))
             if fid is None:
                 fid = frozen_ids[id(t)] = f"f{len(frozen_ids)}"
-                lab = _tensor_label(names[id(t)], t, "frozen" if _is_param(t) else
+                kind = "frozen" if _is_param(t) else "nograd"
+                lab = _tensor_label(names[id(t)], t, "frozen" if kind == "frozen" else
                                     "requires_grad=False")
-                lines.append(f"  {fid} [label={_q(lab)} {_FROZEN} class=\"frozen\"];")
-                out_nodes.append({"id": fid, "kind": "frozen", "label": lab,
+                lines.append(f"  {fid} [label={_q(lab)} {_FROZEN} class=\"{kind}\"];")
+                out_nodes.append({"id": fid, "kind": kind, "label": lab,
                                   "name": names[id(t)]})
             lines.append(f'  {fid} -> {ids[n]} [style=dashed color="grey50" class="nograd"];')
             out_edges.append((fid, ids[n], "nograd"))
@@ -349,6 +364,12 @@ def make_dot(root, params=None, show_saved=False, show_grads=False, collapse_mod
             out_edges.append((gid_of(fn), oid, "output"))
     lines.append("}")
     return Graph("\n".join(lines) + "\n", out_nodes, out_edges)
+
+
+def _root_array(a):
+    while getattr(a, "base", None) is not None:
+        a = a.base
+    return a
 
 
 def _is_param(t):
