@@ -307,3 +307,68 @@ def test_float64_kept():
               lambda a: P.adaptive_avg_pool2d(a, 3), lambda a: P.pad(a, (1, 1, 1, 1), "reflect"),
               lambda a: P.interpolate(a, scale_factor=2, mode="bilinear")):
         assert f(x).dtype == dagrad.float64
+
+
+# ---------------------------------------------------------------- extras used by dagrad.nn
+@pytest.mark.parametrize("kw", [dict(scale_factor=2), dict(size=(7, 3)),
+                                dict(scale_factor=1.5, align_corners=True),
+                                dict(size=(4, 9), align_corners=True)])
+def test_interpolate_bicubic(kw):
+    run("interpolate", (2, 3, 5, 6), mode="bicubic", **kw)
+
+
+def test_lp_pool():
+    check_op([(2, 3, 8, 7)], lambda a: F.lp_pool2d(a, 2, 2), lambda a: P.lp_pool2d(a, 2, 2),
+             low=0.1, high=2)
+    check_op([(2, 3, 8, 7)], lambda a: F.lp_pool2d(a, 3, (3, 2), stride=2, ceil_mode=True),
+             lambda a: P.lp_pool2d(a, 3, (3, 2), stride=2, ceil_mode=True), low=0.1, high=2)
+    check_op([(2, 3, 9)], lambda a: F.lp_pool1d(a, 2, 3, 2), lambda a: P.lp_pool1d(a, 2, 3, 2),
+             low=0.1, high=2)
+
+
+@pytest.mark.parametrize("shape,k,s,p,osz", [((2, 3, 8, 8), 2, None, 0, None),
+                                             ((2, 3, 9, 8), 3, 2, 1, (9, 8)),
+                                             ((2, 3, 9, 9), 2, 2, 0, (9, 9))])
+def test_max_unpool2d(shape, k, s, p, osz):
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    yt, it = F.max_pool2d(torch.from_numpy(x), k, s, p, return_indices=True)
+    yd, id_ = P.max_pool2d(dagrad.from_numpy(x), k, s, p, return_indices=True)
+    check_op([], lambda a: F.max_unpool2d(a, it, k, s, p, osz),
+             lambda a: P.max_unpool2d(a, id_, k, s, p, osz), inputs=[yt.numpy()])
+    yd.requires_grad_(True)
+    assert P.max_unpool2d(yd, id_, k, s, p, osz).grad_fn.name() == "MaxUnpool2DBackward0"
+
+
+def test_max_unpool1d():
+    x = np.random.default_rng(0).standard_normal((2, 3, 10)).astype(np.float32)
+    yt, it = F.max_pool1d(torch.from_numpy(x), 2, return_indices=True)
+    yd, id_ = P.max_pool1d(dagrad.from_numpy(x), 2, return_indices=True)
+    check_op([], lambda a: F.max_unpool1d(a, it, 2), lambda a: P.max_unpool1d(a, id_, 2),
+             inputs=[yt.numpy()])
+
+
+def test_adaptive_max_with_indices():
+    x = np.random.default_rng(0).standard_normal((2, 3, 7, 5)).astype(np.float32)
+    vt, it = F.adaptive_max_pool2d_with_indices(torch.from_numpy(x), (3, 2))
+    vd, id_ = P.adaptive_max_pool2d_with_indices(dagrad.from_numpy(x), (3, 2))
+    np.testing.assert_array_equal(vd.numpy(), vt.numpy())
+    np.testing.assert_array_equal(id_.numpy(), it.numpy())
+
+
+@pytest.mark.parametrize("size,ac", [((2, 3, 4, 5), False), ((2, 3, 4, 5), True),
+                                     ((2, 1, 3, 4, 5), False), ((2, 1, 1, 4, 1), True)])
+def test_affine_grid(size, ac):
+    th = (2, 2, 3) if len(size) == 4 else (2, 3, 4)
+    check_op([th], lambda t: F.affine_grid(t, size, align_corners=ac),
+             lambda t: P.affine_grid(t, size, align_corners=ac))
+
+
+def test_max_unpool_invalid_index_error():
+    x = np.random.default_rng(0).standard_normal((2, 3, 9, 8)).astype(np.float32)
+    yt, it = F.max_pool2d(torch.from_numpy(x), 3, 2, 1, return_indices=True)
+    yd, id_ = P.max_pool2d(dagrad.from_numpy(x), 3, 2, 1, return_indices=True)
+    with pytest.raises(RuntimeError) as et:
+        F.max_unpool2d(yt, it, 3, 2, 1)
+    with pytest.raises(RuntimeError) as ed:
+        P.max_unpool2d(yd, id_, 3, 2, 1)
+    assert str(ed.value) == str(et.value)

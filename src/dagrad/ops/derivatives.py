@@ -1668,3 +1668,21 @@ class PixelUnshuffleBackward0(Node):
     def backward(self, g):
         from . import pool as P
         return P._shuffle_op(g, self.r, True)
+
+
+class UpsampleBicubic2DBackward0(_SeparableBackward):
+    pass
+
+
+class MaxUnpool2DBackward0(IndexScatterBackward):
+    pass
+
+
+MaxUnpool2DBackward0.__name__ = MaxUnpool2DBackward0.__qualname__ = "MaxUnpool2DBackward0"
+
+
+class MaxUnpool1DBackward0(IndexScatterBackward):
+    pass
+
+
+MaxUnpool1DBackward0.__name__ = MaxUnpool1DBackward0.__qualname__ = "MaxUnpool1DBackward0"

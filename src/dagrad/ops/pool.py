@@ -18,7 +18,9 @@ from ._core import D, Tensor, _make, grad_state, link, np, save
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
            "interpolate", "upsample", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle",
-           "max_pool1d_with_indices", "max_pool2d_with_indices"]
+           "max_pool1d_with_indices", "max_pool2d_with_indices", "adaptive_max_pool1d_with_indices",
+           "adaptive_max_pool2d_with_indices", "lp_pool1d", "lp_pool2d", "max_unpool1d",
+           "max_unpool2d", "affine_grid"]
 
 
 def _rec(*ts):
@@ -589,17 +591,23 @@ def _adaptive_max_arrays(x4, oh, ow):
     return out, idx
 
 
-def _idx_scatter(g, idx, xshape, nd):
-    """Adjoint of gathering each plane of x (its last nd dims flattened) at idx."""
+def _idx_scatter(g, idx, xshape, nd, node_cls=None, assign=False):
+    """Adjoint of gathering each plane of x (its last nd dims flattened) at idx (assign=True:
+    max_unpool's forward, where a repeated index keeps the last value)."""
     ga = g._data
     HW = builtins.int(np.prod(xshape[-nd:]))
     planes = builtins.int(np.prod(xshape)) // HW
     flat_idx = idx.reshape(planes, -1) + (np.arange(planes, dtype=np.int64) * HW)[:, None]
-    r = np.bincount(flat_idx.ravel(), weights=ga.reshape(-1).astype(np.float64),
-                    minlength=planes * HW).astype(ga.dtype).reshape(xshape)
+    if assign:
+        r = np.zeros(planes * HW, dtype=ga.dtype)
+        r[flat_idx.ravel()] = ga.reshape(-1)
+        r = r.reshape(xshape)
+    else:
+        r = np.bincount(flat_idx.ravel(), weights=ga.reshape(-1).astype(np.float64),
+                        minlength=planes * HW).astype(ga.dtype).reshape(xshape)
     res = _make(r)
     if _rec(g):
-        n = R.IndexScatterBackward()
+        n = (node_cls or R.IndexScatterBackward)()
         n.idx, n.oshape, n.nd = idx, ga.shape, nd
         link(n, res, g)
     return res
@@ -644,6 +652,116 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, True)
+
+
+# ---------------------------------------------------------------- lp pool, max unpool
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    kh, kw = _tuple(kernel_size, 2)
+    out = avg_pool2d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(kw * kh).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    out = avg_pool1d(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(kernel_size).pow(1.0 / norm_type)
+
+
+def _max_unpool(nd, input, indices, kernel_size, stride, padding, output_size):
+    a = input._data
+    idx = indices._data
+    k = _tuple(kernel_size, nd)
+    s = k if stride is None else _tuple(stride, nd, "stride")
+    p = _tuple(padding, nd, "padding")
+    sp = a.shape[-nd:]
+    default = tuple((sp[i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(nd))
+    if output_size is None:
+        osz = default
+    else:
+        osz = tuple(builtins.int(v) for v in output_size)[-nd:]
+        for i in range(nd):
+            lo, hi = default[i] - s[i], default[i] + s[i]
+            if not lo < osz[i] < hi:
+                raise ValueError(
+                    f"invalid output_size \"{list(output_size)}\" (dim {i} must be between "
+                    f"{lo} and {hi})")
+    if idx.shape != a.shape:
+        raise RuntimeError(
+            f"Expected shape of indices to be same as that of the input tensor ({list(a.shape)})"
+            f" but got indices tensor with shape: {list(idx.shape)}")
+    if idx.dtype != np.int64:
+        raise RuntimeError(f"elements in indices should be type int64 but got: "
+                           f"{D.from_np(idx.dtype).name.capitalize()}")
+    size = builtins.int(np.prod(osz))
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        bad = builtins.int(idx.max() if idx.max() >= size else idx.min())
+        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
+                           f"{'x'.join(map(str, osz))})")
+    xshape = a.shape[:-nd] + osz
+    return _idx_scatter(input, idx, xshape, nd,
+                        R.MaxUnpool2DBackward0 if nd == 2 else R.MaxUnpool1DBackward0, True)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size)
+
+
+# ---------------------------------------------------------------- affine grid
+def _base_axis(n, align_corners):
+    if n <= 1:
+        return np.zeros(max(n, 0))
+    v = np.linspace(-1.0, 1.0, n)
+    return v if align_corners else v * (n - 1) / n
+
+
+def affine_grid(theta, size, align_corners=None):
+    if align_corners is None:
+        align_corners = False
+    size = [builtins.int(v) for v in size]
+    t = theta._data
+    if t.dtype.kind != "f":
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    if len(size) == 4:
+        if t.ndim != 3 or t.shape[1:] != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size "
+                             f"{list(size)}. Got {list(t.shape)}.")
+        N, _, H, W = size
+        xs, ys = _base_axis(W, align_corners), _base_axis(H, align_corners)
+        base = np.stack(np.broadcast_arrays(xs[None, :], ys[:, None], np.ones((H, W))), -1)
+        base = base.reshape(1, H * W, 3)
+        out_shape = (N, H, W, 2)
+    elif len(size) == 5:
+        if t.ndim != 3 or t.shape[1:] != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size "
+                             f"{list(size)}. Got {list(t.shape)}.")
+        N, _, Dd, H, W = size
+        xs, ys, zs = (_base_axis(W, align_corners), _base_axis(H, align_corners),
+                      _base_axis(Dd, align_corners))
+        base = np.stack(np.broadcast_arrays(xs[None, None, :], ys[None, :, None],
+                                            zs[:, None, None], np.ones((Dd, H, W))), -1)
+        base = base.reshape(1, Dd * H * W, 4)
+        out_shape = (N, Dd, H, W, 3)
+    else:
+        raise NotImplementedError(
+            f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+            f"respectively. Got size {list(size)}.")
+    if builtins.min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
+    if t.shape[0] != N:
+        raise ValueError(f"Expected theta batch {t.shape[0]} to match size batch {N}")
+    b = _make(base.astype(t.dtype))
+    return b.matmul(theta.transpose(1, 2)).reshape(out_shape)
 
 
 # ---------------------------------------------------------------- take along axes (pad, nearest)
@@ -873,6 +991,31 @@ def _linear_matrix(n, o, scale, align_corners):
     return m
 
 
+def _cubic_matrix(n, o, scale, align_corners, A=-0.75):
+    """PyTorch's bicubic weights (Keys, A=-0.75; border taps clamped) as an (o, n) matrix."""
+    m = np.zeros((o, n))
+    j = np.arange(o, dtype=np.float64)
+    if align_corners:
+        src = j * ((n - 1) / (o - 1) if o > 1 else 0.0)
+    else:
+        s = (1.0 / scale) if scale else n / o
+        src = (j + 0.5) * s - 0.5
+    f = np.floor(src)
+    t = src - f
+    f = f.astype(np.int64)
+
+    def c1(x):
+        return ((A + 2) * x - (A + 3)) * x * x + 1
+
+    def c2(x):
+        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+    ws = (c2(t + 1), c1(t), c1(1 - t), c2(2 - t))
+    rows = np.arange(o)
+    for k in range(4):
+        np.add.at(m, (rows, np.clip(f - 1 + k, 0, n - 1)), ws[k])
+    return m
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     x = input
@@ -935,16 +1078,17 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             return adaptive_avg_pool2d(x, osz)
         return _sep_op(x, [_adaptive_avg_matrix(sp[i], osz[i]) for i in range(nd)],
                        R.AdaptiveAvgPool3DBackward0)
-    want = {"linear": 1, "bilinear": 2, "trilinear": 3}.get(mode)
+    want = {"linear": 1, "bilinear": 2, "trilinear": 3, "bicubic": 2}.get(mode)
     if want is None:
-        if mode == "bicubic":
-            raise NotImplementedError("dagrad: interpolate(mode='bicubic') is not supported yet")
         raise NotImplementedError(
             f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {a.ndim}D) for the "
             f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
             f"(got {mode})")
     if nd != want:
         raise NotImplementedError(f"Got {a.ndim}D input, but {mode} mode needs {want + 2}D input")
+    if mode == "bicubic":
+        mats = [_cubic_matrix(sp[i], osz[i], scales[i], align_corners) for i in range(nd)]
+        return _sep_op(x, mats, R.UpsampleBicubic2DBackward0)
     mats = [_linear_matrix(sp[i], osz[i], scales[i], align_corners) for i in range(nd)]
     cls = {1: R.UpsampleLinear1DBackward0, 2: R.UpsampleBilinear2DBackward0,
            3: R.UpsampleTrilinear3DBackward0}[nd]
