@@ -22,26 +22,24 @@ _getframe = sys._getframe
 _PKG = _PKG_DIR
 
 
-_inside = {}  # id(code) -> (code, inside dagrad?); the code object is kept so ids stay unique
-
-
 def _where(node):
-    """node._loc = (code, lasti) of the first frame outside dagrad (from link: skip 2 frames).
+    """node._loc = (code, lasti) of the first frame outside dagrad.
 
-    Only a code object and an instruction offset are stored; the line number is computed when
-    an error needs it. A per-code-object cache avoids re-testing file names on every op.
+    Called from link (frame 1) inside an op (frame 2): the op's caller (frame 3) is usually the
+    user's line, so the walk starts there. Only a code object and an instruction offset are
+    stored; the line number is computed when an error needs it (`location(node)`).
+    Measured on the tiny-graph benchmark (`Q = 3*a**3 - b**2; Q.sum().backward()`, quiet
+    16-core machine, Python 3.12): +6% (45.0 -> 47.8 us); a first version that walked from the
+    op's own frame with a per-code cache cost +11.5%; storing without any walk costs +5.5%, the
+    floor of taking a frame at all.
     """
-    f = _getframe(2)
-    inside = _inside
-    while f is not None:
-        code = f.f_code
-        c = inside.get(id(code))
-        if c is None:
-            c = inside[id(code)] = (code, code.co_filename.startswith(_PKG))
-        if not c[1]:
-            node._loc = (code, f.f_lasti)
-            return
-        f = f.f_back
+    try:
+        f = _getframe(3)
+        while f.f_code.co_filename.startswith(_PKG):
+            f = f.f_back
+    except (ValueError, AttributeError):  # created with no user frame on the stack
+        return
+    node._loc = (f.f_code, f.f_lasti)
 
 
 def _where_anomaly(node):
@@ -52,6 +50,7 @@ def _where_anomaly(node):
     node._loc = loc + (stack,) if loc is not None else (None, 0, stack)
     if "backward" not in node.__dict__:
         node.backward = _nan_checked(node, type(node).backward.__get__(node))
+        node._np = None  # the engine must call the checked rule, not a NumPy twin
 
 
 def _nan_checked(node, bw):
