@@ -41,6 +41,12 @@ CASES = [
     ("right_shift", lambda L, a, b: L.bitwise_right_shift(a, b), [I(5, lo=0, hi=100),
                                                                  I(5, lo=0, hi=4)], False),
     ("and_scalar", lambda L, a: a & 3, [I(5)], False),
+    ("rlshift_op", lambda L, a: 1 << a, [I(5, lo=0, hi=5)], False),
+    ("rrshift_op", lambda L, a: 64 >> a, [I(5, lo=0, hi=5)], False),
+    ("ilshift_op", lambda L, a: (lambda t: (t.__ilshift__(2), t)[1])(a.clone()), [I(5, lo=0)],
+     False),
+    ("irshift_op", lambda L, a: (lambda t: (t.__irshift__(1), t)[1])(a.clone()), [I(5, lo=0)],
+     False),
     ("remainder", lambda L, a, b: L.remainder(a, b), [F(6), F(6, lo=0.5, hi=2)], True),
     ("remainder_int_neg", lambda L, a: L.remainder(a, -3), [I(6)], False),
     ("mod_op", lambda L, a: a % 2.5, [F(6)], True),
@@ -315,12 +321,15 @@ ERRORS = [
     ("diff_0d", lambda L: L.diff(L.tensor(1.0))),
     ("searchsorted_side", lambda L: L.searchsorted(L.tensor([1, 2]), L.tensor([1]), side="mid")),
     ("isclose_dtypes", lambda L: L.isclose(L.ones(2), L.ones(2, dtype=L.float64))),
+    ("kthvalue_range", lambda L: L.kthvalue(L.tensor([1.0, 2.0]), 3)),
+    ("quantile_empty", lambda L: L.quantile(L.tensor([]), 0.5)),
 ]
 
 EXACT_MSG = {"bitwise_float", "bitwise_op_float", "bitwise_scalar_float", "lshift_float",
              "invert_float", "gcd_float", "hypot_int", "logaddexp_int", "heaviside_dtypes",
              "heaviside_backward", "nextafter_int", "frexp_int", "logcumsumexp_int",
-             "quantile_int", "quantile_q_dtype", "histc_int", "nanmean_int"}
+             "quantile_int", "quantile_q_dtype", "histc_int", "nanmean_int", "kthvalue_range",
+             "quantile_empty"}
 
 
 @pytest.mark.parametrize("name,fn", ERRORS, ids=[e[0] for e in ERRORS])

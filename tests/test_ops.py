@@ -343,3 +343,87 @@ def test_registry_covers_core_list():
     __matmul__ mm bmm mv dot outer einsum_mm tensordot""".split()
     missing = [n for n in core if n not in names]
     assert not missing, missing
+
+
+# ------------------------------------------------------------------ error messages
+ERRORS = {
+    "add_shapes": lambda m: m.ones(2, 3) + m.ones(4, 3),
+    "mul_shapes": lambda m: m.ones(3) * m.ones(2),
+    "maximum_shapes": lambda m: m.maximum(m.ones(2, 1), m.ones(3, 2)),
+    "where_shapes": lambda m: m.where(m.ones(2, dtype=m.bool), m.ones(3), m.ones(2)),
+    "matmul_mismatch": lambda m: m.ones(2, 3) @ m.ones(4, 2),
+    "matmul_0d": lambda m: m.matmul(m.ones(()), m.ones(3)),
+    "mm_not_matrix": lambda m: m.mm(m.ones(3), m.ones(3, 2)),
+    "bmm_batch": lambda m: m.bmm(m.ones(2, 2, 3), m.ones(3, 3, 4)),
+    "dot_sizes": lambda m: m.dot(m.ones(3), m.ones(4)),
+    "mv_sizes": lambda m: m.mv(m.ones(2, 3), m.ones(4)),
+    "dim_out_of_range": lambda m: m.ones(2, 3).sum(2),
+    "dim_out_of_range_neg": lambda m: m.ones(2, 3).softmax(-3),
+    "dim_repeated": lambda m: m.ones(2, 3).sum((0, 0)),
+    "index_out_of_range": lambda m: m.ones(2, 3)[2],
+    "index_out_of_range_dim1": lambda m: m.ones(2, 3)[:, 5],
+    "too_many_indices": lambda m: m.ones(2, 3)[0, 0, 0],
+    "index_list_out_of_range": lambda m: m.ones(2, 3)[[0, 4]],
+    "float_index": lambda m: m.ones(2, 3)[m.tensor([0.0])],
+    "negative_step": lambda m: m.ones(4)[::-1],
+    "mask_shape": lambda m: m.ones(2, 3)[m.ones(3, dtype=m.bool)],
+    "view_noncontig": lambda m: m.ones(2, 3).t().view(6),
+    "view_bad_size": lambda m: m.ones(2, 3).view(4),
+    "reshape_bad_size": lambda m: m.ones(2, 3).reshape(-1, 4),
+    "reshape_two_minus1": lambda m: m.ones(2, 3).reshape(-1, -1),
+    "cat_dims": lambda m: m.cat([m.ones(2, 3), m.ones(2, 4)]),
+    "cat_ndim": lambda m: m.cat([m.ones(2, 3), m.ones(3)], 1),
+    "cat_empty_list": lambda m: m.cat([]),
+    "stack_shapes": lambda m: m.stack([m.ones(2), m.ones(3)]),
+    "expand_bad": lambda m: m.ones(2, 3).expand(3, 3),
+    "expand_fewer_dims": lambda m: m.ones(2, 3).expand(3),
+    "permute_bad": lambda m: m.ones(2, 3).permute(0, 0),
+    "permute_count": lambda m: m.ones(2, 3).permute(0),
+    "squeeze_dim": lambda m: m.ones(2, 3).squeeze(2),
+    "transpose_dim": lambda m: m.ones(2, 3).transpose(0, 2),
+    "t_3d": lambda m: m.ones(2, 3, 4).t(),
+    "split_sizes": lambda m: m.ones(5).split([2, 2]),
+    "narrow_out": lambda m: m.ones(5).narrow(0, 3, 4),
+    "gather_dims": lambda m: m.ones(2, 3).gather(1, m.zeros(2, dtype=m.int64)),
+    "gather_index_dtype": lambda m: m.ones(2, 3).gather(1, m.zeros(2, 1)),
+    "gather_out_of_range": lambda m: m.ones(2, 3).gather(1, m.tensor([[5], [0]])),
+    "index_select_float": lambda m: m.ones(2, 3).index_select(0, m.tensor([0.0])),
+    "index_select_2d": lambda m: m.ones(2, 3).index_select(0, m.tensor([[0]])),
+    "masked_fill_nonbool": lambda m: m.ones(2).masked_fill(m.ones(2), 0.0),
+    "topk_too_big": lambda m: m.ones(3).topk(4),
+    "max_empty": lambda m: m.ones(0).max(),
+    "argmax_empty": lambda m: m.ones(0).argmax(),
+    "amax_empty_dim": lambda m: m.ones(0, 3).amax(0),
+    "clamp_none": lambda m: m.ones(2).clamp(),
+    "mean_int": lambda m: m.ones(2, dtype=m.int64).mean(),
+    "var_int": lambda m: m.ones(2, dtype=m.int64).var(),
+    "softmax_int": lambda m: m.ones(2, dtype=m.int64).softmax(0),
+    "item_many": lambda m: m.ones(2).item(),
+    "neg_bool": lambda m: -m.ones(2, dtype=m.bool),
+    "sub_bool": lambda m: m.ones(2, dtype=m.bool) - m.ones(2, dtype=m.bool),
+    "int_pow_neg": lambda m: m.tensor([2, 3]) ** -1,
+    "div_mode": lambda m: m.div(m.ones(2), 2, rounding_mode="round"),
+    "repeat_fewer": lambda m: m.ones(2, 3).repeat(2),
+    "flip_dup": lambda m: m.ones(2, 3).flip(0, 0),
+    "unflatten_bad": lambda m: m.ones(2, 6).unflatten(1, (4, 2)),
+    "einsum_bad": lambda m: m.einsum("ij,jk->ik", m.ones(2, 3), m.ones(4, 2)),
+    "scatter_index_dtype": lambda m: m.ones(2, 3).scatter(1, m.zeros(2, 1), 1.0),
+    "take_out_of_range": lambda m: m.ones(2, 3).take(m.tensor([6])),
+    "inplace_broadcast_out": lambda m: m.ones(3).add_(m.ones(2, 3)),
+    "inplace_int_float": lambda m: m.ones(3, dtype=m.int64).mul_(1.5),
+    "tensordot_bad": lambda m: m.tensordot(m.ones(2, 3), m.ones(4, 5), 1),
+    "lerp_dtype": lambda m: m.lerp(m.ones(2), m.ones(2, dtype=m.float64), 0.5),
+}
+
+
+@pytest.mark.parametrize("name", list(ERRORS), ids=list(ERRORS))
+def test_error_messages_match_torch(name):
+    fn = ERRORS[name]
+    with pytest.raises(Exception) as et:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fn(torch)
+    with pytest.raises(Exception) as ed:
+        fn(dagrad)
+    assert isinstance(ed.value, type(et.value)), (type(ed.value), type(et.value), str(ed.value))
+    assert str(ed.value) == str(et.value), f"\ndagrad: {ed.value}\ntorch:  {et.value}"

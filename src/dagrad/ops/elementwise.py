@@ -975,6 +975,13 @@ fmax = _minmax(np.fmax, R.MaximumBackward0)
 fmin = _minmax(np.fmin, R.MinimumBackward0)
 
 
+class _Shaped:
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = shape
+
+
 def where(condition, input=None, other=None, *, out=None):  # noqa: A002
     if input is None and other is None:
         from .indexing import nonzero
@@ -993,10 +1000,12 @@ def where(condition, input=None, other=None, *, out=None):  # noqa: A002
     xa, xb = promote_arrays(input, other)
     try:
         r = np.where(c._data, xa, xb)
-    except ValueError:
-        raise RuntimeError(
-            f"where: shapes {list(c.shape)}, {list(input.shape)} and {list(other.shape)} do not "
-            f"broadcast") from None
+    except ValueError:  # PyTorch's message for the first pair that fails, left to right
+        try:
+            s1 = np.broadcast_shapes(c._data.shape, input._data.shape)
+        except ValueError:
+            raise _shape_err("where", c, input) from None
+        raise _shape_err("where", _Shaped(s1), other) from None
     res = _make(r)
     if grad_state.enabled and (input._rg or other._rg):
         n = R.WhereBackward0()
@@ -1024,6 +1033,15 @@ def _scalar_like(s, t):
 
 
 def lerp(start, end, weight, *, out=None):
+    if isinstance(end, Tensor) and end._data.dtype != start._data.dtype:
+        from ..tensor import _CPP_NAME
+        raise RuntimeError(
+            f"expected dtype {_CPP_NAME.get(start.dtype.name)} for `end` but got dtype "
+            f"{_CPP_NAME.get(end.dtype.name)}")
+    if not isinstance(weight, Tensor) and start._data.dtype.kind not in "fc":
+        from ..tensor import _SCALAR_NAME
+        raise NotImplementedError(
+            f"\"lerp_kernel_scalar\" not implemented for '{_SCALAR_NAME.get(start.dtype.name)}'")
     if isinstance(weight, Tensor):
         xs, xe = promote_arrays(start, end)
         w = weight._data

@@ -673,7 +673,7 @@ def _quantile(x, q, dim, keepdim, interpolation, nan_aware, name):
     sd = srt._data
     n = sd.shape[d]
     if n == 0:
-        raise IndexError(f"{name}() input tensor must be non-empty")
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
     nanmask = np.isnan(sd)
     if nan_aware:
         cnt = (~nanmask).sum(axis=d, keepdims=True)
@@ -844,7 +844,20 @@ def _bind():
     for k, f in m.items():
         if k not in Tensor.__dict__ or k == "float_power":
             setattr(Tensor, k, f)
+    from .elementwise import bitwise_left_shift as _lsh, bitwise_right_shift as _rsh
+    ops = {"__rlshift__": lambda x, o: _lsh(_t(o, x), x), "__rrshift__": lambda x, o: _rsh(
+        _t(o, x), x)}
+    for k, f in ops.items():
+        if k not in Tensor.__dict__:
+            setattr(Tensor, k, f)
     from . import inplace
+    if "__ilshift__" not in Tensor.__dict__:
+        Tensor.__ilshift__ = inplace(_lsh, "bitwise_left_shift")
+        Tensor.__irshift__ = inplace(_rsh, "bitwise_right_shift")
+        Tensor.bitwise_left_shift_ = Tensor.__dict__.get("bitwise_left_shift_",
+                                                         Tensor.__ilshift__)
+        Tensor.bitwise_right_shift_ = Tensor.__dict__.get("bitwise_right_shift_",
+                                                          Tensor.__irshift__)
     for k in ("gcd", "lcm", "hypot", "xlogy", "sinc", "deg2rad", "rad2deg", "heaviside",
               "copysign", "nextafter", "ldexp", "logaddexp", "nan_to_num"):
         if k + "_" not in Tensor.__dict__:

@@ -283,8 +283,8 @@ def gather(x, dim, index, *, sparse_grad=False):
     a = x._data
     d = wrap_dim(dim, a.ndim)
     idx = index._data
-    if idx.dtype != np.int64:
-        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError("gather(): Expected dtype int32/int64 for index")
     if idx.ndim != a.ndim and not (a.ndim == 0 or idx.ndim == 0):
         raise RuntimeError(
             "Index tensor must have the same number of dimensions as input tensor")
@@ -320,6 +320,8 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
     a = x._data
     d = wrap_dim(dim, a.ndim)
     idx = index._data
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     out = a.copy()
     full = _full_index(idx, d)
     if src is not None:
@@ -357,6 +359,8 @@ def scatter_add(x, dim, index, src):
     a = x._data
     d = wrap_dim(dim, a.ndim)
     idx = index._data
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     out = a.copy()
     sl = tuple(slice(0, k) for k in idx.shape)
     np.add.at(out, _full_index(idx, d), src._data[sl].astype(a.dtype, copy=False))
@@ -412,6 +416,8 @@ def index_select(x, dim, index):
     idx = index._data if isinstance(index, Tensor) else np.asarray(index)
     if idx.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
+    if idx.dtype not in (np.int64, np.int32):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     n = a.shape[d] if a.ndim else 1
     if idx.size and (idx.max() >= n or idx.min() < -n):
         raise IndexError(
@@ -460,13 +466,19 @@ def index_fill(x, dim, index, value):
     return _make(a)
 
 
+def _cpp_name(npdt):
+    from ..tensor import _CPP_NAME
+    n = D.from_np(npdt).name
+    return _CPP_NAME.get(n, n)
+
+
 def masked_fill(x, mask, value):
     a = x._data
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(
             f"masked_fill_ only supports boolean masks, but got mask with dtype "
-            f"{D.from_np(m.dtype)}")
+            f"{_cpp_name(m.dtype)}")
     try:
         bshape = np.broadcast_shapes(a.shape, m.shape)
     except ValueError:
@@ -529,6 +541,10 @@ def masked_scatter(x, mask, source):
 def take(x, index):
     a = x._data
     idx = index._data
+    if idx.dtype != np.int64:
+        from ..tensor import _SCALAR_NAME
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got "
+                           f"{_SCALAR_NAME.get(D.from_np(idx.dtype).name)}")
     n = a.size
     if idx.size and (idx.max() >= n or idx.min() < -n):
         raise IndexError(
@@ -640,6 +656,8 @@ def kthvalue(x, k, dim=-1, keepdim=False):
     from .reduce import KthRT
     a = x._data
     d = wrap_dim(dim, a.ndim) if a.ndim else 0
+    if not 1 <= k <= (a.shape[d] if a.ndim else 1):
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
     s = sort(x, d)
     v = s[0].narrow(d, k - 1, 1) if a.ndim else s[0]
     i = s[1].narrow(d, k - 1, 1) if a.ndim else s[1]

@@ -212,6 +212,16 @@ def einsum(equation, *operands):
         operands = tuple(operands[0])
     ops = tuple(operands)
     specs, rhs = _parse_einsum(equation, [o._data.shape for o in ops])
+    seen = {}
+    for i, (sp, o) in enumerate(zip(specs, ops)):
+        for c, s in zip(sp, o._data.shape):
+            prev = seen.get(c)
+            if prev is not None and prev != s and prev != 1 and s != 1:
+                raise RuntimeError(
+                    f"einsum(): subscript {c} has size {s} for operand {i} which does not "
+                    f"broadcast with previously seen size {prev}")
+            if prev is None or prev == 1:
+                seen[c] = s
     dt = ops[0].dtype
     for o in ops[1:]:
         dt = D.promote_types(dt, o.dtype)
@@ -282,7 +292,7 @@ def einsum_grad(specs, out_spec, ops, g, i):
 def tensordot(a, b, dims=2):
     xa, xb = a._data, b._data
     if isinstance(dims, int):
-        da = list(range(xa.ndim - dims, xa.ndim))
+        da = list(range(-dims, 0))  # PyTorch: the last `dims` of a (negative, as it reports them)
         db = list(range(dims))
     elif isinstance(dims, Tensor):
         return tensordot(a, b, dims.tolist() if dims._data.ndim else int(dims))
@@ -290,13 +300,13 @@ def tensordot(a, b, dims=2):
         da, db = dims
         da = [da] if isinstance(da, int) else list(da)
         db = [db] if isinstance(db, int) else list(db)
-    da = [wrap_dim(d, xa.ndim) for d in da]
-    db = [wrap_dim(d, xb.ndim) for d in db]
     for p, q in zip(da, db):
         if xa.shape[p] != xb.shape[q]:
             raise RuntimeError(
                 f"contracted dimensions need to match, but first has size {xa.shape[p]} in dim "
                 f"{p} and second has size {xb.shape[q]} in dim {q}")
+    da = [wrap_dim(d, xa.ndim) for d in da]
+    db = [wrap_dim(d, xb.ndim) for d in db]
     fa = [d for d in range(xa.ndim) if d not in da]
     fb = [d for d in range(xb.ndim) if d not in db]
     m = 1

@@ -287,7 +287,7 @@ def expand(x, *sizes):
     sizes = _shape_args(sizes)
     if len(sizes) < a.ndim:
         raise RuntimeError(
-            f"expand(torch.{D.from_np(a.dtype).name.capitalize()}Tensor{{{list(a.shape)}}}, "
+            f"expand({_legacy_type(a)}{{{list(a.shape)}}}, "
             f"size={list(sizes)}): the number of sizes provided ({len(sizes)}) must be greater "
             f"or equal to the number of dimensions in the tensor ({a.ndim})")
     lead = len(sizes) - a.ndim
@@ -357,10 +357,18 @@ def clone(x, *, memory_format=None):
     return res
 
 
+def _legacy_type(a):
+    from ..tensor import _describe_for_version
+    return _describe_for_version(a).split(" ")[0]  # torch.FloatTensor
+
+
 def flip(x, *dims):
     a = x._data
     dims = _shape_args(dims)
     dims = tuple(wrap_dim(d, a.ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        dup = next(d for d in dims if dims.count(d) > 1)
+        raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
     res = _make(np.flip(a, dims).copy() if a.ndim else a.copy())
     if x._rg and grad_state.enabled:
         n = R.FlipBackward0()
@@ -455,7 +463,7 @@ def _check_cat(ts, d, op):
 def cat(tensors, dim=0, *, out=None):
     ts = tuple(tensors)
     if not ts:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for t in ts:
         if not isinstance(t, Tensor):
             raise TypeError(

@@ -130,7 +130,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
     elif a.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
-            f"complex dtype. Got: {D.from_np(a.dtype).name.capitalize()}")
+            f"complex dtype. Got: {_scalar_name(a.dtype)}")
     if isinstance(dim, (list, tuple)) and len(dim) == 0:
         dim = None
     if dim is None:
@@ -185,9 +185,18 @@ def prod(x, dim=None, keepdim=False, *, dtype=None):
     return res
 
 
+def _scalar_name(npdt):
+    from ..tensor import _SCALAR_NAME
+    n = D.from_np(npdt).name
+    return _SCALAR_NAME.get(n, n)
+
+
 def _check_nonempty(a, op, dim=None):
     if a.size == 0:
         if dim is None:
+            if op in ("argmax", "argmin"):
+                raise IndexError(
+                    f"{op}(): Expected reduction dim to be specified for input.numel() == 0.")
             raise RuntimeError(
                 f"{op}(): Expected reduction dim to be specified for input.numel() == 0. "
                 f"Specify the reduction dim with the 'dim' argument.")
@@ -498,16 +507,22 @@ def _implicit_dim(ndim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
+def _softmax_int_error(op, a, d):
+    from ..tensor import _SCALAR_NAME
+    kernel = f"{op}_lastdim_kernel_impl" if d == a.ndim - 1 or a.ndim == 0 else f"{op}_kernel_impl"
+    raise NotImplementedError(
+        f"\"{kernel}\" not implemented for '{_SCALAR_NAME[D.from_np(a.dtype).name]}'")
+
+
 def softmax(x, dim=None, _stacklevel=3, dtype=None):
     a = x._data
     if dtype is not None:
         a = a.astype(D.to_dtype(dtype).np)
-    elif a.dtype.kind not in "fc":
-        raise RuntimeError(f'"softmax_lastdim_kernel_impl" not implemented for '
-                           f"'{D.from_np(a.dtype).name.capitalize()}'")
     if dim is None:
         dim = _implicit_dim(a.ndim)
     d = wrap_dim(dim, a.ndim)
+    if dtype is None and a.dtype.kind not in "fc":
+        _softmax_int_error("softmax", a, d)
     r = _softmax_np(a, d) if a.ndim else np.ones_like(a)
     res = _make(r)
     if x._rg and grad_state.enabled:
@@ -522,12 +537,11 @@ def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
     a = x._data
     if dtype is not None:
         a = a.astype(D.to_dtype(dtype).np)
-    elif a.dtype.kind not in "fc":
-        raise RuntimeError(f'"log_softmax_lastdim_kernel_impl" not implemented for '
-                           f"'{D.from_np(a.dtype).name.capitalize()}'")
     if dim is None:
         dim = _implicit_dim(a.ndim)
     d = wrap_dim(dim, a.ndim)
+    if dtype is None and a.dtype.kind not in "fc":
+        _softmax_int_error("log_softmax", a, d)
     if a.ndim:
         m = a.max(axis=d, keepdims=True)
         s = a - m
