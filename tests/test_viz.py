@@ -545,3 +545,38 @@ def test_real_nn_modules_collapse_and_frozen_layer():
     assert "Linear" in boxes["0"] and "params: 40 trainable" in boxes["0"]
     assert "ReLU" in boxes["1"]
     assert "params: 0 trainable, 27 frozen" in boxes["2"]
+
+
+def test_resnet18_graph_is_torchs_and_renders_fast(tmp_path):
+    """The ResNet18 loss of the seed: same nodes and edges as torch's (same architecture)."""
+    import importlib.util
+    import os
+    import time
+    pytest.importorskip("dagrad.nn")
+    models = pytest.importorskip("dagrad.vision.models")
+    spec = importlib.util.spec_from_file_location(
+        "_bench_workloads", os.path.join(os.path.dirname(__file__), "..", "benchmarks",
+                                         "workloads.py"))
+    wl = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(wl)
+    tm = wl._resnet18_def(torch, "torch")   # torchvision's architecture, in torch
+    dm = models.resnet18()
+    tl = (tm(torch.rand(1, 3, 64, 64)) - torch.rand(1, 1000)).sum()
+    with viz.record_modules(dm):
+        dl = (dm(dagrad.rand(1, 3, 64, 64)) - dagrad.rand(1, 1000)).sum()
+    g = viz.make_dot(dl, params=dm)
+    got_edges, got_names = dot_graph_edges(g.source)
+    want_edges, want_names = torch_graph_edges([tl])
+    assert got_names == want_names
+    assert got_edges == want_edges
+    leaves = {n["label"].split("\n")[0] for n in g.nodes if n["kind"] == "leaf"}
+    assert {"conv1.weight", "layer4.1.bn2.bias", "fc.weight"} <= leaves and len(leaves) == 62
+    c = viz.make_dot(dl, params=dm, collapse_modules=True)
+    assert {n["name"] for n in c.nodes if n["kind"] == "module"} == {
+        "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool",
+        "fc"}
+    if HAVE_DOT:
+        t = time.perf_counter()
+        g.render(tmp_path / "r18.svg")
+        c.render(tmp_path / "r18c.svg")
+        assert time.perf_counter() - t < 20
