@@ -195,3 +195,14 @@ def test_conv2d_batch_parallel_path(xs, ws, kw, monkeypatch):
     run("conv2d", xs, ws, **kw)
     run("conv_transpose2d", (xs[0], ws[0]) + xs[2:], (ws[0], ws[1], ws[2], ws[3]),
         **{k: v for k, v in kw.items() if k != "padding" or v != "same"})
+
+
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((2, 3, 5, 6, 7), (4, 3, 3, 3, 3), dict(padding=1)),
+    ((2, 4, 6, 5, 7), (4, 2, 2, 3, 1), dict(stride=(2, 1, 2), padding=(1, 0, 1), dilation=(2, 1, 1),
+                                          groups=2)),
+    ((2, 3, 5, 6, 7), (4, 3, 2, 3, 4), dict(padding="same")),
+    ((3, 5, 6, 7), (4, 3, 1, 1, 1), {}),
+])
+def test_conv3d(xs, ws, kw):
+    run("conv3d", xs, ws, **kw)

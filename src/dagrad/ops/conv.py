@@ -20,8 +20,7 @@ from numpy.lib.stride_tricks import as_strided
 from . import derivatives as R
 from ._core import D, Tensor, _make, grad_state, link, np, save
 
-__all__ = ["conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold",
-           "pixel_shuffle", "pixel_unshuffle"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d"]
 
 
 # ---------------------------------------------------------------- parameters
@@ -743,3 +742,55 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                      dilation=1):
     return _conv_transposend("conv_transpose2d", 2, input, weight, bias, stride, padding,
                              output_padding, groups, dilation)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution as a sum over kernel depth of 2-D convolutions (depth folded into the
+    batch); composite, so its gradients (and double backward) come from conv2d's."""
+    _check_types(input, weight, bias)
+    x, unb = _batchify("conv3d", input, 3)
+    stride = _tuple(stride, 3, "stride")
+    dilation = _tuple(dilation, 3, "dilation")
+    ks = weight.shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pad = (0,) * 6
+        elif padding == "same":
+            if any(v != 1 for v in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            pad = []
+            for i in range(3):
+                total = dilation[i] * (ks[i] - 1) if i < len(ks) else 0
+                pad += [total // 2, total - total // 2]
+            pad = tuple(pad)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        pp = _tuple(padding, 3, "padding")
+        pad = tuple(q for v in pp for q in (v, v))
+    groups = builtins.int(groups)
+    _check_conv("conv3d", x, weight, bias, stride, pad, dilation, groups, 3)
+    from .pool import pad as _pad
+    N, C, Dd, H, W = x.shape
+    kd = ks[0]
+    if pad[0] or pad[1]:
+        x = _pad(x, (0, 0, 0, 0, pad[0], pad[1]))
+    Dp = Dd + pad[0] + pad[1]
+    Do = (Dp - dilation[0] * (kd - 1) - 1) // stride[0] + 1
+    hwpad = (pad[2], pad[3], pad[4], pad[5])
+    sym = pad[2] == pad[3] and pad[4] == pad[5]
+    if not sym:
+        x = _pad(x, (hwpad[2], hwpad[3], hwpad[0], hwpad[1]))
+    out = None
+    for k in range(kd):
+        d0 = k * dilation[0]
+        xs = x[:, :, d0:d0 + (Do - 1) * stride[0] + 1:stride[0]]
+        xs = xs.permute(0, 2, 1, 3, 4).reshape(N * Do, C, xs.shape[3], xs.shape[4])
+        y = conv2d(xs, weight[:, :, k], None, stride[1:], (pad[2], pad[4]) if sym else 0,
+                   dilation[1:], groups)
+        out = y if out is None else out + y
+    out = out.reshape(N, Do, out.shape[1], out.shape[2], out.shape[3]).permute(0, 2, 1, 3, 4)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1, 1)
+    out = out.contiguous()
+    return out.squeeze(0) if unb else out
