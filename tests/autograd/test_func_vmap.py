@@ -274,3 +274,48 @@ def test_vmap_conv2d_rules_and_per_sample_grads():
             F.vmap(F.grad(lambda w, x: FF.conv2d(x, w).tanh().sum()), in_dims=(None, 0))(W[0], X),
         ))
     assert_close(res[1], res[0], atol=1e-8)
+
+
+LOSSES = {
+    "mse": lambda F, x, t, c: F.mse_loss(x, t),
+    "l1_sum": lambda F, x, t, c: F.l1_loss(x, t, reduction="sum"),
+    "smooth_l1_none": lambda F, x, t, c: F.smooth_l1_loss(x, t, reduction="none"),
+    "bce_logits": lambda F, x, t, c: F.binary_cross_entropy_with_logits(x, t.sigmoid()),
+    "ce": lambda F, x, t, c: F.cross_entropy(x, c),
+    "ce_weight_ignore": lambda F, x, t, c: F.cross_entropy(
+        x, c, weight=x.new_tensor([1.0, 2.0, 0.5]), ignore_index=1),
+    "ce_probs": lambda F, x, t, c: F.cross_entropy(x, t.softmax(-1)),
+    "nll": lambda F, x, t, c: F.nll_loss(x.log_softmax(-1), c, reduction="sum"),
+    "kl_batchmean": lambda F, x, t, c: F.kl_div(x.log_softmax(-1), t.softmax(-1),
+                                                reduction="batchmean"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_vmap_losses(name):
+    r = np.random.RandomState(11)
+    x, t, c = r.randn(4, 5, 3), r.randn(4, 5, 3), r.randint(0, 3, (4, 5))
+    res = []
+    for lib, F in ((torch, tf), (dagrad, df)):
+        FF = lib.nn.functional
+        res.append(F.vmap(lambda a, b, k: LOSSES[name](FF, a, b, k))(
+            T(lib, x), T(lib, t), lib.tensor(c)))
+    assert_close(res[1], res[0])
+
+
+def test_per_sample_grads_of_an_nn_module():
+    """The torch.func tutorial pattern: vmap(grad(loss over functional_call)) on a Sequential."""
+    res = []
+    for lib, F in ((torch, tf), (dagrad, df)):
+        nn = lib.nn
+        model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))
+        r = np.random.RandomState(0)
+        params = {k: T(lib, r.randn(*v.shape) * 0.3) for k, v in model.named_parameters()}
+        x, y = T(lib, r.randn(6, 3)), lib.tensor(r.randint(0, 2, 6))
+
+        def loss(p, xi, yi):
+            out = F.functional_call(model, p, (xi.unsqueeze(0),))
+            return nn.functional.cross_entropy(out, yi.unsqueeze(0))
+        res.append(F.vmap(F.grad(loss), in_dims=(None, 0, 0))(params, x, y))
+    for k in res[0]:
+        assert_close(res[1][k], res[0][k])

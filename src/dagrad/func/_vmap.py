@@ -728,6 +728,80 @@ def _rule_conv(name, raw, level, args, kwargs):
     return _bt(out, level)
 
 
+# --- losses: per-sample unreduced loss on the folded batch, then the reduction per sample
+_SIG_CACHE = {}
+
+
+def _bind(raw, args, kwargs):
+    import inspect
+    sig = _SIG_CACHE.get(raw)
+    if sig is None:
+        sig = _SIG_CACHE[raw] = inspect.signature(raw)
+    b = sig.bind(*args, **kwargs)
+    b.apply_defaults()
+    return dict(b.arguments)
+
+
+def _rule_loss(name, raw, level, args, kwargs):
+    a = _bind(raw, args, kwargs)
+    red = a.get("reduction", "mean")
+    if a.get("size_average") is not None or a.get("reduce") is not None:
+        raise NoBatchingRule(f"vmap: {name} with the legacy size_average/reduce arguments")
+    inp, tgt = a["input"], a["target"]
+    bs = _bsize(level)
+    xv = _unwrap(inp, level)
+    if xv is None:
+        xv = _unwrap(_expand_to_level(inp, level, bs), level)
+    tv = _unwrap(tgt, level)
+    if tv is None:
+        tv = _unwrap(_expand_to_level(tgt, level, bs), level)
+    if isinstance(xv, BatchedTensor) or isinstance(tv, BatchedTensor):
+        raise NoBatchingRule(f"vmap: nested vmap over {name} has no batching rule yet")
+    for k, v in a.items():
+        if k not in ("input", "target") and isinstance(v, BatchedTensor):
+            raise NoBatchingRule(f"vmap: {name} with a batched '{k}' argument")
+    a["reduction"] = "none"
+    classes = name in ("cross_entropy", "nll_loss") and tv.dtype.is_floating_point is False
+    if name in ("cross_entropy", "nll_loss"):
+        xs = tuple(xv.shape)
+        no_n = len(xs) - 1 == 1            # logical input [C]: the vmap batch plays N
+        if no_n:
+            a["input"], a["target"] = xv, tv
+        else:
+            a["input"] = xv.reshape((xs[0] * xs[1],) + xs[2:])
+            a["target"] = tv.reshape((xs[0] * xs[1],) + tuple(tv.shape[2:]))
+        per = raw(**a)
+        per = per.reshape((bs,) + ((1,) if no_n else (xs[1],)) + tuple(per.shape[1:]))
+        if red == "none":
+            return _bt(per.reshape((bs,)) if no_n else per, level)
+        dims = tuple(range(1, per.dim()))
+        if red == "sum":
+            return _bt(per.sum(dims), level)
+        if classes:
+            t = tv.reshape(tuple(per.shape))
+            w = a.get("weight")
+            valid = (t != a.get("ignore_index", -100))
+            tt = t.clamp(0) if not hasattr(t, "_value") else t
+            den = (w[tt] * valid) if w is not None else valid.to(per.dtype)
+            return _bt(per.sum(dims) / den.sum(dims), level)
+        return _bt(per.mean(dims), level)
+    # elementwise losses: input and target broadcast together
+    (xv2, tv2), _ = _align(level, (_bt(xv, level), _bt(tv, level)), {})
+    a["input"], a["target"] = xv2, tv2
+    if "weight" in a and isinstance(a["weight"], Tensor):
+        (_, wv), _ = _align(level, (_bt(xv, level), a["weight"]), {})
+        a["weight"] = wv
+    per = raw(**a)
+    if red == "none":
+        return _bt(per, level)
+    dims = tuple(range(1, per.dim()))
+    if not dims:
+        return _bt(per, level)
+    if red == "batchmean":  # kl_div: sum / logical size of dim 0
+        return _bt(per.sum(dims) / (per.shape[1] if per.dim() > 1 else 1), level)
+    return _bt(per.sum(dims) if red == "sum" else per.mean(dims), level)
+
+
 # --- lists of tensors
 def _rule_cat(name, raw, level, args, kwargs):
     ts = list(args[0])
@@ -849,6 +923,10 @@ for _n in ("rand_like", "randn_like", "randint_like"):
     _RULES[_n] = _rule_random_like
 _RULES["sum_to_size"] = _rule_sum_to_size
 _RULES["conv1d"] = _RULES["conv2d"] = _rule_conv
+for _n in ("cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "soft_margin_loss",
+           "kl_div", "poisson_nll_loss"):
+    _RULES[_n] = _rule_loss
 
 
 # ---------------------------------------------------------------- methods of BatchedTensor
