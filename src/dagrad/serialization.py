@@ -538,6 +538,9 @@ def _read_zip(zf, weights_only):
         except KeyError:
             raise RuntimeError(f"corrupted checkpoint: storage record {rec!r} is missing") from None
         nbytes = numel * (_itemsize(dtype) if dtype else 1)
+        if info.file_size > max(info.compress_size, 1) * 1100:   # beyond any deflate ratio
+            raise RuntimeError(f"corrupted checkpoint: storage record {rec!r} claims "
+                               f"{info.file_size} bytes from {info.compress_size} stored bytes")
         if info.file_size != nbytes:
             raise RuntimeError(
                 f"corrupted checkpoint: storage record {rec!r} has {info.file_size} bytes, "
@@ -602,6 +605,9 @@ def _read_legacy(f, weights_only):
         if len(rest) > 4 and rest[4] is not None:
             raise RuntimeError("legacy storage views are not supported by dagrad")
         dtype = _storage_type_name(storage_type)
+        if int(numel) < 0 or int(numel) * _itemsize(dtype) > len(data):
+            raise RuntimeError(f"corrupted checkpoint: storage {key!r} claims {numel} elements, "
+                               f"more than the {len(data)}-byte file holds")
         info.setdefault(str(key), (dtype, int(numel)))
         return _LoadedStorage(np.zeros(int(numel) * _itemsize(dtype), np.uint8), dtype, False,
                               str(key))

@@ -1,6 +1,8 @@
 """Pretrained weights through the hub cache (torch's cache reused, old checkpoints without
 num_batches_tracked)."""
 
+import io
+
 import numpy as np
 import pytest
 import torch
@@ -49,3 +51,18 @@ def test_pretrained_true_legacy_argument(homes):
     with pytest.warns(UserWarning, match="'pretrained' is deprecated"):
         m = M.resnet18(pretrained=True)
     assert m.fc.weight.shape == (1000, 512)
+
+
+def test_dagrad_checkpoint_loads_in_torch():
+    dagrad.manual_seed(0)
+    dm = M.resnet18(num_classes=10)
+    buf = io.BytesIO()
+    dagrad.save(dm.state_dict(), buf)
+    tm = TM.resnet18(num_classes=10)
+    tm.load_state_dict(torch.load(io.BytesIO(buf.getvalue()), weights_only=True))
+    dm.eval()
+    tm.eval()
+    x = np.random.default_rng(1).random((1, 3, 32, 32), dtype=np.float32)
+    _close(dm(dagrad.from_numpy(x)), tm(torch.from_numpy(x)), 1e-4)
+
+
