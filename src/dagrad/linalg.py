@@ -23,7 +23,8 @@ __all__ = ["LinAlgError", "inv", "inv_ex", "det", "slogdet", "logdet", "solve", 
            "matrix_rank", "cross", "multi_dot", "vander", "tensorinv", "tensorsolve",
            "solve_triangular", "cholesky_inverse", "cholesky_solve", "triangular_solve",
            "matmul", "vecdot", "diagonal", "cond", "inverse", "svd_legacy", "cdist",
-           "householder_product"]
+           "householder_product", "lu_factor", "lu_factor_ex", "lu", "lu_solve", "lu_unpack",
+           "matrix_exp"]
 
 
 class LinAlgError(RuntimeError):
@@ -611,6 +612,263 @@ def lstsq(A, B, rcond=None, *, driver=None):
     return _LstsqT(X, resid, rank, sv)
 
 
+# ---------------------------------------------------------------- LU
+_LuFactorT = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
+_LuFactorExT = collections.namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+_LuT = collections.namedtuple("linalg_lu", ["P", "L", "U"])
+_LuUnpackT = collections.namedtuple("lu_unpack", ["P", "L", "U"])
+
+
+def _lu_np(a):
+    """Partial-pivot LU (LAPACK getrf's algorithm), batched: (packed LU, 1-based pivots, info,
+    row permutation)."""
+    M, N = a.shape[-2:]
+    k = builtins.min(M, N)
+    m = np.array(a.reshape(-1, M, N), dtype=a.dtype, copy=True)
+    B = m.shape[0]
+    piv = np.zeros((B, k), np.int32)
+    perm = np.tile(np.arange(M), (B, 1))
+    info = np.zeros(B, np.int32)
+    idx = np.arange(B)
+    with np.errstate(all="ignore"):
+        for j in range(k):
+            p = np.argmax(np.abs(m[:, j:, j]), axis=1) + j
+            piv[:, j] = p + 1
+            rj = m[idx, j].copy()
+            m[idx, j] = m[idx, p]
+            m[idx, p] = rj
+            pj = perm[idx, j].copy()
+            perm[idx, j] = perm[idx, p]
+            perm[idx, p] = pj
+            pv = m[:, j, j]
+            zero = pv == 0
+            info[(info == 0) & zero] = j + 1
+            lcol = np.where(zero[:, None], m[:, j + 1:, j], m[:, j + 1:, j] / np.where(
+                zero, 1, pv)[:, None])
+            m[:, j + 1:, j] = lcol
+            m[:, j + 1:, j + 1:] -= np.where(zero[:, None, None], 0, lcol[:, :, None]
+                                             * m[:, j, None, j + 1:])
+    bs = a.shape[:-2]
+    return (m.reshape(a.shape), piv.reshape(bs + (k,)), info.reshape(bs),
+            perm.reshape(bs + (M,)))
+
+
+def _perm_from_pivots(piv, M):
+    bs = piv.shape[:-1]
+    pv = piv.reshape(-1, piv.shape[-1]).astype(np.int64) - 1
+    B = pv.shape[0]
+    perm = np.tile(np.arange(M), (B, 1))
+    idx = np.arange(B)
+    for j in range(pv.shape[1]):
+        p = pv[:, j]
+        t = perm[idx, j].copy()
+        perm[idx, j] = perm[idx, p]
+        perm[idx, p] = t
+    return perm.reshape(bs + (M,))
+
+
+def _perm_matrix(perm, dtype):
+    """P with A = P L U: row i of P^T A is row perm[i] of A, so P[perm[i], i] = 1."""
+    M = perm.shape[-1]
+    P = np.zeros(perm.shape + (M,), dtype)
+    np.put_along_axis(P, perm[..., None], 1, axis=-1)
+    return np.swapaxes(P, -1, -2)
+
+
+def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    a = _check(A, "linalg.lu_factor_ex", square=False)
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    lu, piv, info, _ = _lu_np(a)
+    if check_errors and info.any():
+        k = int(np.nonzero(info.reshape(-1))[0][0])
+        raise LinAlgError(f"torch.linalg.lu_factor_ex: {_prefix(a, k)}U[{info.reshape(-1)[k]},"
+                          f"{info.reshape(-1)[k]}] is zero and using it on lu_solve would result "
+                          f"in a division by zero. If you still want to perform the "
+                          f"factorization, consider calling linalg.lu(A, pivot) or "
+                          f"linalg.lu_factor_ex(A, pivot)")
+    LU = _make(lu)
+    if _rec(A):
+        n = R.LinalgLuFactorExBackward0()
+        save(n, A)
+        n.perm = _perm_from_pivots(piv, a.shape[-2])
+        save_result(n, LU)
+        link_multi(n, (LU, None, None), A)
+    return _LuFactorExT(LU, _make(piv), _make(info))
+
+
+def lu_factor(A, *, pivot=True, out=None):
+    a = _check(A, "linalg.lu_factor", square=False)
+    r = lu_factor_ex(A, pivot=pivot)
+    info = r.info._data.reshape(-1)
+    if info.any():
+        k = int(np.nonzero(info)[0][0])
+        raise LinAlgError(f"torch.linalg.lu_factor: {_prefix(a, k)}U[{info[k]},{info[k]}] is zero "
+                          f"and using it on lu_solve would result in a division by zero. If you "
+                          f"still want to perform the factorization, consider calling "
+                          f"linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+    return _LuFactorT(r.LU, r.pivots)
+
+
+def lu(A, *, pivot=True, out=None):
+    a = _check(A, "linalg.lu", square=False)
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    lu_, piv, info, perm = _lu_np(a)
+    M, N = a.shape[-2:]
+    k = builtins.min(M, N)
+    Lm = np.tril(lu_[..., :, :k], -1) + np.eye(M, k, dtype=a.dtype)
+    Um = np.triu(lu_[..., :k, :])
+    P = _make(_perm_matrix(perm, a.dtype))
+    L, U = _make(np.ascontiguousarray(Lm)), _make(np.ascontiguousarray(Um))
+    if _rec(A):
+        n = R.LinalgLuBackward0()
+        n.m, n.k = M, N
+        save(n, P, L, U)
+        link_multi(n, (P, L, U), A)
+        P._rg, P.grad_fn = False, None
+    return _LuT(P, L, U)
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    a = LU_data._data
+    M, N = a.shape[-2:]
+    k = builtins.min(M, N)
+    P = L = U = None
+    if unpack_data:
+        eye = _make(np.eye(M, k, dtype=a.dtype))
+        L = LU_data[..., :, :k].tril(-1) + eye
+        U = LU_data[..., :k, :].triu()
+    else:
+        L = _make(np.empty((0,), a.dtype))
+        U = _make(np.empty((0,), a.dtype))
+    if unpack_pivots:
+        P = _make(_perm_matrix(_perm_from_pivots(LU_pivots._data, M), a.dtype))
+    else:
+        P = _make(np.empty((0,), a.dtype))
+    return _LuUnpackT(P, L, U)
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
+    _check(LU, "linalg.lu_solve")
+    P, L, U = lu_unpack(LU, pivots)
+    PT = P.mT
+    if left and not adjoint:      # A X = B, A = P L U
+        X = solve_triangular(U, solve_triangular(L, PT @ B, upper=False, unitriangular=True),
+                             upper=True)
+    elif left:                    # A^H X = B
+        Y = solve_triangular(_mH(U), B, upper=False)
+        X = P @ solve_triangular(_mH(L), Y, upper=True, unitriangular=True)
+    elif not adjoint:             # X A = B
+        Y = solve_triangular(U, B, upper=True, left=False)
+        X = solve_triangular(L, Y, upper=False, left=False, unitriangular=True) @ PT
+    else:                         # X A^H = B
+        Y = solve_triangular(_mH(L), B @ P, upper=True, left=False, unitriangular=True)
+        X = solve_triangular(_mH(U), Y, upper=False, left=False)
+    return _out(X, out)
+
+
+def _lu_backward(P, L, U, gL, gU):
+    """Gradient of A = P L U for any shape: the square rule on the leading block, plus the
+    trailing block (U2 = L^-1 P^T A2 when wide, L2 = (P^T A)2 U^-1 when tall)."""
+    from .ops.movement import cat
+    m, k = L.shape[-2], L.shape[-1]
+    n = U.shape[-1]
+    if m == n:
+        return _lu_square_backward(P, L, U, gL, gU)
+    if m < n:  # wide: L is m x m, U = [U1 | U2]
+        U1, U2 = U[..., :, :m], U[..., :, m:]
+        gU1 = gU[..., :, :m] if gU is not None else None
+        gU2 = gU[..., :, m:] if gU is not None else None
+        if gU2 is not None:
+            extra = solve_triangular(_mH(L), gU2 @ _mH(U2), upper=True, unitriangular=True)
+            gL = -extra if gL is None else gL - extra
+            gA2 = P @ solve_triangular(_mH(L), gU2, upper=True, unitriangular=True)
+        else:
+            gA2 = (P @ L @ U2) * 0
+        gA1 = _lu_square_backward(P, L, U1, gL, gU1)
+        return cat([gA1, gA2], -1)
+    # tall: L = [L1; L2] (m x n), U is n x n
+    L1, L2 = L[..., :n, :], L[..., n:, :]
+    gL1 = gL[..., :n, :] if gL is not None else None
+    gL2 = gL[..., n:, :] if gL is not None else None
+    if gL2 is not None:
+        extra = _mH(L2) @ solve_triangular(_mH(U), gL2, upper=False, left=False)
+        gU = -extra if gU is None else gU - extra
+        gB2 = solve_triangular(_mH(U), gL2, upper=False, left=False)
+    else:
+        gB2 = (L2 @ U) * 0
+    eye = _make(np.eye(n, dtype=L._data.dtype))
+    gB1 = _lu_square_backward(eye, L1, U, gL1, gU)
+    return P @ cat([gB1, gB2], -2)
+
+
+def _lu_square_backward(P, L, U, gL, gU):
+    """PyTorch's linalg_lu_backward for square A = P L U."""
+    gA = None
+    if gL is not None:
+        gA = (_mH(L) @ gL).tril(-1)
+    if gU is not None:
+        t = (gU @ _mH(U)).triu()
+        gA = t if gA is None else gA + t
+    gA = solve_triangular(_mH(U), gA, upper=False, left=False)
+    gA = solve_triangular(_mH(L), gA, upper=True, left=True, unitriangular=True)
+    return P @ gA
+
+
+# ---------------------------------------------------------------- matrix exponential
+_PADE13 = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800.,
+           129060195264000., 10559470521600., 670442572800., 33522128640., 1323241920.,
+           40840800., 960960., 16380., 182., 1.)
+
+
+def _expm_np(a):
+    """Scaling and squaring with the [13/13] Pade approximant (Higham 2005), batched."""
+    a = np.asarray(a)
+    n = a.shape[-1]
+    if a.size == 0:
+        return a.copy()
+    nrm = np.abs(a).sum(-2).max(-1)
+    s = np.maximum(0, np.ceil(np.log2(np.maximum(nrm, 1e-300) / 5.371920351148152))).astype(int)
+    s = np.where(nrm == 0, 0, s)
+    A = a / (2.0 ** s)[..., None, None]
+    I = np.broadcast_to(np.eye(n, dtype=a.dtype), a.shape)  # noqa: E741
+    A2 = A @ A
+    A4 = A2 @ A2
+    A6 = A4 @ A2
+    b = _PADE13
+    U = A @ (A6 @ (b[13] * A6 + b[11] * A4 + b[9] * A2) + b[7] * A6 + b[5] * A4 + b[3] * A2
+             + b[1] * I)
+    V = A6 @ (b[12] * A6 + b[10] * A4 + b[8] * A2) + b[6] * A6 + b[4] * A4 + b[2] * A2 + b[0] * I
+    R_ = np.linalg.solve(V - U, V + U)
+    smax = int(s.max()) if s.size else 0
+    for i in range(smax):
+        sq = R_ @ R_
+        R_ = np.where((s > i)[..., None, None], sq, R_)
+    return R_.astype(a.dtype)
+
+
+def matrix_exp(A):
+    a = _check(A, "linalg.matrix_exp")
+    res = _make(np.ascontiguousarray(_expm_np(a)))
+    if _rec(A):
+        n = R.LinalgMatrixExpBackward0()
+        save(n, A)
+        link(n, res, A)
+    return res
+
+
+def _matrix_exp_frechet(A, E):
+    """D exp(A)[E] = top-right block of exp([[A, E], [0, A]]) (differentiable)."""
+    from .ops.movement import cat
+    z = E * 0
+    top = cat([A, E], -1)
+    bot = cat([z, A], -1)
+    n = A._data.shape[-1]
+    big = matrix_exp(cat([top, bot], -2))
+    return big[..., :n, n:]
+
+
 # ---------------------------------------------------------------- products and norms
 def matmul(A, B, *, out=None):
     from .ops.linalg import matmul as _mm
@@ -932,6 +1190,10 @@ def _chain_matmul(*ms, out=None):
     return multi_dot(ms, out=out)
 
 
+def _legacy_lu_solve(b, LU_data, LU_pivots, *, out=None):
+    return lu_solve(LU_data, LU_pivots, b, out=out)
+
+
 def _det_top(A):
     return det(A)
 
@@ -943,7 +1205,8 @@ def _top_level():
             "cholesky_inverse": cholesky_inverse, "triangular_solve": triangular_solve,
             "cdist": cdist, "vander": vander_top, "pinverse": _pinverse,
             "matrix_power": matrix_power, "cholesky": _legacy_cholesky, "qr": _legacy_qr,
-            "chain_matmul": _chain_matmul}
+            "chain_matmul": _chain_matmul, "matrix_exp": matrix_exp, "lu_unpack": lu_unpack,
+            "lu_solve": _legacy_lu_solve}
 
 
 def _bind_methods():
@@ -951,7 +1214,7 @@ def _bind_methods():
          "svd": svd_legacy, "cross": cross_top, "cholesky_solve": cholesky_solve,
          "cholesky_inverse": cholesky_inverse, "triangular_solve": triangular_solve,
          "pinverse": _pinverse, "matrix_power": matrix_power, "cholesky": _legacy_cholesky,
-         "qr": _legacy_qr}
+         "qr": _legacy_qr, "matrix_exp": matrix_exp, "lu_solve": _legacy_lu_solve}
     for k, f in m.items():
         if k not in Tensor.__dict__:
             setattr(Tensor, k, f)

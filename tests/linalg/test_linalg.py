@@ -150,6 +150,25 @@ CASES = [
     ("linalg_matmul", lambda L, a, b: L.linalg.matmul(a, b), [G(2, 3, 4), G(4, 2)]),
     ("cdist", lambda L, a, b: L.cdist(a, b), [G(3, 2), G(4, 2)]),
     ("cdist_p1_batched", lambda L, a, b: L.cdist(a, b, p=1), [G(2, 3, 2), G(2, 4, 2)]),
+    ("lu_factor", lambda L, a: tuple(L.linalg.lu_factor(a)), [G(2, 4, 4)]),
+    ("lu_factor_tall", lambda L, a: L.linalg.lu_factor(a).LU, [G(5, 3)]),
+    ("lu_factor_ex", lambda L, a: tuple(L.linalg.lu_factor_ex(a)), [G(3, 3)]),
+    ("lu", lambda L, a: tuple(L.linalg.lu(a)), [G(2, 3, 3)]),
+    ("lu_wide", lambda L, a: tuple(L.linalg.lu(a)), [G(3, 5)]),
+    ("lu_tall", lambda L, a: tuple(L.linalg.lu(a)), [G(2, 5, 3)]),
+    ("lu_unpack", lambda L, a: tuple(L.lu_unpack(*L.linalg.lu_factor(a))), [G(4, 3)]),
+    ("lu_solve", lambda L, a, b: L.linalg.lu_solve(*L.linalg.lu_factor(a), b),
+     [WC(2, 3, 3), G(2, 3, 2)]),
+    ("lu_solve_adjoint", lambda L, a, b: L.linalg.lu_solve(*L.linalg.lu_factor(a), b,
+                                                           adjoint=True), [WC(3, 3), G(3, 2)]),
+    ("lu_solve_right", lambda L, a, b: L.linalg.lu_solve(*L.linalg.lu_factor(a), b, left=False),
+     [WC(3, 3), G(2, 3)]),
+    ("lu_solve_right_adjoint", lambda L, a, b: L.linalg.lu_solve(
+        *L.linalg.lu_factor(a), b, left=False, adjoint=True), [WC(3, 3), G(2, 3)]),
+    ("lu_solve_legacy", lambda L, a, b: L.lu_solve(b, *L.linalg.lu_factor(a)), [WC(3, 3), G(3, 2)]),
+    ("matrix_exp", lambda L, a: L.linalg.matrix_exp(a), [G(2, 3, 3)]),
+    ("matrix_exp_large_norm", lambda L, a: L.matrix_exp(a * 4), [G(4, 4)]),
+    ("matrix_exp_tensor", lambda L, a: a.matrix_exp(), [G(3, 3)]),
     ("trace", lambda L, a: L.trace(a), [G(3, 4)]),
     ("diag_vec", lambda L, a: L.diag(a, 1), [G(3)]),
     ("diag_mat", lambda L, a: L.diag(a, -1), [G(3, 4)]),
@@ -254,6 +273,8 @@ NODE_NAMES = [
     ("torch.svd", lambda L, a: L.svd(a)[1]), ("pinv", lambda L, a: L.linalg.pinv(a)),
     ("cross", lambda L, a: L.linalg.cross(a, a)),
     ("fro", lambda L, a: L.linalg.matrix_norm(a)), ("vnorm", lambda L, a: L.linalg.norm(a)),
+    ("lu_factor", lambda L, a: L.linalg.lu_factor(a)[0]), ("lu", lambda L, a: L.linalg.lu(a)[1]),
+    ("matrix_exp", lambda L, a: L.linalg.matrix_exp(a)),
 ]
 
 
@@ -361,6 +382,8 @@ ERRORS = [
         mode="complete")[0].sum().backward()),
     ("cross_ndim", lambda L: L.linalg.cross(L.zeros(2, 4, 3), L.zeros(1, 3))),
     ("cdist_cols", lambda L: L.cdist(L.zeros(2, 3), L.zeros(2, 4))),
+    ("lu_factor_singular", lambda L: L.linalg.lu_factor(L.zeros(2, 2))),
+    ("lu_no_pivot", lambda L: L.linalg.lu(L.ones(2, 2), pivot=False)),
 ]
 
 

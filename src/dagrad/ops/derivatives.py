@@ -1686,3 +1686,38 @@ class MaxUnpool1DBackward0(IndexScatterBackward):
 
 
 MaxUnpool1DBackward0.__name__ = MaxUnpool1DBackward0.__qualname__ = "MaxUnpool1DBackward0"
+
+
+class LinalgLuFactorExBackward0(Node):
+    _n_out = 3
+    _materialize = _multi_out
+
+    def backward(self, gLU, _gp=None, _gi=None):
+        if gLU is None:
+            return None
+        LU = self.result()
+        (A,) = self.saved()
+        from ..tensor import _make
+        LA = _LA()
+        P, L, U = LA.lu_unpack(LU, None, unpack_pivots=False)
+        P = _make(LA._perm_matrix(self.perm, LU._data.dtype))
+        m, n = A.shape[-2], A.shape[-1]
+        k = min(m, n)
+        return LA._lu_backward(P, L, U, gLU[..., :, :k].tril(-1), gLU[..., :k, :].triu())
+
+
+class LinalgLuBackward0(Node):
+    _n_out = 3
+    _materialize = _multi_out
+
+    def backward(self, gP, gL=None, gU=None):
+        if gL is None and gU is None:
+            return None
+        P, L, U = self.saved()
+        return _LA()._lu_backward(P, L, U, gL, gU)
+
+
+class LinalgMatrixExpBackward0(Node):
+    def backward(self, g):
+        (A,) = self.saved()
+        return _LA()._matrix_exp_frechet(A.mH, g)
