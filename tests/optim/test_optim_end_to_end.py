@@ -83,3 +83,42 @@ def test_training_loop_trajectory_equals_torch():
                                        atol=1e-6, err_msg=f"{name} step {step}")
             np.testing.assert_allclose(db.detach().numpy(), tb.detach().numpy(), rtol=1e-5,
                                        atol=1e-6)
+
+
+def test_checkpoint_interchange_with_torch(tmp_path):
+    """torch.save'd optimizer + scheduler state resumes in dagrad on torch's path, and back."""
+    rng = np.random.default_rng(0)
+    w0 = rng.standard_normal(4).astype(np.float32)
+    tw = torch.tensor(w0.copy(), requires_grad=True)
+    to = torch.optim.Adam([tw], lr=0.1, foreach=False)
+    ts = torch.optim.lr_scheduler.StepLR(to, 2)
+    for k in range(3):
+        tw.grad = torch.ones(4) * k
+        to.step()
+        ts.step()
+    f = tmp_path / "ck.pt"
+    torch.save({"opt": to.state_dict(), "sched": ts.state_dict(), "w": tw.detach()}, f)
+    ck = dagrad.load(f)
+    assert isinstance(ck["opt"]["state"][0]["exp_avg"], dagrad.Tensor)
+    dw = ck["w"].clone().requires_grad_(True)
+    do = dopt.Adam([dw], lr=0.1)
+    ds = dopt.lr_scheduler.StepLR(do, 2)
+    do.load_state_dict(ck["opt"])
+    ds.load_state_dict(ck["sched"])
+    for k in range(3, 8):
+        tw.grad = torch.ones(4) * k
+        dw.grad = dagrad.ones(4) * k
+        to.step()
+        do.step()
+        ts.step()
+        ds.step()
+        np.testing.assert_allclose(dw.detach().numpy(), tw.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6)
+        assert ds.get_last_lr() == ts.get_last_lr()
+    f2 = tmp_path / "ck2.pt"
+    dagrad.save({"opt": do.state_dict(), "sched": ds.state_dict()}, f2)
+    ck2 = torch.load(f2)
+    to2 = torch.optim.Adam([tw], lr=0.1, foreach=False)
+    to2.load_state_dict(ck2["opt"])
+    assert to2.state_dict()["state"][0]["step"].item() == 8.0
+    assert ck2["sched"] == ts.state_dict()
