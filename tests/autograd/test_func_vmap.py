@@ -319,3 +319,22 @@ def test_per_sample_grads_of_an_nn_module():
         res.append(F.vmap(F.grad(loss), in_dims=(None, 0, 0))(params, x, y))
     for k in res[0]:
         assert_close(res[1][k], res[0][k])
+
+
+def test_vmap_nn_functional_rules():
+    r = np.random.RandomState(0)
+    x, idx, E = r.randn(4, 2, 3, 8, 8), r.randint(0, 10, (4, 6)), r.randn(10, 3)
+    res = []
+    for lib, F in ((torch, tf), (dagrad, df)):
+        FF = lib.nn.functional
+        X = T(lib, x)
+        res.append((
+            F.vmap(lambda a: FF.max_pool2d(a, 2))(X),
+            F.vmap(lambda a: FF.avg_pool2d(a[0], 2))(X),
+            F.vmap(lambda a: FF.layer_norm(a, (8,)))(X),
+            F.vmap(lambda a: FF.pad(a, (1, 1)))(X),
+            F.vmap(lambda i: FF.embedding(i, T(lib, E)))(lib.tensor(idx)),
+            F.vmap(lambda a: FF.gelu(a) + FF.silu(a) + FF.relu(a) + FF.logsigmoid(a))(X),
+            F.vmap(lambda a: FF.softmax(a, dim=-1) + FF.log_softmax(a, -2))(X),
+        ))
+    assert_close(res[1], res[0], atol=1e-8)

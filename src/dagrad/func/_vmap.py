@@ -802,6 +802,50 @@ def _rule_loss(name, raw, level, args, kwargs):
     return _bt(per.sum(dims) if red == "sum" else per.mean(dims), level)
 
 
+# --- ops over trailing dims (layer_norm, pad...) and ops with an optional leading N (pooling)
+def _rule_trailing(name, raw, level, args, kwargs):
+    """Ops acting on the last dims of the first argument: the batch in front is left alone."""
+    v = _unwrap(args[0], level)
+    if v is None or any(_unwrap(a, level) is not None for a in args[1:]) or any(
+            _unwrap(a, level) is not None for a in kwargs.values()):
+        raise NoBatchingRule(f"vmap: {name} with batched arguments other than the input")
+    return _bt(_again(name, raw, (v,) + tuple(args[1:]), kwargs), level)
+
+
+_SPATIAL = {"max_pool1d": 1, "avg_pool1d": 1, "max_pool2d": 2, "avg_pool2d": 2,
+            "adaptive_avg_pool1d": 1, "adaptive_max_pool1d": 1, "adaptive_avg_pool2d": 2,
+            "adaptive_max_pool2d": 2, "interpolate": None, "upsample": None,
+            "pixel_shuffle": 2, "pixel_unshuffle": 2, "lp_pool2d": 2, "lp_pool1d": 1}
+
+
+def _rule_fold_n(name, raw, level, args, kwargs):
+    """(N, C, *spatial) ops: the vmap batch is folded into N (or plays N when there is none)."""
+    v = _unwrap(args[0], level)
+    if v is None or any(_unwrap(a, level) is not None for a in args[1:]):
+        raise NoBatchingRule(f"vmap: {name} with batched arguments other than the input")
+    sp = _SPATIAL[name]
+    nd = len(v.shape) - 1
+    has_n = nd == sp + 2 if sp is not None else nd >= 3
+    if not has_n:
+        return _wrap_out(_again(name, raw, (v,) + tuple(args[1:]), kwargs), level)
+    shp = tuple(v.shape)
+    r = _again(name, raw, (_reshape(v, (shp[0] * shp[1],) + shp[2:]),) + tuple(args[1:]), kwargs)
+
+    def unfold(t):
+        ts = tuple(t.shape)
+        return _bt(_reshape(t, (shp[0], shp[1]) + ts[1:]), level)
+    if isinstance(r, tuple):
+        return tuple(unfold(t) for t in r)
+    return unfold(r)
+
+
+def _rule_embedding(name, raw, level, args, kwargs):
+    v = _unwrap(args[0], level)
+    if v is None or _unwrap(args[1] if len(args) > 1 else kwargs.get("weight"), level) is not None:
+        raise NoBatchingRule("vmap: embedding with a batched weight has no batching rule yet")
+    return _bt(_again(name, raw, (v,) + tuple(args[1:]), kwargs), level)
+
+
 # --- lists of tensors
 def _rule_cat(name, raw, level, args, kwargs):
     ts = list(args[0])
@@ -923,6 +967,12 @@ for _n in ("rand_like", "randn_like", "randint_like"):
     _RULES[_n] = _rule_random_like
 _RULES["sum_to_size"] = _rule_sum_to_size
 _RULES["conv1d"] = _RULES["conv2d"] = _rule_conv
+for _n in ("layer_norm", "rms_norm", "pad", "one_hot", "logsigmoid", "softsign",
+           "tanhshrink", "softshrink", "hardshrink", "threshold"):
+    _RULES[_n] = _rule_trailing
+for _n in _SPATIAL:
+    _RULES[_n] = _rule_fold_n
+_RULES["embedding"] = _rule_embedding
 for _n in ("cross_entropy", "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "soft_margin_loss",
            "kl_div", "poisson_nll_loss"):
