@@ -206,3 +206,30 @@ def test_imagenet_preset_transform():
     # PIL's uint8 resampling differs from torch's float path by at most one grey level
     assert np.abs(_np(out) - ref.numpy()).max() < 1.5 / 255 / 0.224
     assert "crop_size=[224]" in repr(tf) and "resize_size=[256]" in repr(tf)
+
+
+def _torch_make_grid(t, nrow=8, padding=2, pad_value=0.0):
+    """torchvision.utils.make_grid's layout, written in torch for the comparison."""
+    import math
+    nmaps = t.size(0)
+    xmaps = min(nrow, nmaps)
+    ymaps = int(math.ceil(nmaps / xmaps))
+    h, w = t.size(2) + padding, t.size(3) + padding
+    grid = t.new_full((t.size(1), h * ymaps + padding, w * xmaps + padding), pad_value)
+    for k in range(nmaps):
+        y, x = divmod(k, xmaps)
+        grid.narrow(1, y * h + padding, h - padding).narrow(2, x * w + padding,
+                                                            w - padding).copy_(t[k])
+    return grid
+
+
+def test_make_grid_and_save_image(tmp_path):
+    from dagrad.vision.utils import make_grid, save_image
+    x = RNG.random((5, 3, 4, 6), dtype=np.float32)
+    g = make_grid(dagrad.from_numpy(x), nrow=2, padding=1, pad_value=0.5)
+    np.testing.assert_array_equal(_np(g), _torch_make_grid(torch.from_numpy(x), 2, 1, 0.5).numpy())
+    gray = make_grid(dagrad.from_numpy(x[:, :1] * 4), normalize=True)
+    assert tuple(gray.shape) == (3, 8, 42) and float(gray.max()) == 1.0
+    save_image(dagrad.from_numpy(x), tmp_path / "g.png", nrow=3)
+    im = Image.open(tmp_path / "g.png")
+    assert im.size == (3 * 8 + 2, 2 * 6 + 2)
