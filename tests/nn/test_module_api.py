@@ -324,3 +324,52 @@ def test_extra_repr_nested_custom_module():
         else:
             got = repr(Outer())
     assert got == expect
+
+
+def _hook_log2(lib):
+    n = lib.nn
+    log = []
+    m = n.Bilinear(2, 3, 4)
+    m.weight.data = lib.linspace(-0.5, 1, 24).reshape(4, 2, 3)
+    m.bias.data = lib.linspace(0, 1, 4)
+    m.register_forward_pre_hook(lambda mod, args: log.append("pre A"))
+    m.register_forward_pre_hook(lambda mod, args: log.append("pre B"), prepend=True)
+    m.register_forward_hook(lambda mod, args, out: log.append("fwd A"))
+    m.register_forward_hook(lambda mod, args, out: log.append("fwd B"), prepend=True)
+    m.register_forward_pre_hook(
+        lambda mod, args, kwargs: log.append(f"prekw {sorted(kwargs)}"), with_kwargs=True)
+
+    def bw(mod, gi, go):
+        log.append(f"bwd {[None if g is None else tuple(g.shape) for g in gi]}")
+        return (None if gi[0] is None else gi[0] * 2, gi[1])
+    m.register_full_backward_hook(bw)
+    a = lib.ones(5, 2)
+    b = lib.ones(5, 3)
+    b.requires_grad_(True)
+    out = m(a, b)
+    out.sum().backward()
+    log.append(f"b.grad {round(float(b.grad.sum()), 4)}")
+    a.requires_grad_(True)
+    b.grad = None
+    m(a, b).sum().backward()
+    log.append(f"a.grad {round(float(a.grad.sum()), 4)} b.grad {round(float(b.grad.sum()), 4)}")
+    return log
+
+
+def test_hooks_prepend_kwargs_and_partial_inputs_match_torch():
+    assert _hook_log2(dagrad) == _hook_log2(torch)
+
+
+def test_global_forward_hooks():
+    log = []
+    h1 = nn.modules.module.register_module_forward_pre_hook(
+        lambda m, a: log.append(("pre", type(m).__name__)))
+    h2 = nn.register_module_forward_hook(lambda m, a, o: log.append(("fwd", type(m).__name__)))
+    try:
+        nn.Sequential(nn.ReLU())(dagrad.ones(2))
+    finally:
+        h1.remove()
+        h2.remove()
+    assert log == [("pre", "Sequential"), ("pre", "ReLU"), ("fwd", "ReLU"), ("fwd", "Sequential")]
+    nn.ReLU()(dagrad.ones(1))
+    assert len(log) == 4

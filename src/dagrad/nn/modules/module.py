@@ -86,9 +86,12 @@ class BackwardHookFunctionBackward(Node):
 def _identity_through(tensors, fn):
     """Pass tensors that require grad through one BackwardHookFunctionBackward node."""
     from ...ops._core import link_multi
-    idx = [i for i, t in enumerate(tensors) if isinstance(t, Tensor) and t._rg]
-    if not idx or not _grad_state.enabled:
-        return tensors, idx, None
+    if not _grad_state.enabled or not any(isinstance(t, Tensor) and t._rg for t in tensors):
+        return tensors, [], None
+    # like PyTorch's BackwardHookFunction: every floating tensor goes through the node (the
+    # ones that need no gradient get an output that does, with no edge behind it)
+    idx = [i for i, t in enumerate(tensors)
+           if isinstance(t, Tensor) and t._data.dtype.kind in "fc"]
     node = BackwardHookFunctionBackward()
     node.fn = fn
     ins = [tensors[i] for i in idx]
@@ -99,7 +102,7 @@ def _identity_through(tensors, fn):
             t._vc = [0]
         o._vc = t._vc
         outs.append(o)
-    link_multi(node, outs, *ins)
+    link_multi(node, outs, *[t if t._rg else None for t in ins])
     res = list(tensors)
     for i, o in zip(idx, outs):
         res[i] = o
