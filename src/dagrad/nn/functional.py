@@ -237,6 +237,14 @@ def linear(input, weight, bias=None):
         if bias is not None:
             return _L.addmm(bias, input, weight.t())
         return _L.mm(input, weight.t())
+    if xd.ndim == 1 and weight._data.ndim == 2:
+        if xd.shape[0] != weight._data.shape[1]:
+            raise RuntimeError(
+                f"mat1 and mat2 shapes cannot be multiplied (1x{xd.shape[0]} and "
+                f"{weight._data.shape[1]}x{weight._data.shape[0]})")
+        x2 = input.reshape(1, -1)
+        out = _L.addmm(bias, x2, weight.t()) if bias is not None else _L.mm(x2, weight.t())
+        return out.view(weight._data.shape[0])
     if xd.ndim > 2 and weight._data.ndim == 2:
         lead = xd.shape[:-1]
         if xd.shape[-1] != weight._data.shape[1]:

@@ -582,6 +582,8 @@ class Module:
                 dtype = a
             elif isinstance(a, Tensor):
                 dtype = a.dtype
+            elif isinstance(a, bool) or (isinstance(a, str) and a == "memory_format"):
+                continue  # non_blocking / a memory format: nothing to do on NumPy
             elif a is not None:
                 device = a
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
