@@ -233,3 +233,16 @@ def test_make_grid_and_save_image(tmp_path):
     save_image(dagrad.from_numpy(x), tmp_path / "g.png", nrow=3)
     im = Image.open(tmp_path / "g.png")
     assert im.size == (3 * 8 + 2, 2 * 6 + 2)
+
+
+def test_transforms_v2_basics():
+    from dagrad.vision.transforms import v2
+    arr = (RNG.random((6, 5, 3)) * 255).astype(np.uint8)
+    tf = v2.Compose([v2.ToImage(), v2.ToDtype(dagrad.float32, scale=True),
+                     v2.Normalize([0.5] * 3, [0.5] * 3)])
+    out = tf(Image.fromarray(arr))
+    ref = (arr.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
+    np.testing.assert_allclose(_np(out), ref, rtol=1e-5, atol=1e-6)
+    assert v2.ToImage()(arr).dtype == dagrad.uint8
+    i16 = Image.fromarray(np.array([[1, 2], [3, 40000]], np.uint16))
+    assert T.ToTensor()(i16).dtype == dagrad.int16       # torchvision's I;16 -> int16 mapping

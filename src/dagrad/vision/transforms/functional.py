@@ -5,6 +5,7 @@ Tensor images are (..., C, H, W). Resizing tensors follows ATen's CPU kernels
 `torch.nn.functional.interpolate` / torchvision to float rounding.
 """
 import numbers
+import sys
 from enum import Enum
 
 import numpy as np
@@ -91,7 +92,8 @@ def to_tensor(pic):
         if arr.dtype == np.uint8:
             return _wrap(arr.astype(get_default_dtype().np) / np.float32(255))
         return _wrap(arr.copy())
-    types = {"I": np.int32, "I;16": np.int16 if False else np.int32, "F": np.float32}
+    types = {"I": np.int32, "I;16" if sys.byteorder == "little" else "I;16B": np.int16,
+             "F": np.float32}
     arr = np.array(pic, types.get(pic.mode, np.uint8), copy=True)
     if pic.mode == "1":
         arr = 255 * arr
