@@ -427,3 +427,101 @@ def test_error_messages_match_torch(name):
         fn(dagrad)
     assert isinstance(ed.value, type(et.value)), (type(ed.value), type(et.value), str(ed.value))
     assert str(ed.value) == str(et.value), f"\ndagrad: {ed.value}\ntorch:  {et.value}"
+
+
+# ------------------------------------------------------------------ hypothesis: indexing keys
+def _index_elem(draw, size):
+    kind = draw(st.sampled_from(["int", "slice", "list", "none", "tensor", "mask"]))
+    if kind == "int":
+        return draw(st.integers(-size, size - 1)), 1
+    if kind == "slice":
+        a = draw(st.one_of(st.none(), st.integers(-size - 1, size + 1)))
+        b = draw(st.one_of(st.none(), st.integers(-size - 1, size + 1)))
+        c = draw(st.one_of(st.none(), st.integers(1, 3)))
+        return slice(a, b, c), 1
+    if kind == "list":
+        return draw(st.lists(st.integers(-size, size - 1), min_size=1, max_size=4)), 1
+    if kind == "tensor":
+        return ("T", draw(st.lists(st.integers(-size, size - 1), min_size=1, max_size=3))), 1
+    if kind == "mask":
+        return ("M", draw(st.lists(st.booleans(), min_size=size, max_size=size))), 1
+    return None, 0
+
+
+@st.composite
+def _index_keys(draw):
+    shape = (3, 4, 5)
+    key, dim = [], 0
+    ell = False
+    while dim < len(shape) and draw(st.booleans()):
+        if not ell and draw(st.integers(0, 5)) == 0:
+            key.append(Ellipsis)
+            ell = True
+            dim = len(shape) - 1 if dim < len(shape) - 1 else dim
+            continue
+        k, used = _index_elem(draw, shape[dim])
+        key.append(k)
+        dim += used
+    return key
+
+
+def _mk_key(m, key):
+    out = []
+    for k in key:
+        if isinstance(k, tuple) and k[0] == "T":
+            out.append(m.tensor(k[1]))
+        elif isinstance(k, tuple) and k[0] == "M":
+            out.append(m.tensor(k[1]))
+        else:
+            out.append(k)
+    return tuple(out)
+
+
+@settings(max_examples=int(__import__('os').environ.get('HYP_N', 60)), deadline=None)
+@given(key=_index_keys())
+def test_getitem_hypothesis(key):
+    x = np.random.default_rng(0).uniform(-2, 2, (3, 4, 5))
+    tx = torch.from_numpy(x.copy()).requires_grad_()
+    dx = dagrad.from_numpy(x.copy()).requires_grad_()
+    try:
+        t = tx[_mk_key(torch, key)]
+    except Exception as e:
+        with pytest.raises(type(e)):
+            dx[_mk_key(dagrad, key)]
+        return
+    d = dx[_mk_key(dagrad, key)]
+    assert_same(d, t, 0, 0, f"key {key}")
+    w = np.random.default_rng(1).uniform(-1, 1, tuple(t.shape))
+    (t * torch.from_numpy(w)).sum().backward()
+    (d * dagrad.from_numpy(w.copy())).sum().backward()
+    assert_same(dx.grad, tx.grad, 1e-12, 1e-12, f"grad of key {key}")
+
+
+@settings(max_examples=int(__import__('os').environ.get('HYP_N', 40)), deadline=None)
+@given(key=_index_keys())
+def test_setitem_hypothesis(key):
+    x = np.random.default_rng(0).uniform(-2, 2, (3, 4, 5))
+    tx, dx = torch.from_numpy(x.copy()), dagrad.from_numpy(x.copy())
+    try:
+        shape = tuple(tx[_mk_key(torch, key)].shape)
+    except Exception:
+        return
+    v = np.random.default_rng(2).uniform(-1, 1, shape[-1:] if shape else ())
+    tv = torch.from_numpy(v.copy()).requires_grad_()
+    dv = dagrad.from_numpy(v.copy()).requires_grad_()
+    ty, dy = tx.clone().requires_grad_(), dx.clone().requires_grad_()
+    ty2, dy2 = ty * 1, dy * 1
+    try:
+        ty2[_mk_key(torch, key)] = tv
+    except Exception as e:
+        with pytest.raises(type(e)):
+            dy2[_mk_key(dagrad, key)] = dv
+        return
+    dy2[_mk_key(dagrad, key)] = dv
+    assert_same(dy2, ty2, 0, 0, f"key {key}")
+    w = np.random.default_rng(1).uniform(-1, 1, (3, 4, 5))
+    (ty2 * torch.from_numpy(w)).sum().backward()
+    (dy2 * dagrad.from_numpy(w.copy())).sum().backward()
+    assert_same(dy.grad, ty.grad, 1e-12, 1e-12, f"grad x, key {key}")
+    if tv.grad is not None:
+        assert_same(dv.grad, tv.grad, 1e-12, 1e-12, f"grad v, key {key}")

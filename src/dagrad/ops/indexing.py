@@ -187,10 +187,26 @@ def _getitem_converted(x, k, basic):
     return out
 
 
+class _Split(tuple):
+    """A mixed PyTorch key (ints applied first, then advanced indices): a[k1][k2]."""
+    __slots__ = ()
+
+
+def _get(a, k):
+    return a[k[0]][k[1]] if type(k) is _Split else a[k]
+
+
+def _set(a, k, v):
+    if type(k) is _Split:
+        a[k[0]][k[1]] = v  # a[k1] is a basic-indexing view: writes land in a
+    else:
+        a[k] = v
+
+
 def getitem_raw(g, k):
     """g[k] for an already-converted NumPy key (used by backward rules)."""
     a = g._data
-    r = a[k]
+    r = _get(a, k)
     out = _make(np.asarray(r) if isinstance(r, np.generic) else r)
     if g._rg and grad_state.enabled:
         n = R.IndexBackward0()
@@ -200,7 +216,7 @@ def getitem_raw(g, k):
 
 
 def _is_basic(k):
-    return builtins.all(isinstance(i, _BASIC) for i in k)
+    return type(k) is not _Split and builtins.all(isinstance(i, _BASIC) for i in k)
 
 
 def index_put_zeros(shape, k, g):
@@ -209,6 +225,8 @@ def index_put_zeros(shape, k, g):
     z = np.zeros(shape, dtype=ga.dtype)
     if _is_basic(k):
         z[k] = ga
+    elif type(k) is _Split:
+        np.add.at(z[k[0]], k[1], ga)
     else:
         np.add.at(z, k, ga)
     res = _make(z)
@@ -221,7 +239,7 @@ def index_put_zeros(shape, k, g):
 
 def setitem_zero(g, k):
     a = g._data.copy()
-    a[k] = 0
+    _set(a, k, 0)
     res = _make(a)
     if g._rg and grad_state.enabled:
         return g * (res != 0).to(g.dtype) if False else _masked_zero(g, k)
@@ -230,7 +248,7 @@ def setitem_zero(g, k):
 
 def _masked_zero(g, k):
     m = np.ones(g._data.shape, dtype=bool)
-    m[k] = False
+    _set(m, k, False)
     return g * _make(m.astype(g._data.dtype))
 
 
@@ -246,6 +264,8 @@ def setitem(x, key, value):
     check_inplace(x)
     a = x._data
     k, basic = _convert_key(key, a.shape)
+    if not basic and builtins.any(isinstance(i, int) for i in k):
+        k = _Split(_split_ints(k))  # PyTorch's order: ints select first
     if isinstance(value, Tensor):
         v = value._data
         if v.dtype != a.dtype:
@@ -262,17 +282,17 @@ def setitem(x, key, value):
         from .elementwise import _shadow
         old = _shadow(x)
     try:
-        a[k] = v
+        _set(a, k, v)
     except ValueError as e:
         raise RuntimeError(
             f"shape mismatch: value tensor of shape {list(np.shape(v))} cannot be broadcast to "
-            f"indexing result of shape {list(np.shape(a[k]))}") from e
+            f"indexing result of shape {list(np.shape(_get(a, k)))}") from e
     x._bump()
     if record:
         n = R.IndexPutBackward0() if not basic else _CopySlices()
         n.key = k
         if vt is not None and vt._rg:
-            vs = np.shape(a[k])
+            vs = np.shape(_get(a, k))
             n._meta = (None, None if vt._data.shape == vs and vt._data.dtype == a.dtype else
                        (vt._data.shape, vt._data.dtype))
         link(n, x, old, vt)
