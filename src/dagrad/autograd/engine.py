@@ -168,6 +168,10 @@ def run_backward(roots, root_grads, keep_graph, create_graph, inputs=None, captu
         m._seq = s - 0.5
     order.sort(key=_seq_of, reverse=True)
 
+    if not create_graph:
+        return _run_arrays(order, roots, root_grads, keep_graph, targets, captures, needed,
+                           inputs)
+
     # 2. seed the buffers
     buffers = {}
     for (n, nr), g in zip(roots, root_grads):
@@ -241,6 +245,149 @@ def run_backward(roots, root_grads, keep_graph, create_graph, inputs=None, captu
     if captures is not None:
         return [captures[_key_of(t)].grad for t in inputs]
     return None
+
+
+def _run_arrays(order, roots, root_grads, keep_graph, targets, captures, needed, inputs):
+    """The first-order path (create_graph=False): gradients flow as bare arrays.
+
+    Nothing here is recorded, so wrapping every intermediate gradient in a Tensor and
+    dispatching through Tensor ops only costs time. A node with a NumPy twin of its rule
+    (`_np`, checked against the Tensor rule by the tests) runs it directly; any other node gets
+    its gradients wrapped and runs its Tensor rule. Hooks see Tensors, as in PyTorch.
+    """
+    buffers = {}
+    for (n, nr), g in zip(roots, root_grads):
+        if n is None:
+            continue
+        b = buffers.get(n)
+        if b is None:
+            buffers[n] = b = [None] * n._n_out
+        a = g._data
+        b[nr] = a if b[nr] is None else b[nr] + a
+    prev_mode = _grad_state.enabled
+    _grad_state.enabled = False
+    node = None
+    try:
+        for node in order:
+            buf = buffers.pop(node, None)
+            if buf is None:
+                continue  # no gradient reaches this node
+            if node._has_pre or captures is not None:
+                tb = _pre_process(node, [_wrap(a) for a in buf], captures)
+                buf = [t._data if t is not None else None for t in tb]
+            if type(node) is AccumulateGrad:
+                if buf[0] is not None and captures is None:
+                    if targets is None or (node, 0) in targets:
+                        _accumulate_arr(node, buf)
+                continue
+            nf = node.next_functions
+            if needed is not None and not any(m in needed for m, _ in nf):
+                continue
+            if node._n_out == 1:
+                g0 = buf[0]
+                if g0 is None:
+                    continue
+                fast = node._np
+                cls = type(node)
+                if fast is not None and not node._hooks and cls.backward is cls._np_rule:
+                    grads = fast(g0)
+                    if type(grads) is not tuple:
+                        grads = (grads,)
+                else:
+                    tg = _make(g0)
+                    r = node.backward(tg)
+                    if type(r) is not tuple:
+                        r = (r,)
+                    if node._hooks:
+                        r = _post_hooks(node, r, [tg])
+                    grads = tuple([t._data if t is not None else None for t in r])
+            elif any(g is not None for g in buf):
+                r = _call(node, [_wrap(a) for a in buf])
+                grads = tuple([t._data if t is not None else None for t in r])
+            else:
+                continue
+            if not keep_graph and (node._saved or node._out_vc is not None):
+                node._release()
+            meta = node._meta
+            i = -1
+            for m, nr in nf:
+                i += 1
+                if m is None:
+                    continue
+                g = grads[i]
+                if g is None or (needed is not None and m not in needed):
+                    continue
+                if meta is not None and meta[i] is not None:
+                    shape, dt = meta[i]
+                    if g.shape != shape:
+                        g = _sum_to_arr(g, shape)
+                    if g.dtype != dt:
+                        g = g.astype(dt)
+                b = buffers.get(m)
+                if b is None:
+                    if m._n_out == 1:
+                        buffers[m] = [g]
+                    else:
+                        b = buffers[m] = [None] * m._n_out
+                        b[nr] = g
+                else:
+                    old = b[nr]
+                    b[nr] = g if old is None else old + g
+            # drop our references so AccumulateGrad can adopt a gradient buffer without a copy
+            grads = g = None
+    except Exception as e:  # name the user line that built the failing node (anomaly_mode.py)
+        from .anomaly_mode import _on_backward_error
+        _on_backward_error(e, node)
+        raise
+    finally:
+        _grad_state.enabled = prev_mode
+    if captures is not None:
+        return [captures[_key_of(t)].grad for t in inputs]
+    return None
+
+
+def _wrap(a):
+    return _make(a) if a is not None else None
+
+
+def _sum_to_arr(g, shape):
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def _accumulate_arr(node, buf):
+    """AccumulateGrad on the array path. `buf[0]` is the gradient array."""
+    var = node._var()
+    if var is None:
+        return
+    if getattr(var, "_hooks", None) or getattr(var, "_post_hooks", None):
+        g = _make(buf[0])
+        buf[0] = None
+        _accumulate(node, g, False)
+        return
+    arr = buf[0]
+    old = getattr(var, "_grad", None)
+    if old is None:
+        # Adopt the array only when nothing else can see it (PyTorch checks use_count the same
+        # way): here it is referenced by buf, by `arr` and by getrefcount's argument.
+        if arr.base is None and arr.flags.writeable and _getrefcount(arr) <= 3:
+            var._grad = _make(arr)
+        else:
+            var._grad = _make(arr.copy())
+    else:
+        od = old._data
+        if od.shape == arr.shape and od.flags.writeable and od.dtype == arr.dtype:
+            od += arr
+            if old._vc is not None:
+                old._vc[0] += 1
+        else:
+            var._grad = old + _make(arr)
 
 
 def _key_of(t):

@@ -75,6 +75,9 @@ class Node:
     _anomaly_tb = None
     _metadata = None
     _has_pre = False    # any tensor hook, retain_grad or pre-hook: the engine's one check
+    _np = None          # optional NumPy twin of `backward` (arrays in, arrays out): the
+    #                     engine's first-order path uses it; tests check it equals the rule
+    _np_rule = None     # the `backward` the twin mirrors (a subclass overriding it loses the twin)
 
     # --- PyTorch's public Node API ---
     def name(self):

@@ -4,7 +4,7 @@ import builtins as _builtins  # `any`/`all` below are shadowed by the reductions
 from .. import _dtype as D
 from ..backend import np
 from ..tensor import Tensor
-from . import convert, elementwise, indexing, linalg, movement, reduce
+from . import convert, derivatives_np, elementwise, indexing, linalg, movement, reduce
 from ._core import _make, check_inplace, grad_state
 from .convert import cast, type_as
 from .elementwise import *  # noqa: F401,F403

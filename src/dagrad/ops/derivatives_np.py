@@ -1,0 +1,263 @@
+"""NumPy twins of the hottest rules in derivatives.py, for the engine's first-order path.
+
+`derivatives.py` stays the one definition of every gradient (in Tensor ops, so it can be
+differentiated again). A first-order backward (create_graph=False) records nothing, so for the
+rules that dominate small graphs and training steps the engine calls the twin here instead,
+arrays in and arrays out: no Tensor wrapping, no op dispatch. tests/test_derivatives_np.py runs
+every twin against its Tensor rule on random inputs (shapes, broadcasting, dtypes).
+"""
+import math
+
+from ..backend import np
+from . import derivatives as R
+
+
+def _saved(node):
+    return [t._data for t in node.saved()]
+
+
+def _result(node):
+    """The saved output's array, after the freed / version checks `Node.result` does."""
+    vc = node._out_vc
+    if node._saved is None or (vc is not None and vc[0] != node._out_ver):
+        node.result()  # raises PyTorch's freed-graph or in-place-modification error
+    return node.result_data
+
+
+def _needs(node, i):
+    return node.next_functions[i][0] is not None
+
+
+def _conj(a):
+    return a.conj() if a.dtype.kind == "c" else a
+
+
+def _broadcast(g, shape):
+    from .movement import _fast_broadcast
+    if g.shape == shape:
+        return g
+    if g.ndim == 0 and type(g) is np.ndarray and len(shape) == 1 and shape[0] <= 4096:
+        return np.full(shape, g)  # a small filled array is cheaper than building a view
+    if type(g) is np.ndarray and g.flags.c_contiguous:
+        return _fast_broadcast(g, shape)
+    return np.broadcast_to(g, shape)
+
+
+def _unsqueeze(g, dims, keepdim):
+    if keepdim:
+        return g
+    for d in dims:
+        g = np.expand_dims(g, d)
+    return g
+
+
+def add(self, g):
+    return g, (g if self.alpha == 1 else g * self.alpha)
+
+
+def add_scalar(self, g):
+    return g, None
+
+
+def sub(self, g):
+    return g, (-g if self.alpha == 1 else g * -self.alpha)
+
+
+def rsub1(self, g):
+    return -g if self.alpha == 1 else g * -self.alpha
+
+
+def mul(self, g):
+    a, b = _saved(self)
+    return (g * _conj(b) if _needs(self, 0) else None,
+            g * _conj(a) if _needs(self, 1) else None)
+
+
+def mul_scalar(self, g):
+    return g * self.other, None
+
+
+def div(self, g):
+    a, b = _saved(self)
+    ga = g / b if _needs(self, 0) else None
+    gb = -g * a / (b * b) if _needs(self, 1) else None
+    return ga, gb
+
+
+def div_scalar(self, g):
+    return g / self.other, None
+
+
+def neg(self, g):
+    return -g
+
+
+def pow0(self, g):
+    (x,) = _saved(self)
+    p = self.exponent
+    if p == 0:
+        return g * 0
+    if p == 1:
+        return g
+    if p == 2:
+        return g * (x * 2)
+    if p == 3:
+        return g * (x * x * 3)
+    return g * (x ** (p - 1) * p)
+
+
+def exp(self, g):
+    return g * _result(self)
+
+
+def log(self, g):
+    (x,) = _saved(self)
+    return g / x
+
+
+def sqrt(self, g):
+    return g / (_result(self) * 2)
+
+
+def tanh(self, g):
+    r = _result(self)
+    return g * (1 - r * r)
+
+
+def sigmoid(self, g):
+    r = _result(self)
+    return g * (r * (1 - r))
+
+
+def relu(self, g):
+    r = _result(self)
+    return g * (r > 0)
+
+
+def sum0(self, g):
+    return _broadcast(g, self.shape)
+
+
+def sum1(self, g):
+    return _broadcast(_unsqueeze(g, self.dims, self.keepdim), self.shape)
+
+
+def mean0(self, g):
+    return _broadcast(g / self.count, self.shape)
+
+
+def mean1(self, g):
+    return _broadcast(_unsqueeze(g, self.dims, self.keepdim) / self.count, self.shape)
+
+
+def view(self, g):
+    return g.reshape(self.shape)
+
+
+def permute(self, g):
+    inv = [0] * len(self.dims)
+    for i, d in enumerate(self.dims):
+        inv[d] = i
+    return g.transpose(inv)
+
+
+def transpose(self, g):
+    return np.swapaxes(g, self.dim0, self.dim1)
+
+
+def t(self, g):
+    return g.T
+
+
+def expand(self, g):
+    from ..autograd.engine import _sum_to_arr
+    return _sum_to_arr(g, self.shape)
+
+
+def identity(self, g):
+    return g
+
+
+def to_copy(self, g):
+    return g.astype(self.src_dtype.np)
+
+
+def mm(self, g):
+    a, b = _saved(self)
+    return (g @ b.T if _needs(self, 0) else None,
+            a.T @ g if _needs(self, 1) else None)
+
+
+def addmm(self, g):
+    x, w = _saved(self)
+    return (g if _needs(self, 0) else None,
+            g @ w.T if _needs(self, 1) else None,
+            x.T @ g if _needs(self, 2) else None)
+
+
+def softmax(self, g):
+    y = _result(self)
+    return y * (g - (g * y).sum(self.dim, keepdims=True))
+
+
+def log_softmax(self, g):
+    y = _result(self)
+    return g - np.exp(y) * g.sum(self.dim, keepdims=True)
+
+
+def index(self, g):
+    from .indexing import _is_basic
+    z = np.zeros(self.shape, dtype=g.dtype)
+    if _is_basic(self.key):
+        z[self.key] = g
+    else:
+        np.add.at(z, self.key, g)
+    return z
+
+
+TWINS = {
+    "AddBackward0": (R.AddBackward0, add),
+    "AddScalarBackward": (R.AddScalarBackward, add_scalar),
+    "SubBackward0": (R.SubBackward0, sub),
+    "SubScalarBackward": (R.SubScalarBackward, add_scalar),
+    "RsubBackward1": (R.RsubBackward1, rsub1),
+    "MulBackward0": (R.MulBackward0, mul),
+    "MulScalarBackward": (R.MulScalarBackward, mul_scalar),
+    "DivBackward0": (R.DivBackward0, div),
+    "DivScalarBackward": (R.DivScalarBackward, div_scalar),
+    "NegBackward0": (R.NegBackward0, neg),
+    "PowBackward0": (R.PowBackward0, pow0),
+    "ExpBackward0": (R.ExpBackward0, exp),
+    "LogBackward0": (R.LogBackward0, log),
+    "SqrtBackward0": (R.SqrtBackward0, sqrt),
+    "TanhBackward0": (R.TanhBackward0, tanh),
+    "SigmoidBackward0": (R.SigmoidBackward0, sigmoid),
+    "ReluBackward0": (R.ReluBackward0, relu),
+    "SumBackward0": (R.SumBackward0, sum0),
+    "SumBackward1": (R.SumBackward1, sum1),
+    "MeanBackward0": (R.MeanBackward0, mean0),
+    "MeanBackward1": (R.MeanBackward1, mean1),
+    "ViewBackward0": (R.ViewBackward0, view),
+    "PermuteBackward0": (R.PermuteBackward0, permute),
+    "TransposeBackward0": (R.TransposeBackward0, transpose),
+    "TBackward0": (R.TBackward0, t),
+    "ExpandBackward0": (R.ExpandBackward0, expand),
+    "CloneBackward0": (R.CloneBackward0, identity),
+    "ToCopyBackward0": (R.ToCopyBackward0, to_copy),
+    "MmBackward0": (R.MmBackward0, mm),
+    "AddmmBackward0": (R.AddmmBackward0, addmm),
+    "SoftmaxBackward0": (R.SoftmaxBackward0, softmax),
+    "LogSoftmaxBackward0": (R.LogSoftmaxBackward0, log_softmax),
+    "IndexBackward0": (R.IndexBackward0, index),
+}
+
+
+def install():
+    for cls, fn in TWINS.values():
+        cls._np = fn
+        # a subclass that overrides `backward` must not inherit the twin: the engine compares
+        cls._np_rule = cls.backward
+
+
+_ = math
+install()
