@@ -155,6 +155,7 @@ def _xlogy_np(x, y, log_fn):
 
 
 def xlogy(a, b, *, out=None):
+    k = 1 if not isinstance(a, Tensor) else (2 if not isinstance(b, Tensor) else 0)
     a, b, xa, xb = _float_pair(a, b, "xlogy", allow_int=True)
     res = _make(np.asarray(_xlogy_np(xa, xb, np.log)))
     if _rec(a, b):
@@ -166,11 +167,12 @@ def xlogy(a, b, *, out=None):
             if n.needs(1):
                 gy = g * x / y
             return gx, gy
-        _node("XlogyBackward0", rule, (a, b), res, saved=(_t(a), _t(b)))
+        _node(f"XlogyBackward{k}", rule, (a, b), res, saved=(_t(a), _t(b)))
     return _out(res, out)
 
 
 def xlog1py(a, b, *, out=None):
+    k = 1 if not isinstance(a, Tensor) else (2 if not isinstance(b, Tensor) else 0)
     a, b, xa, xb = _float_pair(a, b, "xlog1py", allow_int=True)
     res = _make(np.asarray(_xlogy_np(xa, xb, np.log1p)))
     if _rec(a, b):
@@ -182,7 +184,7 @@ def xlog1py(a, b, *, out=None):
             if n.needs(1):
                 gy = g * x / (y + 1)
             return gx, gy
-        _node("SpecialXlog1PyBackward0", rule, (a, b), res, saved=(_t(a), _t(b)))
+        _node(f"SpecialXlog1PyBackward{k}", rule, (a, b), res, saved=(_t(a), _t(b)))
     return _out(res, out)
 
 
@@ -550,12 +552,13 @@ def logcumsumexp(x, dim, *, out=None):
                 return g
             dd = n.dim
             # gx_i = sum_{j>=i} g_j exp(x_i - r_j), split by the sign of g for stability
-            ninf = -math.inf
-            lg_pos = g.clamp(min=0).log() - r
-            lg_neg = (-g).clamp(min=0).log() - r
+            from .elementwise import where
+            low = _make(np.asarray(np.finfo(g._data.dtype).min, dtype=g._data.dtype))
+            lag = g.abs().log()
+            lg_pos = where(g > 0, lag, low) - r
+            lg_neg = where(g < 0, lag, low) - r
             pos = logcumsumexp(lg_pos.flip(dd), dd).flip(dd)
             neg = logcumsumexp(lg_neg.flip(dd), dd).flip(dd)
-            _ = ninf
             return (v + pos).exp() - (v + neg).exp()
         _node("LogcumsumexpBackward0", rule, (x,), res, saved=(x,), result=True, dim=d)
     return _out(res, out)
