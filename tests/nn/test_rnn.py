@@ -102,3 +102,67 @@ def test_cells(cls):
     copy_weights(tm, dm)
     run_both(tm, dm, [rand(2, 3)])
     run_both(tm, dm, [rand(3)])
+
+
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("kw", [dict(), dict(bidirectional=True, num_layers=2),
+                                dict(batch_first=True)])
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+def test_packed_sequences(cls, kw, enforce_sorted):
+    from torch.nn.utils import rnn as TR
+
+    from dagrad.nn.utils import rnn as DR
+    tm, dm = getattr(tnn, cls)(3, 4, **kw), getattr(nn, cls)(3, 4, **kw)
+    copy_weights(tm, dm)
+    bf = kw.get("batch_first", False)
+    lengths = [5, 3, 2] if enforce_sorted else [2, 5, 3]
+    x = rand(3, 5, 3) if bf else rand(5, 3, 3)
+    tx, dx = torch.tensor(x, requires_grad=True), dagrad.tensor(x, requires_grad=True)
+    tp = TR.pack_padded_sequence(tx, lengths, batch_first=bf, enforce_sorted=enforce_sorted)
+    dp = DR.pack_padded_sequence(dx, lengths, batch_first=bf, enforce_sorted=enforce_sorted)
+    close(dp.data, tp.data)
+    assert dp.batch_sizes.tolist() == tp.batch_sizes.tolist()
+    nd = 2 if kw.get("bidirectional") else 1
+    h0 = rand(kw.get("num_layers", 1) * nd, 3, 4)
+    th = (torch.tensor(h0), torch.tensor(h0 * 0.5)) if cls == "LSTM" else torch.tensor(h0)
+    dh = (dagrad.tensor(h0), dagrad.tensor(h0 * 0.5)) if cls == "LSTM" else dagrad.tensor(h0)
+    to, thn = tm(tp, th)
+    do, dhn = dm(dp, dh)
+    close(do.data, to.data)
+    if cls == "LSTM":
+        close(dhn[0], thn[0])
+        close(dhn[1], thn[1])
+        tl = thn[0].sum() + thn[1].sum()
+        dl = dhn[0].sum() + dhn[1].sum()
+    else:
+        close(dhn, thn)
+        tl, dl = thn.sum(), dhn.sum()
+    tpad, tlen = TR.pad_packed_sequence(to, batch_first=bf, total_length=6)
+    dpad, dlen = DR.pad_packed_sequence(do, batch_first=bf, total_length=6)
+    close(dpad, tpad)
+    assert dlen.tolist() == tlen.tolist()
+    g = rand(*tpad.shape)
+    ((tpad * torch.tensor(g)).sum() + tl).backward()
+    ((dpad * dagrad.tensor(g)).sum() + dl).backward()
+    close(dx.grad, tx.grad, 1e-5, 1e-4)
+    tp_ = dict(tm.named_parameters())
+    for n_, p in dm.named_parameters():
+        close(p.grad, tp_[n_].grad, 1e-5, 1e-4, n_)
+
+
+def test_pack_sequence_helpers():
+    from torch.nn.utils import rnn as TR
+
+    from dagrad.nn.utils import rnn as DR
+    seqs = [rand(4, 2), rand(2, 2), rand(3, 2)]
+    tp = TR.pack_sequence([torch.tensor(s) for s in seqs], enforce_sorted=False)
+    dp = DR.pack_sequence([dagrad.tensor(s) for s in seqs], enforce_sorted=False)
+    close(dp.data, tp.data)
+    for a, b in zip(DR.unpack_sequence(dp), TR.unpack_sequence(tp)):
+        close(a, b)
+    close(DR.pad_sequence([dagrad.tensor(s) for s in seqs], batch_first=True, padding_value=-1),
+          TR.pad_sequence([torch.tensor(s) for s in seqs], batch_first=True, padding_value=-1))
+    close(DR.pad_sequence([dagrad.tensor(s) for s in seqs], padding_side="left"),
+          TR.pad_sequence([torch.tensor(s) for s in seqs], padding_side="left"))
+    with pytest.raises(RuntimeError, match="must be sorted in decreasing order"):
+        DR.pack_padded_sequence(dagrad.zeros(3, 2, 1), [1, 3])

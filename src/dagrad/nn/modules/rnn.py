@@ -173,8 +173,11 @@ class RNNBase(Module):
         pre = x_proj + hh
         return (pre.tanh() if mode == "RNN_TANH" else pre.relu()), None
 
-    def _run(self, x, hx, cx):
-        """x: (L, N, H_in); hx/cx: (layers*dirs, N, H). Returns output, h_n, c_n."""
+    def _run(self, x, hx, cx, batch_sizes=None):
+        """x: (L, N, H_in); hx/cx: (layers*dirs, N, H). Returns output, h_n, c_n.
+
+        batch_sizes (packed input, lengths sorted decreasingly): at step t only the first
+        batch_sizes[t] rows advance; the others keep their state."""
         nd = 2 if self.bidirectional else 1
         hs, cs = [], []
         layer_input = x
@@ -195,8 +198,15 @@ class RNNBase(Module):
                 steps = xp.unbind(0)
                 order = range(L - 1, -1, -1) if d == 1 else range(L)
                 outs = [None] * L
+                N = x.shape[1]
                 for t in order:
-                    h, c = self._cell(steps[t], h, c, w_hh, b_hh, w_hr)
+                    h2, c2 = self._cell(steps[t], h, c, w_hh, b_hh, w_hr)
+                    bs = N if batch_sizes is None else batch_sizes[t]
+                    if bs < N:
+                        h2 = cat([h2[:bs], h[bs:]], 0)
+                        if c2 is not None:
+                            c2 = cat([c2[:bs], c[bs:]], 0)
+                    h, c = h2, c2
                     outs[t] = h
                 outs_dirs.append(stack(outs, 0))
                 hs.append(h)
@@ -209,7 +219,51 @@ class RNNBase(Module):
         c_n = stack(cs, 0) if cx is not None else None
         return layer_input, h_n, c_n
 
+    def _forward_packed(self, packed, hx):
+        from ..utils.rnn import PackedSequence, _pack_map, _padded_from_packed
+        is_lstm = self.mode == "LSTM"
+        data, batch_sizes, sorted_indices, unsorted_indices = packed
+        if data.dim() != 2:
+            raise ValueError(
+                f"{self.mode.split('_')[0]}: Expected input to be 2D or 3D, got "
+                f"{data.dim() + 1}D instead")
+        if self.input_size != data.size(-1):
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                f"{data.size(-1)}")
+        bs = [int(b) for b in batch_sizes._data]
+        N = bs[0]
+        x = _padded_from_packed(data, batch_sizes, None, 0.0)
+        if hx is None:
+            h0 = C.zeros(self._expected_hidden(N), dtype=x.dtype)
+            c0 = C.zeros(self._expected_hidden(N, cell=True), dtype=x.dtype) if is_lstm else None
+        else:
+            if is_lstm:
+                h0, c0 = hx
+                self._check_hidden(h0, self._expected_hidden(N),
+                                   "Expected hidden[0] size {}, got {}")
+                self._check_hidden(c0, self._expected_hidden(N, cell=True),
+                                   "Expected hidden[1] size {}, got {}")
+            else:
+                h0, c0 = hx, None
+                self._check_hidden(h0, self._expected_hidden(N))
+            if sorted_indices is not None:
+                h0 = h0.index_select(1, sorted_indices)
+                c0 = c0.index_select(1, sorted_indices) if c0 is not None else None
+        out, h_n, c_n = self._run(x, h0, c0, bs)
+        flat = out.reshape((out.shape[0] * N,) + tuple(out.shape[2:]))
+        from ...tensor import _make
+        out_data = flat.index_select(0, _make(_pack_map(bs, N)))
+        output = PackedSequence(out_data, batch_sizes, sorted_indices, unsorted_indices)
+        if unsorted_indices is not None:
+            h_n = h_n.index_select(1, unsorted_indices)
+            c_n = c_n.index_select(1, unsorted_indices) if c_n is not None else None
+        return output, (h_n, c_n) if is_lstm else h_n
+
     def _forward_impl(self, input, hx):
+        from ..utils.rnn import PackedSequence
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         self._check_input_dim(input)
         is_lstm = self.mode == "LSTM"
         batched = input.dim() == 3
