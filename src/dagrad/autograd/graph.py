@@ -121,6 +121,7 @@ def _hooked_save(node, ts):
     node._vers = _versions(ts)
     node._saved = _pack_all(ts)
     node.saved = types.MethodType(_unpack_node_saved, node)
+    node._np = None  # the engine's NumPy twin reads saved arrays directly: use the Tensor rule
 
 
 def _check_and_get(node, items, vers):
@@ -226,3 +227,33 @@ def register_multi_grad_hook(tensors, fn, *, mode="all"):
             return None
         return hook
     return _MultiHandle([t.register_hook(make(i)) for i, t in enumerate(tensors)])
+
+
+def _hooked_save_result(node, out):
+    """ops._core.save_result while hooks are active: the output goes through pack/unpack too."""
+    vc = out._vc
+    if vc is None:
+        out._vc = vc = [0]
+    node._out_vc = vc
+    if vc[0]:
+        node._out_ver = vc[0]
+    pack, unpack = _stack[-1]
+    node.result_data = None
+    if not node._saved:
+        node._saved = (None,) if node._saved == () else node._saved  # so backward frees it
+    node.__dict__["_packed_result"] = (pack(out), unpack)
+    node.result = types.MethodType(_unpack_result, node)
+    node._np = None
+
+
+def _unpack_result(node):
+    from ..tensor import Tensor
+    if node._saved is None:
+        raise RuntimeError(FREED_MSG)
+    packed, unpack = node.__dict__["_packed_result"]
+    u = unpack(packed)
+    if not isinstance(u, Tensor):
+        raise TypeError(
+            "Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+            f"{type(u).__name__}")
+    return node.saved_result(u._data)

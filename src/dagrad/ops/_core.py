@@ -77,6 +77,9 @@ def save(node, *ts):
 
 def save_result(node, out):
     """Mark `out` (an output) as saved: its version counter is watched, its array kept."""
+    if _saved_hooks:  # autograd.graph.saved_tensors_hooks active (a module flag: free otherwise)
+        from ..autograd.graph import _hooked_save_result
+        return _hooked_save_result(node, out)
     vc = out._vc
     if vc is None:
         out._vc = vc = [0]

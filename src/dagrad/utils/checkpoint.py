@@ -82,6 +82,7 @@ def _strip(node, frame):
         return False
     node._saved = ()
     node.result_data = None
+    node._np = None  # the engine's NumPy twins read saved arrays directly: use the Tensor rules
     if had_saved:
         node.saved = types.MethodType(_lazy("saved", frame), node)
     if had_result:
