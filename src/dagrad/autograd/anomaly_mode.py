@@ -50,7 +50,6 @@ def _where_anomaly(node):
     node._loc = loc + (stack,) if loc is not None else (None, 0, stack)
     if "backward" not in node.__dict__:
         node.backward = _nan_checked(node, type(node).backward.__get__(node))
-        node._np = None  # the engine's NumPy fast twin would bypass the check
         node._np = None  # the engine must call the checked rule, not a NumPy twin
 
 
