@@ -69,3 +69,54 @@ def test_parameters_vector_roundtrip():
         assert isinstance(p, nn.Parameter) and p.requires_grad
     with pytest.raises(TypeError, match="expected torch.Tensor, but got: list"):
         nn.utils.vector_to_parameters([1.0], dm.parameters())
+
+
+@pytest.mark.parametrize("dim", [0, 1, None])
+def test_weight_norm_old_style(dim):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tm = tnn.utils.weight_norm(tnn.Linear(3, 4), dim=dim)
+        dm = nn.utils.weight_norm(nn.Linear(3, 4), dim=dim)
+    assert list(dm.state_dict()) == list(tm.state_dict())
+    assert [n for n, _ in dm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+    copy_weights(tm, dm)
+    from nnhelp import run_both
+    run_both(tm, dm, [np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)])
+    nn.utils.remove_weight_norm(dm)
+    tnn.utils.remove_weight_norm(tm)
+    assert list(dm.state_dict()) == list(tm.state_dict())
+    close(dm.weight, tm.weight, atol=1e-6)
+
+
+@pytest.mark.parametrize("dim", [0, 1])
+def test_weight_norm_parametrization(dim):
+    tm = tnn.utils.parametrizations.weight_norm(tnn.Conv2d(2, 3, 3), dim=dim)
+    dm = nn.utils.parametrizations.weight_norm(nn.Conv2d(2, 3, 3), dim=dim)
+    assert repr(dm) == repr(tm)
+    assert type(dm).__name__ == "ParametrizedConv2d"
+    assert list(dm.state_dict()) == list(tm.state_dict())
+    copy_weights(tm, dm)
+    close(dm.weight, tm.weight, atol=1e-6)
+    from nnhelp import run_both
+    run_both(tm, dm, [np.random.default_rng(2).standard_normal((2, 2, 5, 5)).astype(np.float32)],
+             atol=1e-5)
+    nn.utils.parametrize.remove_parametrizations(dm, "weight")
+    tnn.utils.parametrize.remove_parametrizations(tm, "weight")
+    assert type(dm) is nn.Conv2d and repr(dm) == repr(tm)
+    assert list(dm.state_dict()) == list(tm.state_dict())
+    close(dm.weight, tm.weight, atol=1e-6)
+
+
+def test_register_custom_parametrization():
+    class Symmetric(nn.Module):
+        def forward(self, X):
+            return X.triu() + X.triu(1).transpose(-1, -2)
+
+    m = nn.Linear(3, 3)
+    nn.utils.parametrize.register_parametrization(m, "weight", Symmetric())
+    w = m.weight.detach().numpy()
+    np.testing.assert_allclose(w, w.T)
+    assert nn.utils.parametrize.is_parametrized(m, "weight")
+    m(dagrad.randn(2, 3)).sum().backward()
+    assert m.parametrizations.weight.original.grad is not None

@@ -4,4 +4,5 @@ from .convert_parameters import parameters_to_vector, vector_to_parameters  # no
 from .fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval,  # noqa
                      fuse_linear_bn_weights)
 from .init import skip_init  # noqa: F401
-from . import rnn  # noqa: F401
+from .weight_norm import remove_weight_norm, weight_norm  # noqa: F401
+from . import parametrize, parametrizations, rnn  # noqa: F401
