@@ -1145,7 +1145,33 @@ def tensorsolve(A, B, dims=None, *, out=None):
 
 
 def householder_product(A, tau, *, out=None):
-    raise NotImplementedError("dagrad does not implement torch.linalg.householder_product yet")
+    """Q = H_1 ... H_k (first n columns), H_i = I - tau_i v_i v_i^H, v_i read below A's diagonal
+    (LAPACK's orgqr): a composition of differentiable ops."""
+    a = _check(A, "linalg.householder_product", square=False, ndim_msg="input")
+    m, n = a.shape[-2:]
+    k = tau._data.shape[-1]
+    if n > m:
+        raise RuntimeError("torch.linalg.householder_product: input.shape[-2] must be greater "
+                           "than or equal to input.shape[-1]")
+    if k > n:
+        raise RuntimeError("torch.linalg.householder_product: input.shape[-1] must be greater "
+                           "than or equal to tau.shape[-1]")
+    eye = _make(np.eye(m, dtype=a.dtype))
+    rows = np.arange(m)
+    Q = None
+    for i in range(k):
+        below = _make((rows > i).astype(a.dtype))
+        e = _make((rows == i).astype(a.dtype))
+        v = A[..., :, i] * below + e
+        H = eye - tau[..., i].unsqueeze(-1).unsqueeze(-1) * (v.unsqueeze(-1) *
+                                                              v.conj().unsqueeze(-2))
+        Q = H if Q is None else Q @ H
+    if Q is None:
+        Q = eye.expand(*a.shape[:-2], m, m) if a.ndim > 2 else eye
+    return _out(Q[..., :, :n], out)
+
+
+orgqr = householder_product
 
 
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
@@ -1206,7 +1232,7 @@ def _top_level():
             "cdist": cdist, "vander": vander_top, "pinverse": _pinverse,
             "matrix_power": matrix_power, "cholesky": _legacy_cholesky, "qr": _legacy_qr,
             "chain_matmul": _chain_matmul, "matrix_exp": matrix_exp, "lu_unpack": lu_unpack,
-            "lu_solve": _legacy_lu_solve}
+            "lu_solve": _legacy_lu_solve, "orgqr": householder_product}
 
 
 def _bind_methods():

@@ -505,3 +505,23 @@ def test_cross_default_dim_warns_like_torch():
         warnings.simplefilter("ignore")
         t = torch.cross(torch.tensor(a), torch.tensor(a[::-1].copy()))
     np.testing.assert_allclose(d.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (2, 5, 3), (3, 3)])
+def test_householder_product(shape):
+    a_np = np.random.default_rng(0).standard_normal(shape)
+    a, tau = torch.geqrf(torch.tensor(a_np))
+    ta, tt = a.clone().requires_grad_(), tau.clone().requires_grad_()
+    da = dagrad.tensor(a.numpy(), requires_grad=True)
+    dt = dagrad.tensor(tau.numpy(), requires_grad=True)
+    t = torch.linalg.householder_product(ta, tt)
+    d = dagrad.linalg.householder_product(da, dt)
+    np.testing.assert_allclose(d.detach().numpy(), t.detach().numpy(), atol=1e-12)
+    w = np.linspace(-1, 1, t.numel()).reshape(t.shape)
+    (t * torch.tensor(w)).sum().backward()
+    (d * dagrad.tensor(w)).sum().backward()
+    np.testing.assert_allclose(da.grad.numpy(), ta.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(dt.grad.numpy(), tt.grad.numpy(), atol=1e-10)
+    assert gradcheck(lambda x, y: dagrad.linalg.householder_product(x, y),
+                     [dagrad.tensor(a.numpy(), requires_grad=True),
+                      dagrad.tensor(tau.numpy(), requires_grad=True)])
