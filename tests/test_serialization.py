@@ -506,3 +506,16 @@ def test_whole_module_pickles_need_weights_only_false(tmp_path):
         dagrad.load(tmp_path / "dm.pth")
     back = dagrad.load(tmp_path / "dm.pth", weights_only=False)
     np.testing.assert_array_equal(_np(back[0].weight), _np(own[0].weight))
+
+
+def test_cuda_saved_checkpoint_loads_on_cpu(tmp_path):
+    torch.save({"w": torch.arange(4.0)}, tmp_path / "c.pth")
+    z = zipfile.ZipFile(tmp_path / "c.pth")
+    pkl = z.read("c/data.pkl")
+    assert b"X\x03\x00\x00\x00cpu" in pkl
+    cuda = pkl.replace(b"X\x03\x00\x00\x00cpu", b"X\x06\x00\x00\x00cuda:0")
+    with zipfile.ZipFile(tmp_path / "g.pth", "w") as dst:
+        for i in z.infolist():
+            dst.writestr(i.filename, cuda if i.filename.endswith("data.pkl") else z.read(i))
+    d = dagrad.load(tmp_path / "g.pth", map_location="cpu")
+    assert d["w"].tolist() == [0.0, 1.0, 2.0, 3.0] and d["w"].device == dagrad.device("cpu")
