@@ -338,3 +338,29 @@ def test_vmap_nn_functional_rules():
             F.vmap(lambda a: FF.softmax(a, dim=-1) + FF.log_softmax(a, -2))(X),
         ))
     assert_close(res[1], res[0], atol=1e-8)
+
+
+def test_jvp_uses_forward_mode_and_falls_back():
+    import dagrad.func as F_
+    calls = []
+    orig = F_._jvp_forward_ad
+
+    def spy(*a):
+        r = orig(*a)
+        calls.append(r is not None)
+        return r
+    F_._jvp_forward_ad = spy
+    try:
+        x, t = T(dagrad, X[0]), T(dagrad, np.ones(3))
+        out, jv = df.jvp(lambda x: (x.sin() * x).sum(), (x,), (t,))
+        assert calls == [True]  # true forward mode
+        xt = torch.tensor(X[0])
+        tj = tf.jvp(lambda x: (x.sin() * x).sum(), (xt,), (torch.ones(3, dtype=torch.float64),))
+        assert_close((out, jv), tj)
+        # erfinv has no tangent rule: the double-vjp path gives the same as torch
+        out, jv = df.jvp(lambda x: (x * 0.3).erfinv(), (x,), (t,))
+        assert calls == [True, False]
+        tj = tf.jvp(lambda x: (x * 0.3).erfinv(), (xt,), (torch.ones(3, dtype=torch.float64),))
+        assert_close((out, jv), tj)
+    finally:
+        F_._jvp_forward_ad = orig

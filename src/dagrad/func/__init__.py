@@ -222,7 +222,7 @@ def vjp(func, *primals, has_aux=False):
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """(func(*primals), J·tangents): forward-mode AD (autograd.forward_ad) when every op has a
-    tangent rule, else the double-vjp trick."""
+    tangent rule and no other transform is active, else the double-vjp trick (a vjp of a vjp)."""
     if not isinstance(primals, tuple):
         raise RuntimeError(
             f"jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be "
@@ -238,6 +238,9 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
             raise RuntimeError(
                 "jvp(f, primals, tangents): Expected primals and tangents to have the same "
                 f"shape, got {tuple(p.shape)} and {tuple(t.shape)}")
+    r = _jvp_forward_ad(func, p_leaves, p_spec, t_leaves, has_aux)
+    if r is not None:
+        return r
     gm = _grad_mode()
     with gm.enable_grad():
         prep = _Prepared(p_leaves)
@@ -264,6 +267,47 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         res.append(_V.rewrap(j if j is not None else dagrad.zeros_like(u), lv))
     value = out if prep.connected else _detach_tree(out)
     jv = _unflatten(res, o_spec)
+    if has_aux:
+        return value, jv, aux
+    return value, jv
+
+
+def _jvp_forward_ad(func, p_leaves, p_spec, t_leaves, has_aux):
+    """jvp by true forward mode (autograd.forward_ad), or None when it cannot be used here:
+    inside vmap or another dual level, inputs that require grad (an enclosing transform),
+    non-float inputs, or an op without a tangent rule / an output that lost its tangent."""
+    from ..autograd import forward_ad as fwAD
+    import dagrad
+    if _V._levels or fwAD._active_level is not None:
+        return None
+    for p in p_leaves:
+        if not isinstance(p, Tensor) or p.requires_grad or not (
+                p.is_floating_point() or p.is_complex()):
+            return None
+    try:
+        with fwAD.dual_level():
+            duals = [fwAD.make_dual(p, t) for p, t in zip(p_leaves, t_leaves)]
+            out = func(*_unflatten(duals, p_spec))
+            aux = None
+            if has_aux:
+                out, aux = out
+            o_leaves, o_spec = _flatten(out)
+            prims, tans = [], []
+            for o in o_leaves:
+                if not isinstance(o, Tensor):
+                    return None
+                u = fwAD.unpack_dual(o)
+                if u.tangent is None and (o.is_floating_point() or o.is_complex()):
+                    return None  # maybe a genuinely constant output: the slow path decides
+                prims.append(u.primal)
+                tans.append(u.tangent if u.tangent is not None else dagrad.zeros_like(o))
+            if has_aux:
+                al, aspec = _flatten(aux)
+                aux = _unflatten([fwAD.unpack_dual(a).primal if isinstance(a, Tensor) else a
+                                  for a in al], aspec)
+    except (NotImplementedError, NoBatchingRule):
+        return None
+    value, jv = _unflatten(prims, o_spec), _unflatten(tans, o_spec)
     if has_aux:
         return value, jv, aux
     return value, jv
