@@ -38,6 +38,8 @@ CONV2D = [
     ((2, 64, 7, 7), (16, 32, 3, 3), dict(padding=1, groups=2)),
     ((3, 7, 7), (4, 3, 3, 3), dict(padding=1)),                              # unbatched
     ((2, 3, 16, 16), (8, 3, 7, 7), dict(stride=2, padding=3)),               # ResNet stem
+    ((1, 8, 3, 3), (16, 8, 3, 3), dict(padding=1)),                          # deep, tiny maps
+    ((2, 8, 5, 4), (40, 8, 3, 2), dict(padding=(2, 1), stride=(2, 1), dilation=(2, 1))),
 ]
 
 
@@ -78,6 +80,7 @@ def test_conv1d(xs, ws, kw):
     ((2, 4, 5, 6), (4, 3, 2, 2), dict(stride=2)),
     ((4, 5, 6), (4, 3, 1, 1), dict(stride=2, output_padding=1)),
     ((2, 40, 4, 4), (40, 32, 3, 3), dict(stride=2, padding=1)),
+    ((1, 40, 2, 2), (40, 8, 3, 3), dict(padding=1)),                         # deep, tiny maps
 ])
 def test_conv_transpose2d(xs, ws, kw):
     run("conv_transpose2d", xs, ws, **kw)
@@ -104,6 +107,11 @@ def test_conv2d_gradcheck_gradgradcheck(kw):
     fn = lambda x, w, b: C.conv2d(x, w, b, **kw)  # noqa: E731
     assert gradcheck(fn, [x, w, b])
     assert gradgradcheck(fn, [x, w, b])
+
+
+def test_small_spatial_gradgradcheck():
+    x, w = _t64((1, 3, 2, 3), (8, 3, 3, 3))
+    assert gradgradcheck(lambda x, w: C.conv2d(x, w, padding=1), [x, w])
 
 
 def test_conv_transpose_and_1d_gradgradcheck():

@@ -138,6 +138,59 @@ def _shifted(p, i, j, Ho, Wo):
             slice(j * dw, j * dw + (Wo - 1) * sw + 1, sw))
 
 
+# small spatial size, many channels (deep layers): the weight outweighs the columns, so the
+# columns take PyTorch's (C, kh, kw) order and the weight is used as stored, never transposed
+def _small(p, G, M, O, kh, kw):
+    return G == 1 and kh * kw > 1 and M < O
+
+
+def _cols_nchw(x, p, kh, kw, Ho, Wo):
+    N, C, H, W = x.shape
+    t, b, l, r = p.pad
+    Hp, Wp = _hw_padded(p, H, W, kh, kw, Ho, Wo)
+    if Hp == H and Wp == W:
+        xp = x
+    else:
+        xp = np.zeros((N, C, Hp, Wp), dtype=x.dtype)
+        xp[:, :, t:t + H, l:l + W] = x
+    s0, s1, s2, s3 = xp.strides
+    sh, sw = p.stride
+    dh, dw = p.dil
+    v = as_strided(xp, (N, Ho, Wo, C, kh, kw),
+                   (s0, s2 * sh, s3 * sw, s1, s2 * dh, s3 * dw), writeable=False)
+    return v.reshape(N * Ho * Wo, C * kh * kw)
+
+
+def _small_fwd(x, w, p, Ho, Wo):
+    N = x.shape[0]
+    O = w.shape[0]
+    cols = _cols_nchw(x, p, w.shape[2], w.shape[3], Ho, Wo)
+    out = cols @ w.reshape(O, -1).T                       # (M, O)
+    return np.ascontiguousarray(out.reshape(N, Ho, Wo, O).transpose(0, 3, 1, 2))
+
+
+def _small_bwd_weight(x, g, p, kh, kw):
+    N, O, Ho, Wo = g.shape
+    cols = _cols_nchw(x, p, kh, kw, Ho, Wo)
+    gm = np.ascontiguousarray(g.reshape(N, O, Ho * Wo).transpose(1, 0, 2)).reshape(O, -1)
+    return (gm @ cols).reshape(O, x.shape[1], kh, kw)
+
+
+def _small_bwd_input(g, w, p, H, W):
+    N, O, Ho, Wo = g.shape
+    _, C, kh, kw = w.shape
+    gm = g.reshape(N, O, Ho * Wo).transpose(0, 2, 1).reshape(-1, O)
+    dc = (gm @ w.reshape(O, -1)).reshape(N, Ho, Wo, C, kh, kw).transpose(0, 3, 1, 2, 4, 5)
+    t, b, l, r = p.pad
+    Hp, Wp = _hw_padded(p, H, W, kh, kw, Ho, Wo)
+    dxp = np.zeros((N, C, Hp, Wp), dtype=g.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            si, sj = _shifted(p, i, j, Ho, Wo)
+            dxp[:, :, si, sj] += dc[..., i, j]
+    return np.ascontiguousarray(dxp[:, :, t:t + H, l:l + W])
+
+
 def _conv_fwd_seq(x, w, p, keep=None):
     """conv(x, w) as (N, O, Ho, Wo); `keep` (a list) receives the padded NHWC buffer."""
     N, C, H, W = x.shape
@@ -148,6 +201,8 @@ def _conv_fwd_seq(x, w, p, keep=None):
     HW = Ho * Wo
     if Cg == 1 and G > 1 and kh * kw > 1:
         return _dw_fwd(x, w, p, Ho, Wo)
+    if _small(p, G, N * HW, O, kh, kw):
+        return _small_fwd(x, w, p, Ho, Wo)
     wm = _wmat(w, G)                                   # (G, Og, K)
     if _is_pointwise(p, kh, kw):
         sh, sw = p.stride
@@ -203,6 +258,8 @@ def _conv_bwd_input_seq(g, w, p, H, W):
     C = Cg * G
     if Cg == 1 and G > 1 and kh * kw > 1:
         return _dw_bwd_input(g, w, p, H, W)
+    if _small(p, G, N * Ho * Wo, O, kh, kw):
+        return _small_bwd_input(g, w, p, H, W)
     if _is_pointwise(p, kh, kw):
         wm = _wmat(w, G)
         gs = g.reshape(N, G, Og, Ho * Wo)
@@ -284,6 +341,8 @@ def _conv_bwd_weight_seq(x, g, p, kh, kw, xp=None):
     HW = Ho * Wo
     if Cg == 1 and G > 1 and kh * kw > 1:
         return _dw_bwd_weight(x, g, p, kh, kw)
+    if _small(p, G, N * HW, O, kh, kw):
+        return _small_bwd_weight(x, g, p, kh, kw)
     if _is_pointwise(p, kh, kw):
         gs = g.reshape(N, G, Og, HW)
         sh, sw = p.stride
@@ -439,6 +498,31 @@ def _par_workers(N, flops):
     return builtins.max(1, builtins.min(N, st[3], nthreads))
 
 
+_BLAS_MT_MIN_FLOPS = 3e8   # below this one GEMM thread beats OpenBLAS's thread hand-offs
+
+
+class _Blas1:
+    """Context: single-threaded BLAS for small sequential convolutions (no-op without
+    threadpoolctl)."""
+    __slots__ = ("lim",)
+
+    def __enter__(self):
+        st = _par_setup()
+        self.lim = st[0].limit(limits=1, user_api="blas") if st else None
+        return self
+
+    def __exit__(self, *exc):
+        if self.lim is not None:
+            self.lim.__exit__(*exc)
+
+
+def _seq(fn, flops, *args):
+    if flops >= _BLAS_MT_MIN_FLOPS:
+        return fn(*args)
+    with _Blas1():
+        return fn(*args)
+
+
 def _par_map(fn, parts):
     ctl, _, pool, _ = _par_state
     with ctl.limit(limits=1, user_api="blas"):
@@ -458,9 +542,10 @@ def _conv_fwd(x, w, p, keep=None):
     N = x.shape[0]
     O, Cg, kh, kw = w.shape
     Ho, Wo = p.out_hw(x.shape[2], x.shape[3], kh, kw)
-    k = _par_workers(N, _flops(N, O, Cg, kh, kw, Ho * Wo))
+    fl = _flops(N, O, Cg, kh, kw, Ho * Wo)
+    k = _par_workers(N, fl)
     if k == 1:
-        return _conv_fwd_seq(x, w, p, keep)
+        return _seq(_conv_fwd_seq, fl, x, w, p, keep)
     out = np.empty((N, O, Ho, Wo), dtype=x.dtype)
     parts = _slices(N, k)
     kept = [None] * k
@@ -480,9 +565,10 @@ def _conv_fwd(x, w, p, keep=None):
 def _conv_bwd_input(g, w, p, H, W):
     N, O, Ho, Wo = g.shape
     _, Cg, kh, kw = w.shape
-    k = _par_workers(N, _flops(N, O, Cg, kh, kw, Ho * Wo))
+    fl = _flops(N, O, Cg, kh, kw, Ho * Wo)
+    k = _par_workers(N, fl)
     if k == 1:
-        return _conv_bwd_input_seq(g, w, p, H, W)
+        return _seq(_conv_bwd_input_seq, fl, g, w, p, H, W)
     dx = np.empty((N, Cg * p.groups, H, W), dtype=g.dtype)
     parts = _slices(N, k)
 
@@ -495,11 +581,12 @@ def _conv_bwd_input(g, w, p, H, W):
 def _conv_bwd_weight(x, g, p, kh, kw, xp=None):
     N, O, Ho, Wo = g.shape
     Cg = x.shape[1] // p.groups
-    k = _par_workers(N, _flops(N, O, Cg, kh, kw, Ho * Wo))
+    fl = _flops(N, O, Cg, kh, kw, Ho * Wo)
+    k = _par_workers(N, fl)
     if k == 1:
         if isinstance(xp, list):
             xp = None
-        return _conv_bwd_weight_seq(x, g, p, kh, kw, xp)
+        return _seq(_conv_bwd_weight_seq, fl, x, g, p, kh, kw, xp)
     parts = _slices(N, k)
     xps = xp if isinstance(xp, list) and len(xp) == k else [None] * k
 
