@@ -3,7 +3,6 @@ out= / dtype / error rules, against PyTorch 2.13 through parametrized tables.
 
 A row is (name, fn(lib, *xs), input factories, differentiable). `lib` is torch or dagrad.
 """
-import math
 import warnings
 
 import numpy as np

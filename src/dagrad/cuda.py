@@ -4,7 +4,8 @@ Without one, `is_available()` is False, `device_count()` 0, the bookkeeping call
 on a CPU-only build (manual_seed, empty_cache, memory_allocated...) are no-ops, and the calls
 that need a device raise PyTorch's AssertionError "Torch not compiled with CUDA enabled".
 """
-from .backend import cupy as _cupy, has_cuda as _has_cuda
+from .backend import cupy as _cupy
+from .backend import has_cuda as _has_cuda
 
 _NOT_COMPILED = "Torch not compiled with CUDA enabled"
 _current = [0]

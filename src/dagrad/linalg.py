@@ -13,8 +13,7 @@ import math
 
 from . import _dtype as D
 from .ops import derivatives as R
-from .ops._core import Tensor, _make, grad_state, link, np, save, wrap_dim
-from .ops._core import link_multi, save_result
+from .ops._core import Tensor, _make, grad_state, link, link_multi, np, save, save_result, wrap_dim
 from .ops.reduce import vector_norm as _vector_norm
 
 __all__ = ["LinAlgError", "inv", "inv_ex", "det", "slogdet", "logdet", "solve", "solve_ex",
@@ -581,13 +580,13 @@ def lstsq(A, B, rcond=None, *, driver=None):
     a = _check(A, "linalg.lstsq", square=False)
     a, b = _promote2(A, B, "linalg.lstsq")
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
-        raise RuntimeError(f"torch.linalg.lstsq: parameter `driver` should be one of (gels, "
-                           f"gelsy, gelsd, gelss)")
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, "
+                           "gelsy, gelsd, gelss)")
     vec = b.ndim == a.ndim - 1
     Bm = B.unsqueeze(-1) if vec else B
     if Bm._data.shape[-2] != a.shape[-2]:
         raise RuntimeError(
-            f"torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+            "torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     P = pinv(A, rtol=rcond if rcond is not None else np.finfo(a.dtype).eps * builtins.max(
         a.shape[-2:]))
     X = P @ Bm
@@ -772,7 +771,7 @@ def _lu_backward(P, L, U, gL, gU):
     """Gradient of A = P L U for any shape: the square rule on the leading block, plus the
     trailing block (U2 = L^-1 P^T A2 when wide, L2 = (P^T A)2 U^-1 when tall)."""
     from .ops.movement import cat
-    m, k = L.shape[-2], L.shape[-1]
+    m = L.shape[-2]
     n = U.shape[-1]
     if m == n:
         return _lu_square_backward(P, L, U, gL, gU)
@@ -901,8 +900,8 @@ def _move_last2(A, dim):
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):  # noqa: A002
     if A._data.ndim < 2:
-        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 "
-                           f"dimensions.")
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
+                           "dimensions.")
     _check_float(A._data if dtype is None else np.empty(0, D.to_dtype(dtype).np),
                  "linalg.matrix_norm")
     if dtype is not None:

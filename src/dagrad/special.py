@@ -10,8 +10,7 @@ import math
 from . import _dtype as D
 from .ops import derivatives as R
 from .ops._core import Tensor, _make, grad_state, np
-from .ops.elementwise import (_out, erf, erfc, erfinv, exp2, expm1, log1p, logit,  # noqa: F401
-                              round, sigmoid)
+from .ops.elementwise import _out, erf, erfc, erfinv, exp2, expm1, log1p, logit, round, sigmoid  # noqa: F401
 from .ops.extra import _node, sinc, xlog1py, xlogy  # noqa: F401
 from .ops.reduce import log_softmax as _log_softmax
 from .ops.reduce import logsumexp  # noqa: F401

@@ -10,8 +10,19 @@ import collections
 import math
 
 from . import derivatives as R
-from ._core import (D, Tensor, _make, as_tensor_arg, grad_state, link, link_multi, np,
-                    promote_arrays, save, save_result, wrap_dim)
+from ._core import (
+    D,
+    Tensor,
+    _make,
+    as_tensor_arg,
+    grad_state,
+    link,
+    np,
+    promote_arrays,
+    save,
+    save_result,
+    wrap_dim,
+)
 from .elementwise import _out, _pt_name
 from .reduce import AminmaxRT, MedianRT, ModeRT
 
@@ -847,7 +858,8 @@ def _bind():
     for k, f in m.items():
         if k not in Tensor.__dict__ or k == "float_power":
             setattr(Tensor, k, f)
-    from .elementwise import bitwise_left_shift as _lsh, bitwise_right_shift as _rsh
+    from .elementwise import bitwise_left_shift as _lsh
+    from .elementwise import bitwise_right_shift as _rsh
     ops = {"__rlshift__": lambda x, o: _lsh(_t(o, x), x), "__rrshift__": lambda x, o: _rsh(
         _t(o, x), x)}
     for k, f in ops.items():
