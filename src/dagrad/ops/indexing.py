@@ -57,7 +57,20 @@ def _convert_key(key, shape):
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
                 "are valid indices (got " + type(k).__name__ + ")")
     _check_bounds(out, shape)
+    if not basic and builtins.any(k is Ellipsis for k in out):
+        out = _expand_ellipsis(out, len(shape))
     return tuple(out), basic
+
+
+def _expand_ellipsis(key, ndim):
+    """Replace `...` by explicit ':'s: PyTorch treats advanced indices around an empty ellipsis
+    as adjacent, NumPy does not."""
+    used = builtins.sum(
+        (k.ndim if isinstance(k, np.ndarray) and k.dtype == np.bool_ else 1)
+        for k in key if k is not None and k is not Ellipsis)
+    i = next(j for j, k in enumerate(key) if k is Ellipsis)
+    return list(key[:i]) + [slice(None)] * builtins.max(ndim - used, 0) + [
+        k for k in key[i + 1:] if k is not Ellipsis]
 
 
 def _idx(v):

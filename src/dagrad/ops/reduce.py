@@ -344,8 +344,9 @@ def _var_std(x, dim, unbiased, keepdim, correction, which):
         if cnt - c <= 0:
             import warnings
             warnings.warn(f"{which}(): degrees of freedom is <= 0. Correction should be strictly "
-                          f"less than the reduction factor (input numel divided by output numel).",
-                          UserWarning, stacklevel=3)
+                          f"less than the reduction factor (input numel divided by output numel). "
+                          f"(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/"
+                          f"ReduceOps.cpp:1861.)", UserWarning, stacklevel=3)
         v = a.var(axis=dims, ddof=0, keepdims=keepdim) * (cnt / (cnt - c) if cnt - c > 0
                                                           else np.inf)
         if which == "std":
@@ -434,6 +435,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
 
 
 def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+    if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
+        raise RuntimeError(
+            f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(str(d) for d in dim)}")
     if p == "fro" or p is None:
         p = 2
     if p == "nuc":
