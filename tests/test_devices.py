@@ -190,3 +190,21 @@ def test_default_dtype_in_ops(restore_defaults):
     assert dagrad.linalg.inv(dagrad.eye(2)).dtype == dagrad.float64
     assert dagrad.hypot(dagrad.tensor([3]), dagrad.tensor([4.0])).dtype == dagrad.float64
     np.testing.assert_allclose(dagrad.linspace(0, 1, 3).numpy(), [0, 0.5, 1])
+
+
+@nogpu
+def test_amp_shims_disabled_without_gpu():
+    x = dagrad.tensor([1.0, 2.0], requires_grad=True)
+    opt = dagrad.optim.SGD([x], lr=0.1)
+    with pytest.warns(UserWarning, match="CUDA is not available"):
+        s = dagrad.cuda.amp.GradScaler()
+    assert s.is_enabled() is False and s.get_scale() == 1.0 and s.state_dict() == {}
+    loss = (x * x).sum()
+    assert s.scale(loss) is loss
+    s.scale(loss).backward()
+    s.step(opt)
+    s.update()
+    np.testing.assert_allclose(x.detach().numpy(), [0.8, 1.6])
+    with pytest.warns(UserWarning, match="Disabling autocast"):
+        with dagrad.cuda.amp.autocast():
+            pass

@@ -203,11 +203,79 @@ def stream(s):
     return contextlib.nullcontext() if s is None else s
 
 
+class GradScaler:
+    """torch.cuda.amp.GradScaler without a GPU: disabled (scale 1.0), as PyTorch disables it."""
+
+    def __init__(self, init_scale=65536.0, growth_factor=2.0, backoff_factor=0.5,
+                 growth_interval=2000, enabled=True, device="cuda"):
+        import warnings
+        if enabled and not is_available():
+            warnings.warn("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  "
+                          "Disabling.", UserWarning, stacklevel=2)
+            enabled = False
+        self._enabled = enabled
+        self._scale = float(init_scale)
+
+    def is_enabled(self):
+        return self._enabled
+
+    def scale(self, outputs):
+        if not self._enabled:
+            return outputs
+        if isinstance(outputs, (list, tuple)):
+            return type(outputs)(o * self._scale for o in outputs)
+        return outputs * self._scale
+
+    def unscale_(self, optimizer):
+        if not self._enabled:
+            return
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.grad._data = p.grad._data / self._scale
+
+    def step(self, optimizer, *args, **kwargs):
+        if self._enabled:
+            self.unscale_(optimizer)
+        return optimizer.step(*args, **kwargs)
+
+    def update(self, new_scale=None):
+        if new_scale is not None and self._enabled:
+            self._scale = float(new_scale)
+
+    def get_scale(self):
+        return self._scale if self._enabled else 1.0
+
+    def state_dict(self):
+        return {"scale": self._scale} if self._enabled else {}
+
+    def load_state_dict(self, state_dict):
+        if "scale" in state_dict:
+            self._scale = float(state_dict["scale"])
+
+
+class autocast:
+    """torch.cuda.amp.autocast: disabled without CUDA (a no-op context manager / decorator)."""
+
+    def __init__(self, enabled=True, dtype=None, cache_enabled=True):
+        import warnings
+        if enabled and not is_available():
+            warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.",
+                          UserWarning, stacklevel=2)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __call__(self, fn):
+        return fn
+
+
 class _Amp:
-    @staticmethod
-    def autocast(*args, **kwargs):
-        import contextlib
-        return contextlib.nullcontext()
+    GradScaler = GradScaler
+    autocast = autocast
 
 
 amp = _Amp()
