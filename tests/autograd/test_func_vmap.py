@@ -364,3 +364,21 @@ def test_jvp_uses_forward_mode_and_falls_back():
         assert_close((out, jv), tj)
     finally:
         F_._jvp_forward_ad = orig
+
+
+def test_model_ensembling_and_plain_method_with_batched_argument():
+    res = []
+    for lib, F in ((torch, tf), (dagrad, df)):
+        r = np.random.RandomState(0)
+        models = [lib.nn.Linear(3, 2) for _ in range(4)]
+        for m in models:
+            for p in m.parameters():
+                p.data = T(lib, r.randn(*p.shape))
+        params, bufs = F.stack_module_state(models)
+        x = T(lib, r.randn(5, 3))
+        out = F.vmap(lambda p, b, x: F.functional_call(models[0], (p, b), (x,)),
+                     in_dims=(0, 0, None))(params, bufs, x)
+        W = T(lib, r.randn(4, 3, 2))
+        out2 = F.vmap(lambda w: x.matmul(w) + x[0].dot(w[:, 0]) + x.add(w.sum()))(W)
+        res.append((out.detach(), out2))
+    assert_close(res[1], res[0])

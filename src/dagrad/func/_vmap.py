@@ -1059,7 +1059,15 @@ def _dropout_fn(raw):
 
 
 def _patch():
+    import types
     import dagrad
+    # Tensor methods too, for a plain tensor method called with a batched argument
+    # (`x.matmul(batched_w)`); BatchedTensor's own methods are unaffected (defined on it).
+    for name in _RULES:
+        raw = Tensor.__dict__.get(name)
+        if isinstance(raw, types.FunctionType) and name != "__hash__":
+            _patched.append((Tensor, name, raw))
+            setattr(Tensor, name, _dispatching(name, raw))
     mods = [dagrad]
     import sys
     F = sys.modules.get("dagrad.nn.functional")
