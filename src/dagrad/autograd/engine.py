@@ -14,6 +14,7 @@ from .grad_mode import state as _grad_state
 _make = None  # set by dagrad.tensor (import cycle)
 
 _getrefcount = sys.getrefcount
+_ndarray = None  # numpy.ndarray, set below (keeps the import list short)
 _seq_of = operator.attrgetter("_seq")
 
 
@@ -334,7 +335,7 @@ def _run_arrays(order, roots, root_grads, keep_graph, targets, captures, needed,
                     old = b[nr]
                     b[nr] = g if old is None else old + g
             # drop our references so AccumulateGrad can adopt a gradient buffer without a copy
-            grads = g = None
+            grads = g = g0 = buf = tg = r = None
     except Exception as e:  # name the user line that built the failing node (anomaly_mode.py)
         from .anomaly_mode import _on_backward_error
         _on_backward_error(e, node)
@@ -351,13 +352,13 @@ def _wrap(a):
 
 
 def _sum_to_arr(g, shape):
+    # two reductions, no reshape: the result owns its memory, so AccumulateGrad can adopt it
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
+    if lead:
+        g = g.sum(axis=tuple(range(lead)))
+    axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
-    if lead:
-        g = g.reshape(shape)
     return g
 
 
@@ -376,10 +377,19 @@ def _accumulate_arr(node, buf):
     if old is None:
         # Adopt the array only when nothing else can see it (PyTorch checks use_count the same
         # way): here it is referenced by buf, by `arr` and by getrefcount's argument.
-        if arr.base is None and arr.flags.writeable and _getrefcount(arr) <= 3:
-            var._grad = _make(arr)
-        else:
-            var._grad = _make(arr.copy())
+        base = arr.base
+        if base is None:
+            if arr.flags.writeable and _getrefcount(arr) <= 3:
+                var._grad = _make(arr)
+                return
+        elif (type(base) is _ndarray and base.base is None and base.shape == arr.shape
+              and arr.flags.c_contiguous and base.flags.c_contiguous
+              and _getrefcount(arr) <= 3 and _getrefcount(base) <= 3):
+            # a whole-array view of a fresh buffer (e.g. the weight gradient of nn.Linear,
+            # computed transposed so that TBackward's .T lands on C order): adopt the buffer
+            var._grad = _make(base)
+            return
+        var._grad = _make(arr.copy())
     else:
         od = old._data
         if od.shape == arr.shape and od.flags.writeable and od.dtype == arr.dtype:
@@ -455,3 +465,12 @@ def _call(node, buf):
             if rr is not None:
                 r = tuple(rr)
     return r
+
+
+def _init():
+    global _ndarray
+    from ..backend import np
+    _ndarray = np.ndarray
+
+
+_init()

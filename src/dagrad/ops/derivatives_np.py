@@ -182,17 +182,25 @@ def to_copy(self, g):
     return g.astype(self.src_dtype.np)
 
 
+def _right_grad(a, g, b):
+    """a.T @ g, laid out like b: when b is a transposed view (nn.Linear's weight.t()), compute
+    (g.T @ a).T so the gradient that reaches the weight through TBackward is C-ordered."""
+    if b.flags.f_contiguous and not b.flags.c_contiguous:
+        return (g.T @ a).T
+    return a.T @ g
+
+
 def mm(self, g):
     a, b = _saved(self)
     return (g @ b.T if _needs(self, 0) else None,
-            a.T @ g if _needs(self, 1) else None)
+            _right_grad(a, g, b) if _needs(self, 1) else None)
 
 
 def addmm(self, g):
     x, w = _saved(self)
     return (g if _needs(self, 0) else None,
             g @ w.T if _needs(self, 1) else None,
-            x.T @ g if _needs(self, 2) else None)
+            _right_grad(x, g, w) if _needs(self, 2) else None)
 
 
 def softmax(self, g):
