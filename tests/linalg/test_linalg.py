@@ -382,6 +382,8 @@ ERRORS = [
         mode="complete")[0].sum().backward()),
     ("cross_ndim", lambda L: L.linalg.cross(L.zeros(2, 4, 3), L.zeros(1, 3))),
     ("cdist_cols", lambda L: L.cdist(L.zeros(2, 3), L.zeros(2, 4))),
+    ("lstsq_dims", lambda L: L.linalg.lstsq(L.ones(5, 3), L.ones(2, 5, 2))),
+    ("lstsq_rows", lambda L: L.linalg.lstsq(L.ones(5, 3), L.ones(4, 2))),
     ("lu_factor_singular", lambda L: L.linalg.lu_factor(L.zeros(2, 2))),
     ("lu_no_pivot", lambda L: L.linalg.lu(L.ones(2, 2), pivot=False)),
 ]
