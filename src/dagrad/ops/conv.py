@@ -466,11 +466,16 @@ def _dw_bwd_weight(x, g, p, kh, kw):
 # (NumPy releases the GIL in copies and GEMMs), each calling single-threaded BLAS.
 _PAR_MIN_FLOPS = 2e7
 _par_state = None
+_par_pid = None
 
 
 def _par_setup():
-    global _par_state
+    global _par_state, _par_pid
+    import os
+    if _par_state is not None and _par_pid != os.getpid():
+        _par_state = None       # forked child: the parent's worker threads do not exist here
     if _par_state is None:
+        _par_pid = os.getpid()
         try:
             import os
             from concurrent.futures import ThreadPoolExecutor
