@@ -379,6 +379,6 @@ def test_model_ensembling_and_plain_method_with_batched_argument():
         out = F.vmap(lambda p, b, x: F.functional_call(models[0], (p, b), (x,)),
                      in_dims=(0, 0, None))(params, bufs, x)
         W = T(lib, r.randn(4, 3, 2))
-        out2 = F.vmap(lambda w: x.matmul(w) + x[0].dot(w[:, 0]) + x.add(w.sum()))(W)
+        out2 = F.vmap(lambda w: x.matmul(w) + x[0].dot(w[:, 0]) + x.sum(1, keepdim=True).add(w.sum()))(W)
         res.append((out.detach(), out2))
     assert_close(res[1], res[0])
