@@ -342,3 +342,36 @@ def test_instantiating_warns_and_legacy_call_errors():
         f = D["MyExp"]()
     with pytest.raises(RuntimeError, match="Legacy autograd function"):
         f(dagrad.ones(1))
+
+
+def test_custom_function_under_vmap_errors_like_torch():
+    import torch.func as tf
+    import dagrad.func as df
+    msgs = []
+    for lib, F in ((torch, tf), (dagrad, df)):
+        class Old(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+
+        class New(lib.autograd.Function):
+            @staticmethod
+            def forward(x):
+                return x * 2
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                pass
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 2
+        for C in (Old, New):
+            with pytest.raises(RuntimeError) as e:
+                F.vmap(C.apply)(lib.ones(2, 3))
+            msgs.append(str(e.value))
+    assert msgs[:2] == msgs[2:]

@@ -223,6 +223,9 @@ def _uses_setup_context(cls):
 
 def _apply(cls, args, kwargs):
     T = _Tensor()
+    for a in args:
+        if type(a).__name__ == "BatchedTensor":
+            _check_vmap(cls)
     ctx = cls._backward_cls()
     enabled = _gm.state.enabled
     kinds = tuple(isinstance(a, T) for a in args)
@@ -294,6 +297,22 @@ def _apply(cls, args, kwargs):
     if _fad._active_level is not None:
         _fad._function_jvp(cls, ctx, args, outs)
     return outs[0] if single else outs
+
+
+def _check_vmap(cls):
+    """A custom Function applied to batched tensors (inside dagrad.func.vmap)."""
+    if not cls.generate_vmap_rule and cls.vmap is Function.vmap:
+        raise RuntimeError(
+            "In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, "
+            "jacrev, ...), it must override the setup_context staticmethod. For more details, "
+            "please see https://pytorch.org/docs/main/notes/extending.func.html"
+            if not _uses_setup_context(cls) else
+            "To use autograd.Function with vmap, you must either override the vmap staticmethod "
+            "or set generate_vmap_rule=True.")
+    raise NotImplementedError(
+        f"dagrad: {cls.__name__} (a custom autograd.Function) cannot be applied inside vmap yet: "
+        "its backward would not see the batch. Apply it outside vmap, or write the function "
+        "with dagrad ops.")
 
 
 def _location_fn(node):
