@@ -307,8 +307,9 @@ def _check_vmap(cls):
             "jacrev, ...), it must override the setup_context staticmethod. For more details, "
             "please see https://pytorch.org/docs/main/notes/extending.func.html"
             if not _uses_setup_context(cls) else
-            "To use autograd.Function with vmap, you must either override the vmap staticmethod "
-            "or set generate_vmap_rule=True.")
+            f"You tried to vmap over {cls.__name__}, but it does not have vmap support. Please "
+            "override and implement the vmap staticmethod or set generate_vmap_rule=True. For "
+            "more details, please see https://pytorch.org/docs/main/notes/extending.func.html")
     raise NotImplementedError(
         f"dagrad: {cls.__name__} (a custom autograd.Function) cannot be applied inside vmap yet: "
         "its backward would not see the batch. Apply it outside vmap, or write the function "
