@@ -206,3 +206,15 @@ class AccumulateGrad(Node):
 
 def seq():
     return _next_seq()
+
+
+_FUNCTION_API = ("Function", "FunctionCtx", "once_differentiable", "BackwardCFunction",
+                 "InplaceFunction", "NestedIOFunction")
+
+
+def __getattr__(name):
+    """torch.autograd.function.Function / once_differentiable live in function_api.py."""
+    if name in _FUNCTION_API:
+        from . import function_api
+        return getattr(function_api, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
