@@ -214,3 +214,15 @@ def test_conv2d_batch_parallel_path(xs, ws, kw, monkeypatch):
 ])
 def test_conv3d(xs, ws, kw):
     run("conv3d", xs, ws, **kw)
+
+
+@pytest.mark.parametrize("xs,ws,kw", [
+    ((2, 8, 9, 8), (6, 8, 3, 3), dict(padding=1)),
+    ((2, 8, 11, 10), (6, 4, 3, 2), dict(padding=1, stride=2, groups=2)),
+    ((3, 8, 6, 6), (6, 8, 3, 3), dict(padding=2, dilation=2)),
+])
+@pytest.mark.parametrize("chunk", [200, 3000])
+def test_conv2d_chunked_columns(xs, ws, kw, chunk, monkeypatch):
+    """Columns built in row bands / image groups (tiny chunk size forced) match torch."""
+    monkeypatch.setattr(C, "_CHUNK", chunk)
+    run("conv2d", xs, ws, **kw)

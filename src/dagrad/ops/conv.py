@@ -91,7 +91,7 @@ def _padded_nhwc(x, p, kh, kw, Ho, Wo):
     return xp
 
 
-_CHUNK = 1 << 21      # bytes of im2col columns built at a time (stays in cache for the GEMM)
+_CHUNK = 1 << 20      # bytes of im2col columns built at a time (stays in cache for the GEMM)
 _TMP = 1 << 20        # bytes of one shifted-GEMM result in the input gradient
 
 
@@ -99,15 +99,29 @@ def _nb(N, per_image, target):
     return builtins.max(1, builtins.min(N, target // builtins.max(1, per_image)))
 
 
-def _cols(xp, n0, n1, c0, c1, p, kh, kw, Ho, Wo):
-    """im2col of images n0:n1, channels c0:c1 of the padded NHWC buffer: (nb*Ho*Wo, kh*kw*Cg)."""
-    v = xp[n0:n1, :, :, c0:c1]
-    s0, s1, s2, s3 = v.strides
+def _cols(xp, n0, n1, c0, c1, p, kh, kw, Ho, Wo, h0=0, h1=None):
+    """im2col of images n0:n1, output rows h0:h1, channels c0:c1 of the padded NHWC buffer:
+    (nb*rows*Wo, kh*kw*Cg)."""
     sh, sw = p.stride
     dh, dw = p.dil
-    c = as_strided(v, (n1 - n0, Ho, Wo, kh, kw, c1 - c0),
+    h1 = Ho if h1 is None else h1
+    v = xp[n0:n1, h0 * sh:, :, c0:c1]
+    s0, s1, s2, s3 = v.strides
+    c = as_strided(v, (n1 - n0, h1 - h0, Wo, kh, kw, c1 - c0),
                    (s0, s1 * sh, s2 * sw, s1 * dh, s2 * dw, s3), writeable=False)
-    return c.reshape((n1 - n0) * Ho * Wo, kh * kw * (c1 - c0))
+    return c.reshape((n1 - n0) * (h1 - h0) * Wo, kh * kw * (c1 - c0))
+
+
+def _blocks(N, Ho, Wo, K, itemsize):
+    """(n0, n1, h0, h1) pieces whose columns stay near _CHUNK bytes: whole images grouped when
+    small, row bands of one image when one image's columns are bigger."""
+    per_row = Wo * K * itemsize
+    if Ho * per_row <= _CHUNK:
+        nb = _nb(N, Ho * per_row, _CHUNK)
+        return [(n0, builtins.min(N, n0 + nb), 0, Ho) for n0 in range(0, N, nb)]
+    rows = builtins.max(1, _CHUNK // per_row)
+    return [(n, n + 1, h0, builtins.min(Ho, h0 + rows)) for n in range(N)
+            for h0 in range(0, Ho, rows)]
 
 
 def _is_pointwise(p, kh, kw):
@@ -218,17 +232,16 @@ def _conv_fwd_seq(x, w, p, keep=None):
     if keep is not None:
         keep.append(xp)
     K = kh * kw * Cg
-    nb = _nb(N, HW * K * x.itemsize, _CHUNK)
     out = np.empty((N, O, HW), dtype=x.dtype)
+    blocks = _blocks(N, Ho, Wo, K, x.itemsize)
     for gi in range(G):
-        wg = wm[gi]
+        wgT = wm[gi].T
         o0, o1 = gi * Og, (gi + 1) * Og
-        for n0 in range(0, N, nb):
-            n1 = builtins.min(N, n0 + nb)
-            cols = _cols(xp, n0, n1, gi * Cg, (gi + 1) * Cg, p, kh, kw, Ho, Wo)
+        for n0, n1, h0, h1 in blocks:
+            cols = _cols(xp, n0, n1, gi * Cg, (gi + 1) * Cg, p, kh, kw, Ho, Wo, h0, h1)
             # (rows, K) @ (K, Og) is the faster GEMM orientation; transpose in cache after
-            r = cols @ wg.T
-            out[n0:n1, o0:o1] = r.reshape(n1 - n0, HW, Og).transpose(0, 2, 1)
+            r = cols @ wgT
+            out[n0:n1, o0:o1, h0 * Wo:h1 * Wo] = r.reshape(n1 - n0, -1, Og).transpose(0, 2, 1)
     return out.reshape(N, O, Ho, Wo)
 
 
@@ -375,13 +388,12 @@ def _conv_bwd_weight_seq(x, g, p, kh, kw, xp=None):
                               out=res[gi * Og:(gi + 1) * Og, i, j])
         return np.ascontiguousarray(res.transpose(0, 3, 1, 2))
     K = kh * kw * Cg
-    nb = _nb(N, HW * K * x.itemsize, _CHUNK)
     dw = np.zeros((G, Og, K), dtype=x.dtype)
+    g3 = g.reshape(N, O, HW)
     for gi in range(G):
-        for n0 in range(0, N, nb):
-            n1 = builtins.min(N, n0 + nb)
-            cols = _cols(xp, n0, n1, gi * Cg, (gi + 1) * Cg, p, kh, kw, Ho, Wo)
-            gg = g[n0:n1, gi * Og:(gi + 1) * Og].reshape(n1 - n0, Og, HW)
+        for n0, n1, h0, h1 in _blocks(N, Ho, Wo, K, x.itemsize):
+            cols = _cols(xp, n0, n1, gi * Cg, (gi + 1) * Cg, p, kh, kw, Ho, Wo, h0, h1)
+            gg = g3[n0:n1, gi * Og:(gi + 1) * Og, h0 * Wo:h1 * Wo]
             if n1 - n0 == 1:
                 dw[gi] += gg[0] @ cols
             else:
