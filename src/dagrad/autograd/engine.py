@@ -15,6 +15,7 @@ _make = None  # set by dagrad.tensor (import cycle)
 
 _getrefcount = sys.getrefcount
 _ndarray = None  # numpy.ndarray, set below (keeps the import list short)
+_writeable = None
 _seq_of = operator.attrgetter("_seq")
 
 
@@ -69,7 +70,7 @@ def _accumulate(node, g, create_graph):
             arr = g._data
             # Steal the buffer only when nothing else can see it (PyTorch checks use_count the
             # same way); otherwise copy, so two leaves never share one .grad array.
-            if (arr.base is None and arr.flags.writeable and _getrefcount(arr) <= 2
+            if (arr.base is None and _writeable(arr) and _getrefcount(arr) <= 2
                     and g.grad_fn is None and _getrefcount(g) <= 3):
                 var._grad = g
             else:
@@ -78,7 +79,7 @@ def _accumulate(node, g, create_graph):
         if create_graph or _grad_state.enabled:
             var._grad = old + g
         else:
-            if old._data.shape == g._data.shape and old._data.flags.writeable:
+            if old._data.shape == g._data.shape and _writeable(old._data):
                 old._data += g._data
                 if old._vc is not None:
                     old._vc[0] += 1
@@ -379,7 +380,7 @@ def _accumulate_arr(node, buf):
         # way): here it is referenced by buf, by `arr` and by getrefcount's argument.
         base = arr.base
         if base is None:
-            if arr.flags.writeable and _getrefcount(arr) <= 3:
+            if _writeable(arr) and _getrefcount(arr) <= 3:
                 var._grad = _make(arr)
                 return
         elif (type(base) is _ndarray and base.base is None and base.shape == arr.shape
@@ -392,7 +393,7 @@ def _accumulate_arr(node, buf):
         var._grad = _make(arr.copy())
     else:
         od = old._data
-        if od.shape == arr.shape and od.flags.writeable and od.dtype == arr.dtype:
+        if od.shape == arr.shape and _writeable(od) and od.dtype == arr.dtype:
             od += arr
             if old._vc is not None:
                 old._vc[0] += 1
@@ -468,9 +469,10 @@ def _call(node, buf):
 
 
 def _init():
-    global _ndarray
-    from ..backend import np
+    global _ndarray, _writeable
+    from ..backend import np, writeable
     _ndarray = np.ndarray
+    _writeable = writeable
 
 
 _init()

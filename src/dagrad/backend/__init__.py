@@ -51,6 +51,26 @@ def xp_for(device_type):
     return cp
 
 
+def zeros(like, shape, dtype=None):
+    """zeros in the array module of `like` (NumPy or CuPy)."""
+    xp = np if type(like) is np.ndarray else get_array_module(like)
+    return xp.zeros(shape, dtype=like.dtype if dtype is None else dtype)
+
+
+def scatter_add(out, key, values):
+    """out[key] += values with repeated indices accumulating (np.add.at / cupyx.scatter_add)."""
+    if type(out) is np.ndarray:
+        np.add.at(out, key, values)
+    else:
+        import cupyx  # noqa: PLC0415
+        cupyx.scatter_add(out, key, values)
+
+
+def writeable(a):
+    """NumPy's writeable flag; CuPy arrays have none and are always writeable."""
+    return getattr(a.flags, "writeable", True)
+
+
 def to_numpy(a):
     if type(a) is np.ndarray:
         return a

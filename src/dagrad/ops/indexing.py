@@ -1,6 +1,8 @@
 """Indexing: __getitem__/__setitem__, gather/scatter, index_select/add, masks, take, sort, topk."""
 import builtins
 
+from .. import backend as _bk
+
 from . import derivatives as R
 from ._core import (D, Tensor, _make, check_inplace, grad_state, link, link_multi, np, save,
                     wrap_dim)
@@ -232,17 +234,21 @@ def _is_basic(k):
     return type(k) is not _Split and builtins.all(isinstance(i, _BASIC) for i in k)
 
 
-def index_put_zeros(shape, k, g):
-    """zeros(shape) with g summed into [k] (duplicates accumulate): the backward of indexing."""
-    ga = g._data
-    z = np.zeros(shape, dtype=ga.dtype)
+def index_put_arrays(shape, k, ga):
+    """zeros(shape) with array ga summed into [k] (duplicates accumulate), NumPy or CuPy."""
+    z = _bk.zeros(ga, shape)
     if _is_basic(k):
         z[k] = ga
     elif type(k) is _Split:
-        np.add.at(z[k[0]], k[1], ga)
+        _bk.scatter_add(z[k[0]], k[1], ga)
     else:
-        np.add.at(z, k, ga)
-    res = _make(z)
+        _bk.scatter_add(z, k, ga)
+    return z
+
+
+def index_put_zeros(shape, k, g):
+    """zeros(shape) with g summed into [k] (duplicates accumulate): the backward of indexing."""
+    res = _make(index_put_arrays(shape, k, g._data))
     if g._rg and grad_state.enabled:
         n = R.IndexPutZerosBackward()
         n.key = k
@@ -505,6 +511,9 @@ def _cpp_name(npdt):
     return _CPP_NAME.get(n, n)
 
 
+_OVERFLOW_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int32": "int"}
+
+
 def masked_fill(x, mask, value):
     a = x._data
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
@@ -531,8 +540,11 @@ def masked_fill(x, mask, value):
                 f"{vt._data.ndim} dimension(s).")
         v = vt._data.astype(a.dtype)
     else:
-        if a.dtype.kind in "iub" and isinstance(value, float) and not value.is_integer():
-            pass
+        cname = _OVERFLOW_NAMES.get(a.dtype.name)
+        if cname is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+            info = np.iinfo(a.dtype)
+            if not info.min <= value <= info.max:
+                raise RuntimeError(f"value cannot be converted to type {cname} without overflow")
         v = np.asarray(value).astype(a.dtype)
     res = _make(np.where(m, v, a))
     if grad_state.enabled and (x._rg or (vt is not None and vt._rg)):
