@@ -375,3 +375,37 @@ def test_custom_function_under_vmap_errors_like_torch():
                 F.vmap(C.apply)(lib.ones(2, 3))
             msgs.append(str(e.value))
     assert msgs[:2] == msgs[2:]
+
+
+def test_generate_vmap_rule_forward_and_per_sample_grads():
+    import torch.func as tf
+    import dagrad.func as df
+    res = []
+    x_np = np.random.RandomState(0).randn(4, 3)
+    for lib, F in ((torch, tf), (dagrad, df)):
+        class Cube(lib.autograd.Function):
+            generate_vmap_rule = True
+
+            @staticmethod
+            def forward(x, k):
+                return x ** 3 * k
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.save_for_backward(inputs[0])
+                ctx.k = inputs[1]
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 3 * g * x * x * ctx.k, None
+        x = lib.tensor(x_np)
+        res.append((
+            F.vmap(lambda r: Cube.apply(r, 2.0))(x),
+            F.vmap(F.grad(lambda r: Cube.apply(r, 2.0).sum()))(x),
+            # unbatched input of the Function: its gradient is per sample, not summed
+            F.vmap(F.grad(lambda w, r: (Cube.apply(w, 2.0) * r).sum()), in_dims=(None, 0))(
+                x[0], x),
+            F.vmap(F.vmap(lambda r: Cube.apply(r, 0.5)))(x.reshape(2, 2, 3)),
+        ))
+    assert_close(res[1], res[0])

@@ -225,6 +225,8 @@ def _apply(cls, args, kwargs):
     T = _Tensor()
     for a in args:
         if type(a).__name__ == "BatchedTensor":
+            if cls.generate_vmap_rule and _uses_setup_context(cls):
+                return _apply_batched(cls, args, kwargs)
             _check_vmap(cls)
     ctx = cls._backward_cls()
     enabled = _gm.state.enabled
@@ -311,9 +313,103 @@ def _check_vmap(cls):
             "override and implement the vmap staticmethod or set generate_vmap_rule=True. For "
             "more details, please see https://pytorch.org/docs/main/notes/extending.func.html")
     raise NotImplementedError(
-        f"dagrad: {cls.__name__} (a custom autograd.Function) cannot be applied inside vmap yet: "
-        "its backward would not see the batch. Apply it outside vmap, or write the function "
-        "with dagrad ops.")
+        f"dagrad: {cls.__name__}: a custom vmap staticmethod is not supported yet; set "
+        "generate_vmap_rule=True (forward and backward are then vmapped).")
+
+
+def _apply_batched(cls, args, kwargs):
+    """generate_vmap_rule=True: apply, at the highest vmap level present, a Function whose forward
+    is vmap(cls.forward) and whose backward is vmap(cls.backward) over the physical batch."""
+    from ..func import _vmap as V
+    level = V._max_level(args, {})
+    bs = V._bsize(level)
+    batched = [V._unwrap(a, level) is not None for a in args]
+    vals = [V._unwrap(a, level) if b else a for a, b in zip(args, batched)]
+    in_dims = tuple(0 if b else None for b in batched)
+    T = _Tensor()
+    state = {}
+
+    class _Batched(Function):
+        @staticmethod
+        def forward(ctx, *vs):
+            inner = cls._backward_cls()
+            inner.needs_input_grad = tuple(isinstance(a, T) and a.requires_grad for a in args)
+
+            def f(*a):
+                if _uses_setup_context(cls):
+                    out = cls.forward(*a, **kwargs)
+                    cls.setup_context(inner, a, out)
+                else:
+                    out = cls.forward(inner, *a, **kwargs)
+                lvl = V._levels[-1][0]
+                saved = inner._to_save or ()
+                state["saved_batched"] = [V._unwrap(t, lvl) is not None if t is not None
+                                          else False for t in saved]
+                state["saved"] = [V._unwrap(t, lvl) if (t is not None and V._unwrap(t, lvl)
+                                                        is not None) else t for t in saved]
+                state["single"] = not isinstance(out, tuple)
+                return out
+            outs = V.vmap(f, in_dims=in_dims)(*vs)
+            state["inner"] = inner
+            ctx.save_for_backward(*[t for t in state["saved"] if t is not None])
+            return outs
+
+        @staticmethod
+        def backward(ctx, *gs):
+            inner = state["inner"]
+            saved = list(state["saved"])
+            it = iter(ctx.saved_tensors)
+            saved = [next(it) if t is not None else None for t in saved]
+            sb = state["saved_batched"]
+            nones = {}
+
+            def b(*a):
+                grads, sv = a[:len(gs)], a[len(gs):]
+                proxy = cls._backward_cls()
+                for k, v in inner.__dict__.items():
+                    if k not in ("_to_save", "_saved", "_saved_ts", "_vers", "next_functions"):
+                        proxy.__dict__[k] = v
+                svi = iter(sv)
+                full = tuple(next(svi) if t is not None else None for t in saved)
+                proxy._saved_ts = proxy._saved = full
+                proxy._vers = tuple(0 for _ in full)
+                r = cls.backward(proxy, *grads)
+                r = r if isinstance(r, tuple) else (r,)
+                out = []
+                for i, g in enumerate(r):
+                    if g is None and i < len(args) and isinstance(args[i], T):
+                        nones[i] = True
+                        g = dagrad_zeros(args[i].shape, args[i].dtype)
+                    out.append(g)
+                return tuple(g for g, a in zip(out, args) if isinstance(a, T))
+            sv_in = [t for t in saved if t is not None]
+            sv_dims = tuple(0 if flag else None for t, flag in zip(saved, sb) if t is not None)
+            res = V.vmap(b, in_dims=(0,) * len(gs) + sv_dims)(*gs, *sv_in)
+            res = iter(res)
+            final = []
+            for i, (a, bt) in enumerate(zip(args, batched)):
+                if not isinstance(a, T):
+                    final.append(None)
+                    continue
+                g = next(res)
+                if nones.get(i):
+                    g = None
+                elif not bt:
+                    g = g.sum(0)
+                final.append(g)
+            return tuple(final)
+
+    _Batched.__name__ = cls.__name__
+    _Batched._backward_cls.__name__ = cls._backward_cls.__name__
+    out = _Batched.apply(*vals)
+    if isinstance(out, tuple):
+        return tuple(V._bt(o, level) for o in out)
+    return V._bt(out, level)
+
+
+def dagrad_zeros(shape, dtype):
+    from ..creation import zeros
+    return zeros(tuple(shape), dtype=dtype)
 
 
 def _location_fn(node):
