@@ -11,8 +11,8 @@ def _check_float_like(xa, xb, op):
         raise RuntimeError(
             f"expected m1 and m2 to have the same dtype, but got: {D.from_np(xa.dtype)} != "
             f"{D.from_np(xb.dtype)}")
-    if xa.dtype == np.bool_:
-        raise RuntimeError(f'"{op}" not implemented for \'Bool\'')
+    if xa.dtype == np.bool_ and (op == "dot" or xa.size and xb.size):  # empty mm: no kernel
+        raise NotImplementedError(f'"{op}" not implemented for \'Bool\'')
 
 
 # PyTorch computes vector @ matrix as unsqueeze(0).mm().squeeze_(0): grad_fn SqueezeBackward4
@@ -23,7 +23,7 @@ def matmul(a, b, *, out=None):
     if not isinstance(b, Tensor):
         raise TypeError(f"matmul(): argument 'other' must be Tensor, not {type(b).__name__}")
     xa, xb = a._data, b._data
-    _check_float_like(xa, xb, "addmm_impl_cpu_")
+    _check_float_like(xa, xb, "dot" if xa.ndim == 1 and xb.ndim == 1 else "addmm_impl_cpu_")
     na, nb = xa.ndim, xb.ndim
     if na == 0 or nb == 0:
         raise RuntimeError(
@@ -122,7 +122,11 @@ def vdot(a, b):
 
 
 def outer(a, b):
-    return a.reshape(-1, 1) * b.reshape(1, -1)
+    # PyTorch: a.reshape(-1, 1) * b, broadcasting b (one ViewBackward0, b's own edge)
+    if a._data.ndim != 1 or b._data.ndim != 1:
+        raise RuntimeError(
+            f"outer: expected 1-D tensors, got {a._data.ndim}-D and {b._data.ndim}-D")
+    return a.reshape(-1, 1) * b
 
 
 ger = outer
