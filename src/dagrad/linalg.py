@@ -67,12 +67,29 @@ def _check(A, fname, square=True, ndim_msg="A"):
     return a
 
 
+# the CPU kernel PyTorch names when it refuses a dtype, per op
+_KERNEL = {"linalg.det": "lu_cpu", "linalg.solve": "lu_cpu", "linalg.solve_ex": "lu_cpu",
+           "linalg.lu_factor": "lu_cpu", "linalg.lu_factor_ex": "lu_cpu", "linalg.lu": "lu_cpu",
+           "linalg.lu_solve": "lu_cpu", "linalg.cholesky": "cholesky_cpu",
+           "linalg.cholesky_ex": "cholesky_cpu", "linalg.eigh": "linalg_eigh_cpu",
+           "linalg.svd": "linalg_svd_cpu", "linalg.qr": "geqrf_cpu",
+           "linalg.eig": "linalg_eig_out_cpu", "linalg.eigvals": "linalg_eig_out_cpu"}
+_INT_BY_KERNEL = {"linalg.eigh", "linalg.lu_factor", "linalg.lu_factor_ex", "linalg.lu"}
+_LOW_PRECISION = {"linalg.inv", "linalg.inv_ex", "linalg.slogdet", "logdet"}
+
+
 def _check_float(a, fname):
-    if a.dtype.kind not in "fc":
+    low = a.dtype == np.float16 or a.dtype.name == "bfloat16"
+    if a.dtype.kind not in "fc" or low:
+        if fname in ("linalg.eig", "linalg.eigvals") and not low:
+            raise RuntimeError(f"Unknown Complex ScalarType for {_pt(a.dtype)}")
+        if low and fname in _LOW_PRECISION:
+            raise RuntimeError(f"{fname}: Low precision dtypes not supported. Got {_pt(a.dtype)}")
+        if low or fname in _INT_BY_KERNEL:
+            k = _KERNEL.get(fname, fname.split(".")[-1] + "_cpu")
+            raise NotImplementedError(f'"{k}" not implemented for \'{_pt(a.dtype)}\'')
         raise RuntimeError(f"{fname}: Expected a floating point or complex tensor as input. Got "
                            f"{_pt(a.dtype)}")
-    if a.dtype == np.float16 or a.dtype.name == "bfloat16":
-        raise RuntimeError(f'"{fname.split(".")[-1]}_cpu" not implemented for \'{_pt(a.dtype)}\'')
 
 
 def _rec(*ts):
@@ -179,7 +196,7 @@ def inv(A, *, out=None):
 
 
 def inv_ex(A, *, check_errors=False, out=None):
-    a = _check(A, "linalg.inv_ex")
+    a = _check(A, "linalg.inv")
     r, info = _inv_np(a, "linalg.inv_ex", check=check_errors)
     res = _make(r)
     if _rec(A):
@@ -439,7 +456,7 @@ def _chol_np(a, fname, check):
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
-    a = _check(A, "linalg.cholesky_ex")
+    a = _check(A, "linalg.cholesky")
     r, info = _chol_np(a, "linalg.cholesky_ex", check_errors)
     res = _make(np.ascontiguousarray(np.swapaxes(r, -1, -2).conj() if upper else r))
     if _rec(A):
@@ -484,7 +501,7 @@ def eigh(A, UPLO="L", *, out=None):
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
-    a = _check(A, "linalg.eigvalsh")
+    a = _check(A, "linalg.eigh")
     if _rec(A):
         return _out(eigh(A, UPLO)[0], out)
     return _out(_make(np.ascontiguousarray(np.linalg.eigvalsh(a, UPLO=UPLO))), out)
@@ -524,7 +541,7 @@ def svd(A, full_matrices=True, *, driver=None, out=None):
 
 
 def svdvals(A, *, driver=None, out=None):
-    a = _check(A, "linalg.svdvals", square=False)
+    a = _check(A, "linalg.svd", square=False)
     if _rec(A):
         return _out(svd(A, full_matrices=False)[1], out)
     return _out(_make(np.ascontiguousarray(np.linalg.svd(a, compute_uv=False))), out)
@@ -532,7 +549,10 @@ def svdvals(A, *, driver=None, out=None):
 
 def svd_legacy(input, some=True, compute_uv=True, *, out=None):  # noqa: A002
     """torch.svd: (U, S, V) with V (not V^H); reduced unless some=False."""
-    _check(input, "svd", square=False, ndim_msg="input")
+    if isinstance(input, Tensor) and input._data.ndim < 2:
+        raise RuntimeError(f"linalg.svd: input should have at least 2 dimensions, but has "
+                           f"{input._data.ndim} dimensions instead")
+    _check(input, "linalg.svd", square=False, ndim_msg="input")
     U, S, Vh = svd(input, full_matrices=not some)
     if not compute_uv:
         return _SvdLegacyT(U.new_zeros(U.shape), S, Vh.new_zeros(Vh.shape))
@@ -540,6 +560,11 @@ def svd_legacy(input, some=True, compute_uv=True, *, out=None):  # noqa: A002
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None, rcond=None):
+    if isinstance(A, Tensor) and (A._data.ndim < 2 or A._data.dtype.kind not in "fc" or
+                                  A._data.dtype == np.float16):
+        raise RuntimeError(f"linalg.pinv({_pt(A._data.dtype)}{{{list(A._data.shape)}}}): expected "
+                           f"a tensor with 2 or more dimensions of float, double, cfloat or "
+                           f"cdouble types")
     a = _check(A, "linalg.pinv", square=False)
     at = _tol_arr(atol)
     rt = _tol_arr(rtol if rtol is not None else rcond)
@@ -678,6 +703,9 @@ def _perm_matrix(perm, dtype):
 
 
 def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
+    if isinstance(A, Tensor) and A._data.ndim < 2:
+        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: "
+                           f"{list(A._data.shape)} instead")
     a = _check(A, "linalg.lu_factor_ex", square=False)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
@@ -700,12 +728,15 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
 
 
 def lu_factor(A, *, pivot=True, out=None):
+    if isinstance(A, Tensor) and A._data.ndim < 2:
+        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: "
+                           f"{list(A._data.shape)} instead")
     a = _check(A, "linalg.lu_factor", square=False)
     r = lu_factor_ex(A, pivot=pivot)
     info = r.info._data.reshape(-1)
     if info.any():
         k = int(np.nonzero(info)[0][0])
-        raise LinAlgError(f"torch.linalg.lu_factor: {_prefix(a, k)}U[{info[k]},{info[k]}] is zero "
+        raise RuntimeError(f"torch.linalg.lu_factor: {_prefix(a, k)}U[{info[k]},{info[k]}] is zero "
                           f"and using it on lu_solve would result in a division by zero. If you "
                           f"still want to perform the factorization, consider calling "
                           f"linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
@@ -713,6 +744,9 @@ def lu_factor(A, *, pivot=True, out=None):
 
 
 def lu(A, *, pivot=True, out=None):
+    if isinstance(A, Tensor) and A._data.ndim < 2:
+        raise RuntimeError(f"linalg.lu: Expected tensor with 2 or more dimensions. Got size: "
+                           f"{list(A._data.shape)} instead")
     a = _check(A, "linalg.lu", square=False)
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
@@ -851,6 +885,9 @@ def _expm_np(a):
 
 
 def matrix_exp(A):
+    if isinstance(A, Tensor) and A._data.dtype == np.float16:  # PyTorch computes Half too
+        from .ops.convert import cast
+        return cast(matrix_exp(cast(A, D.float32)), D.float16)
     a = _check(A, "linalg.matrix_exp")
     res = _make(np.ascontiguousarray(_expm_np(a)))
     if _rec(A):
@@ -905,8 +942,10 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if A._data.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 "
                            "dimensions.")
-    _check_float(A._data if dtype is None else np.empty(0, D.to_dtype(dtype).np),
-                 "linalg.matrix_norm")
+    kd = A._data.dtype if dtype is None else np.dtype(D.to_dtype(dtype).np)
+    if kd.kind not in "fc":
+        raise RuntimeError(f"linalg.matrix_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {_pt(kd)}")
     if dtype is not None:
         A = A.to(dtype)
     dim = tuple(dim)
@@ -915,6 +954,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if ord == "fro":
         return _out(vector_norm(A, 2, (d0, d1), keepdim), out)
     if ord == "nuc" or ord in (2, -2):
+        if A._data.dtype == np.float16:
+            raise RuntimeError("linalg.matrix_norm: Low precision dtypes not supported. Got Half")
         M, _, _ = _move_last2(A, dim)
         s = svdvals(M)
         r = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
@@ -953,6 +994,8 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa
 
 
 def cond(A, p=None, *, out=None):
+    if isinstance(A, Tensor) and A._data.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
     if p is None or p in (2, -2):
         s = svdvals(A)
         r = s.amax(-1) / s.amin(-1) if p != -2 else s.amin(-1) / s.amax(-1)
@@ -962,7 +1005,10 @@ def cond(A, p=None, *, out=None):
 
 def matrix_power(A, n, *, out=None):
     a = A._data
-    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+    if a.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 "
+                           "dimensions.")
+    if a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they "
                            f"are {a.shape[-2] if a.ndim > 1 else 1} by {a.shape[-1] if a.ndim else 1}"
                            f" matrices")
@@ -986,6 +1032,11 @@ def matrix_power(A, n, *, out=None):
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None, tol=None):
+    if isinstance(A, Tensor) and A._data.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 "
+                           "dimensions.")
+    if isinstance(A, Tensor) and (A._data.dtype.kind not in "fc" or A._data.dtype == np.float16):
+        raise RuntimeError("This function doesn't handle types other than float and double")
     a = _check(A, "linalg.matrix_rank", square=False)
     if a.size == 0:
         return _make(np.zeros(a.shape[:-2], np.int64))

@@ -527,3 +527,48 @@ def test_householder_product(shape):
     assert gradcheck(lambda x, y: dagrad.linalg.householder_product(x, y),
                      [dagrad.tensor(a.numpy(), requires_grad=True),
                       dagrad.tensor(tau.numpy(), requires_grad=True)])
+
+
+BAD_INPUTS = {"1d": lambda L: L.ones(3), "nonsquare": lambda L: L.ones(2, 3),
+              "int": lambda L: L.ones(2, 2, dtype=L.long),
+              "half": lambda L: L.ones(2, 2, dtype=L.float16)}
+BAD_OPS = {
+    "inv": lambda L, x: L.linalg.inv(x), "inv_ex": lambda L, x: L.linalg.inv_ex(x),
+    "inverse": lambda L, x: L.inverse(x), "det": lambda L, x: L.linalg.det(x),
+    "slogdet": lambda L, x: L.linalg.slogdet(x), "logdet": lambda L, x: L.logdet(x),
+    "cholesky": lambda L, x: L.linalg.cholesky(x),
+    "cholesky_ex": lambda L, x: L.linalg.cholesky_ex(x), "eigh": lambda L, x: L.linalg.eigh(x),
+    "eigvalsh": lambda L, x: L.linalg.eigvalsh(x), "svd": lambda L, x: L.linalg.svd(x),
+    "svdvals": lambda L, x: L.linalg.svdvals(x), "torch.svd": lambda L, x: L.svd(x),
+    "qr": lambda L, x: L.linalg.qr(x), "pinv": lambda L, x: L.linalg.pinv(x),
+    "matrix_rank": lambda L, x: L.linalg.matrix_rank(x),
+    "matrix_norm": lambda L, x: L.linalg.matrix_norm(x),
+    "matrix_norm_nuc": lambda L, x: L.linalg.matrix_norm(x, "nuc"),
+    "vector_norm": lambda L, x: L.linalg.vector_norm(x),
+    "matrix_exp": lambda L, x: L.linalg.matrix_exp(x),
+    "lu_factor": lambda L, x: L.linalg.lu_factor(x), "lu": lambda L, x: L.linalg.lu(x),
+    "solve": lambda L, x: L.linalg.solve(x, x),
+    "matrix_power": lambda L, x: L.linalg.matrix_power(x, 2),
+    "eig": lambda L, x: L.linalg.eig(x), "eigvals": lambda L, x: L.linalg.eigvals(x),
+    "cond": lambda L, x: L.linalg.cond(x),
+}
+
+
+@pytest.mark.parametrize("bad", list(BAD_INPUTS))
+@pytest.mark.parametrize("op", list(BAD_OPS))
+def test_bad_input_errors_match_torch(op, bad):
+    """Type and message of the error (or success) for 1-D, non-square, integer, Half inputs."""
+    res = []
+    for lib in (torch, dagrad):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                BAD_OPS[op](lib, BAD_INPUTS[bad](lib))
+            res.append("ok")
+        except Exception as e:  # noqa: BLE001
+            res.append((type(e).__name__.lstrip("_"), str(e)))
+    t, d = res
+    if t != "ok" and t[0] == "LinAlgError":
+        assert d[0] == "LinAlgError" and d[1] == t[1]
+    else:
+        assert d == t

@@ -5,7 +5,7 @@ import math
 from . import derivatives as R
 from ._core import (D, Tensor, _make, arr, dims_arg, float_array, grad_state, link, link_multi, np,
                     save, save_result, wrap_dim)
-from .elementwise import _out
+from .elementwise import _out, _pt_name
 
 _NP_INT_SUM = {"b", "i", "u"}
 
@@ -409,7 +409,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     if a.dtype.kind not in "fc":
         raise RuntimeError(
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-            f"{D.from_np(a.dtype).name.capitalize()}")
+            f"{_pt_name(a.dtype)}")
     dims = dims_arg(dim, a.ndim) if dim is not None else tuple(range(a.ndim))
     ab = np.abs(a)
     if ord == 2:
