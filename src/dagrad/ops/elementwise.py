@@ -86,7 +86,10 @@ def add(a, b, *, alpha=1, out=None):
     b = _coerce_other(b)
     if type(b) is Tensor or isinstance(b, Tensor):
         if alpha != 1:
-            b = mul(b, alpha)
+            if a._data.dtype == np.bool_ and b._data.dtype == np.bool_:
+                b = b if alpha else logical_and(b, False)  # bool alpha: truthiness
+            else:
+                b = mul(b, alpha)
         xa, xb, r = _binary_tt(np.add, a, b, "add")
         res = _make(r)
         if grad_state.enabled and (a._rg or b._rg):
@@ -241,6 +244,9 @@ def div(a, b, *, rounding_mode=None, out=None):
         if rounding_mode == "floor":
             return floor_divide(a, b, out=out)
         if rounding_mode == "trunc":
+            if a._data.dtype == np.bool_ and (not isinstance(b, Tensor) and type(b) is bool or
+                                               isinstance(b, Tensor) and b._data.dtype == np.bool_):
+                raise NotImplementedError("\"div_trunc_cpu\" not implemented for 'Bool'")
             r = true_divide(a, b)
             if a.dtype.category <= D.INT and (not isinstance(b, Tensor) or b.dtype.category
                                               <= D.INT) and not isinstance(b, float):
@@ -621,6 +627,8 @@ def round(x, *, decimals=0, out=None):  # noqa: A001
     _no_bool(a, "round_vml_cpu")
     if a.dtype.kind in "iub":
         r = a.copy()
+    elif a.dtype == np.float16 and decimals:  # PyTorch scales in float32 (opmath), not half
+        r = np.round(a.astype(np.float32), decimals).astype(np.float16)
     else:
         r = np.round(a, decimals)
     res = _make(r)
