@@ -72,9 +72,59 @@ class Buffer(metaclass=_BufferMeta):
         return t
 
 
-class UninitializedParameter(Parameter):
-    pass
+class UninitializedTensorMixin:
+    """A placeholder for a lazy module's parameter/buffer until its shape is known."""
+    cls_to_become = Parameter
+
+    def materialize(self, shape, device=None, dtype=None):
+        import numpy as _np
+        from .. import _dtype as D
+        if isinstance(shape, int):
+            shape = (shape,)
+        npdt = (dtype or D.get_default_dtype()).np if dtype is not None or \
+            self._data.dtype.kind != "f" else self._data.dtype
+        self._data = _np.empty(tuple(shape), dtype=npdt)
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error usually "
+            "happens in `load_state_dict` when trying to load an uninitialized parameter into "
+            "an initialized one. Call `forward` to initialize the parameters before accessing "
+            "their attributes.")
+
+    def __repr__(self):
+        return f"<{self.__class__.__name__}>"
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        from ..creation import empty
+        return Parameter.__new__(cls, empty(0, dtype=dtype), requires_grad)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None):
+        from ..creation import empty
+        t = _new(cls)
+        t._data = empty(0, dtype=dtype)._data
+        t._rg = False
+        t.grad_fn = None
+        t._vc = None
+        t._nr = 0
+        return t
+
+    def __init__(self, requires_grad=False, device=None, dtype=None):
+        pass
 
 
 def is_lazy(param):
-    return isinstance(param, UninitializedParameter)
+    return isinstance(param, UninitializedTensorMixin)

@@ -1,6 +1,6 @@
 from .module import Module  # noqa: F401
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa
-from .linear import Bilinear, Identity, LazyLinear, Linear  # noqa: F401
+from .linear import Bilinear, Identity, Linear  # noqa: F401
 from .activation import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d  # noqa: F401
@@ -25,3 +25,4 @@ from .linear import NonDynamicallyQuantizableLinear  # noqa: F401
 from .distance import ChannelShuffle, CosineSimilarity, Fold, PairwiseDistance, Unfold  # noqa
 from .rnn import RNNCellBase  # noqa: F401
 from .pooling import LPPool2d, MaxUnpool2d  # noqa: F401
+from .lazy import *  # noqa: F401,F403

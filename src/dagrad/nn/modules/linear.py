@@ -6,7 +6,7 @@ from .. import init
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Identity", "Linear", "Bilinear", "LazyLinear"]
+__all__ = ["Identity", "Linear", "Bilinear"]
 
 
 class Identity(Module):
@@ -77,24 +77,3 @@ class Bilinear(Module):
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
-
-
-class LazyLinear(Linear):
-    def __init__(self, out_features, bias=True, device=None, dtype=None):
-        Module.__init__(self)
-        self.in_features = 0
-        self.out_features = out_features
-        self._lazy_bias = bias
-        self._lazy_kw = dict(device=device, dtype=dtype)
-        self.register_parameter("weight", None)
-        self.register_parameter("bias", None)
-
-    def forward(self, input):
-        if self.weight is None:
-            self.in_features = input.shape[-1]
-            self.weight = Parameter(C.empty((self.out_features, self.in_features),
-                                            **self._lazy_kw))
-            if self._lazy_bias:
-                self.bias = Parameter(C.empty(self.out_features, **self._lazy_kw))
-            self.reset_parameters()
-        return F.linear(input, self.weight, self.bias)
