@@ -330,8 +330,14 @@ def _apply_batched(cls, args, kwargs):
     state = {}
 
     class _Batched(Function):
+        generate_vmap_rule = True  # lower vmap levels (nested vmap) batch this one again
+
         @staticmethod
-        def forward(ctx, *vs):
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*[t for t in state["saved"] if t is not None])
+
+        @staticmethod
+        def forward(*vs):
             inner = cls._backward_cls()
             inner.needs_input_grad = tuple(isinstance(a, T) and a.requires_grad for a in args)
 
@@ -351,7 +357,6 @@ def _apply_batched(cls, args, kwargs):
                 return out
             outs = V.vmap(f, in_dims=in_dims)(*vs)
             state["inner"] = inner
-            ctx.save_for_backward(*[t for t in state["saved"] if t is not None])
             return outs
 
         @staticmethod
