@@ -711,7 +711,7 @@ def _check_conv(name, x, w, b, stride, pad, dil, groups, nd, transposed=False):
         raise RuntimeError("non-positive groups is not supported")
     if len(ws) != nd + 2:
         raise RuntimeError(
-            f"weight should have at least three dimensions" if len(ws) < 3 else
+            "weight should have at least three dimensions" if len(ws) < 3 else
             f"Expected {nd + 2}-dimensional input for {nd + 2}-dimensional weight {list(ws)}, "
             f"but got {len(xs)}-dimensional input of size {list(xs)} instead")
     if not transposed:

@@ -13,7 +13,7 @@ import math
 from numpy.lib.stride_tricks import as_strided
 
 from . import derivatives as R
-from ._core import D, Tensor, _make, grad_state, link, np, save
+from ._core import D, _make, grad_state, link, np
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
            "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d", "pad",
@@ -329,7 +329,9 @@ def _max_pool(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode
               return_indices):
     x = input
     a = x._data
-    if a.ndim not in (nd + 1, nd + 2) or builtins.any(s == 0 for s in a.shape[1 if a.ndim == nd + 2 else 0:]):
+    bad = a.ndim not in (nd + 1, nd + 2) or builtins.any(
+        s == 0 for s in a.shape[1 if a.ndim == nd + 2 else 0:])
+    if bad:
         if nd == 2:
             raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
         raise RuntimeError(f"max_pool1d() Expected 2D or 3D input tensor, but got "
@@ -766,7 +768,8 @@ def affine_grid(theta, size, align_corners=None):
 
 # ---------------------------------------------------------------- take along axes (pad, nearest)
 def _runs(idx):
-    """Split an index map into runs of step +1 / -1 / single: (out_start, out_stop, in_start, step)."""
+    """Split an index map into runs of step +1 / -1 / single:
+    (out_start, out_stop, in_start, step)."""
     runs = []
     n = len(idx)
     a = 0
@@ -980,7 +983,6 @@ def _linear_matrix(n, o, scale, align_corners):
     else:
         s = (1.0 / scale) if scale else n / o
         src = np.maximum((j + 0.5) * s - 0.5, 0.0)
-    src = src.astype(np.float32).astype(np.float64) if False else src
     i0 = np.floor(src).astype(np.int64)
     i0 = np.minimum(i0, n - 1)
     i1 = np.minimum(i0 + 1, n - 1)
