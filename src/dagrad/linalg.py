@@ -1238,6 +1238,18 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
                            f"X2: {b.shape[-1]}")
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
+    modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
+             "donot_use_mm_for_euclid_dist")
+    if compute_mode not in modes:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    r1, r2 = a.shape[-2], b.shape[-2]
+    if p == 2 and (compute_mode == modes[1] or (compute_mode == modes[0] and
+                                                (r1 > 25 or r2 > 25))):
+        # PyTorch's matrix-product path: |x|^2 + |y|^2 - 2 x.y, no N x M x D intermediate
+        n1 = (x1 * x1).sum(-1, keepdim=True)
+        n2 = (x2 * x2).sum(-1, keepdim=True)
+        d2 = n1 - (x1 @ x2.mT) * 2 + n2.mT
+        return d2.clamp_min(1e-30).sqrt()
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return vector_norm(diff, p, -1)
 

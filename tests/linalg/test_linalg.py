@@ -150,6 +150,12 @@ CASES = [
     ("linalg_matmul", lambda L, a, b: L.linalg.matmul(a, b), [G(2, 3, 4), G(4, 2)]),
     ("cdist", lambda L, a, b: L.cdist(a, b), [G(3, 2), G(4, 2)]),
     ("cdist_p1_batched", lambda L, a, b: L.cdist(a, b, p=1), [G(2, 3, 2), G(2, 4, 2)]),
+    ("cdist_mm_path", lambda L, a, b: L.cdist(a, b), [G(30, 3), G(2, 40, 3)]),
+    ("cdist_forced_mm", lambda L, a, b: L.cdist(a, b, compute_mode="use_mm_for_euclid_dist"),
+     [G(3, 4), G(5, 4)]),
+    ("cdist_no_mm", lambda L, a, b: L.cdist(
+        a, b, compute_mode="donot_use_mm_for_euclid_dist"), [G(30, 2), G(31, 2)]),
+    ("cdist_pinf", lambda L, a, b: L.cdist(a, b, p=float("inf")), [G(3, 2), G(4, 2)]),
     ("lu_factor", lambda L, a: tuple(L.linalg.lu_factor(a)), [G(2, 4, 4)]),
     ("lu_factor_tall", lambda L, a: L.linalg.lu_factor(a).LU, [G(5, 3)]),
     ("lu_factor_ex", lambda L, a: tuple(L.linalg.lu_factor_ex(a)), [G(3, 3)]),
