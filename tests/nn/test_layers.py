@@ -276,3 +276,20 @@ def test_functional_misc():
           TF.cosine_similarity(torch.tensor(x), torch.tensor(x[::-1].copy())))
     close(F.pairwise_distance(dagrad.tensor(x), dagrad.tensor(x * 2)),
           TF.pairwise_distance(torch.tensor(x), torch.tensor(x * 2)))
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("kw", [{}, {"padding_idx": 2}, {"include_last_offset": True}])
+def test_embedding_bag(mode, kw):
+    tm, dm = tnn.EmbeddingBag(10, 3, mode=mode, **kw), nn.EmbeddingBag(10, 3, mode=mode, **kw)
+    assert repr(dm) == repr(tm)
+    copy_weights(tm, dm)
+    idx = np.array([1, 2, 4, 5, 4, 3, 2, 9])
+    # with include_last_offset the final offset is the input's end (torch's mean/max
+    # otherwise ignore a final offset short of the end)
+    offs = np.array([0, 4, 4, 8]) if kw.get("include_last_offset") else np.array([0, 4, 4, 6])
+    run_both(tm, dm, [idx, offs])
+    run_both(tm, dm, [np.array([[1, 2, 3], [2, 2, 2], [0, 9, 2]])])
+    if mode == "sum":
+        w = RNG.uniform(0.5, 1.5, 8).astype(np.float32)
+        run_both(tm, dm, [idx, offs, w])

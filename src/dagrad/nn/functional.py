@@ -638,34 +638,63 @@ def _embedding_renorm_(weight, idx, max_norm, norm_type):
     weight._bump()
 
 
-def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
-                  mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False,
-                  padding_idx=None):
-    if input.dim() == 2:
-        e = embedding(input, weight, padding_idx, max_norm, norm_type)
-        if per_sample_weights is not None:
-            e = e * per_sample_weights.unsqueeze(-1)
-        return {"sum": lambda: e.sum(1), "mean": lambda: e.mean(1),
-                "max": lambda: e.max(1)[0]}[mode]()
-    offs = offsets.tolist()
-    n = input.shape[0]
-    if include_last_offset:
-        bounds = list(zip(offs[:-1], offs[1:]))
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
+                  scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None):
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, but got {mode}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "GitHub.")
+    idx = input._data.astype(np.int64)
+    num, D = weight.shape
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx = num + padding_idx
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated "
+                             "is a mini-batch of fixed length sequences. However, found "
+                             f"offsets of type {type(offsets).__name__}")
+        B, L = idx.shape
+        flat = idx.reshape(-1)
+        bag = np.repeat(np.arange(B), L)
+        psw = per_sample_weights.reshape(-1) if per_sample_weights is not None else None
     else:
-        bounds = list(zip(offs, offs[1:] + [n]))
-    e = embedding(input, weight, padding_idx, max_norm, norm_type)
-    if per_sample_weights is not None:
-        e = e * per_sample_weights.unsqueeze(-1)
-    from ..ops.movement import stack
-    outs = []
-    for s, t in bounds:
-        seg = e[s:t]
-        if t == s:
-            outs.append(weight.new_zeros(weight.shape[1]))
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        offs = offsets._data.astype(np.int64)
+        if include_last_offset:
+            starts, B = offs[:-1], len(offs) - 1
         else:
-            outs.append({"sum": seg.sum(0), "mean": seg.mean(0), "max": seg.max(0)[0]}[mode]
-                        if mode != "max" else seg.max(0)[0])
-    return stack(outs)
+            starts, B = offs, len(offs)
+        flat = idx
+        bag = np.searchsorted(starts, np.arange(flat.size), side="right") - 1
+        psw = per_sample_weights
+        if include_last_offset:
+            keep_range = np.arange(flat.size) < offs[-1]
+            flat, bag = flat[keep_range], bag[keep_range]
+            if psw is not None:
+                psw = psw[_make(np.nonzero(keep_range)[0])]
+    valid = np.ones(flat.shape, bool) if padding_idx is None else flat != padding_idx
+    vpos = np.nonzero(valid)[0]
+    e = embedding(_make(flat[vpos]), weight, None, max_norm, norm_type, scale_grad_by_freq)
+    if psw is not None:
+        e = e * psw[_make(vpos)].unsqueeze(-1)
+    vb = bag[vpos]
+    counts = np.bincount(vb, minlength=B)
+    if mode in ("sum", "mean"):
+        out = weight.new_zeros((B, D)).index_add(0, _make(vb.astype(np.int64)), e)
+        if mode == "mean":
+            out = out / _make(np.maximum(counts, 1).astype(weight._data.dtype)[:, None])
+        return out
+    from ..ops.movement import stack
+    rows = []
+    for b in range(B):
+        sel = np.nonzero(vb == b)[0]
+        rows.append(e[_make(sel)].amax(0) if sel.size else weight.new_zeros(D))
+    return stack(rows) if rows else weight.new_zeros((0, D))
 
 
 def _type_name(a):
