@@ -372,3 +372,15 @@ def test_max_unpool_invalid_index_error():
     with pytest.raises(RuntimeError) as ed:
         P.max_unpool2d(yd, id_, 3, 2, 1)
     assert str(ed.value) == str(et.value)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("ac", [False, True])
+def test_grid_sample(mode, padding_mode, ac):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 5, 6)).astype(np.float32)
+    g = rng.uniform(-1.3, 1.3, (2, 4, 7, 2)).astype(np.float32)
+    kw = dict(mode=mode, padding_mode=padding_mode, align_corners=ac)
+    check_op([], lambda a, b: F.grid_sample(a, b, **kw), lambda a, b: P.grid_sample(a, b, **kw),
+             inputs=[x, g], atol=1e-5, grad_atol=1e-3)

@@ -20,7 +20,7 @@ __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg
            "interpolate", "upsample", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle",
            "max_pool1d_with_indices", "max_pool2d_with_indices", "adaptive_max_pool1d_with_indices",
            "adaptive_max_pool2d_with_indices", "lp_pool1d", "lp_pool2d", "max_unpool1d",
-           "max_unpool2d", "affine_grid"]
+           "max_unpool2d", "affine_grid", "grid_sample"]
 
 
 def _rec(*ts):
@@ -1266,3 +1266,91 @@ def pixel_unshuffle(input, downscale_factor):
             f"pixel_unshuffle expects width to be divisible by downscale_factor, but "
             f"input.size(-1)={a.shape[-1]} is not divisible by {r}")
     return _shuffle_op(input, r, False)
+
+
+# ---------------------------------------------------------------- grid_sample
+def _gs_unnormalize(c, size, align_corners):
+    if align_corners:
+        return (c + 1) * ((size - 1) / 2)
+    return ((c + 1) * size - 1) / 2
+
+
+def _gs_reflect(c, twice_low, twice_high):
+    if twice_low == twice_high:
+        return c * 0
+    mn = twice_low / 2
+    span = (twice_high - twice_low) / 2
+    c = (c - mn).abs()
+    extra = c.fmod(span)
+    flips = (c / span).floor()
+    even = (flips.fmod(2) == 0)
+    from .. import where
+    return where(even, extra + mn, (extra * -1) + (span + mn))
+
+
+def _gs_coords(c, size, padding_mode, align_corners):
+    c = _gs_unnormalize(c, size, align_corners)
+    if padding_mode == "border":
+        c = c.clamp(0, size - 1)
+    elif padding_mode == "reflection":
+        if align_corners:
+            c = _gs_reflect(c, 0, 2 * (size - 1))
+        else:
+            c = _gs_reflect(c, -1, 2 * size - 1)
+        c = c.clamp(0, size - 1)
+    return c
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """2-D grid_sample (bilinear / nearest; zeros / border / reflection padding), composed of
+    differentiable Tensor ops (gather for the reads), so gradients reach input and grid."""
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', "
+                         f"'nearest' or 'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
+                         f"'border', or 'reflection', but got: '{padding_mode}'")
+    if mode == "bicubic":
+        raise NotImplementedError("dagrad: grid_sample(mode='bicubic') is not supported")
+    if align_corners is None:
+        align_corners = False
+    a, gr = input._data, grid._data
+    if a.ndim != 4:
+        raise NotImplementedError("dagrad: grid_sample supports 4-D input only")
+    if gr.ndim != 4 or gr.shape[-1] != 2 or gr.shape[0] != a.shape[0]:
+        raise RuntimeError(
+            f"grid_sampler(): expected grid to have size 2 in last dimension, but got grid with "
+            f"sizes {list(gr.shape)}" if gr.ndim == 4 and gr.shape[-1] != 2 else
+            f"grid_sampler(): expected grid and input to have same batch size, but got input "
+            f"with sizes {list(a.shape)} and grid with sizes {list(gr.shape)}")
+    N, C, H, W = a.shape
+    Ho, Wo = gr.shape[1:3]
+    ix = _gs_coords(grid[..., 0], W, padding_mode, align_corners)
+    iy = _gs_coords(grid[..., 1], H, padding_mode, align_corners)
+    flat = input.reshape(N, C, H * W)
+
+    def read(xi, yi):
+        """input at integer positions (arrays (N, Ho, Wo)); zero outside."""
+        inside = (xi >= 0) & (xi <= W - 1) & (yi >= 0) & (yi <= H - 1)
+        idx = (np.clip(yi, 0, H - 1) * W + np.clip(xi, 0, W - 1)).reshape(N, 1, Ho * Wo)
+        v = flat.gather(2, _make(np.ascontiguousarray(
+            np.broadcast_to(idx, (N, C, Ho * Wo))).astype(np.int64)))
+        m = _make(inside.reshape(N, 1, Ho * Wo).astype(a.dtype))
+        return v * m
+
+    if mode == "nearest":
+        xn = np.round(ix._data).astype(np.int64)
+        yn = np.round(iy._data).astype(np.int64)
+        out = read(xn, yn).reshape(N, C, Ho, Wo)
+        if grid._rg and grad_state.enabled:   # PyTorch gives grid a zero gradient here
+            out = out + (ix * 0 + iy * 0).reshape(N, 1, Ho, Wo) * 0
+        return out
+    x0 = np.floor(ix._data).astype(np.int64)
+    y0 = np.floor(iy._data).astype(np.int64)
+    fx0 = _make(x0.astype(a.dtype))
+    fy0 = _make(y0.astype(a.dtype))
+    tx = (ix - fx0).reshape(N, 1, Ho * Wo)
+    ty = (iy - fy0).reshape(N, 1, Ho * Wo)
+    out = (read(x0, y0) * ((1 - tx) * (1 - ty)) + read(x0 + 1, y0) * (tx * (1 - ty))
+           + read(x0, y0 + 1) * ((1 - tx) * ty) + read(x0 + 1, y0 + 1) * (tx * ty))
+    return out.reshape(N, C, Ho, Wo)
