@@ -120,3 +120,23 @@ def test_register_custom_parametrization():
     assert nn.utils.parametrize.is_parametrized(m, "weight")
     m(dagrad.randn(2, 3)).sum().backward()
     assert m.parametrizations.weight.original.grad is not None
+
+
+@pytest.mark.parametrize("cls,args,shape", [("Linear", (4, 5), (3, 4)),
+                                            ("Conv2d", (2, 3, 3), (2, 2, 5, 5))])
+def test_spectral_norm_parametrization(cls, args, shape):
+    tm = tnn.utils.parametrizations.spectral_norm(getattr(tnn, cls)(*args))
+    dm = nn.utils.parametrizations.spectral_norm(getattr(nn, cls)(*args))
+    assert repr(dm) == repr(tm)
+    assert list(dm.state_dict()) == list(tm.state_dict())
+    copy_weights(tm, dm)  # includes the power-iteration vectors _u and _v
+    from nnhelp import run_both
+    x = np.random.default_rng(3).standard_normal(shape).astype(np.float32)
+    run_both(tm, dm, [x], atol=1e-5)  # training: one power iteration per forward
+    for k, v in tm.state_dict().items():
+        close(dm.state_dict()[k], v, atol=1e-5, msg=k)
+    tm.eval()
+    dm.eval()
+    run_both(tm, dm, [x], atol=1e-5)
+    w = dm.weight.detach().numpy().reshape(dm.weight.shape[0], -1)
+    assert abs(np.linalg.svd(w, compute_uv=False)[0] - 1) < 0.05
