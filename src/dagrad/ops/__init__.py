@@ -23,6 +23,125 @@ def _is_view_of_grad_base(x):
     return base is not None and base._rg
 
 
+def _view_positions(b, v):
+    """Flat positions in base array b of each element of its view v (None if not derivable)."""
+    if not b.flags.c_contiguous or type(b) is not np.ndarray or type(v) is not np.ndarray:
+        return None
+    it = b.itemsize
+    off = v.__array_interface__["data"][0] - b.__array_interface__["data"][0]
+    if v.dtype != b.dtype or off % it or _builtins.any(st % it for st in v.strides):
+        return None
+    ar = np.arange(b.size, dtype=np.int64)
+    if v.size == 0:
+        return np.zeros(v.shape, dtype=np.int64)
+    pos = np.array(np.lib.stride_tricks.as_strided(
+        ar[off // it:], v.shape, [st // it * ar.itemsize for st in v.strides]))
+    if pos.min() < 0 or pos.max() >= b.size:
+        return None
+    return pos
+
+
+class _CopySlicesView(elementwise.R.Node):
+    """An in-place op on a view, seen from the base: the view's region is replaced by `r`."""
+
+    def name(self):
+        return "torch::autograd::CopySlices"
+
+    def backward(self, g):
+        gb = gr = None
+        if self.needs(0):
+            m = np.ones(self.size, dtype=g._data.dtype)
+            m[self.pos.reshape(-1)] = 0
+            gb = g * _make(m.reshape(self.shape))
+        if self.needs(1):
+            gr = g.reshape(-1)[_make(self.pos)]
+        return gb, gr
+
+
+_CopySlicesView.__name__ = "CopySlices"
+
+
+class _AsStridedBackward(elementwise.R.Node):
+    """The view re-read from its (modified) base: scatter the gradient back to its positions."""
+
+    def backward(self, g):
+        from .indexing import index_put_zeros
+        return index_put_zeros((self.size,), (self.pos.reshape(-1),),
+                               g.reshape(-1)).reshape(self.shape)
+
+
+_AsStridedBackward.__name__ = "AsStridedBackward0"
+
+
+def _inplace_on_view(x, pos, fn, name):
+    """PyTorch's rebase for an in-place op on a view: the base gets a CopySlices node taking the
+    op's result for the view's region, the view becomes a strided read of the new base."""
+    from ._core import link
+    base = x._base
+    src = _shadow(x)
+    src._data = x._data.copy()
+    r = fn(src)
+    old_base = _shadow(base)
+    _write_into(x, r, name)
+    b = base._data
+    n = _CopySlicesView()
+    n.pos, n.shape, n.size = pos, b.shape, b.size
+    rd = r._data
+    n._meta = (None, None if rd.shape == pos.shape and rd.dtype == b.dtype else
+               (rd.shape, rd.dtype))
+    link(n, base, old_base, r if r._rg else None)
+    base._nr = 0
+    m = _AsStridedBackward()
+    m.pos, m.shape, m.size = pos, b.shape, b.size
+    link(m, x, base)
+    x._nr = 0
+    return x
+
+
+_SHAPE_INPLACE = ("t", "transpose", "squeeze", "unsqueeze")
+
+
+def _rebase_view(x, pos):
+    """After an in-place op recorded its node on view x, move that history onto x's base."""
+    from ._core import link
+    base = x._base
+    r = _make(x._data)
+    r._rg, r.grad_fn, r._nr = True, x.grad_fn, x._nr
+    if x.grad_fn is None:  # nothing recorded: the region came from no graph (e.g. fill_)
+        r._rg = False
+    old_base = _shadow(base)
+    b = base._data
+    n = _CopySlicesView()
+    n.pos, n.shape, n.size = pos, b.shape, b.size
+    link(n, base, old_base, r if r._rg else None)
+    base._nr = 0
+    m = _AsStridedBackward()
+    m.pos, m.shape, m.size = pos, b.shape, b.size
+    link(m, x, base)
+    x._nr = 0
+
+
+def _view_rebasing(fn, what):
+    """Wrap an in-place method that records history on x alone so views update their base."""
+    def method(x, *args, **kwargs):
+        base = getattr(x, "_base", None)
+        if base is None or not grad_state.enabled:
+            return fn(x, *args, **kwargs)
+        pos = _view_positions(base._data, x._data)
+        before = (x.grad_fn, x._rg)
+        out = fn(x, *args, **kwargs)
+        recorded = (x.grad_fn, x._rg) != before or (x._rg and base._rg)
+        if recorded and x._rg:
+            if pos is None:
+                raise RuntimeError(
+                    f"dagrad does not support {what} on this view of a tensor that requires "
+                    f"grad yet; apply it to the base tensor instead")
+            _rebase_view(x, pos)
+        return out
+    method.__name__ = getattr(fn, "__name__", what)
+    return method
+
+
 def inplace(op, name):
     """Make `x.<name>_(...)`: PyTorch's in-place variant of an out-of-place op.
 
@@ -35,10 +154,14 @@ def inplace(op, name):
             isinstance(a, Tensor) and a._rg for a in args) or _builtins.any(
             isinstance(a, Tensor) and a._rg for a in kwargs.values()))
         if rec:
-            if _is_view_of_grad_base(x):
-                raise RuntimeError(
-                    f"dagrad does not support in-place {name}_() on a view of a tensor that "
-                    f"requires grad yet; apply it out of place (y = x.{name}(...)) instead")
+            if getattr(x, "_base", None) is not None and name not in _SHAPE_INPLACE:
+                pos = _view_positions(x._base._data, x._data)
+                if pos is None:
+                    raise RuntimeError(
+                        f"dagrad does not support in-place {name}_() on this view of a tensor "
+                        f"that requires grad yet; apply it out of place (y = x.{name}(...)) "
+                        f"instead")
+                return _inplace_on_view(x, pos, lambda s: op(s, *args, **kwargs), name)
             src = _shadow(x)
             src._data = x._data.copy()
             r = op(src, *args, **kwargs)
@@ -248,11 +371,6 @@ def _dunder_getitem(x, key):
 
 
 def _dunder_setitem(x, key, value):
-    if grad_state.enabled and _is_view_of_grad_base(x) and (
-            x._rg or (isinstance(value, Tensor) and value._rg)):
-        raise RuntimeError(
-            "dagrad does not support assigning into a view of a tensor that requires grad yet; "
-            "index the base tensor directly (x[i, j] = v rather than x[i][j] = v)")
     indexing.setitem(x, key, value)
 
 
@@ -356,18 +474,21 @@ def _bind():
                  "t", "transpose", "squeeze", "unsqueeze", "erfinv", "sgn"):
         if not hasattr(T, name + "_"):
             setattr(T, name + "_", inplace(ops[name], name))
-    T.relu_ = E.relu_
+    T.relu_ = _view_rebasing(E.relu_, "relu_()")
     T.__getitem__ = _dunder_getitem
-    T.__setitem__ = _dunder_setitem
+    T.__setitem__ = _view_rebasing(_dunder_setitem, "item assignment")
+    for name in ("zero_", "fill_", "copy_"):
+        setattr(T, name, _view_rebasing(getattr(T, name), name + "()"))
     # operators
     T.__add__ = E.add
-    T.__radd__ = lambda x, o: E.add(x, o)
+    T.__radd__ = E.add  # commutative: self + other
+
     T.__iadd__ = T.add_
     T.__sub__ = E.sub
     T.__rsub__ = lambda x, o: E.rsub(x, o)
     T.__isub__ = T.sub_
     T.__mul__ = E.mul
-    T.__rmul__ = lambda x, o: E.mul(x, o)
+    T.__rmul__ = E.mul
     T.__imul__ = T.mul_
     T.__truediv__ = E.true_divide_op = lambda x, o: E.div(x, o)
     T.__rtruediv__ = E.rdiv

@@ -406,6 +406,17 @@ _FmodBackward1.__name__ = "FmodBackward1"
 
 # ---------------------------------------------------------------- pow
 def pow(a, b, *, out=None):  # noqa: A001
+    tb = type(b)
+    if (tb is int or tb is float) and out is None and type(a) is Tensor:
+        xa = a._data
+        if xa.dtype.kind == "f" and (b == 2 or b == 3):
+            res = _make(xa * xa if b == 2 else xa * xa * xa)
+            if a._rg and grad_state.enabled:
+                n = R.PowBackward0()
+                n.exponent = b
+                save(n, a)
+                link(n, res, a)
+            return res
     if not isinstance(a, Tensor):
         return _rpow(b, a)
     b = _coerce_other(b)

@@ -70,6 +70,14 @@ def _sum_dtype(a, dtype):
 
 def sum(x, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
     a = x._data
+    if dim is None and not keepdim and dtype is None and out is None and a.dtype.kind == "f":
+        r = a.sum()
+        res = _make(np.asarray(r) if type(r) is not type(a) else r)
+        if x._rg and grad_state.enabled:
+            n = R.SumBackward0()
+            n.shape = a.shape
+            link(n, res, x)
+        return res
     if isinstance(dim, (list, tuple)) and len(dim) == 0:
         dim = None
     if out is not None and dtype is None and isinstance(out, Tensor):
