@@ -382,3 +382,17 @@ def test_model_ensembling_and_plain_method_with_batched_argument():
         out2 = F.vmap(lambda w: x.matmul(w) + x[0].dot(w[:, 0]) + x.sum(1, keepdim=True).add(w.sum()))(W)
         res.append((out.detach(), out2))
     assert_close(res[1], res[0])
+
+
+def test_jacrev_vectorized_multiple_outputs_and_argnums():
+    def make(lib, F, w, x):
+        f = lambda w, x: ((x @ w).tanh(), (w * w).sum(0))  # noqa: E731
+        return F.jacrev(f, argnums=(0, 1))(w, x)
+    t, d = both(make, W, X)
+    assert_close(d, t)
+    # the same through the row-by-row path (inside vmap the vectorized path is not used)
+    def make2(lib, F, w, x):
+        f = lambda w, x: (x @ w).tanh()  # noqa: E731
+        return F.vmap(F.jacrev(f), in_dims=(None, 0))(w, x)
+    t, d = both(make2, W, X)
+    assert_close(d, t)
