@@ -634,3 +634,105 @@ def test_gradcheck_multiple_outputs_and_int_outputs_ignored():
     x = dagrad.tensor([[0.3, -1.2], [2.0, 0.1]], dtype=dagrad.float64, requires_grad=True)
     assert dagrad.autograd.gradcheck(lambda a: a.max(1), (x,))
     assert dagrad.autograd.gradcheck(lambda a: (a.sin(), a.argmax()), (x,))
+
+
+def test_retain_grad_sees_hooked_gradient_in_either_order():
+    def f(m, first):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        if first == "retain":
+            y.retain_grad()
+            y.register_hook(lambda g: g * 10)
+        else:
+            y.register_hook(lambda g: g * 10)
+            y.retain_grad()
+        (y * y).sum().backward()
+        return y.grad, x.grad
+    for first in ("retain", "hook"):
+        (ty, tx), (dy, dx) = f(torch, first), f(dagrad, first)
+        same(ty, dy)
+        same(tx, dx)
+
+
+def test_inplace_on_view_of_non_leaf():
+    def f(m):
+        x = m.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        y = x * 2
+        v = y[1:3]
+        v.mul_(10)
+        y.sum().backward()
+        return x.grad, y.grad_fn.name()
+    (tg, tn), (dg, dn) = both(f)
+    same(tg, dg)
+    assert dn == tn
+
+
+def test_setitem_on_non_leaf_then_backward():
+    def f(m):
+        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        w = m.tensor([5.0], requires_grad=True)
+        y = x * 2
+        y[1] = w[0] * 3
+        (y * y).sum().backward()
+        return x.grad, w.grad
+    (tx, tw), (dx, dw) = both(f)
+    same(tx, dx)
+    same(tw, dw)
+
+
+def test_inplace_on_view_of_leaf_error():
+    def f(m):
+        x = m.ones(3, requires_grad=True)
+        x[0:2].mul_(2)
+    same_error(f)
+
+
+def test_modified_view_of_saved_tensor_error():
+    def f(m):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 1
+        z = (y * y).sum()
+        y[0:1].add_(1) if m is torch else y[0:1].add_(1)
+        z.backward()
+    te, tm = errmsg(f, torch)
+    de, dm = errmsg(f, dagrad)
+    assert issubclass(de, te)
+
+
+VIEW_INPLACE = {
+    "mul_": lambda v, w: v.mul_(10),
+    "add_tensor": lambda v, w: v.add_(w),
+    "iadd": lambda v, w: v.__iadd__(w),
+    "relu_": lambda v, w: v.relu_(),
+    "zero_": lambda v, w: v.zero_(),
+    "fill_": lambda v, w: v.fill_(3.0),
+    "copy_": lambda v, w: v.copy_(w),
+    "setitem": lambda v, w: v.__setitem__(0, w[1]),
+    "clamp_": lambda v, w: v.clamp_(-1, 5),
+    "exp_": lambda v, w: v.exp_(),
+    "masked_fill_": lambda v, w: v.masked_fill_(v > 4, 0.5),
+}
+
+
+@pytest.mark.parametrize("view", ["slice", "t", "select", "view", "unsqueeze", "view_of_view"])
+@pytest.mark.parametrize("name", list(VIEW_INPLACE))
+def test_inplace_on_views_of_non_leaf(name, view):
+    def f(m):
+        x = m.tensor([[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], requires_grad=True)
+        w = m.tensor([0.5, 1.5], requires_grad=True)
+        y = x * 2
+        v = {"slice": lambda: y[:, 1:3], "t": lambda: y.t()[1:],
+             "select": lambda: y[1, :2], "view": lambda: y.view(3, 2)[1],
+             "unsqueeze": lambda: y[0].unsqueeze(0)[:, :2],
+             "view_of_view": lambda: y[1][1:]}[view]()
+        ww = w if tuple(v.shape)[-1:] == (2,) else w[:1]
+        VIEW_INPLACE[name](v, ww)
+        wt = m.arange(6.0).reshape(2, 3) - 2
+        out = (y * wt).sum() + (v * v).sum()
+        out.backward()
+        return x.grad, w.grad, y.grad_fn.name(), y.detach().clone()
+    (tx, tw, tn, ty), (dx, dw, dn, dy) = both(f)
+    same(ty, dy)
+    same(tx, dx)
+    same(tw, dw)
+    assert dn == tn
