@@ -327,6 +327,48 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish(arr, requires_grad, device)
 
 
+def _fma(a, b, c):
+    """a*b + c rounded once (as PyTorch's FMA-compiled CPU kernels): Dekker two-product."""
+    split = 134217729.0 if a.dtype == np.float64 else 4097.0
+    p = a * b
+    ca, cb = a * split, b * split
+    ah, bh = ca - (ca - a), cb - (cb - b)
+    al, bl = a - ah, b - bh
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = c + p
+    bb = s - c
+    t = (c - (s - bb)) + (p - bb)
+    return s + (t + e)
+
+
+def _linspace_float(start, end, steps, dt):
+    """PyTorch's CPU linspace bit for bit: start + step*i for the first half, end - step*(n-1-i)
+    for the second, in the output dtype with one rounding (float16: half arithmetic)."""
+    if dt.kind == "c":
+        step = (end - start) / (steps - 1) if steps > 1 else 0.0
+        i = np.arange(steps, dtype=np.float64)
+        arr = np.where(i < steps // 2, start + step * i, end - step * (steps - 1 - i))
+        if steps == 1:
+            arr[:] = start
+        return arr.astype(dt)
+    cd = dt.type
+    with np.errstate(all="ignore"):
+        s, e = cd(start), cd(end)
+        if steps <= 1:
+            return np.full(steps, s, dt)
+        idx = np.arange(steps)
+        first = idx < steps // 2
+        if dt == np.float16:
+            step = cd((np.float32(e) - np.float32(s)) / np.float32(steps - 1))
+            st = np.full(steps, step, dt)
+            return np.where(first, s + st * idx.astype(dt), e - st * (steps - idx - 1).astype(dt))
+        step = (e - s) / cd(steps - 1)
+        st = np.full(steps, step, dt)
+        lo = _fma(st, idx.astype(dt), np.full(steps, s, dt))
+        hi = _fma(-st, (steps - idx - 1).astype(dt), np.full(steps, e, dt))
+        return np.where(first, lo, hi)
+
+
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None,
              layout=None):
     if steps < 0:
@@ -340,14 +382,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False,
         arr = np.linspace(start, end, steps, dtype=np.float64)
         arr = np.trunc(arr).astype(npdt) if True else arr
     else:
-        # PyTorch computes from both ends to keep the endpoint exact
-        step = (end - start) / (steps - 1) if steps > 1 else 0.0
-        i = np.arange(steps, dtype=np.float64)
-        half = steps // 2
-        arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
-        if steps == 1:
-            arr[:] = start
-        arr = arr.astype(npdt)
+        arr = _linspace_float(start, end, steps, np.dtype(npdt))
     return _finish(arr, requires_grad, device)
 
 
