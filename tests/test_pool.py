@@ -384,3 +384,11 @@ def test_grid_sample(mode, padding_mode, ac):
     kw = dict(mode=mode, padding_mode=padding_mode, align_corners=ac)
     check_op([], lambda a, b: F.grid_sample(a, b, **kw), lambda a, b: P.grid_sample(a, b, **kw),
              inputs=[x, g], atol=1e-5, grad_atol=1e-3)
+
+
+@pytest.mark.parametrize("shape,args", [((2, 5, 9, 8), (3, 2, 1)), ((1, 3, 7, 7), (2, 1)),
+                                        ((2, 4, 10, 9), (2,))])
+def test_max_pool_channel_parallel(shape, args, monkeypatch):
+    """Channel slices over threads (forced on for small arrays) match torch."""
+    monkeypatch.setattr(P, "_POOL_PAR_MIN", 0)
+    run("max_pool2d", shape, *args)

@@ -202,13 +202,23 @@ def _phase_zeros(geo, taps, N, C, dtype):
                          dtype=dtype) for ph in {t[0] for t in taps}}
 
 
-def _unphase(planes, geo, N, C, dtype):
-    """Phase planes of a padded-input gradient -> the (N, C, H, W) input gradient."""
+def _unphase(planes, geo, N, C, dtype, out=None):
+    """Phase planes of a padded-input gradient -> the (N, C, H, W) input gradient (written
+    into `out` when given)."""
     sh, sw = geo.s
     if sh == 1 and sw == 1:
-        return geo.crop(planes[(0, 0)])
+        if out is None:
+            return geo.crop(planes[(0, 0)])
+        ph, pw = geo.p
+        out[...] = planes[(0, 0)][:, :, ph:ph + geo.H, pw:pw + geo.W]
+        return out
     full = len(planes) == sh * sw
-    dx = (np.empty if full else np.zeros)((N, C, geo.H, geo.W), dtype=dtype)
+    if out is not None:
+        dx = out
+        if not full:
+            dx.fill(0)
+    else:
+        dx = (np.empty if full else np.zeros)((N, C, geo.H, geo.W), dtype=dtype)
     for (a, b), pl in planes.items():
         r0, r1, xr = _phase_range(a, sh, geo.p[0], geo.H)
         c0, c1, xc = _phase_range(b, sw, geo.p[1], geo.W)
@@ -277,7 +287,55 @@ def _flat_indices(tap, geo):
     return h * geo.W + w
 
 
-def _tap_scatter_arr(g, tap, geo):
+_POOL_PAR_MIN = 1 << 20     # elements below which pools stay on one thread
+
+
+def _planes_parallel(kernel, arrs, out_shapes, dtypes, work):
+    """Run kernel(*channel slices of arrs, out=channel slices of outs) over threads when the
+    array is big; kernels are whole-array NumPy (GIL released), memory-bound."""
+    from . import conv as _conv
+    N, C = arrs[0].shape[:2]
+    k = 1
+    if work >= _POOL_PAR_MIN and C >= 2:
+        st = _conv._par_setup()
+        if st and st[2] is not None:
+            k = builtins.min(C, st[3])
+    outs = [np.empty(sh, dtype=dt) for sh, dt in zip(out_shapes, dtypes)]
+    if k == 1:
+        kernel(*arrs, outs=outs)
+        return outs
+    cuts = [C * i // k for i in range(k + 1)]
+
+    def run(i):
+        sl = slice(cuts[i], cuts[i + 1])
+        kernel(*[a[:, sl] for a in arrs], outs=[o[:, sl] for o in outs])
+    list(_conv._par_state[2].map(run, range(k)))
+    return outs
+
+
+def _maxpool_par(x4, geo):
+    N, C = x4.shape[:2]
+
+    def kern(x, outs):
+        m, tap = _maxpool_arrays(x, geo)
+        outs[0][...] = m
+        outs[1][...] = tap
+    nt = geo.k[0] * geo.k[1]
+    shp = (N, C, geo.Ho, geo.Wo)
+    return _planes_parallel(kern, [x4], [shp, shp],
+                            [x4.dtype, np.uint8 if nt < 256 else np.int32], x4.size)
+
+
+def _tap_scatter_par(g, tap, geo):
+    N, C = g.shape[:2]
+
+    def kern(gg, tt, outs):
+        _tap_scatter_arr(gg, tt, geo, out=outs[0])
+    return _planes_parallel(kern, [g, tap], [(N, C, geo.H, geo.W)], [g.dtype],
+                            N * C * geo.H * geo.W)[0]
+
+
+def _tap_scatter_arr(g, tap, geo, out=None):
     """Adjoint of the max-pool gather: each output gradient goes to its winning position."""
     N, C = g.shape[:2]
     Ho, Wo = geo.Ho, geo.Wo
@@ -289,7 +347,7 @@ def _tap_scatter_arr(g, tap, geo):
         np.equal(tap, t, out=mask)
         np.multiply(g, mask, out=tmp)
         planes[ph][:, :, r0:r0 + Ho, c0:c0 + Wo] += tmp
-    return _unphase(planes, geo, N, C, g.dtype)
+    return _unphase(planes, geo, N, C, g.dtype, out)
 
 
 def _tap_gather_arr(h, tap, geo):
@@ -305,7 +363,7 @@ def _tap_gather_arr(h, tap, geo):
 
 def _tap_scatter(g, tap, geo, nd, xshape):
     g4 = g._data.reshape(tap.shape)
-    r = _make(_tap_scatter_arr(g4, tap, geo).reshape(xshape))
+    r = _make(_tap_scatter_par(g4, tap, geo).reshape(xshape))
     if _rec(g):
         n = R.MaxPoolScatterBackward()
         n.tap, n.geo, n.nd, n.oshape = tap, geo, nd, g._data.shape
@@ -347,7 +405,7 @@ def _max_pool(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode
         k, s, p, d = (1,) + k, (1,) + s, (0,) + p, (1,) + d
     x4, _ = _to4(x, nd, name)
     geo = _pool_geom(x4, k, s, p, d, ceil_mode, nd)
-    m, tap = _maxpool_arrays(x4, geo)
+    m, tap = _maxpool_par(x4, geo)
     out = _make(_from4(m, a, nd))
     if _rec(x):
         n = R.MaxPool2DWithIndicesBackward0() if nd == 2 else R.MaxPool1DWithIndicesBackward0()
