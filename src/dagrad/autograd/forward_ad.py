@@ -700,6 +700,19 @@ def _wrapper_for(name, raw):
     return _composite(name, raw)
 
 
+_wcache = {}  # (owner id, name) -> (raw, wrapper): wrappers are built once, then only swapped
+
+
+def _cached_wrapper(owner, name, raw):
+    key = (id(owner), name)
+    hit = _wcache.get(key)
+    if hit is not None and hit[0] is raw:
+        return hit[1]
+    w = _wrapper_for(name, raw)
+    _wcache[key] = (raw, w)
+    return w
+
+
 def _patch():
     import sys
     import types
@@ -708,7 +721,7 @@ def _patch():
     for name, raw in list(T.__dict__.items()):
         if not isinstance(raw, types.FunctionType):
             continue
-        w = _wrapper_for(name, raw)
+        w = _cached_wrapper(T, name, raw)
         if w is not None:
             _patched.append((T, name, raw))
             setattr(T, name, w)
@@ -732,7 +745,7 @@ def _patch():
             m = getattr(raw, "__module__", "") or ""
             if not m.startswith("dagrad.") or m.startswith(_NOT_OPS):
                 continue
-            w = _wrapper_for(name, raw)
+            w = _cached_wrapper(mod, name, raw)
             if w is not None:
                 _patched.append((mod, name, raw))
                 setattr(mod, name, w)

@@ -1058,6 +1058,19 @@ def _dropout_fn(raw):
     return fn
 
 
+_wcache = {}  # (owner id, name) -> (raw, wrapper): dispatchers are built once
+
+
+def _cached(owner, name, raw, make):
+    key = (id(owner), name)
+    hit = _wcache.get(key)
+    if hit is not None and hit[0] is raw:
+        return hit[1]
+    w = make(name, raw) if make is not _dropout_fn else make(raw)
+    _wcache[key] = (raw, w)
+    return w
+
+
 def _patch():
     import types
     import dagrad
@@ -1067,7 +1080,7 @@ def _patch():
         raw = Tensor.__dict__.get(name)
         if isinstance(raw, types.FunctionType) and name != "__hash__":
             _patched.append((Tensor, name, raw))
-            setattr(Tensor, name, _dispatching(name, raw))
+            setattr(Tensor, name, _cached(Tensor, name, raw, _dispatching))
     mods = [dagrad]
     import sys
     F = sys.modules.get("dagrad.nn.functional")
@@ -1079,11 +1092,11 @@ def _patch():
             if raw is None or not callable(raw) or isinstance(raw, type):
                 continue
             if name in _RANDOM_FNS:
-                new = _random_fn(name, raw)
+                new = _cached(mod, name, raw, _random_fn)
             elif name == "dropout":
-                new = _dropout_fn(raw)
+                new = _cached(mod, name, raw, _dropout_fn)
             else:
-                new = _dispatching(name, raw)
+                new = _cached(mod, name, raw, _dispatching)
             _patched.append((mod, name, raw))
             setattr(mod, name, new)
 
