@@ -125,7 +125,8 @@ add("linalg.svdvals", lambda m, a: m.linalg.svdvals(a), SQ + [Sample(((4, 2),))]
     check_name=False)
 add("linalg.pinv", lambda m, a: m.linalg.pinv(a), [Sample(((4, 3),)), Sample(((2, 2, 3),))])
 add("linalg.matrix_norm", lambda m, a: m.linalg.matrix_norm(a, "nuc"), SQ, check_name=False)
-add("linalg.matrix_exp", lambda m, a: m.linalg.matrix_exp(a), SQ)
+# Half: PyTorch's own matrix_exp overflows to inf/nan here; dagrad computes in float32
+add("linalg.matrix_exp", lambda m, a: m.linalg.matrix_exp(a), SQ, dtypes=("float32", "float64"))
 add("linalg.lu_factor", lambda m, a: m.linalg.lu_factor(a)[0], SQ)
 add("linalg.cross", lambda m, a, b: m.linalg.cross(a, b), [Sample(((4, 3), (4, 3))),
                                                            Sample(((2, 3), (1, 3)))])

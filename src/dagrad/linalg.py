@@ -1238,6 +1238,9 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
                            f"X2: {b.shape[-1]}")
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
+    for t in (a, b):
+        if t.dtype == np.float16:
+            raise NotImplementedError("\"cdist\" not implemented for 'Half'")
     modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist",
              "donot_use_mm_for_euclid_dist")
     if compute_mode not in modes:

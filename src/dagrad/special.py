@@ -38,6 +38,11 @@ def _fl(x):
     return x, a.astype(np.float64), dt
 
 
+def _no_half(x, name):
+    if isinstance(x, Tensor) and x._data.dtype == np.float16:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Half'")
+
+
 def expit(x, *, out=None):
     return sigmoid(x, out=out)
 
@@ -80,6 +85,7 @@ def ndtr(x, *, out=None):
 
 
 def ndtri(x, *, out=None):
+    _no_half(x, "ndtri")
     x, a, dt = _fl(x)
     from .ops.elementwise import _erfinv_np
     with np.errstate(all="ignore"):
@@ -105,6 +111,7 @@ def _log_ndtr_np(a):
 
 
 def log_ndtr(x, *, out=None):
+    _no_half(x, "log_ndtr")
     x, a, dt = _fl(x)
     res = _make(np.asarray(_log_ndtr_np(a), dtype=dt))
     if _rec(x):
@@ -131,6 +138,7 @@ def _erfcx64(a):
 
 
 def erfcx(x, *, out=None):
+    _no_half(x, "erfcx")
     x, a, dt = _fl(x)
     res = _make(np.asarray(_erfcx64(a), dtype=dt))
     if _rec(x):

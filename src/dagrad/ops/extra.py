@@ -660,7 +660,7 @@ def mode(x, dim=-1, keepdim=False):
 
 def _quantile(x, q, dim, keepdim, interpolation, nan_aware, name):
     a = x._data
-    if a.dtype.kind != "f":
+    if a.dtype.kind != "f" or a.dtype == np.float16:
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
@@ -808,20 +808,21 @@ def _trap_dx(y, x, dx, d):
 
 
 def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """PyTorch's formulas (aten/native/Integration.cpp), integer arithmetic included."""
+    from .reduce import sum as _sum
     a = y._data
+    if a.dtype == np.bool_:
+        raise RuntimeError("trapezoid: received a bool input for `y`, but bool is not supported")
     d = wrap_dim(dim, a.ndim)
     n = a.shape[d]
     if n == 0:
-        from .reduce import sum as _sum
-        return _sum(y, d) * 0
+        z = _sum(y, d)
+        return z.to(D.default.dtype) * 0 if a.dtype.kind not in "fc" else z * 0
     h = _trap_dx(y, x, dx, d)
     if isinstance(h, Tensor):
-        mid = (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)) * h
-        return mid.sum(d) / 2
-    s = (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1)).sum(d)
-    if a.dtype.kind not in "fc":
-        s = s.to(D.default.dtype)
-    return s * (h / 2)
+        return (h * (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1))).sum(d) / 2.0
+    ends = y.select(d, 0) + y.select(d, -1)
+    return (_sum(y, d) - ends * 0.5) * float(h)
 
 
 def trapz(y, x=None, *, dx=None, dim=-1):
@@ -831,13 +832,17 @@ def trapz(y, x=None, *, dx=None, dim=-1):
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     from .reduce import cumsum
     a = y._data
+    if a.dtype == np.bool_:
+        raise RuntimeError("cumulative_trapezoid: received a bool input for `y`, but bool is not "
+                           "supported")
     d = wrap_dim(dim, a.ndim)
     n = a.shape[d]
     h = _trap_dx(y, x, dx, d)
-    mid = y.narrow(d, 1, builtins.max(n - 1, 0)) + y.narrow(d, 0, builtins.max(n - 1, 0))
-    if a.dtype.kind not in "fc":
-        mid = mid.to(D.default.dtype)
-    return cumsum(mid * h / 2 if isinstance(h, Tensor) else mid * (h / 2), d)
+    m = builtins.max(n - 1, 0)
+    mid = y.narrow(d, 1, m) + y.narrow(d, 0, m)
+    if isinstance(h, Tensor):
+        return cumsum(h * mid / 2.0, d)
+    return cumsum(mid * (float(h) / 2.0), d)
 
 
 # ---------------------------------------------------------------- Tensor methods
