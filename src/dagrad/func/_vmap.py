@@ -1071,18 +1071,21 @@ def _cached(owner, name, raw, make):
     return w
 
 
-def _patch():
+_plan = []  # [(owner, name, raw, wrapper)]: what to swap, computed once and revalidated
+
+
+def _build_plan():
+    import sys
     import types
     import dagrad
+    plan = []
     # Tensor methods too, for a plain tensor method called with a batched argument
     # (`x.matmul(batched_w)`); BatchedTensor's own methods are unaffected (defined on it).
     for name in _RULES:
         raw = Tensor.__dict__.get(name)
         if isinstance(raw, types.FunctionType) and name != "__hash__":
-            _patched.append((Tensor, name, raw))
-            setattr(Tensor, name, _cached(Tensor, name, raw, _dispatching))
+            plan.append((Tensor, name, raw, _cached(Tensor, name, raw, _dispatching)))
     mods = [dagrad]
-    import sys
     F = sys.modules.get("dagrad.nn.functional")
     if F is not None:
         mods.append(F)
@@ -1097,8 +1100,30 @@ def _patch():
                 new = _cached(mod, name, raw, _dropout_fn)
             else:
                 new = _cached(mod, name, raw, _dispatching)
-            _patched.append((mod, name, raw))
-            setattr(mod, name, new)
+            plan.append((mod, name, raw, new))
+    _plan[:] = plan
+    _plan_key[0] = _key()
+
+
+_plan_key = [None]
+
+
+def _key():
+    import sys
+    return "dagrad.nn.functional" in sys.modules
+
+
+def _patch():
+    if not _plan or _plan_key[0] != _key() or any(
+            owner.__dict__.get(name) is not raw for owner, name, raw, _ in _plan[:3]):
+        _build_plan()
+    for owner, name, raw, new in _plan:
+        if owner.__dict__.get(name) is not raw:  # changed since the plan was made
+            _build_plan()
+            return _patch()
+    for owner, name, raw, new in _plan:
+        _patched.append((owner, name, raw))
+        setattr(owner, name, new)
 
 
 def _unpatch():
