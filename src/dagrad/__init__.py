@@ -78,6 +78,14 @@ def is_nonzero(x):
     return bool(x)
 
 
+def dist(input, other, p=2):  # noqa: A002
+    """torch.dist: the p-norm of input - other (broadcast)."""
+    return (input - other).norm(p)
+
+
+Tensor.dist = dist
+
+
 def result_type(a, b):
     return _dtype.result_type(a, b)
 
