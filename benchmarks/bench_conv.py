@@ -45,7 +45,7 @@ def workloads():
         x = rng.standard_normal(xs).astype(np.float32)
         w = (rng.standard_normal(ws) * 0.05).astype(np.float32)
         b = rng.standard_normal(ws[0]).astype(np.float32)
-        fl = conv_flops(xs, ws, stride, padding) // groups * (3 if backward else 1)
+        fl = conv_flops(xs, ws, stride, padding) * (3 if backward else 1)  # w has C/groups
 
         def make(lib):
             if lib == "torch":
