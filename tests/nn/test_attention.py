@@ -4,11 +4,11 @@ import pytest
 import torch
 import torch.nn as tnn
 import torch.nn.functional as TF
+from nnhelp import close, copy_weights
 
 import dagrad
 import dagrad.nn as nn
 import dagrad.nn.functional as F
-from nnhelp import close, copy_weights
 
 RNG = np.random.default_rng(0)
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as tnn
+from nnhelp import close, copy_weights, run_both
 
 import dagrad
 import dagrad.nn as nn
-from nnhelp import close, copy_weights, run_both
 
 RNG = np.random.default_rng(0)
 
@@ -48,8 +48,9 @@ def test_multilabel_margin_and_triplet_distance(red):
 
 def test_rrelu_eval_and_inplace_aliases():
     run_both(tnn.RReLU().eval(), nn.RReLU().eval(), [f32(3, 4)])
-    import dagrad.nn.functional as F
     import torch.nn.functional as TF
+
+    import dagrad.nn.functional as F
     for dn, tn, args in [("selu_", "selu_", ()), ("celu_", "celu_", (0.5,)),
                          ("threshold_", "threshold_", (0.1, 2.0)),
                          ("leaky_relu_", "leaky_relu_", (0.2,)), ("elu_", "elu_", ()),
@@ -58,7 +59,7 @@ def test_rrelu_eval_and_inplace_aliases():
         a, b = dagrad.tensor(x), torch.tensor(x)
         ra, rb = getattr(F, dn)(a, *args), getattr(TF, tn)(b, *args)
         close(a, b, msg=dn)
-        assert ra is a
+        assert ra is a and rb is b
 
 
 def test_fuse_conv_bn_eval_and_linear_bn():

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as tnn
+from nnhelp import close, copy_weights, run_both
 
 import dagrad
 import dagrad.nn as nn
-from nnhelp import close, copy_weights, run_both
 
 RNG = np.random.default_rng(0)
 
@@ -261,8 +261,9 @@ def test_dropout():
 
 
 def test_functional_misc():
-    import dagrad.nn.functional as F
     import torch.nn.functional as TF
+
+    import dagrad.nn.functional as F
     x = rand(4, 5)
     close(F.normalize(dagrad.tensor(x)), TF.normalize(torch.tensor(x)))
     close(F.normalize(dagrad.tensor(x), p=1, dim=0), TF.normalize(torch.tensor(x), p=1, dim=0))

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as tnn
+from nnhelp import copy_weights, run_both
 
 import dagrad
 import dagrad.nn as nn
-from nnhelp import copy_weights, run_both
 
 warnings.filterwarnings("ignore", message="Lazy modules are a new feature")
 

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as tnn
+from nnhelp import close
 
 import dagrad
 import dagrad.nn as nn
-from nnhelp import close
 
 RNG = np.random.default_rng(0)
 REDS = ["none", "mean", "sum"]
@@ -84,8 +84,8 @@ def test_cross_entropy_probabilities(red, kw, shape):
 
 
 def test_cross_entropy_float64_and_gradcheck_and_grad_fn():
-    from dagrad.autograd import gradcheck, gradgradcheck
     import dagrad.nn.functional as F
+    from dagrad.autograd import gradcheck, gradgradcheck
     x = dagrad.randn(5, 3, dtype=dagrad.float64, requires_grad=True)
     t = dagrad.tensor([0, 2, 1, 1, 0])
     assert F.cross_entropy(x, t).grad_fn.name() == "NllLossBackward0"

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as tnn
+from nnhelp import copy_weights
 
 import dagrad
 import dagrad.nn as nn
-from nnhelp import copy_weights
 
 
 def _model(lib):

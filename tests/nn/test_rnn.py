@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as tnn
+from nnhelp import close, copy_weights, run_both
 
 import dagrad
 import dagrad.nn as nn
-from nnhelp import close, copy_weights, run_both
 
 RNG = np.random.default_rng(0)
 

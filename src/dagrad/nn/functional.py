@@ -9,8 +9,8 @@ import numpy as np
 from .. import _dtype as D
 from ..autograd.grad_mode import state as _grad_state
 from ..ops import elementwise as _E
-from ..ops import reduce as _R
 from ..ops import linalg as _L
+from ..ops import reduce as _R
 from ..ops._core import link, save
 from ..tensor import Tensor, _make
 

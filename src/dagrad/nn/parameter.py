@@ -78,6 +78,7 @@ class UninitializedTensorMixin:
 
     def materialize(self, shape, device=None, dtype=None):
         import numpy as _np
+
         from .. import _dtype as D
         if isinstance(shape, int):
             shape = (shape,)

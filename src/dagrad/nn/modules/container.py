@@ -1,6 +1,7 @@
 """Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
 import operator
-from collections import OrderedDict, abc as container_abcs
+from collections import OrderedDict
+from collections import abc as container_abcs
 from itertools import chain, islice
 
 from ...tensor import Tensor

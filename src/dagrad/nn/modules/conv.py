@@ -96,7 +96,7 @@ class _ConvNd(Module):
         if not hasattr(self, "padding_mode"):
             self.padding_mode = "zeros"
 
-    def _check_input(self, input):
+    def _check_input(self, input, weight):
         nd = self._NDIM
         name = f"conv{'_transpose' if self.transposed else ''}{nd}d"
         dim = input.dim()
@@ -106,18 +106,18 @@ class _ConvNd(Module):
                 f"input of size: {list(input.shape)}")
         cin = input.shape[0 if dim == nd + 1 else 1]
         if not self.transposed:
-            expect = self.weight.shape[1] * self.groups
+            expect = weight.shape[1] * self.groups
             if cin != expect:
                 shp = list(input.shape) if dim == nd + 2 else [1] + list(input.shape)
                 raise RuntimeError(
-                    f"Given groups={self.groups}, weight of size {list(self.weight.shape)}, "
+                    f"Given groups={self.groups}, weight of size {list(weight.shape)}, "
                     f"expected input{shp} to have {expect} channels, but got {cin} channels "
                     "instead")
-        elif cin != self.weight.shape[0]:
+        elif cin != weight.shape[0]:
             shp = list(input.shape) if dim == nd + 2 else [1] + list(input.shape)
             raise RuntimeError(
-                f"Given transposed=1, weight of size {list(self.weight.shape)}, expected "
-                f"input{shp} to have {self.weight.shape[0]} channels, but got {cin} channels "
+                f"Given transposed=1, weight of size {list(weight.shape)}, expected "
+                f"input{shp} to have {weight.shape[0]} channels, but got {cin} channels "
                 "instead")
 
 
@@ -142,8 +142,9 @@ class Conv1d(_ConvNd):
                         self.groups)
 
     def forward(self, input):
-        self._check_input(input)
-        return self._conv_forward(input, self.weight, self.bias)
+        weight = self.weight  # read once: a parametrized weight is recomputed on each read
+        self._check_input(input, weight)
+        return self._conv_forward(input, weight, self.bias)
 
 
 class Conv2d(_ConvNd):
@@ -165,8 +166,9 @@ class Conv2d(_ConvNd):
                         self.groups)
 
     def forward(self, input):
-        self._check_input(input)
-        return self._conv_forward(input, self.weight, self.bias)
+        weight = self.weight  # read once: a parametrized weight is recomputed on each read
+        self._check_input(input, weight)
+        return self._conv_forward(input, weight, self.bias)
 
 
 class _ConvTransposeNd(_ConvNd):
@@ -220,10 +222,11 @@ class ConvTranspose1d(_ConvTransposeNd):
                          groups, bias, padding_mode, device, dtype)
 
     def forward(self, input, output_size=None):
-        self._check_input(input)
+        weight = self.weight
+        self._check_input(input, weight)
         output_padding = self._output_padding(input, output_size, self.stride, self.padding,
                                               self.kernel_size, 1, self.dilation)
-        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+        return F.conv_transpose1d(input, weight, self.bias, self.stride, self.padding,
                                   output_padding, self.groups, self.dilation)
 
 
@@ -236,8 +239,9 @@ class ConvTranspose2d(_ConvTransposeNd):
                          groups, bias, padding_mode, device, dtype)
 
     def forward(self, input, output_size=None):
-        self._check_input(input)
+        weight = self.weight
+        self._check_input(input, weight)
         output_padding = self._output_padding(input, output_size, self.stride, self.padding,
                                               self.kernel_size, 2, self.dilation)
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+        return F.conv_transpose2d(input, weight, self.bias, self.stride, self.padding,
                                   output_padding, self.groups, self.dilation)

@@ -833,8 +833,9 @@ class Module:
                 input_param = state_dict[key]
                 if not isinstance(input_param, Tensor):
                     if hasattr(input_param, "__array__") and hasattr(input_param, "shape"):
-                        from ...creation import tensor as _tensor
                         import numpy as _np
+
+                        from ...creation import tensor as _tensor
                         input_param = _tensor(_np.asarray(input_param))
                     else:
                         error_msgs.append(
@@ -920,7 +921,6 @@ class Module:
                     "it should be done inplace.")
 
         load(self, state_dict)
-        del load
 
         if strict:
             if len(unexpected_keys) > 0:

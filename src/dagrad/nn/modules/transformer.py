@@ -30,8 +30,9 @@ def _get_activation_fn(activation):
 
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):
     import numpy as np
-    from ...tensor import _make
+
     from ... import _dtype as D
+    from ...tensor import _make
     dt = (dtype or D.get_default_dtype()).np
     return _make(np.triu(np.full((sz, sz), -np.inf, dtype=dt), 1))
 
