@@ -1541,6 +1541,40 @@ def _jvp_qr(args, kwargs, out):
     return None
 
 
+def _jvp_matrix_exp(args, kwargs, out):
+    A = _arg(args, kwargs, 0, "A")
+    return _matrix_exp_frechet(A, _fa()._t_or_zero(A))
+
+
+def _lu_tangents(A, P, L, U):
+    m, n = A._data.shape[-2:]
+    if m != n:
+        raise NotImplementedError("dagrad: the forward derivative of the LU decomposition is "
+                                  "implemented for square matrices")
+    dA = P.mT @ _fa()._t_or_zero(A)
+    X = solve_triangular(L, dA, upper=False, unitriangular=True)
+    X = solve_triangular(U, X, upper=True, left=False)
+    return L @ X.tril(-1), X.triu() @ U
+
+
+def _jvp_lu(args, kwargs, out):
+    A = _arg(args, kwargs, 0, "A")
+    P, L, U = out
+    dL, dU = _lu_tangents(A, P, L, U)
+    F = _fa()
+    F._set_tangent(L, dL)
+    F._set_tangent(U, dU)
+    return None
+
+
+def _jvp_lu_factor(args, kwargs, out):
+    A = _arg(args, kwargs, 0, "A")
+    LU, piv = out[0], out[1]
+    P, L, U = lu_unpack(LU, piv)
+    dL, dU = _lu_tangents(A, P, L, U)
+    return dL.tril(-1) + dU
+
+
 def _forward_ad_rules():
     """(module, {name: rule}) pairs for dagrad.autograd.forward_ad to install."""
     import sys
@@ -1550,6 +1584,9 @@ def _forward_ad_rules():
           "solve_triangular": _jvp_solve_triangular, "cholesky": _jvp_cholesky,
           "cholesky_ex": _jvp_cholesky, "eigh": _jvp_eigh, "eigvalsh": _jvp_eigvalsh,
           "svdvals": _jvp_svdvals, "pinv": _jvp_pinv, "cross": _jvp_cross,
-          "vector_norm": _jvp_vector_norm, "svd": _jvp_svd, "qr": _jvp_qr}
-    t = {"inverse": _jvp_inv, "det": _jvp_det, "logdet": _jvp_logdet, "slogdet": _jvp_slogdet}
+          "vector_norm": _jvp_vector_norm, "svd": _jvp_svd, "qr": _jvp_qr,
+          "matrix_exp": _jvp_matrix_exp, "lu": _jvp_lu, "lu_factor": _jvp_lu_factor,
+          "lu_factor_ex": _jvp_lu_factor}
+    t = {"inverse": _jvp_inv, "det": _jvp_det, "logdet": _jvp_logdet, "slogdet": _jvp_slogdet,
+         "matrix_exp": _jvp_matrix_exp}
     return [(sys.modules[__name__], la), (top, t)]

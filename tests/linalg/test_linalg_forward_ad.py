@@ -72,6 +72,13 @@ CASES = [
     ("cross", lambda L, a, b: L.linalg.cross(a, b), [(W, dW), (W[::-1].copy(), dW)]),
     ("multi_dot", lambda L, a, b: L.linalg.multi_dot([a, b, a]), [(A, dA), (A.T.copy(), dA)]),
     ("tensorinv", lambda L, a: L.linalg.tensorinv(a, 1), [(A, dA)]),
+    ("matrix_exp", lambda L, a: L.linalg.matrix_exp(a), [(A * 0.3, dA)]),
+    ("matrix_exp_top", lambda L, a: L.matrix_exp(a), [(Ab * 0.3, dAb)]),
+    ("lu_L", lambda L, a: L.linalg.lu(a)[1], [(Ab, dAb)]),
+    ("lu_U", lambda L, a: L.linalg.lu(a)[2], [(A, dA)]),
+    ("lu_factor", lambda L, a: L.linalg.lu_factor(a)[0], [(Ab, dAb)]),
+    ("lu_solve", lambda L, a, b: L.linalg.lu_solve(*L.linalg.lu_factor(a), b),
+     [(A, dA), (B, dB)]),
 ]
 
 
@@ -93,13 +100,15 @@ def test_jvp_against_torch(name, fn, ins):
     np.testing.assert_allclose(dt, tt, rtol=1e-7, atol=1e-9, err_msg=name)
 
 
-def test_cdist_jvp_finite_difference():
+@pytest.mark.parametrize("mode", ["donot_use_mm_for_euclid_dist", "use_mm_for_euclid_dist"])
+def test_cdist_jvp_finite_difference(mode):
     x1, x2 = W, W + 1.0
     d1 = dW
 
     def f(a):
-        return dagrad.cdist(dagrad.tensor(a), dagrad.tensor(x2)).numpy()
-    _, t = _jvp(dagrad, dfa, lambda L, a, b: L.cdist(a, b), [(x1, d1), (x2, np.zeros_like(x2))])
+        return dagrad.cdist(dagrad.tensor(a), dagrad.tensor(x2), compute_mode=mode).numpy()
+    _, t = _jvp(dagrad, dfa, lambda L, a, b: L.cdist(a, b, compute_mode=mode),
+                [(x1, d1), (x2, np.zeros_like(x2))])
     eps = 1e-6
     fd = (f(x1 + eps * d1) - f(x1 - eps * d1)) / (2 * eps)
     np.testing.assert_allclose(t, fd, rtol=1e-5, atol=1e-7)
