@@ -373,3 +373,57 @@ def test_global_forward_hooks():
     assert log == [("pre", "Sequential"), ("pre", "ReLU"), ("fwd", "ReLU"), ("fwd", "Sequential")]
     nn.ReLU()(dagrad.ones(1))
     assert len(log) == 4
+
+
+def test_get_set_submodule_parameter_buffer_and_assign_load():
+    for lib, n in ((torch, tnn), (dagrad, nn)):
+        m = n.Sequential(OrderedDict([("block", n.Sequential(n.Linear(2, 3), n.BatchNorm1d(3))),
+                                      ("head", n.Linear(3, 1))]))
+        assert m.get_parameter("block.0.weight") is m.block[0].weight
+        assert m.get_buffer("block.1.running_mean") is m.block[1].running_mean
+        with pytest.raises(AttributeError) as e:
+            m.get_parameter("block.1.running_mean")
+        msgs = getattr(test_get_set_submodule_parameter_buffer_and_assign_load, "msgs", [])
+        msgs.append(str(e.value))
+        test_get_set_submodule_parameter_buffer_and_assign_load.msgs = msgs
+        m.set_submodule("head", n.Linear(3, 2))
+        assert m.head.out_features == 2
+    a, b = test_get_set_submodule_parameter_buffer_and_assign_load.msgs[-2:]
+    assert a == b
+    src = nn.Linear(2, 3)
+    dst = nn.Linear(2, 3)
+    w_before = dst.weight
+    dst.load_state_dict(src.state_dict(), assign=True)
+    assert dst.weight is not w_before and isinstance(dst.weight, nn.Parameter)
+    assert dst.weight.requires_grad
+    np.testing.assert_array_equal(dst.weight.detach().numpy(), src.weight.detach().numpy())
+    dst2 = nn.Linear(2, 3)
+    w2 = dst2.weight
+    dst2.load_state_dict(src.state_dict())
+    assert dst2.weight is w2  # copied in place
+
+
+def test_state_dict_and_load_hooks():
+    m = nn.Linear(2, 2)
+    seen = []
+    m.register_state_dict_pre_hook(lambda mod, prefix, keep_vars: seen.append(("pre", prefix)))
+    m.register_state_dict_post_hook(
+        lambda mod, sd, prefix, meta: seen.append(("post", sorted(sd))))
+    m.state_dict()
+    assert seen == [("pre", ""), ("post", ["bias", "weight"])]
+    loaded = []
+    m.register_load_state_dict_post_hook(
+        lambda mod, keys: loaded.append((list(keys.missing_keys), list(keys.unexpected_keys))))
+    m.load_state_dict({"weight": dagrad.zeros(2, 2)}, strict=False)
+    assert loaded == [(["bias"], [])]
+    assert float(m.weight.abs().sum()) == 0
+
+
+def test_non_persistent_buffer_and_buffer_none():
+    for lib, n in ((torch, tnn), (dagrad, nn)):
+        m = n.Module()
+        m.register_buffer("a", lib.ones(2))
+        m.register_buffer("b", lib.ones(2), persistent=False)
+        m.register_buffer("c", None)
+        assert list(m.state_dict()) == ["a"]
+        assert [k for k, _ in m.named_buffers()] == ["a", "b"]
