@@ -713,31 +713,44 @@ def _cached_wrapper(owner, name, raw):
     return w
 
 
-def _patch():
+_plan = []      # [(owner, name, raw, wrapper)]: computed once, revalidated, then swapped
+_plan_key = [None]
+
+
+def _plan_state():
+    import sys
+    return ("dagrad.linalg" in sys.modules,)
+
+
+def _build_plan():
     import sys
     import types
     import dagrad
+    plan = []
     T = _T()
     for name, raw in list(T.__dict__.items()):
         if not isinstance(raw, types.FunctionType):
             continue
         w = _cached_wrapper(T, name, raw)
         if w is not None:
-            _patched.append((T, name, raw))
-            setattr(T, name, w)
-    for pname, op in (("T", "permute_T"), ("mT", "transpose_mT")):
+            plan.append((T, name, raw, w))
+    for pname in ("T", "mT"):
         prop = T.__dict__.get(pname)
         if isinstance(prop, property):
-            getter = prop.fget
-            w = _with_rule(pname, getter, _linear(getter))
-            _patched.append((T, pname, prop))
-            setattr(T, pname, property(w))
+            key = (id(T), pname)
+            hit = _wcache.get(key)
+            if hit is None or hit[0] is not prop:
+                getter = prop.fget
+                hit = _wcache[key] = (prop, property(_with_rule(pname, getter,
+                                                                _linear(getter))))
+            plan.append((T, pname, prop, hit[1]))
     mods = [dagrad]
     try:
         import dagrad.nn.functional as F  # imported now so that it is wrapped too
         mods.append(F)
     except ImportError:  # pragma: no cover - nn not built
         pass
+    seen = set()
     for mod in mods:
         for name, raw in list(mod.__dict__.items()):
             if name.startswith("_") or not isinstance(raw, types.FunctionType):
@@ -747,8 +760,8 @@ def _patch():
                 continue
             w = _cached_wrapper(mod, name, raw)
             if w is not None:
-                _patched.append((mod, name, raw))
-                setattr(mod, name, w)
+                plan.append((mod, name, raw, w))
+                seen.add((id(mod), name))
     LA = sys.modules.get("dagrad.linalg")
     if LA is not None and hasattr(LA, "_forward_ad_rules"):
         for mod, table in LA._forward_ad_rules():  # torch.linalg JVPs live in dagrad/linalg.py
@@ -756,8 +769,28 @@ def _patch():
                 cur = mod.__dict__.get(name)
                 if cur is None:
                     continue
-                _patched.append((mod, name, cur))
-                setattr(mod, name, _with_rule(name, getattr(cur, "__wrapped__", cur), rule))
+                if (id(mod), name) in seen:  # replace the generic wrapper planned above
+                    plan = [e for e in plan if not (e[0] is mod and e[1] == name)]
+                key = (id(mod), "linalg:" + name)
+                hit = _wcache.get(key)
+                if hit is None or hit[0] is not cur:
+                    hit = _wcache[key] = (cur, _with_rule(
+                        name, getattr(cur, "__wrapped__", cur), rule))
+                plan.append((mod, name, cur, hit[1]))
+    _plan[:] = plan
+    _plan_key[0] = _plan_state()
+
+
+def _patch():
+    if not _plan or _plan_key[0] != _plan_state():
+        _build_plan()
+    for owner, name, raw, _ in _plan:
+        if owner.__dict__.get(name) is not raw:  # something changed since the plan was made
+            _build_plan()
+            break
+    for owner, name, raw, w in _plan:
+        _patched.append((owner, name, raw))
+        setattr(owner, name, w)
 
 
 def _unpatch():
