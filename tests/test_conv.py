@@ -220,6 +220,8 @@ def test_conv3d(xs, ws, kw):
     ((2, 8, 9, 8), (6, 8, 3, 3), dict(padding=1)),
     ((2, 8, 11, 10), (6, 4, 3, 2), dict(padding=1, stride=2, groups=2)),
     ((3, 8, 6, 6), (6, 8, 3, 3), dict(padding=2, dilation=2)),
+    ((3, 16, 6, 5), (20, 16, 3, 3), dict(padding=1)),                       # flat shifted GEMMs
+    ((3, 32, 5, 5), (32, 16, 3, 2), dict(padding=(2, 1), dilation=(2, 1), groups=2)),
 ])
 @pytest.mark.parametrize("chunk", [200, 3000])
 def test_conv2d_chunked_columns(xs, ws, kw, chunk, monkeypatch):

@@ -291,23 +291,31 @@ def _conv_bwd_input_seq(g, w, p, H, W):
     Hp, Wp = _hw_padded(p, H, W, kh, kw, Ho, Wo)
     if _flat_ok(p, G, Cg):
         # row r of the flat padded buffer receives ge[r - offset(i, j)] @ w[:, :, i, j]
+        # Images are taken a few at a time (~1 MB of rows) so tmp and dxf stay in cache; a
+        # valid output's shifted row never leaves its own image, so chunks are independent.
         ge = _gext(g, Hp, Wp)
         T = ge.shape[0]
         dxf = np.zeros((T, C), dtype=g.dtype)
-        tmp = np.empty((T, Cg), dtype=g.dtype)
+        P = Hp * Wp
+        nb = _nb(N, P * builtins.max(C, O) * g.itemsize, _CHUNK)
+        tmp = np.empty((nb * P, Cg), dtype=g.dtype)
         dh, dw = p.dil
-        for gi in range(G):
-            c0, c1 = gi * Cg, (gi + 1) * Cg
-            a = ge[:, gi * Og:(gi + 1) * Og]
-            for i in range(kh):
-                for j in range(kw):
-                    o = i * dh * Wp + j * dw
-                    L = T - o
-                    np.matmul(a[:L], w[gi * Og:(gi + 1) * Og, :, i, j], out=tmp[:L])
-                    if G == 1:
-                        dxf[o:] += tmp[:L]
-                    else:
-                        dxf[o:, c0:c1] += tmp[:L]
+        wt = [[[np.ascontiguousarray(w[gi * Og:(gi + 1) * Og, :, i, j]) for j in range(kw)]
+               for i in range(kh)] for gi in range(G)]
+        for n0 in range(0, N, nb):
+            R0, R1 = n0 * P, builtins.min(N, n0 + nb) * P
+            for gi in range(G):
+                c0, c1 = gi * Cg, (gi + 1) * Cg
+                a = ge[R0:R1, gi * Og:(gi + 1) * Og]
+                for i in range(kh):
+                    for j in range(kw):
+                        o = i * dh * Wp + j * dw
+                        L = R1 - R0 - o
+                        np.matmul(a[:L], wt[gi][i][j], out=tmp[:L])
+                        if G == 1:
+                            dxf[R0 + o:R1] += tmp[:L]
+                        else:
+                            dxf[R0 + o:R1, c0:c1] += tmp[:L]
         return np.ascontiguousarray(
             dxf.reshape(N, Hp, Wp, C)[:, t:t + H, l:l + W].transpose(0, 3, 1, 2))
     gT = np.ascontiguousarray(g.transpose(0, 2, 3, 1))   # (N, Ho, Wo, O)
@@ -378,14 +386,21 @@ def _conv_bwd_weight_seq(x, g, p, kh, kw, xp=None):
         dh, dw_ = p.dil
         # (O, kh, kw, Cg) written tap by tap (row-strided GEMM output), then one transpose
         # whose inner loops run over kh*kw, 3x cheaper than from a (kh, kw, Cg, O) layout
-        res = np.empty((O, kh, kw, Cg), dtype=x.dtype)
-        for gi in range(G):
-            a = ge[:, gi * Og:(gi + 1) * Og]
-            for i in range(kh):
-                for j in range(kw):
-                    o = i * dh * Wp + j * dw_
-                    np.matmul(a[:T - o].T, xf[o:, gi * Cg:(gi + 1) * Cg],
-                              out=res[gi * Og:(gi + 1) * Og, i, j])
+        # chunks of ~1 MB of rows (cache-resident across the kh*kw taps), summed
+        res = np.zeros((O, kh, kw, Cg), dtype=x.dtype)
+        P = Hp * Wp
+        nb = _nb(N, P * builtins.max(C, O) * x.itemsize, _CHUNK)
+        tmp = np.empty((Og, Cg), dtype=x.dtype)
+        for n0 in range(0, N, nb):
+            R0, R1 = n0 * P, builtins.min(N, n0 + nb) * P
+            for gi in range(G):
+                a = ge[R0:R1, gi * Og:(gi + 1) * Og]
+                for i in range(kh):
+                    for j in range(kw):
+                        o = i * dh * Wp + j * dw_
+                        np.matmul(a[:R1 - R0 - o].T, xf[R0 + o:R1, gi * Cg:(gi + 1) * Cg],
+                                  out=tmp)
+                        res[gi * Og:(gi + 1) * Og, i, j] += tmp
         return np.ascontiguousarray(res.transpose(0, 3, 1, 2))
     K = kh * kw * Cg
     dw = np.zeros((G, Og, K), dtype=x.dtype)
