@@ -276,6 +276,12 @@ def _jvp_forward_ad(func, p_leaves, p_spec, t_leaves, has_aux):
     """jvp by true forward mode (autograd.forward_ad), or None when it cannot be used here:
     inside vmap or another dual level, inputs that require grad (an enclosing transform),
     non-float inputs, or an op without a tangent rule / an output that lost its tangent."""
+    r = _jvp_forward_ad_many(func, p_leaves, p_spec, [t_leaves], has_aux)
+    return None if r is None else r[0]
+
+
+def _jvp_forward_ad_many(func, p_leaves, p_spec, tangent_sets, has_aux):
+    """One forward-mode jvp per set of tangents, all inside one dual level (jacfwd's columns)."""
     from ..autograd import forward_ad as fwAD
     import dagrad
     if _V._levels or fwAD._active_level is not None:
@@ -284,33 +290,34 @@ def _jvp_forward_ad(func, p_leaves, p_spec, t_leaves, has_aux):
         if not isinstance(p, Tensor) or p.requires_grad or not (
                 p.is_floating_point() or p.is_complex()):
             return None
+    results = []
     try:
         with fwAD.dual_level():
-            duals = [fwAD.make_dual(p, t) for p, t in zip(p_leaves, t_leaves)]
-            out = func(*_unflatten(duals, p_spec))
-            aux = None
-            if has_aux:
-                out, aux = out
-            o_leaves, o_spec = _flatten(out)
-            prims, tans = [], []
-            for o in o_leaves:
-                if not isinstance(o, Tensor):
-                    return None
-                u = fwAD.unpack_dual(o)
-                if u.tangent is None and (o.is_floating_point() or o.is_complex()):
-                    return None  # maybe a genuinely constant output: the slow path decides
-                prims.append(u.primal)
-                tans.append(u.tangent if u.tangent is not None else dagrad.zeros_like(o))
-            if has_aux:
-                al, aspec = _flatten(aux)
-                aux = _unflatten([fwAD.unpack_dual(a).primal if isinstance(a, Tensor) else a
-                                  for a in al], aspec)
+            for t_leaves in tangent_sets:
+                duals = [fwAD.make_dual(p, t) for p, t in zip(p_leaves, t_leaves)]
+                out = func(*_unflatten(duals, p_spec))
+                aux = None
+                if has_aux:
+                    out, aux = out
+                o_leaves, o_spec = _flatten(out)
+                prims, tans = [], []
+                for o in o_leaves:
+                    if not isinstance(o, Tensor):
+                        return None
+                    u = fwAD.unpack_dual(o)
+                    if u.tangent is None and (o.is_floating_point() or o.is_complex()):
+                        return None  # maybe a genuinely constant output: the slow path decides
+                    prims.append(u.primal)
+                    tans.append(u.tangent if u.tangent is not None else dagrad.zeros_like(o))
+                if has_aux:
+                    al, aspec = _flatten(aux)
+                    aux = _unflatten([fwAD.unpack_dual(a).primal if isinstance(a, Tensor)
+                                      else a for a in al], aspec)
+                value, jv = _unflatten(prims, o_spec), _unflatten(tans, o_spec)
+                results.append((value, jv, aux) if has_aux else (value, jv))
     except (NotImplementedError, NoBatchingRule):
         return None
-    value, jv = _unflatten(prims, o_spec), _unflatten(tans, o_spec)
-    if has_aux:
-        return value, jv, aux
-    return value, jv
+    return results
 
 
 def _basis_jacobian(out, ins_phys, prep, create):
@@ -458,25 +465,31 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
 
         cols = None  # per output leaf, per input leaf: list of jvp columns
         out = aux = None
+        sets, owners = [], []
         for j, x in enumerate(flat):
-            n = x.numel()
-            for e in range(n):
+            for e in range(x.numel()):
                 tans = []
                 for jj, y in enumerate(flat):
                     t = dagrad.zeros(tuple(y.shape), dtype=y.dtype)
                     if jj == j:
                         t.view(-1)[e] = 1
                     tans.append(t)
-                r = jvp(f_flat, tuple(flat), tuple(tans), has_aux=has_aux)
-                if has_aux:
-                    out, jv, aux = r
-                else:
-                    out, jv = r
-                jl, o_spec = _flatten(jv)
-                if cols is None:
-                    cols = [[[] for _ in flat] for _ in jl]
-                for oi, c in enumerate(jl):
-                    cols[oi][j].append(c)
+                sets.append(tuple(tans))
+                owners.append(j)
+        many = _jvp_forward_ad_many(f_flat, flat, _flatten(tuple(flat))[1], sets, has_aux) \
+            if sets else None
+        for k, (j, tans) in enumerate(zip(owners, sets)):
+            r = many[k] if many is not None else jvp(f_flat, tuple(flat), tans,
+                                                     has_aux=has_aux)
+            if has_aux:
+                out, jv, aux = r
+            else:
+                out, jv = r
+            jl, o_spec = _flatten(jv)
+            if cols is None:
+                cols = [[[] for _ in flat] for _ in jl]
+            for oi, c in enumerate(jl):
+                cols[oi][j].append(c)
         if cols is None:  # no input elements
             out = f_flat(*flat)
             if has_aux:
