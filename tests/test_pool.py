@@ -392,3 +392,9 @@ def test_max_pool_channel_parallel(shape, args, monkeypatch):
     """Channel slices over threads (forced on for small arrays) match torch."""
     monkeypatch.setattr(P, "_POOL_PAR_MIN", 0)
     run("max_pool2d", shape, *args)
+
+
+@pytest.mark.parametrize("shape,osz", [((2, 3, 5, 6, 7), (2, 3, 4)), ((3, 4, 4, 4), 1),
+                                       ((1, 2, 4, 5, 6), (None, 2, 3))])
+def test_adaptive_avg_pool3d(shape, osz):
+    run("adaptive_avg_pool3d", shape, osz)

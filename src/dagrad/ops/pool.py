@@ -20,7 +20,7 @@ __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg
            "interpolate", "upsample", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle",
            "max_pool1d_with_indices", "max_pool2d_with_indices", "adaptive_max_pool1d_with_indices",
            "adaptive_max_pool2d_with_indices", "lp_pool1d", "lp_pool2d", "max_unpool1d",
-           "max_unpool2d", "affine_grid", "grid_sample"]
+           "max_unpool2d", "affine_grid", "grid_sample", "adaptive_avg_pool3d"]
 
 
 def _rec(*ts):
@@ -622,6 +622,16 @@ def adaptive_avg_pool2d(input, output_size):
         return input.mean((-2, -1), keepdim=True)
     return _sep_op(input, [_adaptive_avg_matrix(sp[0], oh), _adaptive_avg_matrix(sp[1], ow)],
                    R.AdaptiveAvgPool2DBackward0)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    _check_adaptive("adaptive_avg_pool3d", input, 3, output_size)
+    sp = input.shape[-3:]
+    osz = _adaptive_size(output_size, sp, 3)
+    if osz == (1, 1, 1):
+        return input.mean((-3, -2, -1), keepdim=True)
+    return _sep_op(input, [_adaptive_avg_matrix(sp[i], osz[i]) for i in range(3)],
+                   R.AdaptiveAvgPool3DBackward0)
 
 
 def adaptive_avg_pool1d(input, output_size):
