@@ -8,6 +8,7 @@ import numbers
 import warnings
 
 from ... import creation as C
+from ...ops import linalg as _L
 from ...ops.movement import cat, stack
 from .. import functional as F
 from .. import init
@@ -151,10 +152,14 @@ class RNNBase(Module):
             raise RuntimeError(msg.format(expected, list(hx.shape)))
 
     # ------------------------------------------------------------ the recurrence
-    def _cell(self, x_proj, h, c, w_hh, b_hh, w_hr):
-        """One step: x_proj = x @ W_ih^T + b_ih (precomputed)."""
-        hh = F.linear(h, w_hh, b_hh)
+    def _cell(self, x_proj, h, c, w_hh_t, b_hh, w_hr):
+        """One step. x_proj = x @ W_ih^T + b_ih (+ b_hh except for GRU), precomputed for the
+        whole sequence; w_hh_t = W_hh^T, transposed once per sequence."""
         mode = self.mode
+        if mode == "GRU" and b_hh is not None:
+            hh = _L.addmm(b_hh, h, w_hh_t)
+        else:
+            hh = _L.mm(h, w_hh_t)
         if mode == "LSTM":
             gates = x_proj + hh
             i, f, g, o = gates.chunk(4, 1)
@@ -195,12 +200,15 @@ class RNNBase(Module):
                 h = hx[idx]
                 c = cx[idx] if cx is not None else None
                 xp = F.linear(layer_input, w_ih, b_ih)  # (L, N, G)
+                if b_hh is not None and self.mode != "GRU":
+                    xp = xp + b_hh
                 steps = xp.unbind(0)
+                w_hh_t = w_hh.t()
                 order = range(L - 1, -1, -1) if d == 1 else range(L)
                 outs = [None] * L
                 N = x.shape[1]
                 for t in order:
-                    h2, c2 = self._cell(steps[t], h, c, w_hh, b_hh, w_hr)
+                    h2, c2 = self._cell(steps[t], h, c, w_hh_t, b_hh, w_hr)
                     bs = N if batch_sizes is None else batch_sizes[t]
                     if bs < N:
                         h2 = cat([h2[:bs], h[bs:]], 0)
