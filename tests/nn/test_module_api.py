@@ -427,3 +427,17 @@ def test_non_persistent_buffer_and_buffer_none():
         m.register_buffer("c", None)
         assert list(m.state_dict()) == ["a"]
         assert [k for k, _ in m.named_buffers()] == ["a", "b"]
+
+
+def test_forward_hook_always_call_runs_on_error():
+    for lib, n in ((torch, tnn), (dagrad, nn)):
+        calls = []
+        m = n.Linear(2, 2)
+        m.register_forward_hook(lambda mod, args, out: calls.append(out is None),
+                                always_call=True)
+        m.register_forward_hook(lambda mod, args, out: calls.append("plain"))
+        with pytest.raises(RuntimeError):
+            m(lib.ones(3, 5))
+        assert calls == [True]
+        m(lib.ones(3, 2))
+        assert calls == [True, False, "plain"]

@@ -740,7 +740,22 @@ class Module:
             bw_hook = _BackwardHook(self, full_backward_hooks, backward_pre_hooks)
             args = bw_hook.setup_input_hook(args)
 
-        result = self.forward(*args, **kwargs)
+        try:
+            result = self.forward(*args, **kwargs)
+        except Exception:
+            for hook_id, hook in list(self._forward_hooks.items()):
+                if hook_id in self._forward_hooks_always_called:
+                    try:
+                        if hook_id in self._forward_hooks_with_kwargs:
+                            hook(self, args, kwargs, None)
+                        else:
+                            hook(self, args, None)
+                    except Exception as e:
+                        warnings.warn(
+                            "global module forward hook with ``always_call=True`` raised an "
+                            f"exception that was silenced as another error was raised in "
+                            f"forward: {str(e)}", stacklevel=2)
+            raise
 
         for hook in list(_global_forward_hooks.values()):
             r = hook(self, args, result)
