@@ -760,3 +760,51 @@ def test_gradcheck_signatures_match_torch():
         st = inspect.signature(getattr(torch.autograd, name))
         assert [(p.name, p.kind, p.default) for p in sd.parameters.values()] == \
             [(p.name, p.kind, p.default) for p in st.parameters.values()], name
+
+
+SPECIAL_POINTS = {
+    "abs0": (lambda m, x: x.abs(), [0.0, -1.0, 2.0]),
+    "relu0": (lambda m, x: m.relu(x), [0.0, -1.0, 2.0]),
+    "sqrt0": (lambda m, x: x.sqrt(), [0.0, 4.0]),
+    "pow_half0": (lambda m, x: x ** 0.5, [0.0, 4.0]),
+    "pow0_0": (lambda m, x: x ** 0, [0.0, 4.0]),
+    "pow_tensor_0": (lambda m, x: m.pow(x, x), [0.0, 2.0]),
+    "rpow_base0": (lambda m, x: 0.0 ** x, [-1.0, 0.0, 2.0]),
+    "rpow_negative_base": (lambda m, x: (-2.0) ** x, [1.0, 2.0, 0.5]),
+    "amax_ties": (lambda m, x: x.amax(), [1.0, 3.0, 3.0]),
+    "max_ties": (lambda m, x: x.max(), [1.0, 3.0, 3.0]),
+    "min_ties_dim": (lambda m, x: x.reshape(1, 3).min(1).values, [1.0, 1.0, 3.0]),
+    "clamp_boundary": (lambda m, x: x.clamp(0.0, 1.0), [0.0, 1.0, 0.5, 2.0]),
+    "norm_at_zero": (lambda m, x: (x * 0).norm(), [1.0, 2.0]),
+    "norm1_at_zero": (lambda m, x: (x * 0).norm(1), [1.0, 2.0]),
+    "norm_inf_ties": (lambda m, x: x.norm(float("inf")), [2.0, -2.0, 1.0]),
+    "std_of_constant": (lambda m, x: (x * 0 + 1).std(), [1.0, 2.0]),
+    "prod_two_zeros": (lambda m, x: x.prod(), [0.0, 0.0, 2.0]),
+    "prod_one_zero": (lambda m, x: x.prod(), [0.0, 3.0, 2.0]),
+    "cumprod_zeros": (lambda m, x: x.cumprod(0), [2.0, 0.0, 3.0, 0.0, 5.0]),
+    "where_nan_branch": (lambda m, x: m.where(x > 0, x.log(), x), [-1.0, 2.0]),
+    "log0": (lambda m, x: x.log(), [0.0, 1.0]),
+    "div0": (lambda m, x: 1 / x, [0.0, 1.0]),
+    "atan2_origin": (lambda m, x: m.atan2(x, x * 0), [0.0, 1.0]),
+    "maximum_ties": (lambda m, x: m.maximum(x, x * 1), [1.0, 2.0]),
+    "sort_ties": (lambda m, x: x.sort().values * m.tensor([1.0, 2.0, 3.0], dtype=m.float64),
+                  [1.0, 1.0, 0.0]),
+    "logsumexp_inf": (lambda m, x: (x * float("inf")).logsumexp(0), [1.0, -1.0]),
+    "sigmoid_saturated": (lambda m, x: (x * 1000).sigmoid(), [1.0, -1.0]),
+    "index_repeated": (lambda m, x: x[[0, 0, 1, 1, 1]], [1.0, 2.0]),
+    "scatter_duplicates": (lambda m, x: m.zeros(2, dtype=m.float64).scatter_add(
+        0, m.tensor([0, 0]), x), [1.0, 2.0]),
+}
+
+
+@pytest.mark.parametrize("name", list(SPECIAL_POINTS))
+def test_gradients_at_special_points_match_torch(name):
+    f, data = SPECIAL_POINTS[name]
+    res = []
+    for m in (torch, dagrad):
+        x = m.tensor(data, dtype=m.float64, requires_grad=True)
+        y = f(m, x)
+        w = m.tensor(np.linspace(0.5, 1.5, y.numel()).reshape(tuple(y.shape)), dtype=m.float64)
+        (y * w).sum().backward()
+        res.append((repr(y.detach()), repr(x.grad), y.grad_fn.name()))
+    assert res[1] == res[0]

@@ -123,16 +123,23 @@ class PowBackward1(Node):
 
 class PowBackward2(Node):
     def backward(self, g):
-        return g * self.result() * math.log(self.base) if self.base > 0 else g * (
-            self.result() * float(np.log(np.complex128(self.base)).real))
+        base = self.base
+        if isinstance(base, complex) or base > 0:
+            return g * self.result() * (math.log(base) if not isinstance(base, complex) else
+                                        complex(np.log(np.complex128(base))))
+        r = self.result()
+        if base == 0:  # PyTorch: 0 where the exponent is >= 0 (finite result), else -inf
+            return (g * r * float("-inf")).masked_fill(r.isfinite(), 0)
+        return g * r * float("nan")  # log of a negative real base
 
 
 class Atan2Backward0(Node):
     def backward(self, g):
         a, b = self.saved()
         d = a * a + b * b
-        return (g * b / d if self.needs(0) else None,
-                g * -a / d if self.needs(1) else None)
+        recip = d.reciprocal().masked_fill(d == 0, 0)  # PyTorch: 0 (not nan) at the origin
+        return (g * b * recip if self.needs(0) else None,
+                g * -a * recip if self.needs(1) else None)
 
 
 class MaximumBackward0(Node):
@@ -671,7 +678,7 @@ class StdBackward0(Node):
         n = self.count - self.correction
         mu = x.mean(dims, keepdim=True)
         r = _unsqueeze_dims(self.result(), dims, keep)
-        return _unsqueeze_dims(g, dims, keep) * (x - mu) / (r * n)
+        return (_unsqueeze_dims(g, dims, keep) * (x - mu) / (r * n)).masked_fill(r == 0, 0)
 
 
 class LogsumexpBackward0(Node):
