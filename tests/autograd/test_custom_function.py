@@ -346,6 +346,7 @@ def test_instantiating_warns_and_legacy_call_errors():
 
 def test_custom_function_under_vmap_errors_like_torch():
     import torch.func as tf
+
     import dagrad.func as df
     msgs = []
     for lib, F in ((torch, tf), (dagrad, df)):
@@ -379,6 +380,7 @@ def test_custom_function_under_vmap_errors_like_torch():
 
 def test_generate_vmap_rule_forward_and_per_sample_grads():
     import torch.func as tf
+
     import dagrad.func as df
     res = []
     x_np = np.random.RandomState(0).randn(4, 3)

@@ -725,6 +725,7 @@ def _plan_state():
 def _build_plan():
     import sys
     import types
+
     import dagrad
     plan = []
     T = _T()

@@ -9,7 +9,7 @@ grad and grad mode is on) links one node of class `MyFnBackward` to the outputs.
 import functools
 
 from . import grad_mode as _gm
-from .function import FREED_MSG, Node, _location, _next_seq
+from .function import FREED_MSG, Node, _next_seq
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable",
            "InplaceFunction", "NestedIOFunction"]
@@ -258,7 +258,7 @@ def _apply(cls, args, kwargs):
         new_outs.append(o)
     outs = tuple(new_outs)
     if record:
-        from ..ops._core import edge, NO_EDGE
+        from ..ops._core import NO_EDGE, edge
         for d in dirty:
             if d._rg and d.grad_fn is None:
                 raise RuntimeError(
@@ -322,7 +322,6 @@ def _apply_batched(cls, args, kwargs):
     is vmap(cls.forward) and whose backward is vmap(cls.backward) over the physical batch."""
     from ..func import _vmap as V
     level = V._max_level(args, {})
-    bs = V._bsize(level)
     batched = [V._unwrap(a, level) is not None for a in args]
     vals = [V._unwrap(a, level) if b else a for a, b in zip(args, batched)]
     in_dims = tuple(0 if b else None for b in batched)
@@ -474,8 +473,8 @@ class _DelayedError:
         self.n = n
 
     def _apply(self, *outs):
-        from ..tensor import _make
         from ..ops._core import edge
+        from ..tensor import _make
         T = _Tensor()
         node = _DelayedErrorNode()
         node.msg = self.msg

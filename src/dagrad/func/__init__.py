@@ -282,8 +282,9 @@ def _jvp_forward_ad(func, p_leaves, p_spec, t_leaves, has_aux):
 
 def _jvp_forward_ad_many(func, p_leaves, p_spec, tangent_sets, has_aux):
     """One forward-mode jvp per set of tangents, all inside one dual level (jacfwd's columns)."""
-    from ..autograd import forward_ad as fwAD
     import dagrad
+
+    from ..autograd import forward_ad as fwAD
     if _V._levels or fwAD._active_level is not None:
         return None
     for p in p_leaves:

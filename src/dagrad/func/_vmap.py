@@ -1077,6 +1077,7 @@ _plan = []  # [(owner, name, raw, wrapper)]: what to swap, computed once and rev
 def _build_plan():
     import sys
     import types
+
     import dagrad
     plan = []
     # Tensor methods too, for a plain tensor method called with a batched argument

@@ -112,8 +112,9 @@ class _Frame:
         if self.done:
             return
         self.done = True
-        from ..autograd import grad_mode as gm
         import dagrad
+
+        from ..autograd import grad_mode as gm
         prev_rng = None
         if self.rng is not None:
             prev_rng = _rng_state()
