@@ -84,19 +84,56 @@ def upsample_bilinear(input, size=None, scale_factor=None):
 
 
 # ---------------------------------------------------------------- activations
-relu6 = _E.relu6
-elu = _E.elu
-selu = _E.selu
-celu = _E.celu
-leaky_relu = _E.leaky_relu
-hardtanh = _E.hardtanh
-hardswish = _E.hardswish
-hardsigmoid = _E.hardsigmoid
-gelu = _E.gelu
-silu = _E.silu
-mish = _E.mish
-softplus = _E.softplus
-relu_ = _E.relu_
+def relu6(input, inplace=False):
+    return _E.relu6(input, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _E.elu(input, alpha, inplace)
+
+
+def selu(input, inplace=False):
+    return _E.selu(input, inplace)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    return _E.celu(input, alpha, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _E.leaky_relu(input, negative_slope, inplace)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    return _E.hardtanh(input, min_val, max_val, inplace)
+
+
+def hardswish(input, inplace=False):
+    return _E.hardswish(input, inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    return _E.hardsigmoid(input, inplace)
+
+
+def gelu(input, approximate="none"):
+    return _E.gelu(input, approximate)
+
+
+def silu(input, inplace=False):
+    return _E.silu(input, inplace)
+
+
+def mish(input, inplace=False):
+    return _E.mish(input, inplace)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return _E.softplus(input, beta, threshold)
+
+
+def relu_(input):
+    return _E.relu_(input)
 
 
 def relu(input, inplace=False):
