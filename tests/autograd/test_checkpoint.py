@@ -125,3 +125,30 @@ def test_peak_memory_lower(reentrant):
     # plain keeps ~2 activations per layer alive; checkpointing ~ one segment's worth
     assert p_ck < 0.6 * p_plain, (p_ck / act, p_plain / act)
     print(f"peak: plain {p_plain / act:.1f} activations, checkpointed {p_ck / act:.1f}")
+
+
+def test_nested_non_reentrant_checkpoints():
+    def grads(nested):
+        ws = [dagrad.tensor(w, requires_grad=True) for w in WS[:4]]
+        x = dagrad.tensor(X, requires_grad=True)
+        inner = block(dagrad, ws[2:])
+
+        def outer(t):
+            t = block(dagrad, ws[:2])(t)
+            return dcp.checkpoint(inner, t, use_reentrant=False) if nested else inner(t)
+        y = dcp.checkpoint(outer, x, use_reentrant=False) if nested else outer(x)
+        (y ** 2).sum().backward()
+        return [x.grad] + [w.grad for w in ws]
+    for a, b in zip(grads(False), grads(True)):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_double_backward_through_non_reentrant_checkpoint():
+    x = dagrad.tensor(X[0], requires_grad=True)
+    f = lambda t: (t.sin() * t).exp().sum()  # noqa: E731
+    (g,) = dagrad.autograd.grad(dcp.checkpoint(f, x, use_reentrant=False), x, create_graph=True)
+    (gg,) = dagrad.autograd.grad(g.sum(), x)
+    x2 = dagrad.tensor(X[0], requires_grad=True)
+    (g2,) = dagrad.autograd.grad(f(x2), x2, create_graph=True)
+    (gg2,) = dagrad.autograd.grad(g2.sum(), x2)
+    np.testing.assert_allclose(gg.numpy(), gg2.numpy(), rtol=1e-12)

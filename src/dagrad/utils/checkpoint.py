@@ -121,10 +121,12 @@ class _Frame:
             _set_rng_state(self.rng)
         prev = gm.state.enabled
         gm.state.enabled = True
+        _recomputing[0] += 1  # checkpoints nested in fn run plainly: their values are needed now
         try:
             with _Recorder() as rec:
                 self.fn(*self.args, **self.kwargs)
         finally:
+            _recomputing[0] -= 1
             gm.state.enabled = prev
             if prev_rng is not None:
                 _set_rng_state(prev_rng)
@@ -151,9 +153,12 @@ class _Frame:
         del dagrad
 
 
+_recomputing = [0]
+
+
 def _checkpoint_non_reentrant(fn, preserve_rng_state, args, kwargs):
     from ..autograd import grad_mode as gm
-    if not gm.state.enabled:
+    if not gm.state.enabled or _recomputing[0]:
         return fn(*args, **kwargs)
     rng = _rng_state() if preserve_rng_state else None
     frame = _Frame(fn, args, kwargs, rng)
