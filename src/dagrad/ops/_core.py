@@ -89,9 +89,14 @@ def save_result(node, out):
     node.result_data = out._data
 
 
-def arr(r):
-    """NumPy reductions return scalars; keep everything a (0-d) array."""
-    return np.asarray(r) if isinstance(r, np.generic) else r
+def arr(r, dtype=None):
+    """NumPy reductions return scalars; keep everything a (0-d) array, in the array's own
+    module (NumPy or CuPy: np.asarray would pull a CuPy result back to the host and fail)."""
+    if isinstance(r, np.generic) or not hasattr(r, "astype"):
+        return np.asarray(r, dtype=dtype)
+    if dtype is not None and r.dtype != dtype:
+        return r.astype(dtype)
+    return r
 
 
 def is_scalar(x):

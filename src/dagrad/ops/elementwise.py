@@ -2,7 +2,7 @@
 import math
 
 from . import derivatives as R
-from ._core import (D, Tensor, _make, as_tensor_arg, check_inplace, float_array, grad_state,
+from ._core import (D, Tensor, _make, arr, as_tensor_arg, check_inplace, float_array, grad_state,
                     link, np, promote_arrays, save, save_result, scalar_operand)
 
 _SCALAR_TYPES = (int, float, bool, complex)
@@ -1046,9 +1046,9 @@ def _scalar_like(s, t):
     if t is not None and isinstance(t, Tensor) and sd.category <= t.dtype.category:
         dt = t._data.dtype
         if type(s) is int and dt.kind in "iu" and not np.iinfo(dt).min <= s <= np.iinfo(dt).max:
-            return _make(np.asarray(s).astype(dt))  # wraps like PyTorch's cast
-        return _make(np.asarray(s, dtype=dt))
-    return _make(np.asarray(s, dtype=sd.np))
+            return _make(arr(s).astype(dt))  # wraps like PyTorch's cast
+        return _make(arr(s, dtype=dt))
+    return _make(arr(s, dtype=sd.np))
 
 
 def lerp(start, end, weight, *, out=None):
@@ -1147,7 +1147,7 @@ def _compare(np_fn, name):
             r = np_fn(xa, xb)
         except ValueError:
             raise _shape_err(name, a, b) from None
-        return _out(_make(np.asarray(r)), out)
+        return _out(_make(arr(r)), out)
     op.__name__ = name
     return op
 

@@ -4,7 +4,7 @@ import builtins
 from .. import backend as _bk
 
 from . import derivatives as R
-from ._core import (D, Tensor, _make, check_inplace, grad_state, link, link_multi, np, save,
+from ._core import (D, Tensor, _make, arr, check_inplace, grad_state, link, link_multi, np, save,
                     wrap_dim)
 from .movement import _as_view
 
@@ -222,7 +222,7 @@ def getitem_raw(g, k):
     """g[k] for an already-converted NumPy key (used by backward rules)."""
     a = g._data
     r = _get(a, k)
-    out = _make(np.asarray(r) if isinstance(r, np.generic) else r)
+    out = _make(arr(r) if isinstance(r, np.generic) else r)
     if g._rg and grad_state.enabled:
         n = R.IndexBackward0()
         n.shape, n.key = a.shape, k

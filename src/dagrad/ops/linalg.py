@@ -2,7 +2,7 @@
 import builtins
 
 from . import derivatives as R
-from ._core import D, Tensor, _make, grad_state, link, np, promote_arrays, save, wrap_dim
+from ._core import D, Tensor, _make, arr, grad_state, link, np, promote_arrays, save, wrap_dim
 from .elementwise import _out
 
 
@@ -53,7 +53,7 @@ def matmul(a, b, *, out=None):
         raise RuntimeError(
             f"matmul: batch dimensions of {list(xa.shape)} and {list(xb.shape)} do not "
             f"broadcast") from None
-    res = _make(np.asarray(r) if isinstance(r, np.generic) else r)
+    res = _make(arr(r) if isinstance(r, np.generic) else r)
     if grad_state.enabled and (a._rg or b._rg):
         if na == 2 and nb == 2:
             n = R.MmBackward0()
@@ -232,7 +232,7 @@ def einsum(equation, *operands):
     arrs = [o._data if o._data.dtype == dt.np else o._data.astype(dt.np) for o in ops]
     eq = ",".join(specs) + "->" + rhs
     r = np.einsum(eq, *arrs, optimize=len(arrs) > 2)
-    res = _make(np.asarray(r))
+    res = _make(arr(r))
     if grad_state.enabled and builtins.any(o._rg for o in ops):
         n = R.EinsumBackward()
         n.specs, n.out_spec = specs, rhs

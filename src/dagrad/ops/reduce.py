@@ -72,7 +72,7 @@ def sum(x, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
     a = x._data
     if dim is None and not keepdim and dtype is None and out is None and a.dtype.kind == "f":
         r = a.sum()
-        res = _make(np.asarray(r) if type(r) is not type(a) else r)
+        res = _make(arr(r) if type(r) is not type(a) else r)
         if x._rg and grad_state.enabled:
             n = R.SumBackward0()
             n.shape = a.shape
@@ -146,7 +146,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
             r = a.mean(keepdims=keepdim) if a.size else np.asarray(np.nan, dtype=a.dtype)
         if keepdim and a.size == 0:
             r = r.reshape((1,) * a.ndim)
-        res = _make(np.asarray(r, dtype=a.dtype))
+        res = _make(arr(r, dtype=a.dtype))
         if x._rg and grad_state.enabled:
             if keepdim:
                 n = R.MeanBackward1()
@@ -159,7 +159,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
     dims = dims_arg(dim, a.ndim)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = a.mean(axis=dims, keepdims=keepdim)
-    res = _make(np.asarray(r, dtype=a.dtype))
+    res = _make(arr(r, dtype=a.dtype))
     if x._rg and grad_state.enabled:
         n = R.MeanBackward1()
         cnt = 1
@@ -174,7 +174,7 @@ def prod(x, dim=None, keepdim=False, *, dtype=None):
     a = x._data
     nd = _sum_dtype(a, dtype)
     if dim is None:
-        res = _make(np.asarray(a.prod(dtype=nd)))
+        res = _make(arr(a.prod(dtype=nd)))
         if x._rg and grad_state.enabled:
             n = R.ProdBackward0()
             n.dim, n.keepdim = None, False
@@ -184,7 +184,7 @@ def prod(x, dim=None, keepdim=False, *, dtype=None):
     d = wrap_dim(dim, a.ndim)
     if not a.ndim:  # a 0-d tensor accepts dim 0 / -1: nothing is reduced
         d = None
-    res = _make(np.asarray(a.prod(axis=d, dtype=nd, keepdims=keepdim)))
+    res = _make(arr(a.prod(axis=d, dtype=nd, keepdims=keepdim)))
     if x._rg and grad_state.enabled:
         n = R.ProdBackward1()
         n.dim, n.keepdim = d, keepdim
@@ -225,7 +225,7 @@ def _amax_like(x, dim, keepdim, np_fn, node_cls, opname):
                 raise IndexError(
                     f"{opname}(): Expected reduction dim {d} to have non-zero size.")
     r = np_fn(a, axis=dims, keepdims=keepdim)
-    res = _make(np.asarray(r))
+    res = _make(arr(r))
     if x._rg and grad_state.enabled:
         n = node_cls()
         n.dims, n.keepdim = dims, keepdim
@@ -258,7 +258,7 @@ def _max_min(x, dim, keepdim, which, other=None):
         r = np_fn(a)
         if a.dtype.kind == "f" and np.isnan(a).any():
             r = np.asarray(np.nan, dtype=a.dtype)
-        res = _make(np.asarray(r))
+        res = _make(arr(r))
         if x._rg and grad_state.enabled:
             n = node()
             n.dims, n.keepdim = tuple(range(a.ndim)), False
@@ -277,8 +277,8 @@ def _max_min(x, dim, keepdim, which, other=None):
     if not keepdim or not a.ndim:
         idx = idx.squeeze(d if a.ndim else 0)
         vals = vals.squeeze(d if a.ndim else 0)
-    v = _make(np.asarray(vals))
-    i = _make(np.asarray(idx, dtype=np.int64))
+    v = _make(arr(vals))
+    i = _make(arr(idx, dtype=np.int64))
     if x._rg and grad_state.enabled:
         n = (R.MaxBackward0 if which == "max" else R.MinBackward0)()
         n.dim, n.keepdim, n.shape = d if a.ndim else 0, keepdim or not a.ndim, a.shape
@@ -308,8 +308,8 @@ def argmax(x, dim=None, keepdim=False):
         return _make(r)
     d = wrap_dim(dim, a.ndim)
     if a.ndim == 0:
-        return _make(np.asarray(0, dtype=np.int64))
-    return _make(np.asarray(np.argmax(a, axis=d, keepdims=keepdim), dtype=np.int64))
+        return _make(arr(0, dtype=np.int64))
+    return _make(arr(np.argmax(a, axis=d, keepdims=keepdim), dtype=np.int64))
 
 
 def argmin(x, dim=None, keepdim=False):
@@ -324,8 +324,8 @@ def argmin(x, dim=None, keepdim=False):
         return _make(r)
     d = wrap_dim(dim, a.ndim)
     if a.ndim == 0:
-        return _make(np.asarray(0, dtype=np.int64))
-    return _make(np.asarray(np.argmin(a, axis=d, keepdims=keepdim), dtype=np.int64))
+        return _make(arr(0, dtype=np.int64))
+    return _make(arr(np.argmin(a, axis=d, keepdims=keepdim), dtype=np.int64))
 
 
 def _correction(unbiased, correction):
@@ -359,7 +359,7 @@ def _var_std(x, dim, unbiased, keepdim, correction, which):
                                                           else np.inf)
         if which == "std":
             v = np.sqrt(v)
-    res = _make(np.asarray(v, dtype=a.dtype))
+    res = _make(arr(v, dtype=a.dtype))
     if x._rg and grad_state.enabled:
         n = R.VarBackward0() if which == "var" else R.StdBackward0()
         n.dims, n.keepdim, n.count, n.correction = dims, keepdim, cnt, c
@@ -400,7 +400,7 @@ def logsumexp(x, dim=None, keepdim=False):
             r = np.log(np.exp(a - m).sum(axis=dims, keepdims=True)) + m
         if not keepdim:
             r = r.reshape(tuple(s for i, s in enumerate(a.shape) if i not in dims))
-    res = _make(np.asarray(r, dtype=a.dtype))
+    res = _make(arr(r, dtype=a.dtype))
     if x._rg and grad_state.enabled:
         n = R.LogsumexpBackward0()
         n.dims, n.keepdim = dims, keepdim
@@ -432,7 +432,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
         r = (ab != 0).sum(axis=dims, keepdims=keepdim).astype(ab.dtype)
     else:
         r = (ab ** ord).sum(axis=dims, keepdims=keepdim) ** (1.0 / ord)
-    res = _make(np.asarray(r, dtype=ab.dtype))
+    res = _make(arr(r, dtype=ab.dtype))
     if x._rg and grad_state.enabled:
         n = R.LinalgVectorNormBackward0()
         n.ord, n.dims, n.keepdim = ord, dims, keepdim
@@ -504,8 +504,8 @@ def any(x, dim=None, keepdim=False):  # noqa: A001
 def count_nonzero(x, dim=None):
     a = x._data
     if dim is None:
-        return _make(np.asarray(np.count_nonzero(a), dtype=np.int64))
-    return _make(np.asarray(np.count_nonzero(a, axis=dims_arg(dim, a.ndim)), dtype=np.int64))
+        return _make(arr(np.count_nonzero(a), dtype=np.int64))
+    return _make(arr(np.count_nonzero(a, axis=dims_arg(dim, a.ndim)), dtype=np.int64))
 
 
 def _softmax_np(a, d):
