@@ -265,3 +265,12 @@ def test_views_share_storage():
 def test_is_tensor_and_isinstance():
     assert dagrad.is_tensor(dagrad.ones(1)) and not dagrad.is_tensor(np.ones(1))
     assert isinstance(dagrad.ones(1) * 2, dagrad.Tensor)
+
+
+def test_clone_preserves_strides_like_torch():
+    cases = [lambda m: m.ones(2, 3).t(), lambda m: m.ones(2, 3)[:, ::2],
+             lambda m: m.ones(3, 1).expand(3, 4), lambda m: m.ones(2, 3, 4).permute(2, 0, 1),
+             lambda m: m.ones(2, 3)]
+    for f in cases:
+        assert f(dagrad).clone().stride() == f(torch).clone().stride()
+        assert f(dagrad).contiguous().stride() == f(torch).contiguous().stride()

@@ -347,11 +347,12 @@ def broadcast_shapes(*shapes):
 def contiguous(x, memory_format=None):
     if x._data.flags.c_contiguous:
         return x
-    return clone(x)
+    return clone(x, _order="C")
 
 
-def clone(x, *, memory_format=None):
-    res = _make(x._data.copy())
+def clone(x, *, memory_format=None, _order="K"):
+    # preserve_format (the default) keeps a dense layout's strides, as PyTorch does
+    res = _make(x._data.copy(order=_order))
     if x._rg and grad_state.enabled:
         link(R.CloneBackward0(), res, x)
     return res
