@@ -154,3 +154,16 @@ def test_conv2d_tangent():
             B = F.make_dual(lib.tensor(b), lib.tensor(tb))
             res.append(F.unpack_dual(lib.nn.functional.conv2d(X, W, B, padding=1, stride=2)))
     assert_close(res[1].tangent, res[0].tangent, atol=1e-9)
+
+
+def test_inplace_on_dual_refused_not_stale():
+    with dfw.dual_level():
+        x = dfw.make_dual(dagrad.ones(2), dagrad.ones(2))
+        y = x * 2
+        for op in (lambda: y.add_(1), lambda: y.__iadd__(1), lambda: y.__setitem__(0, 3.0)):
+            with pytest.raises(NotImplementedError, match="in-place"):
+                op()
+        z = dagrad.zeros(2)
+        z.add_(1)
+        z[0] = 5.0  # plain tensors are unaffected
+        assert z.tolist() == [5.0, 1.0]

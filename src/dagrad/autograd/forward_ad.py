@@ -558,7 +558,7 @@ __bool__ __float__ __int__ __index__ __len__ __iter__ __repr__ __format__ __hash
 __reduce_ex__ __deepcopy__ __setstate__ __dlpack__ bitwise_and bitwise_or bitwise_xor
 bitwise_not __and__ __or__ __xor__ __invert__ count_nonzero nonzero argwhere bincount histc
 unique unique_consecutive searchsorted bucketize is_tensor sort_indices all any __contains__
-__setitem__ type_as_ floor_divide __floordiv__ __rfloordiv__ remainder __mod__ __rmod__ fmod
+type_as_ floor_divide __floordiv__ __rfloordiv__ remainder __mod__ __rmod__ fmod
 sign sgn round floor ceil trunc fix heaviside signbit""".split()
 
 _RULES = {}
@@ -679,6 +679,23 @@ def _composite(name, raw):
     return fn
 
 
+_INPLACE_DUNDERS = {"__iadd__", "__isub__", "__imul__", "__itruediv__", "__ipow__",
+                    "__imatmul__", "__ifloordiv__", "__imod__", "__setitem__"}
+
+
+def _inplace_refused(name, raw):
+    """In-place ops have no tangent rules yet: refuse them on dual tensors instead of leaving a
+    stale tangent behind (plain tensors and dagrad's own internals are unaffected)."""
+    @functools.wraps(raw)
+    def fn(*args, **kwargs):
+        if _guard[0] or not _has_dual(args, kwargs):
+            return raw(*args, **kwargs)
+        raise NotImplementedError(
+            f"dagrad: forward AD through the in-place operation {name} is not implemented yet; "
+            f"use the out-of-place form")
+    return fn
+
+
 _patched = []
 _NOT_OPS = ("dagrad.autograd", "dagrad.func", "dagrad.utils", "dagrad.optim", "dagrad.cli",
             "dagrad.viz", "dagrad.vision", "dagrad.serialization", "dagrad.hub")
@@ -689,8 +706,8 @@ def _wrapper_for(name, raw):
     if name in _PASS or name.startswith("_") and name not in _RULES and not (
             name.startswith("__") and name.endswith("__")):
         return None
-    if name.endswith("_") and not name.startswith("__"):
-        return None  # in-place variants: not supported under forward AD (left as they are)
+    if (name.endswith("_") and not name.startswith("__")) or name in _INPLACE_DUNDERS:
+        return _inplace_refused(name, raw)
     if name in _RULES:
         return _with_rule(name, raw, _RULES[name])
     if name in _LINEAR:
