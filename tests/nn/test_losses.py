@@ -192,3 +192,49 @@ def test_bad_reduction():
 def test_mse_size_warning():
     with pytest.warns(UserWarning, match="Using a target size"):
         nn.MSELoss()(dagrad.ones(2, 1), dagrad.ones(2))
+
+
+@pytest.mark.parametrize("red", REDS)
+@pytest.mark.parametrize("concat", [False, True])
+def test_ctc_loss(red, concat):
+    T, N, C = 12, 3, 5
+    x = RNG.standard_normal((T, N, C)).astype(np.float32)
+    tgt = np.array([[1, 2, 2, 0], [3, 1, 0, 0], [4, 4, 4, 1]])
+    tl, il = np.array([3, 2, 4]), np.array([12, 9, 11])
+    if concat:
+        tgt = np.concatenate([tgt[i, :tl[i]] for i in range(N)])
+    tx, dx = torch.tensor(x, requires_grad=True), dagrad.tensor(x, requires_grad=True)
+    to = tnn.CTCLoss(reduction=red)(tx.log_softmax(2), torch.tensor(tgt), torch.tensor(il),
+                                    torch.tensor(tl))
+    do = nn.CTCLoss(reduction=red)(dx.log_softmax(2), dagrad.tensor(tgt), dagrad.tensor(il),
+                                   dagrad.tensor(tl))
+    close(do, to, 1e-5, 1e-4)
+    to.sum().backward()
+    do.sum().backward()
+    close(dx.grad, tx.grad, 1e-5, 1e-4)
+
+
+def test_ctc_loss_impossible_and_unbatched():
+    x = RNG.standard_normal((3, 4)).astype(np.float32)
+    tgt = np.array([1, 1, 2])  # needs 4 frames (a blank between the repeats)
+    for zi in (False, True):
+        tx, dx = torch.tensor(x, requires_grad=True), dagrad.tensor(x, requires_grad=True)
+        to = tnn.CTCLoss(reduction="sum", zero_infinity=zi)(
+            tx.log_softmax(1), torch.tensor(tgt), torch.tensor(3), torch.tensor(3))
+        do = nn.CTCLoss(reduction="sum", zero_infinity=zi)(
+            dx.log_softmax(1), dagrad.tensor(tgt), dagrad.tensor(3), dagrad.tensor(3))
+        close(do, to)
+        if zi:
+            to.backward()
+            do.backward()
+            close(dx.grad, tx.grad)
+    x = RNG.standard_normal((6, 4)).astype(np.float32)
+    tx, dx = torch.tensor(x, requires_grad=True), dagrad.tensor(x, requires_grad=True)
+    to = tnn.CTCLoss()(tx.log_softmax(1), torch.tensor([1, 2]), torch.tensor(6),
+                       torch.tensor(2))
+    do = nn.CTCLoss()(dx.log_softmax(1), dagrad.tensor([1, 2]), dagrad.tensor(6),
+                      dagrad.tensor(2))
+    close(do, to)
+    to.backward()
+    do.backward()
+    close(dx.grad, tx.grad, 1e-5, 1e-4)

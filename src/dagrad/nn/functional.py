@@ -1104,8 +1104,55 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return out
 
 
+def _ce_fast(input, target, reduction, ignore_index):
+    """cross_entropy's common case in few NumPy calls: (M, C) float32/64 logits, int64 class
+    targets all in [0, C), no weight, no smoothing, mean or sum. The same arithmetic as
+    _fused_nll (so the same numbers); None when the case does not apply (the general path then
+    runs, with its checks and errors)."""
+    a = input._data
+    t = target._data
+    if (a.ndim != 2 or t.ndim != 1 or t.dtype != np.int64 or a.dtype.char not in "fd"
+            or a.shape[0] != t.shape[0] or not a.shape[0] or not a.shape[1]):
+        return None
+    M, C = a.shape
+    lo, hi = t.min(), t.max()
+    if lo < 0 or hi >= C or lo <= ignore_index <= hi:
+        return None
+    sh = a - a.max(axis=1, keepdims=True)
+    e = np.exp(sh)
+    s = e.sum(axis=1, keepdims=True)
+    rows = np.arange(M)
+    lp_t = sh[rows, t] - np.log(s)[:, 0]
+    one = a.dtype.type(1)
+    if reduction == "sum":
+        out = np.asarray(-lp_t.sum(), dtype=a.dtype)
+        coef = np.ones(M, dtype=a.dtype)
+    else:
+        den = a.dtype.type(M)
+        out = np.asarray(-lp_t.sum() / den, dtype=a.dtype)
+        coef = np.full(M, one / den, dtype=a.dtype)
+    res = _make(out)
+    if _grad_state.enabled and input._rg:
+        from ..ops import derivatives as R
+        n = R.CrossEntropyFusedBackward()
+        n.coef = coef
+        n.tsafe = t.copy()
+        n.reduction = reduction
+        e /= s
+        n.probs = e
+        save(n, input)
+        link(n, res, input)
+    return res
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
                   reduce=None, reduction="mean", label_smoothing=0.0):
+    if (weight is None and label_smoothing == 0.0 and size_average is None and reduce is None
+            and (reduction == "mean" or reduction == "sum")
+            and type(input) is Tensor and type(target) is Tensor):
+        out = _ce_fast(input, target, reduction, ignore_index)
+        if out is not None:
+            return out
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -1433,3 +1480,83 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     if swap:
         d_neg = _E.minimum(d_neg, dist(positive, negative))
     return _reduce((d_pos - d_neg + margin).clamp_min(0), reduction)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """Connectionist temporal classification loss: the forward (alpha) recursion in
+    probability space, rescaled at every step; gradients come from the recorded ops."""
+    _check_reduction(reduction)
+    unbatched = log_probs.dim() == 2
+    if unbatched:
+        log_probs = log_probs.unsqueeze(1)
+        if targets.dim() == 1:
+            targets = targets.unsqueeze(0)
+    T, N, C = log_probs.shape
+    il = (input_lengths._data if isinstance(input_lengths, Tensor)
+          else np.asarray(input_lengths)).astype(np.int64).reshape(-1)
+    tl = (target_lengths._data if isinstance(target_lengths, Tensor)
+          else np.asarray(target_lengths)).astype(np.int64).reshape(-1)
+    tg = targets._data.astype(np.int64)
+    if tg.ndim == 1:  # concatenated targets
+        offs = np.concatenate([[0], np.cumsum(tl)[:-1]])
+        Lmax = int(tl.max()) if tl.size else 0
+        tpad = np.zeros((N, max(Lmax, 1)), np.int64)
+        for n in range(N):
+            tpad[n, :tl[n]] = tg[offs[n]:offs[n] + tl[n]]
+    else:
+        tpad = tg if tg.shape[1] else np.zeros((N, 1), np.int64)
+    Lmax = int(tl.max()) if tl.size else 0
+    S = 2 * Lmax + 1
+    ext = np.full((N, S), blank, dtype=np.int64)
+    if Lmax:
+        ext[:, 1::2] = tpad[:, :Lmax]
+    pos = np.arange(S)
+    valid = pos[None, :] < (2 * tl + 1)[:, None]
+    skip = np.zeros((N, S), bool)
+    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    dt = log_probs._data.dtype
+    validf = _make(valid.astype(dt))
+    skipf = _make(skip.astype(dt))
+    extt = _make(ext)
+    probs = log_probs.exp()
+    z1 = _make(np.zeros((N, 1), dt))
+    z2 = _make(np.zeros((N, 2), dt))
+    from ..ops.movement import cat
+    init = np.zeros((N, S), dt)
+    init[:, :2] = 1
+    a = probs[0].gather(1, extt) * _make(init) * validf
+    c = a.sum(1, keepdim=True)
+    a = a / c
+    logc = c.log().squeeze(1)
+    for t in range(1, T):
+        active = il > t
+        if not active.any():
+            break
+        s1 = cat([z1, a[:, :-1]], 1)
+        s2 = cat([z2, a[:, :-2]], 1) * skipf
+        an = (a + s1 + s2) * probs[t].gather(1, extt) * validf
+        cn = an.sum(1, keepdim=True)
+        act = _make(active[:, None])
+        a = _E.where(act, an / cn, a)
+        logc = logc + _E.where(_make(active), cn.log().squeeze(1), _make(np.zeros(N, dt)))
+    last = _make((2 * tl).astype(np.int64)[:, None])
+    prev = _make(np.maximum(2 * tl - 1, 0).astype(np.int64)[:, None])
+    has_prev = _make((tl > 0).astype(dt)[:, None])
+    final = (a.gather(1, last) + a.gather(1, prev) * has_prev).squeeze(1)
+    if zero_infinity:
+        bad = _make(~np.isfinite(np.log(np.maximum(final._data, 0)) + logc._data))
+        one, zero = _make(np.ones(N, dt)), _make(np.zeros(N, dt))
+        final = _E.where(bad, one, final)
+        logc = _E.where(bad, zero, logc)
+        loss = _E.where(bad, zero, -(logc + final.log()))
+    else:
+        with np.errstate(divide="ignore"):
+            loss = -(logc + final.log())
+    if unbatched:
+        loss = loss.squeeze(0)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return (loss / _make(np.maximum(tl, 1).astype(dt)).reshape(loss.shape)).mean()
