@@ -1,4 +1,4 @@
-from . import parametrizations, parametrize, rnn  # noqa: F401
+from . import parametrizations, parametrize, rnn, stateless  # noqa: F401
 from .clip_grad import (  # noqa: F401
                         clip_grad_norm,
                         clip_grad_norm_,
