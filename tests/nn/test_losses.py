@@ -238,3 +238,27 @@ def test_ctc_loss_impossible_and_unbatched():
     to.backward()
     do.backward()
     close(dx.grad, tx.grad, 1e-5, 1e-4)
+
+
+def test_adaptive_log_softmax_with_loss():
+    tm = tnn.AdaptiveLogSoftmaxWithLoss(8, 20, [4, 10], div_value=2.0)
+    dm = nn.AdaptiveLogSoftmaxWithLoss(8, 20, [4, 10], div_value=2.0)
+    assert repr(dm) == repr(tm)
+    assert list(dm.state_dict()) == list(tm.state_dict())
+    from nnhelp import copy_weights
+    copy_weights(tm, dm)
+    x = RNG.standard_normal((6, 8)).astype(np.float32)
+    t = np.array([0, 3, 5, 12, 19, 9])
+    tx, dx = torch.tensor(x, requires_grad=True), dagrad.tensor(x, requires_grad=True)
+    to, do = tm(tx, torch.tensor(t)), dm(dx, dagrad.tensor(t))
+    close(do.output, to.output)
+    close(do.loss, to.loss)
+    to.loss.backward()
+    do.loss.backward()
+    close(dx.grad, tx.grad, 1e-5, 1e-4)
+    for (k, p), (_, q) in zip(dm.named_parameters(), tm.named_parameters()):
+        close(p.grad, q.grad, 1e-5, 1e-4, k)
+    close(dm.log_prob(dagrad.tensor(x)), tm.log_prob(torch.tensor(x)))
+    assert dm.predict(dagrad.tensor(x)).tolist() == tm.predict(torch.tensor(x)).tolist()
+    with pytest.raises(RuntimeError, match=r"Target values should be in \[0, 19\]"):
+        dm(dx, dagrad.tensor([0, 1, 2, 3, 4, 25]))

@@ -32,3 +32,4 @@ from .transformer import (  # noqa: F401
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401
