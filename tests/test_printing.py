@@ -189,3 +189,48 @@ def test_nonfinite_with_requires_grad_and_views():
     d, t = dagrad.from_numpy(x.copy()), torch.from_numpy(x.copy())
     _check(d.T, t.T)
     _check(d[:, 1], t[:, 1])
+
+
+def _random_case(rng):
+    nd = int(rng.integers(0, 5))
+    shape = tuple(int(s) for s in rng.integers(0, 9 if nd > 2 else 40, nd))
+    if np.prod(shape) > 5000:
+        shape = shape[:2]
+    kind = rng.choice(["f32", "f64", "f16", "i64", "i32", "u8", "b", "c64"])
+    a = np.asarray(rng.standard_normal(shape) * 10.0 ** rng.integers(-12, 12))
+    if rng.random() < 0.3:
+        a = np.round(a)
+    if rng.random() < 0.1 and a.size:
+        a.flat[rng.integers(0, a.size)] = np.nan
+    if rng.random() < 0.1 and a.size:
+        a.flat[rng.integers(0, a.size)] = -np.inf
+    if rng.random() < 0.1:
+        a = np.abs(a)
+    dt = {"f32": np.float32, "f64": np.float64, "f16": np.float16, "i64": np.int64,
+          "i32": np.int32, "u8": np.uint8, "b": np.bool_, "c64": np.complex64}[kind]
+    with np.errstate(all="ignore"):
+        if kind in ("i64", "i32", "u8"):
+            a = np.clip(np.nan_to_num(a, nan=0, posinf=0, neginf=0), -1e9, 1e9)
+        arr = np.asarray(a).astype(dt)
+        if kind == "c64":
+            arr = np.asarray(a + 1j * (a[::-1] if a.ndim else a)).astype(dt)
+    opts = {}
+    if rng.random() < 0.25:
+        opts = dict(precision=int(rng.integers(1, 8)), linewidth=int(rng.integers(30, 150)),
+                    edgeitems=int(rng.integers(1, 5)), threshold=int(rng.integers(5, 2000)))
+    return arr, opts
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_repr_random_fuzz(seed):
+    """Random shapes, dtypes, scales, nan/inf and print options: repr equals torch's."""
+    rng = np.random.default_rng(seed)
+    for _ in range(25):
+        arr, opts = _random_case(rng)
+        try:
+            dagrad.set_printoptions(**opts)
+            torch.set_printoptions(**opts)
+            _check(dagrad.from_numpy(arr.copy()), torch.from_numpy(arr.copy()))
+        finally:
+            dagrad.set_printoptions(profile="default")
+            torch.set_printoptions(profile="default")

@@ -131,10 +131,10 @@ def _vector_str(a, indent, summarize, fmt, fmt2=None):
     def f(v):
         if fmt2 is not None:
             real = fmt.format(v.real)
-            imag = fmt2.format(v.imag) + "j"
-            if imag.lstrip()[0] in ("+", "-"):
+            imag = (fmt2.format(v.imag) + "j").lstrip()  # PyTorch strips the imag padding
+            if imag[0] in ("+", "-"):
                 return real + imag
-            return real + "+" + imag.lstrip()
+            return real + "+" + imag
         return fmt.format(v)
 
     if summarize and not e:
@@ -153,10 +153,10 @@ def _str_with(a, indent, summarize, fmt, fmt2=None):
         v = a.item()
         if fmt2 is not None:
             real = fmt.format(v.real)
-            imag = fmt2.format(v.imag) + "j"
-            if imag.lstrip()[0] in ("+", "-"):
+            imag = (fmt2.format(v.imag) + "j").lstrip()  # PyTorch strips the imag padding
+            if imag[0] in ("+", "-"):
                 return real + imag
-            return real + "+" + imag.lstrip()
+            return real + "+" + imag
         return fmt.format(v)
     if nd == 1:
         return _vector_str(a, indent, summarize, fmt, fmt2)
