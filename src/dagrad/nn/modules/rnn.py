@@ -7,6 +7,7 @@ import math
 import numbers
 import warnings
 
+from ... import _dtype as _D
 from ... import creation as C
 from ...ops import linalg as _L
 from ...ops.movement import cat, stack
@@ -314,6 +315,9 @@ class RNNBase(Module):
             h0, c0 = hx, None
             self._check_hidden(h0, self._expected_hidden(N))
         out, h_n, c_n = self._run(x, h0, c0)
+        if (is_lstm and out.grad_fn is not None and out.dtype == _D.float32
+                and not self.bidirectional and not self.proj_size):
+            _rename_node(out.grad_fn, "MkldnnRnnLayerBackward0")   # torch's oneDNN LSTM on CPU
         if self.batch_first:
             out = out.transpose(0, 1)
         if not batched:
@@ -321,6 +325,18 @@ class RNNBase(Module):
             h_n = h_n.squeeze(1)
             c_n = c_n.squeeze(1) if c_n is not None else None
         return out, (h_n, c_n) if is_lstm else h_n
+
+
+_RENAMED = {}
+
+
+def _rename_node(fn, name):
+    """Report `fn` under torch's node name (same class otherwise)."""
+    cls = type(fn)
+    sub = _RENAMED.get((cls, name))
+    if sub is None:
+        sub = _RENAMED[(cls, name)] = type(name, (cls,), {"__slots__": ()})
+    fn.__class__ = sub
 
 
 class RNN(RNNBase):
