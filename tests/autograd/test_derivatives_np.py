@@ -61,6 +61,10 @@ CASES = {
     "log_softmax": (lambda x: x.log_softmax(0), [(4, 3)]),
     "index_basic": (lambda x: x[1:, ::2], [(3, 4)]),
     "index_adv_repeat": (lambda x: x[[0, 0, 2]], [(3, 4)]),
+    "cross_entropy": (lambda x: dagrad.nn.functional.cross_entropy(
+        x, dagrad.tensor([2, 0, 4, 4])), [(4, 5)]),
+    "cross_entropy_sum": (lambda x: dagrad.nn.functional.cross_entropy(
+        x, dagrad.tensor([1, 0, 2]), reduction="sum"), [(3, 3)]),
 }
 
 
@@ -88,3 +92,13 @@ def test_twin_not_inherited_by_overriding_subclass():
             return g * 0, None
 
     assert type.__getattribute__(Custom, "backward") is not Custom._np_rule
+
+
+def test_sum_to_size_refuses_sizes_it_cannot_reach():
+    import torch
+    for shape, size in [((7,), (3,)), ((2, 7), (3, 7)), ((2,), (1, 2, 3))]:
+        with pytest.raises(RuntimeError) as d:
+            dagrad.ones(*shape).sum_to_size(*size)
+        with pytest.raises(RuntimeError) as t:
+            torch.ones(*shape).sum_to_size(*size)
+        assert str(d.value) == str(t.value)

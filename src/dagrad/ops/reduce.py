@@ -1,4 +1,5 @@
 """Reductions: sum, mean, prod, max/min, amax/amin, arg*, var/std, logsumexp, norm, cum*, softmax."""
+import builtins
 import collections
 import math
 
@@ -7,6 +8,7 @@ from ._core import (D, Tensor, _make, arr, dims_arg, float_array, grad_state, li
                     save, save_result, wrap_dim)
 from .elementwise import _out, _pt_name
 
+_builtin_any = builtins.any
 _NP_INT_SUM = {"b", "i", "u"}
 
 values_indices = collections.namedtuple("torch_return_types", ["values", "indices"])
@@ -116,8 +118,9 @@ def sum_to_size(x, *size):
     if a.shape == shape:
         return x
     lead = a.ndim - len(shape)
-    if lead < 0:
-        raise RuntimeError(f"size {list(shape)} is not expandable to size {list(a.shape)}")
+    if lead < 0 or _builtin_any(s != 1 and s != a.shape[i + lead] for i, s in enumerate(shape)):
+        raise RuntimeError(
+            f"size {{{list(shape)}}} is not expandable to size {{{list(a.shape)}}}.")
     axes = tuple(range(lead)) + tuple(
         i + lead for i, s in enumerate(shape) if s == 1 and a.shape[i + lead] != 1)
     r = a.sum(axis=axes, keepdims=True) if axes else a
