@@ -80,3 +80,32 @@ def test_fuse_conv_bn_eval_and_linear_bn():
     fl = nn.utils.fuse_linear_bn_eval(lin, bn1)
     xx = dagrad.tensor(f32(5, 3))
     close(fl(xx), bn1(lin(xx)).detach(), atol=1e-6)
+
+
+@pytest.mark.parametrize("cls,args,shape", [("LPPool2d", (2, 3), (2, 3, 6, 7)),
+                                            ("LPPool2d", (1.5, 2, 1), (2, 3, 6, 7)),
+                                            ("LPPool2d", (3, (2, 3), 2), (2, 3, 6, 7)),
+                                            ("LPPool1d", (2, 3), (2, 3, 7)),
+                                            ("LPPool1d", (1.5, 2, 1), (2, 3, 7))])
+def test_lp_pool(cls, args, shape):
+    tm, dm = getattr(tnn, cls)(*args), getattr(nn, cls)(*args)
+    assert repr(dm) == repr(tm)
+    run_both(tm, dm, [RNG.uniform(0.1, 1, shape).astype(np.float32)])
+
+
+@pytest.mark.parametrize("cls,pool,shape", [("MaxUnpool2d", "MaxPool2d", (1, 2, 4, 4)),
+                                            ("MaxUnpool1d", "MaxPool1d", (1, 2, 6))])
+def test_max_unpool(cls, pool, shape):
+    x = f32(*shape)
+    to, ti = getattr(tnn, pool)(2, return_indices=True)(torch.tensor(x))
+    do, di = getattr(nn, pool)(2, return_indices=True)(dagrad.tensor(x))
+    assert repr(getattr(nn, cls)(2)) == repr(getattr(tnn, cls)(2))
+    close(getattr(nn, cls)(2)(do, di), getattr(tnn, cls)(2)(to, ti))
+
+
+def test_data_parallel_wrapper():
+    tm, dm = tnn.DataParallel(tnn.Linear(2, 3)), nn.DataParallel(nn.Linear(2, 3))
+    assert repr(dm) == repr(tm)
+    assert list(dm.state_dict()) == list(tm.state_dict())
+    copy_weights(tm, dm)
+    run_both(tm, dm, [f32(4, 2)])

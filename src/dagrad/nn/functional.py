@@ -64,7 +64,6 @@ adaptive_avg_pool2d = _pool_fn("adaptive_avg_pool2d")
 adaptive_max_pool1d = _pool_fn("adaptive_max_pool1d")
 adaptive_max_pool2d = _pool_fn("adaptive_max_pool2d")
 adaptive_max_pool2d_with_indices = _pool_fn("adaptive_max_pool2d_with_indices")
-lp_pool2d = _pool_fn("lp_pool2d")
 max_unpool2d = _pool_fn("max_unpool2d")
 pad = _pool_fn("pad")
 interpolate = _pool_fn("interpolate")
@@ -1560,3 +1559,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if reduction == "sum":
         return loss.sum()
     return (loss / _make(np.maximum(tl, 1).astype(dt)).reshape(loss.shape)).mean()
+
+
+
+lp_pool1d = _lazy("lp_pool1d")
+lp_pool2d = _lazy("lp_pool2d")
+max_unpool1d = _lazy("max_unpool1d")

@@ -33,3 +33,4 @@ from .transformer import (  # noqa: F401
     TransformerEncoderLayer,
 )
 from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: F401
+from .parallel import DataParallel  # noqa: F401
