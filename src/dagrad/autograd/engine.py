@@ -383,12 +383,14 @@ def _accumulate_arr(node, buf):
             if _writeable(arr) and _getrefcount(arr) <= 3:
                 var._grad = _make(arr)
                 return
-        elif (type(base) is _ndarray and base.base is None and base.shape == arr.shape
+        elif (type(base) is _ndarray and base.base is None and base.size == arr.size
+              and base.dtype == arr.dtype
               and arr.flags.c_contiguous and base.flags.c_contiguous
               and _getrefcount(arr) <= 3 and _getrefcount(base) <= 3):
             # a whole-array view of a fresh buffer (e.g. the weight gradient of nn.Linear,
-            # computed transposed so that TBackward's .T lands on C order): adopt the buffer
-            var._grad = _make(base)
+            # computed transposed so that TBackward's .T lands on C order, or a convolution's
+            # (O, C*kh*kw) weight gradient reshaped to (O, C, kh, kw)): adopt the buffer
+            var._grad = _make(base if base.shape == arr.shape else base.reshape(arr.shape))
             return
         var._grad = _make(arr.copy())
     else:

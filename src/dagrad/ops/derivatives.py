@@ -1442,6 +1442,11 @@ class NllLossBackward0(Node):
 @_named("NllLossBackward0")
 class CrossEntropyFusedBackward(Node):
     """cross_entropy over (M, C) logits: log_softmax and nll_loss in one node."""
+    probs = None
+
+    def _release(self):
+        Node._release(self)
+        self.probs = None  # the (M, C) softmax goes with the saved input
 
     def backward(self, g):
         from ..autograd.grad_mode import state as _gs

@@ -213,6 +213,14 @@ def log_softmax(self, g):
     return g - np.exp(y) * g.sum(self.dim, keepdims=True)
 
 
+def cross_entropy_fused(self, g):
+    (x,) = _saved(self)
+    gg = (g * self.coef).astype(x.dtype, copy=False)
+    out = self.probs * gg[:, None]
+    out[np.arange(x.shape[0]), self.tsafe] -= gg
+    return out
+
+
 def index(self, g):
     from .indexing import index_put_arrays
     return index_put_arrays(self.shape, self.key, g)
@@ -252,6 +260,7 @@ TWINS = {
     "SoftmaxBackward0": (R.SoftmaxBackward0, softmax),
     "LogSoftmaxBackward0": (R.LogSoftmaxBackward0, log_softmax),
     "IndexBackward0": (R.IndexBackward0, index),
+    "CrossEntropyFusedBackward": (R.CrossEntropyFusedBackward, cross_entropy_fused),
 }
 
 

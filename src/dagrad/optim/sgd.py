@@ -1,4 +1,6 @@
 """torch.optim.SGD."""
+import numpy as np
+
 from ..tensor import Tensor, _make
 from .optimizer import (
     Optimizer,
@@ -74,12 +76,29 @@ class SGD(Optimizer):
         return loss
 
 
+_scratch = {}
+
+
+def _scratch_like(a):
+    """A reusable temporary shaped like `a` (one buffer per dtype, grown as needed), so the
+    update allocates (and page-faults) no fresh large arrays each step."""
+    n = a.size
+    buf = _scratch.get(a.dtype)
+    if buf is None or buf.size < n:
+        buf = _scratch[a.dtype] = np.empty(n, a.dtype)
+    return buf[:n].reshape(a.shape)
+
+
 def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=None,
         fused=None, grad_scale=None, found_inf=None, *, weight_decay, momentum, lr,
         dampening, nesterov, maximize):
-    """Functional SGD (single-tensor path); `momentum_buffer_list` entries are filled in."""
+    """Functional SGD (single-tensor path); `momentum_buffer_list` entries are filled in.
+
+    PyTorch's operations in the same order and precision (buf = buf*momentum + (1-dampening)*g;
+    p += (-lr)*d_p), with temporaries written into one reused scratch buffer."""
     lr = _f(lr)
     weight_decay = _f(weight_decay)
+    mult, add = np.multiply, np.add
     for i, param in enumerate(params):
         p = _real(param._data)
         g = _grad_of(d_p_list[i], param, maximize)
@@ -92,13 +111,52 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
                 momentum_buffer_list[i] = buf
             else:
                 b = _real(buf._data)
+                if (dampening == 0 and not nesterov and p.size > 2 * _CHUNK
+                        and p.dtype == b.dtype == g.dtype and p.flags.c_contiguous
+                        and b.flags.c_contiguous and g.flags.c_contiguous
+                        and p.shape == b.shape == g.shape):
+                    _momentum_update_chunked(p, b, g, momentum, lr)
+                    buf._bump()
+                    param._bump()
+                    continue
                 b *= momentum
-                b += (1 - dampening) * g
+                if dampening == 0:
+                    add(b, g, out=b)
+                else:
+                    t = _scratch_like(b)
+                    mult(g, 1 - dampening, out=t)
+                    add(b, t, out=b)
                 buf._bump()
             b = _real(buf._data)
             if nesterov:
                 g = g + momentum * b
             else:
                 g = b
-        p += (-lr) * g
+        if g.shape == p.shape and g.dtype == p.dtype:
+            t = _scratch_like(p)
+            mult(g, -lr, out=t)
+            add(p, t, out=p)
+        else:
+            p += (-lr) * g
         param._bump()
+
+
+_CHUNK = 1 << 15
+
+
+def _momentum_update_chunked(p, b, g, momentum, lr):
+    """b = b*momentum + g; p += (-lr)*b over cache-sized chunks of flat C-contiguous arrays:
+    each element is read and written once from memory instead of once per operation."""
+    p, b, g = p.reshape(-1), b.reshape(-1), g.reshape(-1)
+    n = p.size
+    t = _scratch_like(p[:_CHUNK])
+    mult, add = np.multiply, np.add
+    for s in range(0, n, _CHUNK):
+        e = s + _CHUNK
+        bs = b[s:e]
+        ts = t[:bs.size]
+        mult(bs, momentum, out=bs)
+        add(bs, g[s:e], out=bs)
+        mult(bs, -lr, out=ts)
+        ps = p[s:e]
+        add(ps, ts, out=ps)

@@ -1,0 +1,148 @@
+"""dagrad vs PyTorch on the MLP and ResNet18 workloads of issue 6, same process, CPU time.
+
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_resnet.py                 # mlp, r18_64, infer
+    python benchmarks/bench_resnet.py --only r18_train --batch 4 --memory    # + peak RSS
+    python benchmarks/bench_resnet.py --threads 2                            # both with 2 threads
+
+Meant for a shared, loaded machine: each sample is timed with `time.process_time()` (CPU
+seconds of this process, so waiting for a core does not count; with one BLAS/intra-op thread
+that is the work itself), dagrad and PyTorch samples are interleaved, and both the minimum and
+the median of the samples are printed with their ratios dagrad/PyTorch. `--memory` also runs
+each framework's workload alone in a fresh subprocess and reports its peak RSS (VmHWM).
+The workloads are benchmarks/workloads.py's, so they match `make bench`.
+"""
+import argparse
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.join(os.path.dirname(HERE), "src")
+for p in (SRC, HERE):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+
+def _threads_env(n):
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(n)
+
+
+def _workload(key, batch):
+    import workloads as W
+    if key == "mlp":
+        return W._mlp(batch or 128)[0]
+    if key == "r18_64":
+        return W._resnet_train(batch or 1, 64)[0]
+    if key == "r18_train":
+        return W._resnet_train(batch or 16, 224)[0]
+    if key == "r18_infer":
+        return W._resnet_infer(batch or 16, 224)[0]
+    raise SystemExit(f"unknown workload {key}")
+
+
+def _build(key, fw, batch, threads):
+    import workloads as W
+    lib = W.lib_of(fw)
+    if fw == "torch":
+        lib.set_num_threads(threads)
+    else:
+        try:
+            from threadpoolctl import threadpool_limits
+            threadpool_limits(threads)
+        except ImportError:
+            pass
+    return _workload(key, batch)(lib, fw)
+
+
+def _peak_child(key, fw, batch, threads, steps):
+    step = _build(key, fw, batch, threads)
+    for _ in range(steps):
+        step()
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                print(json.dumps({"peak_mb": int(line.split()[1]) / 1024}))
+
+
+def peak_rss(key, fw, batch, threads, steps=3):
+    env = dict(os.environ)
+    _threads_env(threads)
+    r = subprocess.run([sys.executable, os.path.abspath(__file__), "--_child", key, fw,
+                        str(batch or 0), str(threads), str(steps)],
+                       capture_output=True, text=True, env={**env, **{
+                           k: str(threads) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                     "MKL_NUM_THREADS")}})
+    for line in r.stdout.splitlines():
+        if line.startswith("{"):
+            return json.loads(line)["peak_mb"]
+    print(r.stderr[-2000:], file=sys.stderr)
+    return None
+
+
+def bench(key, batch, threads, repeats, min_time):
+    steps = {fw: _build(key, fw, batch, threads) for fw in ("dagrad", "torch")}
+    inner = {}
+    for fw, step in steps.items():
+        for _ in range(2):
+            step()
+        t0 = time.process_time()
+        step()
+        inner[fw] = max(1, round(min_time / max(time.process_time() - t0, 1e-6)))
+    samples = {fw: [] for fw in steps}
+    order = list(steps)
+    for r in range(repeats):
+        for fw in (order if r % 2 == 0 else order[::-1]):
+            gc.collect()
+            n = inner[fw]
+            t0 = time.process_time()
+            for _ in range(n):
+                steps[fw]()
+            samples[fw].append((time.process_time() - t0) / n)
+    return samples
+
+
+def fmt(s):
+    return f"{s * 1e3:9.2f} ms" if s < 1 else f"{s:9.3f} s "
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--only", default="mlp,r18_64,r18_infer",
+                   help="comma-separated: mlp, r18_64, r18_train, r18_infer")
+    p.add_argument("--batch", type=int, help="batch size (default: the issue's)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--min-time", type=float, default=0.3)
+    p.add_argument("--memory", action="store_true", help="peak RSS of each in a subprocess")
+    p.add_argument("--_child", nargs=5, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a._child:
+        key, fw, batch, threads, steps = a._child
+        _threads_env(int(threads))
+        _peak_child(key, fw, int(batch) or None, int(threads), int(steps))
+        return
+    _threads_env(a.threads)
+    print(f"threads={a.threads} repeats={a.repeats} load={os.getloadavg()[0]:.1f} "
+          f"(CPU time per step; min / median)")
+    for key in a.only.split(","):
+        s = bench(key, a.batch, a.threads, a.repeats, a.min_time)
+        d, t = s["dagrad"], s["torch"]
+        line = (f"{key:10s} batch={a.batch or 'default':<7} dagrad {fmt(min(d))} / "
+                f"{fmt(statistics.median(d))}   torch {fmt(min(t))} / "
+                f"{fmt(statistics.median(t))}   ratio min {min(d) / min(t):.2f} "
+                f"median {statistics.median(d) / statistics.median(t):.2f}")
+        if a.memory:
+            md = peak_rss(key, "dagrad", a.batch, a.threads)
+            mt = peak_rss(key, "torch", a.batch, a.threads)
+            if md and mt:
+                line += f"   peak RSS {md:.0f} / {mt:.0f} MB = {md / mt:.2f}"
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
