@@ -213,3 +213,24 @@ def test_small_cnn_end_to_end_matches_torch():
                                    err_msg=k)
     for (k, a), (_, b) in zip(dm.state_dict().items(), tm.state_dict().items()):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6, err_msg=k)
+
+
+@needs_kernels
+@pytest.mark.parametrize("kw", [dict(), dict(padding=1, stride=2), dict(padding="same"),
+                                dict(padding=1, padding_mode="reflect", bias=False)])
+def test_conv3d(kw):
+    tm, dm = tnn.Conv3d(2, 3, 3, **kw), nn.Conv3d(2, 3, 3, **kw)
+    assert repr(dm) == repr(tm)
+    copy_weights(tm, dm)
+    run_both(tm, dm, [rand(2, 2, 5, 4, 6)], atol=1e-4)
+
+
+@needs_kernels
+@pytest.mark.parametrize("name,args", [("ZeroPad3d", (1,)), ("ConstantPad3d", ((1, 0, 2, 1, 0, 1), 2.0)),
+                                       ("ReflectionPad3d", (1,)), ("ReplicationPad3d", (2,)),
+                                       ("CircularPad3d", (1,)), ("AdaptiveAvgPool3d", (2,)),
+                                       ("AdaptiveAvgPool3d", ((1, 2, 3),))])
+def test_3d_modules(name, args):
+    tm, dm = getattr(tnn, name)(*args), getattr(nn, name)(*args)
+    assert repr(dm) == repr(tm)
+    run_both(tm, dm, [rand(2, 2, 4, 5, 6)])

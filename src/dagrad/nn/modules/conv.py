@@ -4,10 +4,10 @@ from ... import creation as C
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
-from ._utils import _pair, _reverse_repeat_tuple, _single
+from ._utils import _pair, _reverse_repeat_tuple, _single, _triple
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d"]
 
 
 class _ConvNd(Module):
@@ -167,6 +167,32 @@ class Conv2d(_ConvNd):
 
     def forward(self, input):
         weight = self.weight  # read once: a parametrized weight is recomputed on each read
+        self._check_input(input, weight)
+        return self._conv_forward(input, weight, self.bias)
+
+
+class Conv3d(_ConvNd):
+    _NDIM = 3
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+        kernel_size_ = _triple(kernel_size)
+        stride_ = _triple(stride)
+        padding_ = padding if isinstance(padding, str) else _triple(padding)
+        dilation_ = _triple(dilation)
+        super().__init__(in_channels, out_channels, kernel_size_, stride_, padding_, dilation_,
+                         False, _triple(0), groups, bias, padding_mode, device, dtype)
+
+    def _conv_forward(self, input, weight, bias):
+        if self.padding_mode != "zeros":
+            return F.conv3d(F.pad(input, self._reversed_padding_repeated_twice,
+                                  mode=self.padding_mode),
+                            weight, bias, self.stride, _triple(0), self.dilation, self.groups)
+        return F.conv3d(input, weight, bias, self.stride, self.padding, self.dilation,
+                        self.groups)
+
+    def forward(self, input):
+        weight = self.weight
         self._check_input(input, weight)
         return self._conv_forward(input, weight, self.bias)
 

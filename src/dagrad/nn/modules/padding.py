@@ -1,10 +1,13 @@
 from .. import functional as F
-from ._utils import _pair, _quadruple
+from ._utils import _ntuple, _pair, _quadruple
+
+_sextuple = _ntuple(6, "_sextuple")
 from .module import Module
 
 __all__ = ["ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d",
            "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d",
-           "CircularPad2d"]
+           "CircularPad2d", "ZeroPad3d", "ConstantPad3d", "ReflectionPad3d", "ReplicationPad3d",
+           "CircularPad3d"]
 
 
 class _ConstantPadNd(Module):
@@ -102,3 +105,39 @@ class CircularPad2d(_ModePadNd):
     def __init__(self, padding):
         super().__init__()
         self.padding = _quadruple(padding)
+
+
+class ConstantPad3d(_ConstantPadNd):
+    def __init__(self, padding, value):
+        super().__init__(value)
+        self.padding = _sextuple(padding)
+
+
+class ZeroPad3d(ConstantPad3d):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ReflectionPad3d(_ModePadNd):
+    def __init__(self, padding):
+        super().__init__()
+        self.padding = _sextuple(padding)
+
+
+class ReplicationPad3d(_ModePadNd):
+    _mode = "replicate"
+
+    def __init__(self, padding):
+        super().__init__()
+        self.padding = _sextuple(padding)
+
+
+class CircularPad3d(_ModePadNd):
+    _mode = "circular"
+
+    def __init__(self, padding):
+        super().__init__()
+        self.padding = _sextuple(padding)
