@@ -1,8 +1,9 @@
 from .. import functional as F
 from ._utils import _ntuple, _pair, _quadruple
 
-_sextuple = _ntuple(6, "_sextuple")
 from .module import Module
+
+_sextuple = _ntuple(6, "_sextuple")
 
 __all__ = ["ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d",
            "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d",
