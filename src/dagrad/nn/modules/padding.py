@@ -1,6 +1,5 @@
 from .. import functional as F
 from ._utils import _ntuple, _pair, _quadruple
-
 from .module import Module
 
 _sextuple = _ntuple(6, "_sextuple")
