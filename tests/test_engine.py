@@ -808,3 +808,61 @@ def test_gradients_at_special_points_match_torch(name):
         (y * w).sum().backward()
         res.append((repr(y.detach()), repr(x.grad), y.grad_fn.name()))
     assert res[1] == res[0]
+
+
+# ------------------------------------------------------------------ random programs vs torch
+_UN = [lambda m, x: x.sin(), lambda m, x: x.tanh(), lambda m, x: (x * x + 1).log(), lambda m, x: x.sigmoid(),
+      lambda m, x: x.exp().clamp(max=5), lambda m, x: x.abs() + 0.1, lambda m, x: x.relu(), lambda m, x: x * 2 - 1,
+      lambda m, x: x.softmax(-1), lambda m, x: x.log_softmax(0) if x.dim() else x, lambda m, x: x.cumsum(-1) if x.dim() else x,
+      lambda m, x: x.t() if x.dim() == 2 else x, lambda m, x: x.flip(0) if x.dim() else x,
+      lambda m, x: x.sum(-1, keepdim=True) if x.dim() else x, lambda m, x: x.mean(0) if x.dim() else x,
+      lambda m, x: x.reshape(-1), lambda m, x: x.unsqueeze(0), lambda m, x: x[..., :1] if x.dim() else x,
+      lambda m, x: x.amax(-1) if x.dim() else x, lambda m, x: x.pow(2), lambda m, x: x.clone(),
+      lambda m, x: x.expand(2, *x.shape), lambda m, x: x.transpose(0, -1) if x.dim() else x,
+      lambda m, x: x.roll(1, 0) if x.dim() else x, lambda m, x: x.std(-1, keepdim=True) if x.dim() and x.shape[-1] > 1 else x,
+      lambda m, x: x.norm(dim=-1) if x.dim() else x, lambda m, x: x.repeat(2, *([1] * (x.dim()))) if True else x,
+      lambda m, x: m.where(x > 0, x, x * 0.5), lambda m, x: (x * 1).mul_(2).add_(1), lambda m, x: x.view(-1)[::2] if x.is_contiguous() else x,
+      ]
+_BIN = [lambda m, a, b: a + b, lambda m, a, b: a * b, lambda m, a, b: a - b, lambda m, a, b: a / (b.abs() + 1),
+       lambda m, a, b: m.maximum(a, b), lambda m, a, b: m.atan2(a, b + 3), lambda m, a, b: m.lerp(a, b, 0.3)]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_programs_values_and_grads_match_torch(seed):
+    """Random chains of unary/binary/view/reduction/in-place ops over broadcasting leaves:
+    values and both leaves' gradients equal torch's (errors: same type)."""
+    rng = np.random.default_rng(seed)
+    shapes = [(3, 4), (4,), (3, 1), (1, 4), ()]
+    for _ in range(30):
+        ia, ib = rng.integers(0, len(shapes), 2)
+        xa, xb = rng.uniform(-2, 2, shapes[ia]), rng.uniform(-2, 2, shapes[ib])
+        prog = [(int(rng.integers(0, 3)), int(rng.integers(0, len(_UN))),
+                 int(rng.integers(0, len(_BIN)))) for _ in range(rng.integers(2, 7))]
+        res = []
+        for m in (torch, dagrad):
+            a = m.tensor(xa, dtype=m.float64, requires_grad=True)
+            b = m.tensor(xb, dtype=m.float64, requires_grad=True)
+            try:
+                vals = [a, b]
+                for kind, u, bi in prog:
+                    if kind < 2:
+                        vals.append(_UN[u](m, vals[-1]))
+                    else:
+                        vals.append(_BIN[bi](m, vals[-1], vals[int(u % (len(vals) - 1))]))
+                out = vals[-1]
+                w = m.tensor(np.linspace(-1, 1, out.numel()).reshape(tuple(out.shape)),
+                             dtype=m.float64)
+                ((out * w).sum() + vals[-2].sum()).backward()
+                res.append(("ok", arr(out), arr(a.grad), arr(b.grad)))
+            except Exception as e:
+                res.append(("err", type(e), str(e)))
+        (t, d) = res
+        assert t[0] == d[0], (prog, t, d)
+        if t[0] == "err":
+            assert issubclass(d[1], t[1]) and d[2] == t[2], (prog, t, d)
+            continue
+        for x, y in zip(t[1:], d[1:]):
+            if x is None or y is None:
+                assert x is None and y is None, prog
+            else:
+                np.testing.assert_allclose(y, x, rtol=1e-9, atol=1e-9, err_msg=str(prog))

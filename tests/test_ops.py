@@ -420,6 +420,17 @@ ERRORS = {
     "inplace_int_float": lambda m: m.ones(3, dtype=m.int64).mul_(1.5),
     "tensordot_bad": lambda m: m.tensordot(m.ones(2, 3), m.ones(4, 5), 1),
     "lerp_dtype": lambda m: m.lerp(m.ones(2), m.ones(2, dtype=m.float64), 0.5),
+    "atan2_shapes": lambda m: m.atan2(m.ones(12), m.ones(3, 4)),
+    "lerp_shapes": lambda m: m.lerp(m.ones(12), m.ones(3, 4), 0.3),
+    "lerp_weight_shapes": lambda m: m.lerp(m.ones(3, 4), m.ones(4), m.ones(2, 1, 3)),
+    "fmod_shapes": lambda m: m.fmod(m.ones(2, 3), m.ones(4, 3)),
+    "remainder_shapes": lambda m: m.remainder(m.ones(2, 1), m.ones(3, 2)),
+    "floor_divide_shapes": lambda m: m.ones(5) // m.ones(3, 4),
+    "logical_and_shapes": lambda m: m.logical_and(m.ones(2), m.ones(3)),
+    "bitwise_and_shapes": lambda m: m.ones(2, dtype=m.int64) & m.ones(3, dtype=m.int64),
+    "clamp_tensor_shapes": lambda m: m.ones(12).clamp(m.ones(3, 4), m.ones(3, 4)),
+    "eq_shapes": lambda m: m.ones(2, 3) == m.ones(3, 2),
+    "pow_shapes": lambda m: m.ones(2, 3) ** m.ones(3, 2),
 }
 
 

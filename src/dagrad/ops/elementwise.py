@@ -1297,3 +1297,45 @@ def _out(res, out, kind=None):
         out._data[...] = res._data
     out._bump()
     return out
+
+
+# ---------------------------------------------------------------- broadcast errors as PyTorch's
+def _torch_broadcast_errors(fn):
+    """Turn NumPy's broadcast ValueError into PyTorch's RuntimeError for the first failing pair
+    of tensor operands (left to right). Free when nothing fails."""
+    def op(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ValueError as e:
+            if "broadcast" not in str(e):
+                raise
+            ts = [t for t in list(args) + list(kwargs.values()) if isinstance(t, Tensor)]
+            shape = None
+            for t in ts:
+                if shape is None:
+                    shape = t._data.shape
+                    continue
+                try:
+                    shape = np.broadcast_shapes(shape, t._data.shape)
+                except ValueError:
+                    raise _shape_err(fn.__name__, _Shaped(shape), t) from None
+            raise
+    op.__name__ = getattr(fn, "__name__", "op")
+    op.__doc__ = fn.__doc__
+    op.__wrapped__ = fn
+    return op
+
+
+atan2 = _torch_broadcast_errors(atan2)
+arctan2 = atan2
+lerp = _torch_broadcast_errors(lerp)
+fmod = _torch_broadcast_errors(fmod)
+floor_divide = _torch_broadcast_errors(floor_divide)
+clamp = _torch_broadcast_errors(clamp)
+clip = clamp
+logical_and = _torch_broadcast_errors(logical_and)
+logical_or = _torch_broadcast_errors(logical_or)
+logical_xor = _torch_broadcast_errors(logical_xor)
+bitwise_and = _torch_broadcast_errors(bitwise_and)
+bitwise_or = _torch_broadcast_errors(bitwise_or)
+bitwise_xor = _torch_broadcast_errors(bitwise_xor)
