@@ -274,3 +274,18 @@ def test_clone_preserves_strides_like_torch():
     for f in cases:
         assert f(dagrad).clone().stride() == f(torch).clone().stride()
         assert f(dagrad).contiguous().stride() == f(torch).contiguous().stride()
+
+
+def test_T_deprecation_warnings_once_like_torch():
+    import subprocess
+    import sys
+    code = ("import warnings, {m}\n"
+            "warnings.simplefilter('always')\n"
+            "with warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always')\n"
+            "    for s in [(), (3,), (2, 3), (2, 3, 4), (), (5,)]:\n"
+            "        {m}.ones(s).T\n"
+            "print([str(x.message) for x in w])\n")
+    outs = [subprocess.run([sys.executable, "-c", code.format(m=m)], capture_output=True,
+                           text=True).stdout for m in ("torch", "dagrad")]
+    assert outs[0] and outs[1] == outs[0]

@@ -215,8 +215,26 @@ def t(x):
     return out
 
 
+_T_WARNED = [False, False]  # PyTorch warns once per process (TORCH_WARN_ONCE)
+
+
 def T_prop(x):
     a = x._data
+    if a.ndim != 2:
+        k = 0 if a.ndim == 0 else 1
+        if not _T_WARNED[k]:
+            _T_WARNED[k] = True
+            import warnings
+            warnings.warn(
+                "Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
+                "cases. (Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/"
+                "TensorShape.cpp:4321.)" if k == 0 else
+                "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+                "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+                "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
+                "to reverse the dimensions of a tensor. (Triggered internally at "
+                "/__w/pytorch/pytorch/aten/src/ATen/native/TensorShape.cpp:4314.)",
+                UserWarning, stacklevel=2)
     return permute(x, tuple(range(a.ndim - 1, -1, -1)))  # PyTorch: PermuteBackward0 even for 2-D
 
 
