@@ -106,9 +106,11 @@ def test_script_same_output(results, script):
 
 # ------------------------------------------------------------------ `dagrad run` behaviour
 def _dagrad_snippet(tmp_path, code, *args, name="snippet.py"):
+    """Runs the script from another directory (sys.path[0] must be the script's, as python's)."""
+    (tmp_path / "elsewhere").mkdir(exist_ok=True)
     f = tmp_path / name
     f.write_text(textwrap.dedent(code))
-    return _run([PY, "-m", "dagrad", "run", str(f), *args], cwd=tmp_path)
+    return _run([PY, "-m", "dagrad", "run", str(f), *args], cwd=tmp_path / "elsewhere")
 
 
 def test_run_missing_attribute_message(tmp_path):
@@ -159,6 +161,8 @@ def test_run_argv_main_file_exit_code_and_sibling_import(tmp_path):
             sys.exit(main())
         """, "--lr", "0.1", "pos arg", name="prog.py")
     assert out == "['--lr', '0.1', 'pos arg'] prog.py prog.py 2.0\n", err
+    assert _run([PY, str(tmp_path / "prog.py"), "--lr", "0.1", "pos arg"],
+                cwd=tmp_path / "elsewhere")[0] == 3
     assert rc == 3
 
 

@@ -182,3 +182,11 @@ globals().update(linalg._top_level())
 from .ops.extra import *  # noqa: F401,F403,E402
 special = _importlib.import_module(".special", __name__)
 globals().update(special._top_level())
+# torch.* names composed from the above (constants, legacy FloatTensor..., finfo/iinfo, aliases):
+# only those nothing else defined
+from . import torch_shim as _torch_shim  # noqa: E402
+globals().update({k: v for k, v in _torch_shim._compat_names().items() if k not in globals()})
+for _k, _v in _torch_shim._compat_methods().items():
+    if not hasattr(Tensor, _k):
+        setattr(Tensor, _k, _v)
+del _k, _v

@@ -9,6 +9,13 @@ def _cmd_run(args):
     torch_shim.install()
     import runpy
     sys.argv = [args.script] + list(args.args)
+    # as `python script.py`: the script's directory, not the current one, heads sys.path
+    import os
+    script_dir = os.path.dirname(os.path.abspath(args.script))
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        sys.path[0] = script_dir
+    else:
+        sys.path.insert(0, script_dir)
     runpy.run_path(args.script, run_name="__main__")
     return 0
 

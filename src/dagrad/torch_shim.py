@@ -65,3 +65,205 @@ def uninstall():
         mod = sys.modules[k]
         if getattr(mod, "__name__", "").startswith("dagrad"):
             del sys.modules[k]
+
+
+# ---------------------------------------------------------------- torch.* names by composition
+# Names common in tutorials that dagrad's modules do not define: constants, legacy typed
+# constructors, finfo/iinfo, torch.X aliases of Tensor methods / nn.functional. dagrad/__init__
+# adds those it lacks (a name defined elsewhere always wins).
+_LEGACY = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16",
+           "BFloat16Tensor": "bfloat16", "LongTensor": "int64", "IntTensor": "int32",
+           "ShortTensor": "int16", "CharTensor": "int8", "ByteTensor": "uint8",
+           "BoolTensor": "bool"}
+_METHOD_ALIASES = ("multiply", "subtract", "divide", "detach", "real", "imag", "square_",
+                   "reciprocal_", "neg_", "negative_", "abs_", "exp_", "log_", "sin_", "cos_",
+                   "tanh_", "sigmoid_", "sqrt_", "rsqrt_", "floor_", "ceil_", "round_", "trunc_",
+                   "clip_", "clamp_min_", "clamp_max_", "nan_to_num_", "detach_", "fill", "frac_",
+                   "erf_", "expm1_", "log1p_", "log2_", "log10_", "tan_", "cosh_", "sinh_", "fix_")
+_F_ALIASES = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+              "conv_transpose3d", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d",
+              "adaptive_avg_pool1d", "adaptive_max_pool1d", "cosine_similarity",
+              "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle",
+              "channel_shuffle", "prelu", "hardshrink", "threshold", "threshold_", "rrelu",
+              "rrelu_", "celu_", "selu_", "alpha_dropout", "feature_alpha_dropout", "dropout",
+              "layer_norm", "group_norm", "rms_norm", "bilinear")
+
+
+class _LegacyMeta(type):
+    def __instancecheck__(cls, obj):
+        from .tensor import Tensor
+        return isinstance(obj, Tensor) and str(obj.dtype) == "torch." + cls._dt
+
+    def __call__(cls, *args, **kwargs):
+        import dagrad
+        dt = getattr(dagrad, cls._dt)
+        if args and all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+            return dagrad.zeros(*args, dtype=dt)
+        if len(args) == 1 and isinstance(args[0], (tuple, dagrad.Size)) and all(
+                isinstance(a, int) for a in args[0]) and type(args[0]).__name__ == "Size":
+            return dagrad.zeros(*args[0], dtype=dt)
+        if not args:
+            return dagrad.zeros(0, dtype=dt)
+        if len(args) == 1:
+            a = args[0]
+            if isinstance(a, dagrad.Tensor):
+                return a.to(dt)
+            return dagrad.tensor(a, dtype=dt)
+        raise TypeError("new() received an invalid combination of arguments")
+
+    def __repr__(cls):
+        return f"<class 'torch.{cls.__name__}'>"
+
+
+def _legacy_class(name, dt):
+    return _LegacyMeta(name, (), {"_dt": dt, "__module__": "torch"})
+
+
+class finfo:
+    """torch.finfo: the machine limits of a floating-point dtype."""
+
+    def __init__(self, type=None):  # noqa: A002
+        import numpy as np
+
+        import dagrad
+        dt = dagrad.get_default_dtype() if type is None else type
+        name = str(dt).replace("torch.", "")
+        if name == "bfloat16":
+            self.bits, self.eps, self.max, self.min = 16, 0.0078125, 3.3895313892515355e+38, \
+                -3.3895313892515355e+38
+            self.tiny = self.smallest_normal = 1.1754943508222875e-38
+            self.resolution = 0.01
+        else:
+            if not dt.is_floating_point and not dt.is_complex:
+                raise TypeError("torch.finfo() requires a floating point input type. Use "
+                                "torch.iinfo to handle 'torch.finfo'")
+            f = np.finfo(dt.np)
+            self.bits, self.eps, self.max, self.min = f.bits, float(f.eps), float(f.max), \
+                float(f.min)
+            self.tiny = self.smallest_normal = float(f.tiny)
+            self.resolution = 10.0 ** -int(f.precision)
+        self.dtype = name
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """torch.iinfo: the limits of an integer dtype."""
+
+    def __init__(self, type):  # noqa: A002
+        import numpy as np
+        if type.is_floating_point or type.is_complex:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
+        f = np.iinfo(type.np) if str(type) != "torch.bool" else None
+        self.bits = f.bits if f else 8
+        self.max = int(f.max) if f else 1
+        self.min = int(f.min) if f else 0
+        self.dtype = str(type).replace("torch.", "")
+
+    def __repr__(self):
+        return f"iinfo(min={float(self.min):g}, max={float(self.max):g}, dtype={self.dtype})"
+
+
+def _rot90(input, k=1, dims=(0, 1)):  # noqa: A002
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    k %= 4
+    if k == 1:
+        r = input.flip(dims[1]).transpose(dims[0], dims[1])
+    elif k == 2:
+        r = input.flip(dims)
+    elif k == 3:
+        r = input.flip(dims[0]).transpose(dims[0], dims[1])
+    else:
+        r = input.clone()
+    if r.grad_fn is not None:
+        from .nn.modules.rnn import _rename_node
+        _rename_node(r.grad_fn, "Rot90Backward0")
+    return r
+
+
+def _addcmul(input, tensor1, tensor2, *, value=1, out=None):  # noqa: A002
+    r = input + value * tensor1 * tensor2
+    return r if out is None else out.copy_(r)
+
+
+def _addcdiv(input, tensor1, tensor2, *, value=1, out=None):  # noqa: A002
+    r = input + value * tensor1 / tensor2
+    return r if out is None else out.copy_(r)
+
+
+def _split_along(dim, fname, min_dim):
+    def f(input, indices_or_sections):  # noqa: A002
+        if input.dim() < min_dim:
+            raise RuntimeError(
+                f"torch.{fname} requires a tensor with at least {min_dim} dimension, but got a "
+                f"tensor with {input.dim()} dimensions!")
+        d = 0 if (fname == "hsplit" and input.dim() == 1) else dim
+        if isinstance(indices_or_sections, int):
+            n = input.shape[d]
+            if n % indices_or_sections:
+                raise RuntimeError(
+                    f"torch.{fname} attempted to split along dimension {d}, but the size of "
+                    f"the dimension {n} is not divisible by the split_size "
+                    f"{indices_or_sections}!")
+            return input.split(n // indices_or_sections, d)
+        return input.tensor_split(list(indices_or_sections), d)
+    f.__name__ = fname
+    return f
+
+
+def _typename(obj):
+    from .tensor import Tensor
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(type(obj), "__module__", "") or ""
+    qual = getattr(type(obj), "__qualname__", type(obj).__name__)
+    return qual if module in ("", "builtins") else f"{module}.{qual}"
+
+
+def _compat_names():
+    import math
+
+    import dagrad
+    from dagrad.nn import functional as F
+
+    from .tensor import Tensor
+    names = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan, "newaxis": None,
+             "finfo": finfo, "iinfo": iinfo, "rot90": _rot90, "addcmul": _addcmul,
+             "addcdiv": _addcdiv, "vsplit": _split_along(0, "vsplit", 2),
+             "hsplit": _split_along(1, "hsplit", 1), "dsplit": _split_along(2, "dsplit", 3),
+             "typename": _typename, "is_same_size": lambda a, b: a.shape == b.shape,
+             "is_signed": lambda x: x.dtype.is_signed}
+    for k, dt in _LEGACY.items():
+        names[k] = _legacy_class(k, dt)
+    if hasattr(dagrad, "vstack"):
+        names["row_stack"] = dagrad.vstack
+    try:
+        from .func import vmap
+        names["vmap"] = vmap
+    except ImportError:
+        pass
+    for m in _METHOD_ALIASES:
+        if hasattr(Tensor, m):
+            def f(input, *a, _m=m, **k):  # noqa: A002
+                return getattr(input, _m)(*a, **k)
+            f.__name__ = m
+            names[m] = f
+    for m in _F_ALIASES:
+        if hasattr(F, m):
+            names[m] = getattr(F, m)
+    return names
+
+
+def _compat_methods():
+    """Tensor methods torch has that compose from the above."""
+    return {"rot90": _rot90, "addcmul": _addcmul, "addcdiv": _addcdiv,
+            "addcmul_": lambda s, t1, t2, *, value=1: s.copy_(_addcmul(s, t1, t2, value=value)),
+            "addcdiv_": lambda s, t1, t2, *, value=1: s.copy_(_addcdiv(s, t1, t2, value=value)),
+            "vsplit": _split_along(0, "vsplit", 2), "hsplit": _split_along(1, "hsplit", 1),
+            "dsplit": _split_along(2, "dsplit", 3), "is_signed": lambda s: s.dtype.is_signed}

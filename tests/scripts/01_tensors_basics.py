@@ -1,6 +1,6 @@
 """Tensors tutorial: creation, attributes, indexing, slicing, joining."""
-import torch
 import numpy as np
+import torch
 
 data = [[1, 2], [3, 4]]
 x_data = torch.tensor(data)

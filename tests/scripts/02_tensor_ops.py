@@ -36,7 +36,8 @@ t.add_(1)
 print(f"t: {t}")
 print(f"n: {n}")
 
-import numpy as np
+import numpy as np  # noqa: E402
+
 n = np.ones(5)
 t = torch.from_numpy(n)
 np.add(n, 1, out=n)

@@ -50,7 +50,9 @@ dy, = torch.autograd.grad(y, x, create_graph=True)
 d2y, = torch.autograd.grad(dy, x)
 print(dy, d2y)
 
-from torch.autograd.functional import jacobian, hessian
+from torch.autograd.functional import hessian, jacobian  # noqa: E402
+
+
 def f(t):
     return t ** 2 + t.sin()
 print(jacobian(f, torch.tensor([0.0, 1.0, 2.0])))

@@ -1,7 +1,15 @@
 """torch.optim.lr_scheduler usage."""
 import torch
 from torch import nn, optim
-from torch.optim.lr_scheduler import StepLR, ExponentialLR, CosineAnnealingLR, LambdaLR, MultiStepLR, OneCycleLR, ReduceLROnPlateau
+from torch.optim.lr_scheduler import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    LambdaLR,
+    MultiStepLR,
+    OneCycleLR,
+    ReduceLROnPlateau,
+    StepLR,
+)
 
 model = nn.Linear(2, 1)
 with torch.no_grad():

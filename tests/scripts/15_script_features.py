@@ -4,9 +4,10 @@ import sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch import nn as nn2, optim
-from torch.utils.data import DataLoader, TensorDataset, Dataset
 import torchvision.transforms as transforms
+from torch import nn as nn2
+from torch import optim
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision import transforms as T
 
 
