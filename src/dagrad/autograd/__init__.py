@@ -1,15 +1,39 @@
 """dagrad.autograd: backward, grad, grad modes, and the graph's node types."""
 from .engine import run_backward
 from .function import AccumulateGrad, Node  # noqa: F401
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         is_inference_mode_enabled, no_grad, set_grad_enabled)
-from . import forward_ad, functional, graph  # noqa: F401,E402
-from . import profiler  # noqa: F401,E402
 from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,  # noqa: F401
                            is_anomaly_enabled, set_detect_anomaly)
-from .function_api import (Function, FunctionCtx, InplaceFunction,  # noqa: F401
-                           NestedIOFunction, once_differentiable)
+
+# Loaded on first use (`import dagrad` stays cheap): submodules, and the names taken from them.
+_LAZY_MODULES = ("forward_ad", "functional", "graph", "profiler", "function_api")
+_LAZY_NAMES = {"GradcheckError": "gradcheck", "gradcheck": "gradcheck",
+               "gradgradcheck": "gradcheck", "Function": "function_api",
+               "FunctionCtx": "function_api", "InplaceFunction": "function_api",
+               "NestedIOFunction": "function_api", "once_differentiable": "function_api"}
+
+
+def __getattr__(name):
+    import importlib
+    if name in _LAZY_MODULES:
+        mod = importlib.import_module(f".{name}", __name__)
+        globals()[name] = mod
+        return mod
+    src = _LAZY_NAMES.get(name)
+    if src is not None:
+        mod = importlib.import_module(f".{src}", __name__)
+        # bind every name the module provides (importing .gradcheck sets the attribute
+        # `gradcheck` to the submodule; the function must win, as with the eager import)
+        for n, s in _LAZY_NAMES.items():
+            if s == src:
+                globals()[n] = getattr(mod, n)
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_MODULES) | set(_LAZY_NAMES))
 
 
 def _tensors(x):
