@@ -262,3 +262,18 @@ def test_adaptive_log_softmax_with_loss():
     assert dm.predict(dagrad.tensor(x)).tolist() == tm.predict(torch.tensor(x)).tolist()
     with pytest.raises(RuntimeError, match=r"Target values should be in \[0, 19\]"):
         dm(dx, dagrad.tensor([0, 1, 2, 3, 4, 25]))
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(bias=True, reduction="sum"),
+                                dict(out_features=(2,), bias=True),
+                                dict(ignore_index=1, label_smoothing=0.1)])
+def test_linear_cross_entropy(kw):
+    kw = dict(kw)
+    tm, dm = tnn.LinearCrossEntropyLoss(4, 3, **kw), nn.LinearCrossEntropyLoss(4, 3, **kw)
+    assert repr(dm) == repr(tm)
+    assert list(dm.state_dict()) == list(tm.state_dict())
+    from nnhelp import copy_weights, run_both
+    copy_weights(tm, dm)
+    of = kw.get("out_features", ())
+    t = RNG.integers(0, 3, (5,) + of)
+    run_both(tm, dm, [f32(5, 4), t])

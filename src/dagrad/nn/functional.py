@@ -1565,3 +1565,42 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
 lp_pool1d = _lazy("lp_pool1d")
 lp_pool2d = _lazy("lp_pool2d")
 max_unpool1d = _lazy("max_unpool1d")
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
+                         reduction="mean", ignore_index=None, label_smoothing=0.0,
+                         options=None):
+    """cross_entropy(linear(input, linear_weight, linear_bias), target): PyTorch 2.13's
+    reference path (`options` only selects chunking there; results are the same)."""
+    if input.dim() < 1 or input.dim() > 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
+    if linear_weight.dim() < 2:
+        raise RuntimeError(
+            "expected linear_weight with dimensionality at least 2, got "
+            f"{linear_weight.dim()}")
+    num_batches = tuple(input.shape[:-1])
+    in_features = input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise RuntimeError(
+            "expected equal input and linear_weight last dimensions (in_features), "
+            f"got {input.shape[-1]} and {linear_weight.shape[-1]}, respectively")
+    num_classes = linear_weight.shape[0]
+    out_features = tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (num_classes, *out_features):
+        raise RuntimeError(
+            f"expected linear_bias shape {(num_classes, *out_features)}, got "
+            f"{tuple(linear_bias.shape)}")
+    if len(out_features) > 0 and len(num_batches) == 0:
+        raise RuntimeError(
+            f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} "
+            f"requires batched input, (N, {in_features}), got unbatched input with shape "
+            f"{tuple(input.shape)}")
+    logits_shape = (*num_batches, num_classes, *out_features)
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    ignore_index = ignore_index if ignore_index is not None else -100
+    w2 = linear_weight.reshape(-1, in_features)
+    b2 = linear_bias.reshape(-1) if linear_bias is not None else None
+    logits = linear(input, w2, b2).reshape(logits_shape)
+    return cross_entropy(logits, target, weight=weight, ignore_index=ignore_index,
+                         reduction=reduction, label_smoothing=label_smoothing)

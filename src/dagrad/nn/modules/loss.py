@@ -235,3 +235,68 @@ class CTCLoss(_Loss):
 
 
 __all__ += ["CTCLoss"]
+
+
+class LinearCrossEntropyOptions:
+    """Chunking options of torch 2.13's fused linear + cross-entropy (accepted, unused)."""
+
+    def __init__(self, allow_retain_graph=False, batch_chunk_size=None, chunking_method="auto",
+                 acc_policy="auto", acc_dtype=None):
+        self.allow_retain_graph = allow_retain_graph
+        self.batch_chunk_size = batch_chunk_size
+        self.chunking_method = chunking_method
+        self.acc_policy = acc_policy
+        self.acc_dtype = acc_dtype
+
+    def __repr__(self):
+        return (f"LinearCrossEntropyOptions(allow_retain_graph={self.allow_retain_graph}, "
+                f"batch_chunk_size={self.batch_chunk_size}, "
+                f"chunking_method={self.chunking_method!r}, acc_policy={self.acc_policy!r}, "
+                f"acc_dtype={self.acc_dtype})")
+
+
+class LinearCrossEntropyLoss(_WeightedLoss):
+    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device=None,
+                 dtype=None, reduction="mean", weight=None, ignore_index=None,
+                 label_smoothing=0.0, options=None):
+        import math
+
+        from .linear import Linear
+        if weight is not None and tuple(weight.shape) != (num_classes,):
+            raise RuntimeError(
+                f"expected weight shape to be {(num_classes,)}, got {tuple(weight.shape)}")
+        if label_smoothing < 0 or label_smoothing > 1.0:
+            raise RuntimeError(
+                f"expected label_smoothing to be in range [0, 1], got {label_smoothing}")
+        super().__init__(weight=weight, size_average=None, reduce=None, reduction=reduction)
+        self.num_classes = num_classes
+        self.out_features = out_features
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+        self.linear = Linear(in_features, math.prod(out_features, start=num_classes), bias=bias,
+                             device=device, dtype=dtype)
+        self.options = options
+
+    def forward(self, input, target):
+        linear_weight = self.linear.weight.reshape(
+            (self.num_classes, *self.out_features, self.linear.in_features))
+        linear_bias = (self.linear.bias.reshape((self.num_classes, *self.out_features))
+                       if self.linear.bias is not None else None)
+        return F.linear_cross_entropy(input, linear_weight, target, linear_bias=linear_bias,
+                                      weight=self.weight, reduction=self.reduction,
+                                      ignore_index=self.ignore_index,
+                                      label_smoothing=self.label_smoothing,
+                                      options=self.options)
+
+    def extra_repr(self):
+        return (f"in_features={self.linear.in_features},"
+                f" num_classes={self.num_classes},"
+                f" out_features={self.out_features},"
+                f" bias={self.linear.bias is not None},"
+                f" reduction={self.reduction},"
+                f" ignore_index={self.ignore_index},"
+                f" label_smoothing={self.label_smoothing},"
+                f" options={self.options}")
+
+
+__all__ += ["LinearCrossEntropyLoss", "LinearCrossEntropyOptions"]
