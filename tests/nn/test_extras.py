@@ -109,3 +109,27 @@ def test_data_parallel_wrapper():
     assert list(dm.state_dict()) == list(tm.state_dict())
     copy_weights(tm, dm)
     run_both(tm, dm, [f32(4, 2)])
+
+
+@pytest.mark.parametrize("name,args,shape", [("CrossMapLRN2d", (3,), (2, 5, 3, 3)),
+                                             ("LocalResponseNorm", (3,), (2, 5, 3, 3)),
+                                             ("LocalResponseNorm", (2, 1e-3, 0.5, 2.0),
+                                              (2, 5, 7)),
+                                             ("RMSNorm", (4,), (3, 4)),
+                                             ("RMSNorm", ((2, 4), 1e-3), (3, 2, 4))])
+def test_lrn_rmsnorm(name, args, shape):
+    tm, dm = getattr(tnn, name)(*args), getattr(nn, name)(*args)
+    assert repr(dm) == repr(tm)
+    copy_weights(tm, dm)
+    run_both(tm, dm, [RNG.uniform(0.1, 1, shape).astype(np.float32)])
+
+
+def test_lazy_conv3d():
+    tm, dm = tnn.LazyConv3d(2, 2), nn.LazyConv3d(2, 2)
+    assert repr(dm) == repr(tm)
+    x = f32(1, 3, 4, 4, 4)
+    tm(torch.tensor(x))
+    dm(dagrad.tensor(x))
+    assert repr(dm) == repr(tm)
+    copy_weights(tm, dm)
+    run_both(tm, dm, [x], atol=1e-5)

@@ -5,7 +5,7 @@ import warnings
 from ... import _dtype as D
 from ... import creation as C
 from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
-from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
 from .linear import Linear
 from .normalization import (
     BatchNorm1d,
@@ -16,7 +16,7 @@ from .normalization import (
     InstanceNorm3d,
 )
 
-__all__ = ["LazyModuleMixin", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConvTranspose1d",
+__all__ = ["LazyModuleMixin", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
            "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
            "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
@@ -132,6 +132,17 @@ class LazyConv2d(_LazyConvXdMixin, Conv2d):
     def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", device=None, dtype=None):
         self._lazy_conv_init(Conv2d, out_channels, (kernel_size, stride, padding, dilation,
+                                                    groups), bias, dtype)
+        self.padding_mode = padding_mode
+
+
+class LazyConv3d(_LazyConvXdMixin, Conv3d):
+    cls_to_become = Conv3d
+    _n = 3
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        self._lazy_conv_init(Conv3d, out_channels, (kernel_size, stride, padding, dilation,
                                                     groups), bias, dtype)
         self.padding_mode = padding_mode
 
