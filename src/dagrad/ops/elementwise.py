@@ -572,8 +572,18 @@ exp = _unary(np.exp, R.ExpBackward0, "out", name="exp")
 exp2 = _unary(_exp2_np, R.Exp2Backward0, "out", name="exp2")
 expm1 = _unary(np.expm1, R.Expm1Backward0, "out", name="expm1")
 log = _unary(np.log, R.LogBackward0, "x", name="log")
-log2 = _unary(np.log2, R.Log2Backward0, "x", name="log2")
-log10 = _unary(np.log10, R.Log10Backward0, "x", name="log10")
+def _via_f64(fn):
+    """float32/float16 through float64 (NumPy's float32 log10/log2 are not correctly rounded:
+    log10(100) = 2.0000002 where torch gives 2)."""
+    def f(a):
+        if a.dtype in (np.float32, np.float16):
+            return fn(a.astype(np.float64)).astype(a.dtype)
+        return fn(a)
+    return f
+
+
+log2 = _unary(_via_f64(np.log2), R.Log2Backward0, "x", name="log2")
+log10 = _unary(_via_f64(np.log10), R.Log10Backward0, "x", name="log10")
 log1p = _unary(np.log1p, R.Log1PBackward0, "x", name="log1p")
 sqrt = _unary(np.sqrt, R.SqrtBackward0, "out", name="sqrt")
 rsqrt = _unary(_rsqrt_np, R.RsqrtBackward0, "out", name="rsqrt")
