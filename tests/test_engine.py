@@ -738,19 +738,29 @@ def test_inplace_on_views_of_non_leaf(name, view):
     assert dn == tn
 
 
-@pytest.mark.xfail(strict=True, reason="a view created before an in-place op on a sibling view "
-                                       "keeps its old grad_fn (PyTorch regenerates it from the "
-                                       "version counter); its gradient misses the in-place op")
-def test_sibling_view_sees_inplace_update():
+SIBLING = {
+    "sibling_view_mul_": lambda m, y: y[1:3].mul_(10),
+    "base_mul_": lambda m, y: y.mul_(3),
+    "base_setitem": lambda m, y: y.__setitem__(1, 5.0),
+    "base_zero_": lambda m, y: y.zero_(),
+    "sibling_setitem": lambda m, y: y[1:].__setitem__(0, 7.0),
+    "sibling_copy_": lambda m, y: y[1:].copy_(m.tensor([1.0, 2.0])),
+}
+
+
+@pytest.mark.parametrize("name", list(SIBLING))
+def test_views_made_before_an_inplace_change_see_it(name):
     def f(m):
         x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
         y = x * 2
         a = y[0:2]
-        b = y[1:3]
-        b.mul_(10)
+        SIBLING[name](m, y)
         (a * a).sum().backward()
-        return x.grad
-    same(*both(f))
+        return x.grad, a.grad_fn.name(), a.detach().clone()
+    (tg, tn, ta), (dg, dn, da) = both(f)
+    same(ta, da)
+    same(tg, dg)
+    assert dn == tn
 
 
 def test_gradcheck_signatures_match_torch():

@@ -95,6 +95,7 @@ def _inplace_on_view(x, pos, fn, name):
     m.pos, m.shape, m.size = pos, b.shape, b.size
     link(m, x, base)
     x._nr = 0
+    _refresh_views(base, x)
     return x
 
 
@@ -119,6 +120,33 @@ def _rebase_view(x, pos):
     m.pos, m.shape, m.size = pos, b.shape, b.size
     link(m, x, base)
     x._nr = 0
+    _refresh_views(base, x)
+
+
+def _refresh_views(base, skip=None):
+    """Views of `base` made before an in-place change re-read it (PyTorch regenerates their
+    grad_fn from the version counter): each becomes a strided read of the new base."""
+    vs = getattr(base, "_views", None)
+    if not vs or base.grad_fn is None:
+        return
+    from ._core import link
+    b = base._data
+    alive = []
+    for ref in vs:
+        s = ref()
+        if s is None or s._base is not base:
+            continue
+        alive.append(ref)
+        if s is skip:
+            continue
+        pos = _view_positions(b, s._data)
+        if pos is None:
+            continue
+        m = _AsStridedBackward()
+        m.pos, m.shape, m.size = pos, b.shape, b.size
+        link(m, s, base)
+        s._nr = 0
+    base._views = alive
 
 
 def _view_rebasing(fn, what):
@@ -126,7 +154,10 @@ def _view_rebasing(fn, what):
     def method(x, *args, **kwargs):
         base = getattr(x, "_base", None)
         if base is None or not grad_state.enabled:
-            return fn(x, *args, **kwargs)
+            out = fn(x, *args, **kwargs)
+            if getattr(x, "_views", None) and grad_state.enabled:
+                _refresh_views(x)
+            return out
         pos = _view_positions(base._data, x._data)
         before = (x.grad_fn, x._rg)
         out = fn(x, *args, **kwargs)
@@ -172,6 +203,8 @@ def inplace(op, name):
             x.grad_fn = r.grad_fn
             x._rg = r._rg
             x._nr = 0
+            if getattr(x, "_views", None):
+                _refresh_views(x)
         return x
     method.__name__ = name + "_"
     return method

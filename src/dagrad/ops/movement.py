@@ -1,6 +1,8 @@
 """Shape and movement ops. View ops share memory and the version counter with their base."""
 import builtins
 
+from weakref import ref as _weakref
+
 from . import derivatives as R
 from ._core import D, Tensor, _make, grad_state, link, link_multi, np, wrap_dim
 from .elementwise import _out
@@ -44,7 +46,14 @@ def _as_view(out, x):
         x._vc = vc = [0]
     out._vc = vc
     base = getattr(x, "_base", None)
-    out._base = base if base is not None else x
+    if base is None:
+        base = x
+    out._base = base
+    if base._rg and grad_state.enabled:  # tracked so an in-place op can refresh their history
+        vs = getattr(base, "_views", None)
+        if vs is None:
+            base._views = vs = []
+        vs.append(_weakref(out))
     return out
 
 
