@@ -876,3 +876,46 @@ def test_random_programs_values_and_grads_match_torch(seed):
                 assert x is None and y is None, prog
             else:
                 np.testing.assert_allclose(y, x, rtol=1e-9, atol=1e-9, err_msg=str(prog))
+
+
+def test_gradcheck_nondeterministic_backward_message_matches_torch():
+    msgs = []
+    for m in (torch, dagrad):
+        calls = [0]
+
+        class Noisy(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                calls[0] += 1
+                return g * (2 + (1e-3 if calls[0] % 2 else 0.0))
+
+        x = m.tensor([0.5], dtype=m.float64, requires_grad=True)
+        with pytest.raises(RuntimeError) as e:
+            m.autograd.gradcheck(Noisy.apply, (x,), atol=1e-2)
+        msgs.append(str(e.value))
+        calls[0] = 0
+        assert m.autograd.gradcheck(Noisy.apply, (x,), atol=1e-2, nondet_tol=1e-2)
+    assert msgs[1] == msgs[0]
+
+
+def test_gradcheck_backward_not_multiplied_by_grad_output():
+    msgs = []
+    for m in (torch, dagrad):
+        class Bad(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, g):
+                return g * 0 + 2
+
+        x = m.tensor([0.5, 1.0], dtype=m.float64, requires_grad=True)
+        with pytest.raises(RuntimeError) as e:
+            m.autograd.gradcheck(Bad.apply, (x,))
+        msgs.append(str(e.value))
+    assert msgs[1] == msgs[0]
