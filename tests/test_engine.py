@@ -245,7 +245,6 @@ def test_saved_tensor_access_after_free():
         x = m.tensor([1.0, 2.0], requires_grad=True)
         y = (x * x).sum()
         y.backward()
-        y.grad_fn.next_functions[0][0].backward if False else None
         y.backward()
     same_error(f)
 
@@ -692,11 +691,9 @@ def test_modified_view_of_saved_tensor_error():
         x = m.tensor([1.0, 2.0], requires_grad=True)
         y = x * 1
         z = (y * y).sum()
-        y[0:1].add_(1) if m is torch else y[0:1].add_(1)
+        y[0:1].add_(1)
         z.backward()
-    te, tm = errmsg(f, torch)
-    de, dm = errmsg(f, dagrad)
-    assert issubclass(de, te)
+    same_error(f)
 
 
 VIEW_INPLACE = {

@@ -107,8 +107,6 @@ def test_repr_requires_grad(name):
 
 
 def test_repr_grad_fn_suffixes():
-    for m in (dagrad, torch):
-        pass
     x = np.array([1.0, -2.0, 3.0], np.float32)
     d = dagrad.from_numpy(x.copy()).requires_grad_()
     t = torch.from_numpy(x.copy()).requires_grad_()
