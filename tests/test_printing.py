@@ -159,9 +159,14 @@ def test_set_printoptions(opts):
 
 
 def test_get_printoptions_default():
-    assert dagrad.get_printoptions() == torch._tensor_str.PRINT_OPTS.__dict__ or \
-        dict(dagrad.get_printoptions()) == {k: getattr(torch._tensor_str.PRINT_OPTS, k)
-                                            for k in dagrad.get_printoptions()}
+    assert dagrad.get_printoptions() == torch._tensor_str.get_printoptions()
+    try:
+        dagrad.set_printoptions(precision=2, sci_mode=True)
+        torch.set_printoptions(precision=2, sci_mode=True)
+        assert dagrad.get_printoptions() == torch._tensor_str.get_printoptions()
+    finally:
+        dagrad.set_printoptions(profile="default", sci_mode=None)
+        torch.set_printoptions(profile="default", sci_mode=None)
 
 
 def test_repr_size_and_dtype_objects():
