@@ -14,6 +14,12 @@ _BASIC = (int, slice, type(None), type(Ellipsis))
 def _convert_key(key, shape):
     """Turn a PyTorch index into a NumPy one; report whether it is basic (a view)."""
     if not isinstance(key, tuple):
+        if not shape and isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            raise IndexError(
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        if not shape and isinstance(key, slice):
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
         key = (key,)
     out = []
     basic = True
