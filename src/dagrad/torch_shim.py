@@ -217,6 +217,20 @@ def _split_along(dim, fname, min_dim):
     return f
 
 
+def _view_as_real(input):  # noqa: A002
+    if not input.is_complex():
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    import dagrad
+    return dagrad.stack([input.real, input.imag], -1)
+
+
+def _view_as_complex(input):  # noqa: A002
+    if input.dim() == 0 or input.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    import dagrad
+    return dagrad.complex(input[..., 0], input[..., 1])
+
+
 def _typename(obj):
     from .tensor import Tensor
     if isinstance(obj, Tensor):
@@ -237,7 +251,8 @@ def _compat_names():
              "finfo": finfo, "iinfo": iinfo, "rot90": _rot90, "addcmul": _addcmul,
              "addcdiv": _addcdiv, "vsplit": _split_along(0, "vsplit", 2),
              "hsplit": _split_along(1, "hsplit", 1), "dsplit": _split_along(2, "dsplit", 3),
-             "typename": _typename, "is_same_size": lambda a, b: a.shape == b.shape,
+             "typename": _typename, "view_as_real": _view_as_real,
+             "view_as_complex": _view_as_complex, "is_same_size": lambda a, b: a.shape == b.shape,
              "is_signed": lambda x: x.dtype.is_signed}
     for k, dt in _LEGACY.items():
         names[k] = _legacy_class(k, dt)

@@ -2,8 +2,14 @@
 import numpy as np
 import torch
 import torch.nn as nn
-from torch.utils.data import (BatchSampler, ConcatDataset, DataLoader, SequentialSampler,
-                              Subset, TensorDataset)
+from torch.utils.data import (
+    BatchSampler,
+    ConcatDataset,
+    DataLoader,
+    SequentialSampler,
+    Subset,
+    TensorDataset,
+)
 
 
 def det_init(module, scale=0.1):

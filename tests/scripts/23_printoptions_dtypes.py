@@ -1,0 +1,38 @@
+"""Print options, default dtype switching, complex tensors and big-tensor summarisation."""
+import torch
+
+x = torch.linspace(0, 1, 7) * 1000
+print(x)
+torch.set_printoptions(precision=2)
+print(x, torch.tensor([1.23456, 2.5]))
+torch.set_printoptions(sci_mode=True)
+print(torch.tensor([1.5, 200.0]))
+torch.set_printoptions(sci_mode=False, precision=6)
+print(torch.tensor([1e-6, 1.0]), torch.tensor([1 / 3]))
+torch.set_printoptions(threshold=5, edgeitems=2)
+print(torch.arange(10), torch.arange(30.).reshape(3, 10))
+torch.set_printoptions(profile="default")
+print(torch.arange(10), torch.tensor([1 / 3]))
+torch.set_printoptions(linewidth=40)
+print(torch.arange(20.))
+torch.set_printoptions(profile="default")
+print(torch.arange(1200).reshape(2, 3, 200))
+
+torch.set_default_dtype(torch.float64)
+print(torch.tensor([1.5]), torch.ones(2).dtype, torch.arange(3.).dtype, torch.tensor(1.0).dtype)
+print(torch.nn.Linear(2, 2).weight.dtype, torch.get_default_dtype())
+torch.set_default_dtype(torch.float32)
+print(torch.tensor([1.5]).dtype)
+
+z = torch.tensor([1 + 2j, -0.5j, 3])
+print(z, z.dtype, z.real, z.imag, z.abs(), z.conj())
+print(torch.view_as_real(z), torch.view_as_complex(torch.tensor([[1.0, 2.0], [3.0, -4.0]])))
+print(torch.polar(torch.tensor([1.0, 2.0]), torch.tensor([0.0, torch.pi / 2])).real.round(decimals=4))
+print(torch.tensor([True, False, True]).sum(), torch.tensor([1, 0, 1], dtype=torch.uint8).bool())
+print(torch.tensor([[True, False], [False, True]]))
+print(torch.tensor([-1.5, 0.0, 2.25], dtype=torch.float64))
+print(torch.tensor([100, -3, 20000], dtype=torch.int16))
+print(torch.tensor([0.1, 0.2], dtype=torch.float16) * 3)
+print(torch.zeros(2, 3, 0), torch.ones(1, 1, 1))
+print(torch.tensor([float("inf"), 1.5, float("nan"), -0.0]))
+print(torch.tensor([1e20, 1e-20]), torch.tensor([12345678.0]), torch.tensor([0.1 + 0.2]))
