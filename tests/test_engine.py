@@ -916,3 +916,29 @@ def test_gradcheck_backward_not_multiplied_by_grad_output():
             m.autograd.gradcheck(Bad.apply, (x,))
         msgs.append(str(e.value))
     assert msgs[1] == msgs[0]
+
+
+def test_bare_decorators_and_generators_like_torch():
+    def f(m):
+        x = m.ones(2, requires_grad=True)
+        res = []
+        for deco in ["no_grad", "inference_mode", "enable_grad"]:
+            @getattr(m, deco)
+            def g():
+                return (x * 2).requires_grad, m.is_grad_enabled()
+            with m.no_grad():
+                res.append(g())
+
+        @m.no_grad()
+        def gen():
+            yield m.is_grad_enabled()
+            yield m.is_grad_enabled()
+            return 5
+        it = gen()
+        res.append((next(it), m.is_grad_enabled(), next(it)))
+        with pytest.raises(StopIteration) as e:
+            next(it)
+        res.append(e.value.value)
+        return res
+    t, d = both(f)
+    assert d == t

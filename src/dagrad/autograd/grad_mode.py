@@ -30,17 +30,27 @@ class _DecoratorContextManager:
         if inspect.isgeneratorfunction(fn):
             @functools.wraps(fn)
             def gen_wrapper(*args, **kwargs):
+                # the mode holds while the generator runs, not while it is suspended at a
+                # yield (PyTorch's behaviour)
                 gen = fn(*args, **kwargs)
-                with self.clone():
-                    resp = gen.send(None)
-                while True:
-                    try:
-                        with self.clone():
+                try:
+                    with self.clone():
+                        resp = gen.send(None)
+                    while True:
+                        try:
                             request = yield resp
-                        with self.clone():
-                            resp = gen.send(request)
-                    except StopIteration as e:
-                        return e.value
+                        except GeneratorExit:
+                            with self.clone():
+                                gen.close()
+                            raise
+                        except BaseException as exc:
+                            with self.clone():
+                                resp = gen.throw(exc)
+                        else:
+                            with self.clone():
+                                resp = gen.send(request)
+                except StopIteration as e:
+                    return e.value
 
             return gen_wrapper
 
@@ -55,7 +65,16 @@ class _DecoratorContextManager:
         return type(self)()
 
 
-class no_grad(_DecoratorContextManager):
+class _NoParamDecorator(_DecoratorContextManager):
+    """Also usable bare: @no_grad as well as @no_grad()."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamDecorator):
     def __init__(self):
         self.prev = True
 
@@ -67,7 +86,7 @@ class no_grad(_DecoratorContextManager):
         state.enabled = self.prev
 
 
-class enable_grad(_DecoratorContextManager):
+class enable_grad(_NoParamDecorator):
     def __init__(self):
         self.prev = False
 
