@@ -63,6 +63,19 @@ CASES = {
     "index_adv_repeat": (lambda x: x[[0, 0, 2]], [(3, 4)]),
     "cross_entropy": (lambda x: dagrad.nn.functional.cross_entropy(
         x, dagrad.tensor([2, 0, 4, 4])), [(4, 5)]),
+    "batch_norm_train": (lambda x, w, b: dagrad.nn.functional.batch_norm(
+        x * 3 + 1, None, None, w, b, training=True), [(4, 3, 5, 2), (3,), (3,)]),
+    "batch_norm_train_1d": (lambda x, w, b: dagrad.nn.functional.batch_norm(
+        x, dagrad.zeros(3), dagrad.ones(3), w, b, training=True), [(6, 3), (3,), (3,)]),
+    "batch_norm_eval": (lambda x, w, b: dagrad.nn.functional.batch_norm(
+        x, dagrad.zeros(3) + 0.5, dagrad.ones(3) * 2, w, b, training=False),
+        [(4, 3, 5), (3,), (3,)]),
+    "batch_norm_no_affine": (lambda x: dagrad.nn.functional.batch_norm(
+        x, None, None, training=True), [(4, 3, 5)]),
+    "layer_norm": (lambda x, w, b: dagrad.nn.functional.layer_norm(x, (4, 5), w, b),
+                   [(3, 4, 5), (4, 5), (4, 5)]),
+    "layer_norm_no_affine": (lambda x: dagrad.nn.functional.layer_norm(x, (5,)),
+                             [(3, 4, 5)]),
     "cross_entropy_sum": (lambda x: dagrad.nn.functional.cross_entropy(
         x, dagrad.tensor([1, 0, 2]), reduction="sum"), [(3, 3)]),
 }

@@ -221,6 +221,55 @@ def cross_entropy_fused(self, g):
     return out
 
 
+def _sum_prod(a, b, axes):
+    """(a * b).sum(axes) without the product temporary (einsum streams both operands)."""
+    s = "abcdefghijklmnopqrstuvwxyz"[:a.ndim]
+    keep = "".join(c for i, c in enumerate(s) if i not in axes)
+    return np.einsum(f"{s},{s}->{keep}", a, b)
+
+
+def native_norm(self, g):
+    """NativeBatchNormBackward0 / NativeLayerNormBackward0 with the forward's saved stats."""
+    sv = _saved(self)
+    x = sv[0]
+    w = sv[1] if self.has_w else None
+    mean, invstd = self.mean_arr, self.invstd_arr
+    axes, waxes = tuple(self.axes), tuple(self.waxes)
+    xhat = x - mean
+    xhat *= invstd
+    gx = gw = gb = None
+    if _needs(self, 1):
+        gw = _sum_prod(g, xhat, waxes).reshape(w.shape)
+    if _needs(self, 2):
+        gb = g.sum(waxes)
+        if w is not None:
+            gb = gb.reshape(w.shape)
+    if _needs(self, 0):
+        wb = w.reshape(self.wshape) if w is not None else None
+        if not self.training:
+            gx = g * (wb * invstd) if wb is not None else g * invstd
+        elif axes == waxes:
+            # batch norm: weight and stats are constant along the reduced axes, so
+            # mean(g*w) = w*sum(g)/n and mean(g*w*xhat) = w*sum(g*xhat)/n
+            n = x.size // mean.size
+            sg = g.sum(axes, keepdims=True)
+            sgx = (gw if gw is not None else _sum_prod(g, xhat, axes)).reshape(mean.shape)
+            xhat *= sgx / n
+            gx = g - sg / n
+            gx -= xhat
+            gx *= (wb * invstd) if wb is not None else invstd
+        else:
+            gh = g * wb if wb is not None else g
+            m1 = gh.mean(axes, keepdims=True)
+            m2 = _sum_prod(gh, xhat, axes)
+            m2 = m2.reshape(m1.shape) / (x.size // m1.size)
+            xhat *= m2
+            gx = gh - m1
+            gx -= xhat
+            gx *= invstd
+    return gx, gw, gb
+
+
 def index(self, g):
     from .indexing import index_put_arrays
     return index_put_arrays(self.shape, self.key, g)
@@ -261,6 +310,7 @@ TWINS = {
     "LogSoftmaxBackward0": (R.LogSoftmaxBackward0, log_softmax),
     "IndexBackward0": (R.IndexBackward0, index),
     "CrossEntropyFusedBackward": (R.CrossEntropyFusedBackward, cross_entropy_fused),
+    "NativeBatchNormBackward0": (R.NativeBatchNormBackward0, native_norm),
 }
 
 
