@@ -294,3 +294,18 @@ def test_embedding_bag(mode, kw):
     if mode == "sum":
         w = RNG.uniform(0.5, 1.5, 8).astype(np.float32)
         run_both(tm, dm, [idx, offs, w])
+
+
+def test_batchnorm_eval_graph_unaffected_by_later_running_stat_updates():
+    tm, dm = _bn_pair("BatchNorm1d", 3)
+    x = rand(6, 3)
+    res = []
+    for lib, m in ((torch, tm), (dagrad, dm)):
+        m.eval()
+        w = m.weight
+        y = m(lib.tensor(x))
+        m.train()
+        m(lib.tensor(x + 5))  # updates running_mean in place
+        (y * lib.tensor(x)).sum().backward()
+        res.append(w.grad)
+    close(res[1], res[0])

@@ -501,7 +501,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 rv += (momentum * vv).astype(rv.dtype)
                 running_var._bump()
         return out
-    m = running_mean._data.reshape(wshape).astype(a.dtype, copy=False)
+    m = running_mean._data.reshape(wshape).astype(a.dtype)  # a copy: the node keeps it
     v = running_var._data.reshape(wshape).astype(a.dtype, copy=False)
     out, _, _ = _norm_forward(input, axes, eps, weight, bias, wshape, axes, mean=m, var=v)
     return out
