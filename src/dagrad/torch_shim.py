@@ -263,6 +263,13 @@ def _compat_names():
         names["vmap"] = vmap
     except ImportError:
         pass
+    try:
+        from .autograd import anomaly_mode as _am
+        names["is_anomaly_enabled"] = _am.is_anomaly_enabled
+        names["is_anomaly_check_nan_enabled"] = _am.is_anomaly_check_nan_enabled
+        names["set_anomaly_enabled"] = lambda mode, check_nan=True: _am._apply(mode, check_nan)
+    except (ImportError, AttributeError):
+        pass
     for m in _METHOD_ALIASES:
         if hasattr(Tensor, m):
             def f(input, *a, _m=m, **k):  # noqa: A002
