@@ -266,3 +266,45 @@ def test_default_dtype():
     finally:
         dagrad.set_default_dtype(dagrad.float32)
         torch.set_default_dtype(torch.float32)
+
+
+MORE = {
+    "tensor_int_dtype_float_data": lambda m: m.tensor([1.7, -1.7], dtype=m.int64),
+    "tensor_empty": lambda m: m.tensor([]),
+    "tensor_empty2": lambda m: m.tensor([[], []]),
+    "linspace_int": lambda m: m.linspace(0, 10, steps=5, dtype=m.int64),
+    "arange_half": lambda m: m.arange(1, 2.5, 0.5),
+    "arange_float_to_int": lambda m: m.arange(0.5, 4.5, dtype=m.int64),
+    "full_like_trunc": lambda m: m.full_like(m.ones(2, dtype=m.int64), 2.5),
+    "tensor_np_f32_scalar": lambda m: m.tensor(np.float32(1.5)),
+    "tensor_list_np_f64_scalars": lambda m: m.tensor([np.float64(1.5), 2]),
+    "tensor_list_np_f16_and_float": lambda m: m.tensor([np.float16(1.5), 2.5]),
+    "tensor_list_np_i32_and_int": lambda m: m.tensor([np.int32(1), 2]),
+    "tensor_list_of_0d": lambda m: m.tensor([m.tensor(1.5), m.tensor(2.0)]),
+    "as_tensor_list_np": lambda m: m.as_tensor([np.array([1, 2]), np.array([3, 4])]),
+    "tensor_list_np_f32_arrays": lambda m: m.tensor([np.ones(2, np.float32), np.zeros(2, np.float32)]),
+    "tensor_bool_float_mix": lambda m: m.tensor([True, 2.5]),
+    "tensor_range": lambda m: m.tensor(range(3)),
+    "tensor_none": lambda m: m.tensor(None),
+    "tensor_big_int": lambda m: m.tensor(2 ** 63),
+    "tensor_dtype_str": lambda m: m.tensor([1], dtype="float32"),
+    "tensor_ragged": lambda m: m.tensor([[1, 2], [3]]),
+    "from_numpy_bigendian": lambda m: m.from_numpy(np.ones(2, dtype=">f4")),
+    "eye_rect_int": lambda m: m.eye(2, 3, dtype=m.int32),
+    "arange_neg_step": lambda m: m.arange(5, 0, -1.5),
+    "linspace_steps0": lambda m: m.linspace(0, 1, 0),
+    "logspace_base": lambda m: m.logspace(0, 2, 3, base=2),
+    "scalar_tensor_bool": lambda m: m.scalar_tensor(True),
+    "complex_fn": lambda m: m.complex(m.tensor([1.0]), m.tensor([2.0])),
+}
+
+
+@pytest.mark.parametrize("name", list(MORE))
+def test_more_creation_cases_repr_or_error_match_torch(name):
+    out = []
+    for m in (torch, dagrad):
+        try:
+            out.append(repr(MORE[name](m)))
+        except Exception as e:
+            out.append(f"{type(e).__name__}: {e}")
+    assert out[1] == out[0]

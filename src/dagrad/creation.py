@@ -78,16 +78,22 @@ def _infer_np(data):
         return np.asarray(data, dtype=np.bool_)
     if isinstance(data, int):
         if not -(2 ** 63) <= data < 2 ** 63:
-            raise RuntimeError(f"Overflow when unpacking long")
+            raise ValueError("Overflow when unpacking long long")
         return np.asarray(data, dtype=np.int64)
     if isinstance(data, float):
         return np.asarray(data, dtype=D.default.np)
     if isinstance(data, complex):
         return np.asarray(data, dtype=np.complex64 if D.default.np != np.float64
                           else np.complex128)
+    if isinstance(data, range):
+        data = list(data)
+    if data is None:
+        raise RuntimeError("Could not infer dtype of NoneType")
     if isinstance(data, (list, tuple)):
         if any(isinstance(e, Tensor) for e in _flat_first(data)):
             data = _tensors_to_lists(data)
+        if any(isinstance(e, (np.generic, np.ndarray)) for e in _flat_first(data)):
+            return _infer_with_numpy_items(data)
         kind = _scan_kind(data)
         try:
             arr = np.array(data)
@@ -114,6 +120,35 @@ def _infer_np(data):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     raise TypeError(
         f"Could not infer dtype of {type(data).__name__}")
+
+
+def _item_dtype(e):
+    """PyTorch's scalar type of one sequence item (NumPy values keep their own dtype)."""
+    if isinstance(e, (np.generic, np.ndarray)):
+        return D.from_np(np.dtype(e.dtype))
+    return D.scalar_dtype(e)
+
+
+def _infer_with_numpy_items(data):
+    """Sequences holding NumPy scalars/arrays: the items' dtypes promote (python floats count
+    as the default dtype), as torch.tensor infers them."""
+    dt = None
+    for e in _flat_first(data):
+        if isinstance(e, np.ndarray):
+            t = D.from_np(e.dtype)
+        elif isinstance(e, (bool, int, float, complex, np.generic)):
+            t = _item_dtype(e)
+        else:
+            raise TypeError(f"new(): invalid data type '{type(e).__name__}'")
+        dt = t if dt is None else D.promote_types(dt, t)
+    try:
+        arr = np.array([np.asarray(e) if isinstance(e, np.ndarray) else e for e in data]
+                       if isinstance(data, (list, tuple)) else data)
+    except ValueError as e:
+        raise ValueError(
+            f"expected sequence of length {_first_len(data)} at dim 1 (got "
+            f"{_bad_len(data)})") from e
+    return arr.astype(dt.np if dt is not None else D.default.np)
 
 
 def _flat_first(data):
@@ -168,6 +203,8 @@ def _bad_len(data):
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    if isinstance(dtype, str):
+        raise TypeError("tensor(): argument 'dtype' must be torch.dtype, not str")
     if isinstance(data, Tensor):
         warnings.warn(
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
@@ -204,6 +241,10 @@ asarray = as_tensor
 def from_numpy(a):
     if not isinstance(a, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
+    if not a.dtype.isnative:
+        raise ValueError(
+            "given numpy array has byte order different from the native byte order. "
+            "Conversion between byte orders is currently not supported.")
     if a.dtype not in D.FROM_NP:
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{a.dtype}. The only supported types are: "
