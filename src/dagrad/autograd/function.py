@@ -177,6 +177,11 @@ class Node:
             self._saved = None
             self.result_data = None
 
+    def _materialize(self, buf):
+        """Gradients of a multi-output node's outputs; None where an output got none (rules of
+        multi-output nodes handle None, or override this to build zeros of the right shape)."""
+        return buf
+
     # subclasses implement: backward(self, grad) -> grad or tuple of grads (one per input)
     def backward(self, *grads):
         raise NotImplementedError(f"{self.name()} has no backward rule")
