@@ -228,3 +228,23 @@ def test_conv2d_chunked_columns(xs, ws, kw, chunk, monkeypatch):
     """Columns built in row bands / image groups (tiny chunk size forced) match torch."""
     monkeypatch.setattr(C, "_CHUNK", chunk)
     run("conv2d", xs, ws, **kw)
+
+
+@pytest.mark.parametrize("N,Cin,H,W,O,k,st,pd,dl,G", [
+    (2, 4, 9, 8, 6, 3, 1, 1, 1, 1), (1, 6, 10, 7, 4, 3, 2, (1, 0, 2, 1), 1, 2),
+    (2, 3, 8, 8, 3, 2, 1, 0, 2, 3), (1, 4, 5, 5, 8, 1, 1, 0, 1, 1)])
+def test_generic_array_module_primitives_equal_tuned_ones(N, Cin, H, W, O, k, st, pd, dl, G):
+    """The any-module (CuPy) convolution primitives, run on NumPy, equal the tuned kernels."""
+    from dagrad.ops import conv as C
+    rng = np.random.default_rng(0)
+    pad = pd if isinstance(pd, tuple) else (pd,) * 4
+    p = C._P((st, st), pad, (dl, dl), G, 2)
+    x = rng.standard_normal((N, Cin, H, W)).astype(np.float32)
+    w = rng.standard_normal((O, Cin // G, k, k)).astype(np.float32)
+    y = C._conv_fwd(x, w, p)
+    np.testing.assert_allclose(C._gen_fwd(x, w, p), y, rtol=1e-4, atol=1e-4)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    np.testing.assert_allclose(C._gen_bwd_input(g, w, p, H, W), C._conv_bwd_input(g, w, p, H, W),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(C._gen_bwd_weight(x, g, p, k, k),
+                               C._conv_bwd_weight(x, g, p, k, k), rtol=1e-4, atol=1e-3)

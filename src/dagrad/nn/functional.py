@@ -1051,11 +1051,22 @@ def _to_2d(input, target):
     return x2, target.reshape(-1), (input.shape[0],) + rest
 
 
+def _get_xp(a):
+    from ..backend import get_array_module
+    return get_array_module(a)
+
+
+def _arr(r, dtype):
+    from ..ops._core import arr
+    return arr(r, dtype)
+
+
 def _fused_nll(x2, t, weight, reduction, ignore_index, log_probs_input):
     """NLL over (M, C) log-probabilities, or cross-entropy over (M, C) logits when
     log_probs_input is False (log_softmax fused in)."""
     from ..ops import derivatives as R
     a = x2._data
+    xp = np if type(a) is np.ndarray else _get_xp(a)
     tt = t._data.astype(np.int64, copy=False)
     M, C = a.shape
     valid = tt != ignore_index
@@ -1064,29 +1075,29 @@ def _fused_nll(x2, t, weight, reduction, ignore_index, log_probs_input):
         raise IndexError(f"Target {bad} is out of bounds.")
     tsafe = np.where(valid, tt, 0)
     if log_probs_input:
-        lp_t = a[np.arange(M), tsafe]
+        lp_t = a[xp.arange(M), tsafe]
         probs = None
     else:
-        mx = a.max(axis=1, keepdims=True) if M else np.zeros((0, 1), a.dtype)
+        mx = a.max(axis=1, keepdims=True) if M else xp.zeros((0, 1), a.dtype)
         sh = a - mx
         e = np.exp(sh)
         s = e.sum(axis=1, keepdims=True)
         lse = np.log(s)
-        lp_t = (sh[np.arange(M), tsafe] - lse[:, 0])
+        lp_t = (sh[xp.arange(M), tsafe] - lse[:, 0])
         probs = e / s
-    w = weight._data[tsafe] if weight is not None else np.ones(M, dtype=a.dtype)
+    w = weight._data[tsafe] if weight is not None else xp.ones(M, dtype=a.dtype)
     w = np.where(valid, w, 0).astype(a.dtype)
     losses = -(lp_t * w)
     if reduction == "none":
         out = losses.astype(a.dtype)
         coef = w
     elif reduction == "sum":
-        out = np.asarray(losses.sum(), dtype=a.dtype)
+        out = _arr(losses.sum(), a.dtype)
         coef = w
     else:
         den = w.sum()
         with np.errstate(invalid="ignore", divide="ignore"):
-            out = np.asarray(losses.sum() / den, dtype=a.dtype)
+            out = _arr(losses.sum() / den, a.dtype)
             coef = (w / den).astype(a.dtype) if den != 0 else np.zeros_like(w)
     res = _make(out)
     if _grad_state.enabled and x2._rg:

@@ -573,7 +573,78 @@ def _flops(N, O, Cg, kh, kw, HW):
     return 2.0 * N * O * Cg * kh * kw * HW
 
 
+# ---------------------------------------------------------------- any array module (CuPy)
+# The kernels above are tuned for NumPy on a CPU (cache-sized bands, BLAS threads). On another
+# array module the same three primitives are a loop over kernel offsets: one batched matrix
+# product per offset on strided slices of the padded input, which is what a GPU does well.
+def _gen_xp(a):
+    from ..backend import get_array_module
+    return get_array_module(a)
+
+
+def _gen_pad(x, p):
+    t, b, l, r = p.pad
+    xp = _gen_xp(x)
+    return xp.pad(x, ((0, 0), (0, 0), (t, b), (l, r)))
+
+
+def _gen_slice(i, j, p, Ho, Wo):
+    sh, sw = p.stride
+    dh, dw = p.dil
+    return (slice(None), slice(None), slice(i * dh, i * dh + sh * (Ho - 1) + 1, sh),
+            slice(j * dw, j * dw + sw * (Wo - 1) + 1, sw))
+
+
+def _gen_fwd(x, w, p):
+    xp = _gen_xp(x)
+    N, C = x.shape[:2]
+    O, Cg, kh, kw = w.shape
+    G = p.groups
+    Ho, Wo = p.out_hw(x.shape[2], x.shape[3], kh, kw)
+    xpad = _gen_pad(x, p)
+    out = xp.zeros((N, G, O // G, Ho, Wo), dtype=x.dtype)
+    wg = w.reshape(G, O // G, Cg, kh, kw)
+    for i in range(kh):
+        for j in range(kw):
+            xs = xpad[_gen_slice(i, j, p, Ho, Wo)].reshape(N, G, Cg, Ho, Wo)
+            out += xp.einsum("ngchw,goc->ngohw", xs, wg[..., i, j])
+    return out.reshape(N, O, Ho, Wo)
+
+
+def _gen_bwd_input(g, w, p, H, W):
+    xp = _gen_xp(g)
+    N, O, Ho, Wo = g.shape
+    _, Cg, kh, kw = w.shape
+    G = p.groups
+    t, b, l, r = p.pad
+    dxp = xp.zeros((N, G * Cg, H + t + b, W + l + r), dtype=g.dtype)
+    gg = g.reshape(N, G, O // G, Ho, Wo)
+    wg = w.reshape(G, O // G, Cg, kh, kw)
+    for i in range(kh):
+        for j in range(kw):
+            d = xp.einsum("ngohw,goc->ngchw", gg, wg[..., i, j]).reshape(N, G * Cg, Ho, Wo)
+            dxp[_gen_slice(i, j, p, Ho, Wo)] += d
+    return dxp[:, :, t:t + H, l:l + W]
+
+
+def _gen_bwd_weight(x, g, p, kh, kw):
+    xp = _gen_xp(x)
+    N, O, Ho, Wo = g.shape
+    G = p.groups
+    Cg = x.shape[1] // G
+    xpad = _gen_pad(x, p)
+    gg = g.reshape(N, G, O // G, Ho, Wo)
+    dw = xp.zeros((G, O // G, Cg, kh, kw), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            xs = xpad[_gen_slice(i, j, p, Ho, Wo)].reshape(N, G, Cg, Ho, Wo)
+            dw[..., i, j] = xp.einsum("ngchw,ngohw->goc", xs, gg)
+    return dw.reshape(O, Cg, kh, kw)
+
+
 def _conv_fwd(x, w, p, keep=None):
+    if type(x) is not np.ndarray:
+        return _gen_fwd(x, w, p)
     N = x.shape[0]
     O, Cg, kh, kw = w.shape
     Ho, Wo = p.out_hw(x.shape[2], x.shape[3], kh, kw)
@@ -598,6 +669,8 @@ def _conv_fwd(x, w, p, keep=None):
 
 
 def _conv_bwd_input(g, w, p, H, W):
+    if type(g) is not np.ndarray:
+        return _gen_bwd_input(g, w, p, H, W)
     N, O, Ho, Wo = g.shape
     _, Cg, kh, kw = w.shape
     fl = _flops(N, O, Cg, kh, kw, Ho * Wo)
@@ -614,6 +687,8 @@ def _conv_bwd_input(g, w, p, H, W):
 
 
 def _conv_bwd_weight(x, g, p, kh, kw, xp=None):
+    if type(x) is not np.ndarray:
+        return _gen_bwd_weight(x, g, p, kh, kw)
     N, O, Ho, Wo = g.shape
     Cg = x.shape[1] // p.groups
     fl = _flops(N, O, Cg, kh, kw, Ho * Wo)

@@ -1434,9 +1434,7 @@ class NllLossBackward0(Node):
         (x,) = self.saved()
         M, C = x.shape
         gg = g * _make(self.coef)
-        oh = np.zeros((M, C), dtype=x._data.dtype)
-        oh[np.arange(M), self.tsafe] = 1
-        return -(gg.unsqueeze(1) * _make(oh))
+        return -(gg.unsqueeze(1) * _make(_one_hot_rows(x._data, M, C, self.tsafe)))
 
 
 @_named("NllLossBackward0")
@@ -1456,12 +1454,22 @@ class CrossEntropyFusedBackward(Node):
         if not _gs.enabled and self.probs is not None:
             gg = (g._data * self.coef).astype(x._data.dtype, copy=False)
             out = self.probs * gg[:, None]
-            out[np.arange(M), self.tsafe] -= gg
+            out[_rows(out, M), self.tsafe] -= gg
             return _make(out)
         gg = g * _make(self.coef)
-        oh = np.zeros((M, C), dtype=x._data.dtype)
-        oh[np.arange(M), self.tsafe] = 1
-        return (x.softmax(1) - _make(oh)) * gg.unsqueeze(1)
+        return (x.softmax(1) - _make(_one_hot_rows(x._data, M, C, self.tsafe))) * gg.unsqueeze(1)
+
+
+def _rows(like, M):
+    from ..backend import get_array_module
+    return get_array_module(like).arange(M)
+
+
+def _one_hot_rows(like, M, C, cols):
+    from ..backend import zeros
+    oh = zeros(like, (M, C))
+    oh[_rows(like, M), cols] = 1
+    return oh
 
 
 # ---------------------------------------------------------------- ops/extra.py primitives
