@@ -1067,6 +1067,12 @@ def lerp(start, end, weight, *, out=None):
         raise RuntimeError(
             f"expected dtype {_CPP_NAME.get(start.dtype.name)} for `end` but got dtype "
             f"{_CPP_NAME.get(end.dtype.name)}")
+    if (isinstance(weight, Tensor) and weight._data.ndim and
+            weight._data.dtype != start._data.dtype):
+        from ..tensor import _CPP_NAME
+        raise RuntimeError(
+            f"expected dtype {_CPP_NAME.get(start.dtype.name)} for `weight` but got dtype "
+            f"{_CPP_NAME.get(weight.dtype.name)}")
     if not isinstance(weight, Tensor) and start._data.dtype.kind not in "fc":
         from ..tensor import _SCALAR_NAME
         raise NotImplementedError(
