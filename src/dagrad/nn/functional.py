@@ -432,20 +432,32 @@ def _norm_forward(x, axes, eps, w, b, wshape, waxes, mean=None, var=None, name="
     else:
         m = mean
         v = var
-        xc = a - m
+        xc = None
     invstd = (1.0 / np.sqrt(v + eps)).astype(a.dtype)
-    # xc is a fresh array: normalise in place; with an affine whose weight is constant along
-    # the normalised axes (batch norm), scale by invstd * weight in one pass (as PyTorch's CPU
-    # kernel folds them)
-    out = xc
-    if w is not None and invstd.shape == tuple(wshape):
-        out *= invstd * w._data.reshape(wshape)
+    if xc is None and invstd.shape == tuple(wshape) and a.dtype.char in "fd":
+        # fixed statistics (eval-mode batch norm): out = x * alpha + beta with per-channel
+        # alpha = invstd * weight, beta = bias - mean * alpha, as PyTorch's CPU kernel: two passes
+        alpha = invstd * w._data.reshape(wshape) if w is not None else invstd
+        beta = -(m * alpha)
+        if b is not None:
+            beta = beta + b._data.reshape(wshape)
+        out = a * alpha.astype(a.dtype, copy=False)
+        out += beta.astype(a.dtype, copy=False)
     else:
-        out *= invstd
-        if w is not None:
-            out *= w._data.reshape(wshape)
-    if b is not None:
-        out += b._data.reshape(wshape)
+        if xc is None:
+            xc = a - m
+        # xc is a fresh array: normalise in place; with an affine whose weight is constant
+        # along the normalised axes (batch norm), scale by invstd * weight in one pass (as
+        # PyTorch's CPU kernel folds them)
+        out = xc
+        if w is not None and invstd.shape == tuple(wshape):
+            out *= invstd * w._data.reshape(wshape)
+        else:
+            out *= invstd
+            if w is not None:
+                out *= w._data.reshape(wshape)
+        if b is not None:
+            out += b._data.reshape(wshape)
     out = out.astype(a.dtype, copy=False)
     res = _make(out)
     if _grad_state.enabled and (x._rg or (w is not None and w._rg) or (b is not None and b._rg)):
