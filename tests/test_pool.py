@@ -405,3 +405,20 @@ def test_max_pool_channel_parallel(shape, args, monkeypatch):
                                        ((1, 2, 4, 5, 6), (None, 2, 3))])
 def test_adaptive_avg_pool3d(shape, osz):
     run("adaptive_avg_pool3d", shape, osz)
+
+
+@pytest.mark.parametrize("k,s,p,d,ceil", [(3, 2, 1, 1, False), (2, 2, 0, 1, True), (3, 1, 1, 2, False)])
+def test_generic_max_pool_paths_equal_tuned_ones(k, s, p, d, ceil):
+    """The any-module (CuPy) max-pool paths, run on NumPy, equal the tuned kernels."""
+    x = np.random.default_rng(1).standard_normal((2, 3, 9, 8)).astype(np.float32)
+    x4 = x
+    geo = P._pool_geom(x4, (k, k), (s, s), (p, p), (d, d), ceil, 2)
+    m1, t1 = P._maxpool_par(x4, geo)
+    m2, t2 = P._maxpool_generic(x4, geo)
+    np.testing.assert_array_equal(m1, m2)
+    np.testing.assert_array_equal(t1.astype(np.int64), t2.astype(np.int64))
+    g = np.random.default_rng(2).standard_normal(m1.shape).astype(np.float32)
+    np.testing.assert_allclose(P._tap_scatter_par(g, t1, geo), P._tap_scatter_generic(g, t1, geo),
+                               rtol=1e-6, atol=1e-6)
+    h = np.random.default_rng(3).standard_normal(x.shape).astype(np.float32)
+    np.testing.assert_array_equal(P._tap_gather_arr(h, t1, geo), P._tap_gather_generic(h, t1, geo))

@@ -1145,7 +1145,7 @@ def _ce_fast(input, target, reduction, ignore_index):
     runs, with its checks and errors)."""
     a = input._data
     t = target._data
-    if (a.ndim != 2 or t.ndim != 1 or t.dtype != np.int64 or a.dtype.char not in "fd"
+    if (type(a) is not np.ndarray or a.ndim != 2 or t.ndim != 1 or t.dtype != np.int64 or a.dtype.char not in "fd"
             or a.shape[0] != t.shape[0] or not a.shape[0] or not a.shape[1]):
         return None
     M, C = a.shape
@@ -1159,11 +1159,11 @@ def _ce_fast(input, target, reduction, ignore_index):
     lp_t = sh[rows, t] - np.log(s)[:, 0]
     one = a.dtype.type(1)
     if reduction == "sum":
-        out = np.asarray(-lp_t.sum(), dtype=a.dtype)
+        out = _arr(-lp_t.sum(), a.dtype)
         coef = np.ones(M, dtype=a.dtype)
     else:
         den = a.dtype.type(M)
-        out = np.asarray(-lp_t.sum() / den, dtype=a.dtype)
+        out = _arr(-lp_t.sum() / den, a.dtype)
         coef = np.full(M, one / den, dtype=a.dtype)
     res = _make(out)
     if _grad_state.enabled and input._rg:

@@ -313,7 +313,60 @@ def _planes_parallel(kernel, arrs, out_shapes, dtypes, work):
     return outs
 
 
+def _xp_of(a):
+    from ..backend import get_array_module
+    return get_array_module(a)
+
+
+def _maxpool_generic(x4, geo):
+    """Running max over the taps for any array module (CuPy): where() instead of out= tricks.
+    A NaN wins and the last one's tap is kept, as in PyTorch."""
+    xp = _xp_of(x4)
+    xpad = _padded_any(geo, x4, -xp.inf)
+    m = tap = None
+    for t, sl in geo.taps():
+        s_ = xpad[sl]
+        if m is None:
+            m = s_.copy()
+            tap = xp.zeros(m.shape, dtype=xp.int32)
+            continue
+        upd = (s_ > m) | xp.isnan(s_)
+        m = xp.where(upd, s_, m)
+        tap = xp.where(upd, t, tap)
+    return m, tap
+
+
+def _padded_any(geo, x, fill):
+    if geo.Hp == geo.H and geo.Wp == geo.W:
+        return x
+    xp = _xp_of(x)
+    ph, pw = geo.p
+    out = xp.full((x.shape[0], x.shape[1], geo.Hp, geo.Wp), fill, dtype=x.dtype)
+    out[:, :, ph:ph + geo.H, pw:pw + geo.W] = x
+    return out
+
+
+def _tap_scatter_generic(g, tap, geo):
+    xp = _xp_of(g)
+    N, C = g.shape[:2]
+    out = xp.zeros((N, C, geo.Hp, geo.Wp), dtype=g.dtype)
+    for t, sl in geo.taps():
+        out[sl] += g * (tap == t)
+    return geo.crop(out)
+
+
+def _tap_gather_generic(h, tap, geo):
+    xp = _xp_of(h)
+    hp = _padded_any(geo, h, 0)
+    out = xp.zeros(tap.shape, dtype=h.dtype)
+    for t, sl in geo.taps():
+        out = xp.where(tap == t, hp[sl], out)
+    return out
+
+
 def _maxpool_par(x4, geo):
+    if type(x4) is not np.ndarray:
+        return _maxpool_generic(x4, geo)
     N, C = x4.shape[:2]
 
     def kern(x, outs):
@@ -327,6 +380,8 @@ def _maxpool_par(x4, geo):
 
 
 def _tap_scatter_par(g, tap, geo):
+    if type(g) is not np.ndarray:
+        return _tap_scatter_generic(g, tap, geo)
     N, C = g.shape[:2]
 
     def kern(gg, tt, outs):
@@ -352,6 +407,8 @@ def _tap_scatter_arr(g, tap, geo, out=None):
 
 def _tap_gather_arr(h, tap, geo):
     """out[o] = h[winning position of o] (the max pool's linearisation at fixed taps)."""
+    if type(h) is not np.ndarray:
+        return _tap_gather_generic(h, tap, geo)
     hp = geo.padded(h, 0)
     out = np.zeros(tap.shape, dtype=h.dtype)
     mask = np.empty(tap.shape, dtype=bool)

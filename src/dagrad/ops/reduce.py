@@ -146,7 +146,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
         dim = None
     if dim is None:
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = a.mean(keepdims=keepdim) if a.size else np.asarray(np.nan, dtype=a.dtype)
+            r = a.mean(keepdims=keepdim) if a.size else arr(np.nan, a.dtype)
         if keepdim and a.size == 0:
             r = r.reshape((1,) * a.ndim)
         res = _make(arr(r, dtype=a.dtype))
@@ -305,7 +305,7 @@ def argmax(x, dim=None, keepdim=False):
         raise RuntimeError("argmax(): does not support bool input")
     if dim is None:
         _check_nonempty(a, "argmax")
-        r = np.asarray(np.argmax(a), dtype=np.int64)
+        r = arr(np.argmax(a), np.int64)
         if keepdim:
             r = r.reshape((1,) * a.ndim)
         return _make(r)
@@ -321,7 +321,7 @@ def argmin(x, dim=None, keepdim=False):
         raise RuntimeError("argmin(): does not support bool input")
     if dim is None:
         _check_nonempty(a, "argmin")
-        r = np.asarray(np.argmin(a), dtype=np.int64)
+        r = arr(np.argmin(a), np.int64)
         if keepdim:
             r = r.reshape((1,) * a.ndim)
         return _make(r)
@@ -488,9 +488,9 @@ def cumprod(x, dim, *, dtype=None, out=None):
 def _logical_reduce(np_fn, x, dim, keepdim):
     a = x._data
     if dim is None:
-        r = np.asarray(np_fn(a))
+        r = arr(np_fn(a))
     else:
-        r = np.asarray(np_fn(a, axis=dims_arg(dim, a.ndim), keepdims=keepdim))
+        r = arr(np_fn(a, axis=dims_arg(dim, a.ndim), keepdims=keepdim))
     if a.dtype == np.uint8:  # PyTorch keeps uint8 for all/any of a uint8 tensor
         r = r.astype(np.uint8)
     return _make(r)
