@@ -15,13 +15,33 @@ import traceback
 TIMEOUT = 100
 
 
+def _warm_torch():
+    """First use of torch.optim (dynamo imports), DataLoader, save/load costs seconds: pay it
+    once in the parent. Tiny tensors only (no intra-op thread pool before the forks)."""
+    import io
+
+    import torch
+    import torch.nn.functional  # noqa: F401
+    from torch.utils.data import DataLoader, TensorDataset
+    m = torch.nn.Linear(2, 2)
+    for opt in (torch.optim.SGD(m.parameters(), lr=0.1), torch.optim.Adam(m.parameters())):
+        m(torch.ones(1, 2)).sum().backward()
+        opt.step()
+        torch.optim.lr_scheduler.StepLR(opt, 1).step()
+    for _ in DataLoader(TensorDataset(torch.ones(4, 2)), batch_size=2):
+        pass
+    f = io.BytesIO()
+    torch.save(m.state_dict(), f)
+    f.seek(0)
+    torch.load(f)
+
+
 def main():
     mode, outdir, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
     sep = rest.index("--") if "--" in rest else len(rest)
     scripts, args = rest[:sep], rest[sep + 1:]
     if mode == "torch":
-        import torch  # noqa: F401
-        import torch.nn  # noqa: F401
+        _warm_torch()
     else:
         import dagrad  # noqa: F401
         import dagrad.nn  # noqa: F401
