@@ -1,10 +1,10 @@
 """dagrad.autograd: backward, grad, grad modes, and the graph's node types."""
+from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,  # noqa: F401
+                           is_anomaly_enabled, set_detect_anomaly)
 from .engine import run_backward
 from .function import AccumulateGrad, Node  # noqa: F401
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                         is_inference_mode_enabled, no_grad, set_grad_enabled)
-from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,  # noqa: F401
-                           is_anomaly_enabled, set_detect_anomaly)
 
 # Loaded on first use (`import dagrad` stays cheap): submodules, and the names taken from them.
 _LAZY_MODULES = ("forward_ad", "functional", "graph", "profiler", "function_api")

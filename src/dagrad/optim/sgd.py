@@ -1,4 +1,6 @@
 """torch.optim.SGD."""
+import threading
+
 import numpy as np
 
 from ..tensor import Tensor, _make
@@ -76,17 +78,38 @@ class SGD(Optimizer):
         return loss
 
 
-_scratch = {}
+_tls = threading.local()
 
 
-def _scratch_like(a):
-    """A reusable temporary shaped like `a` (one buffer per dtype, grown as needed), so the
-    update allocates (and page-faults) no fresh large arrays each step."""
-    n = a.size
-    buf = _scratch.get(a.dtype)
-    if buf is None or buf.size < n:
-        buf = _scratch[a.dtype] = np.empty(n, a.dtype)
-    return buf[:n].reshape(a.shape)
+def _scratch(n, dtype):
+    """A reusable flat temporary of n <= _CHUNK elements (one per thread and dtype), so the
+    update allocates (and page-faults) no fresh arrays each step and holds at most one chunk."""
+    d = getattr(_tls, "bufs", None)
+    if d is None:
+        d = _tls.bufs = {}
+    buf = d.get(dtype)
+    if buf is None:
+        buf = d[dtype] = np.empty(_CHUNK, dtype)
+    return buf[:n]
+
+
+def _flat_ok(*arrs):
+    a0 = arrs[0]
+    return all(a.dtype == a0.dtype and a.shape == a0.shape and a.flags.c_contiguous
+               for a in arrs)
+
+
+def _axpy(p, g, alpha):
+    """p += alpha * g (the product rounded first, as before) through a chunk-sized scratch."""
+    p, g = p.reshape(-1), g.reshape(-1)
+    mult, add = np.multiply, np.add
+    t = _scratch(min(p.size, _CHUNK), p.dtype)
+    for s in range(0, p.size, _CHUNK):
+        e = s + _CHUNK
+        ps = p[s:e]
+        ts = t[:ps.size]
+        mult(g[s:e], alpha, out=ts)
+        add(ps, ts, out=ps)
 
 
 def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=None,
@@ -95,10 +118,10 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
     """Functional SGD (single-tensor path); `momentum_buffer_list` entries are filled in.
 
     PyTorch's operations in the same order and precision (buf = buf*momentum + (1-dampening)*g;
-    p += (-lr)*d_p), with temporaries written into one reused scratch buffer."""
+    p += (-lr)*d_p), over cache-sized chunks through a reused per-thread scratch buffer."""
     lr = _f(lr)
     weight_decay = _f(weight_decay)
-    mult, add = np.multiply, np.add
+    add = np.add
     for i, param in enumerate(params):
         p = _real(param._data)
         g = _grad_of(d_p_list[i], param, maximize)
@@ -111,10 +134,7 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
                 momentum_buffer_list[i] = buf
             else:
                 b = _real(buf._data)
-                if (dampening == 0 and not nesterov and p.size > 2 * _CHUNK
-                        and p.dtype == b.dtype == g.dtype and p.flags.c_contiguous
-                        and b.flags.c_contiguous and g.flags.c_contiguous
-                        and p.shape == b.shape == g.shape):
+                if dampening == 0 and not nesterov and _flat_ok(p, b, g):
                     _momentum_update_chunked(p, b, g, momentum, lr)
                     buf._bump()
                     param._bump()
@@ -123,19 +143,15 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
                 if dampening == 0:
                     add(b, g, out=b)
                 else:
-                    t = _scratch_like(b)
-                    mult(g, 1 - dampening, out=t)
-                    add(b, t, out=b)
+                    b += (1 - dampening) * g
                 buf._bump()
             b = _real(buf._data)
             if nesterov:
                 g = g + momentum * b
             else:
                 g = b
-        if g.shape == p.shape and g.dtype == p.dtype:
-            t = _scratch_like(p)
-            mult(g, -lr, out=t)
-            add(p, t, out=p)
+        if _flat_ok(p, g):
+            _axpy(p, g, -lr)
         else:
             p += (-lr) * g
         param._bump()
@@ -149,7 +165,7 @@ def _momentum_update_chunked(p, b, g, momentum, lr):
     each element is read and written once from memory instead of once per operation."""
     p, b, g = p.reshape(-1), b.reshape(-1), g.reshape(-1)
     n = p.size
-    t = _scratch_like(p[:_CHUNK])
+    t = _scratch(min(n, _CHUNK), p.dtype)
     mult, add = np.multiply, np.add
     for s in range(0, n, _CHUNK):
         e = s + _CHUNK
