@@ -362,7 +362,8 @@ def broadcast_tensors(*ts):
     if len(ts) == 1 and isinstance(ts[0], (list, tuple)):
         ts = ts[0]
     shape = np.broadcast_shapes(*(t._data.shape for t in ts))
-    return tuple(expand(t, shape) for t in ts)
+    # as torch: a tensor already of the broadcast shape comes back as itself
+    return tuple(t if t._data.shape == shape else expand(t, shape) for t in ts)
 
 
 def broadcast_shapes(*shapes):
