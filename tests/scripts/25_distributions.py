@@ -1,8 +1,7 @@
 """torch.distributions as used in RL / VAE tutorials: log_prob, entropy, KL, reparameterised
 samples' shapes and gradients (values drawn from the RNG are not printed)."""
 import torch
-from torch.distributions import Bernoulli, Categorical, Normal, Uniform
-from torch.distributions import kl_divergence
+from torch.distributions import Bernoulli, Categorical, Normal, Uniform, kl_divergence
 
 mu = torch.tensor([0.0, 1.0], requires_grad=True)
 sigma = torch.tensor([1.0, 0.5], requires_grad=True)
