@@ -1,4 +1,5 @@
 """Forward ops by family, bound here as Tensor methods and operators."""
+from ..backend import writeable as _bk_writeable
 import builtins as _builtins  # `any`/`all` below are shadowed by the reductions
 
 from .. import _dtype as D
@@ -220,7 +221,7 @@ def _write_into(x, r, name):
         raise RuntimeError(
             f"output with shape {list(a.shape)} doesn't match the broadcast shape "
             f"{list(np.broadcast_shapes(a.shape, rd.shape))}")
-    if not a.flags.writeable:
+    if not _bk_writeable(a):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation.")
@@ -238,7 +239,7 @@ def _fast_binary_inplace(ufunc, op, name):
                 not isinstance(other, Tensor) or not (grad_state.enabled and other._rg)):
             a = x._data
             b = other._data if isinstance(other, Tensor) else other
-            if a.flags.writeable and a.dtype.kind == "f" and (
+            if _bk_writeable(a) and a.dtype.kind == "f" and (
                     not isinstance(other, Tensor) or (b.dtype == a.dtype and
                                                       b.shape == np.broadcast_shapes(a.shape,
                                                                                      b.shape)
@@ -306,7 +307,7 @@ def copy_(x, src, non_blocking=False):
             f"{max(x._data.ndim - 1, 0)}") from None
     if type(b) is not type(x._data):
         b = np.asarray(b.get()) if hasattr(b, "get") else b
-    if not x._data.flags.writeable:
+    if not _bk_writeable(x._data):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation.")

@@ -1,4 +1,5 @@
 """Indexing: __getitem__/__setitem__, gather/scatter, index_select/add, masks, take, sort, topk."""
+from ..backend import writeable as _bk_writeable
 import builtins
 
 from .. import backend as _bk
@@ -297,7 +298,7 @@ def setitem(x, key, value):
             v = v.astype(a.dtype)
     else:
         v = value
-    if not a.flags.writeable:
+    if not _bk_writeable(a):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation.")

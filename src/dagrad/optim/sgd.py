@@ -95,6 +95,8 @@ def _scratch(n, dtype):
 
 def _flat_ok(*arrs):
     a0 = arrs[0]
+    if type(a0) is not np.ndarray:  # the chunked NumPy kernels are for host arrays
+        return False
     return all(a.dtype == a0.dtype and a.shape == a0.shape and a.flags.c_contiguous
                for a in arrs)
 
