@@ -137,7 +137,8 @@ def get_num_threads():
     try:
         from threadpoolctl import threadpool_info
         info = threadpool_info()
-        return max((i.get("num_threads", 1) for i in info), default=1)
+        import builtins
+        return builtins.max((i.get("num_threads", 1) for i in info), default=1)
     except ImportError:
         import os
         return os.cpu_count() or 1

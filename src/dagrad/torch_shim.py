@@ -282,9 +282,75 @@ def _compat_names():
     return names
 
 
+def _unfold(self, dimension, size, step):
+    import dagrad
+    d = dimension % _imax(self.dim(), 1)
+    n = self.shape[d] if self.dim() else 1
+    if size > n:
+        raise RuntimeError(
+            f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    count = (n - size) // step + 1
+    idx = (dagrad.arange(count).unsqueeze(1) * step + dagrad.arange(size)).reshape(-1)
+    if self.dim() == 0:
+        return self.reshape(1)[idx]
+    g = self.index_select(d, idx)
+    g = g.reshape(tuple(self.shape[:d]) + (count, size) + tuple(self.shape[d + 1:]))
+    return g.movedim(d + 1, -1)
+
+
+def _imax(a, b):
+    return a if a > b else b
+
+
+def _apply_(self, callable):  # noqa: A002
+    import numpy as np
+    if self.requires_grad and self.is_leaf:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place "
+                           "operation.")
+    f = np.frompyfunc(callable, 1, 1)
+    from .tensor import _make
+    with _no_grad():
+        self.copy_(_make(np.asarray(f(self.numpy()), dtype=self.numpy().dtype)))
+    return self
+
+
+def _no_grad():
+    import dagrad
+    return dagrad.no_grad()
+
+
+def _fill_diagonal_(self, fill_value, wrap=False):
+    import dagrad
+    if self.dim() < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if self.dim() > 2 and len(set(self.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    n = min(self.shape)
+    if self.dim() == 2 and wrap and self.shape[0] > self.shape[1] + 1:
+        rows = [i for i in range(self.shape[0]) if i % (self.shape[1] + 1) < self.shape[1]]
+        cols = [i % (self.shape[1] + 1) for i in rows]
+        idx = (dagrad.tensor(rows), dagrad.tensor(cols))
+    else:
+        i = dagrad.arange(n)
+        idx = (i,) * self.dim()
+    self[idx] = fill_value
+    return self
+
+
+def _Variable(data, requires_grad=False, volatile=False):
+    t = data.detach()
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
 def _compat_methods():
     """Tensor methods torch has that compose from the above."""
-    return {"rot90": _rot90, "addcmul": _addcmul, "addcdiv": _addcdiv,
+    from . import autograd
+    if not hasattr(autograd, "Variable"):
+        autograd.Variable = _Variable
+    return {"unfold": _unfold, "apply_": _apply_, "fill_diagonal_": _fill_diagonal_,
+            "rot90": _rot90, "addcmul": _addcmul, "addcdiv": _addcdiv,
             "addcmul_": lambda s, t1, t2, *, value=1: s.copy_(_addcmul(s, t1, t2, value=value)),
             "addcdiv_": lambda s, t1, t2, *, value=1: s.copy_(_addcdiv(s, t1, t2, value=value)),
             "vsplit": _split_along(0, "vsplit", 2), "hsplit": _split_along(1, "hsplit", 1),

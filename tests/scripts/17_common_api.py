@@ -41,3 +41,13 @@ from torch.func import grad, vmap  # noqa: E402
 
 print(torch.vmap(lambda u, v: (u * v).sum())(torch.ones(3, 2), torch.arange(6.).reshape(3, 2)))
 print(vmap(grad(lambda t: (t ** 2).sum()))(torch.arange(4.).reshape(2, 2)))
+
+x = torch.arange(24.).reshape(2, 3, 4)
+print(x.unfold(2, 2, 1).shape, x.unfold(2, 2, 2), torch.arange(7).unfold(0, 3, 2))
+y = torch.arange(6., requires_grad=True)
+y.unfold(0, 3, 1).sum().backward()
+print(y.grad)
+print(torch.ones(2, 3).apply_(lambda v: v * 3 + 1))
+print(torch.zeros(3, 3).fill_diagonal_(5), torch.zeros(7, 3).fill_diagonal_(1, wrap=True))
+v = torch.autograd.Variable(torch.ones(2), requires_grad=True)
+print(v, v.is_leaf, torch.get_num_threads() > 0)
