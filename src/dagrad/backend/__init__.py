@@ -66,6 +66,13 @@ def scatter_add(out, key, values):
         cupyx.scatter_add(out, key, values)
 
 
+def contiguous(a):
+    """np.ascontiguousarray for NumPy or CuPy arrays (CuPy does not dispatch it)."""
+    if type(a) is np.ndarray:
+        return np.ascontiguousarray(a)
+    return get_array_module(a).ascontiguousarray(a)
+
+
 def writeable(a):
     """NumPy's writeable flag; CuPy arrays have none and are always writeable."""
     return getattr(a.flags, "writeable", True)

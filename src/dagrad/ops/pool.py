@@ -7,6 +7,7 @@ backward scatters the gradient tap by tap (no np.add.at). Linear ops come in adj
 (avg pool / its transpose, take / scatter, unfold / fold, separable matrices / their transposes),
 each the other's gradient, so double backward works everywhere.
 """
+from ..backend import contiguous as _contig
 import builtins
 import math
 
@@ -78,7 +79,8 @@ class _G:
         ph, pw = self.p
         if self.Hp == self.H and self.Wp == self.W:
             return xp
-        return np.ascontiguousarray(xp[:, :, ph:ph + self.H, pw:pw + self.W])
+        c = xp[:, :, ph:ph + self.H, pw:pw + self.W]
+        return _contig(c)
 
     def disjoint(self):
         """Windows never overlap (each input position belongs to at most one window)."""
@@ -534,7 +536,7 @@ def _avg_adj_arr(g4, geo, div):
     kh, kw = geo.k
     if geo.Hp == geo.H and geo.Wp == geo.W and geo.s == geo.k and \
             geo.H == geo.Ho * kh and geo.W == geo.Wo * kw:
-        return np.ascontiguousarray(np.broadcast_to(
+        return _contig(np.broadcast_to(
             gd[:, :, :, None, :, None], (N, C, geo.Ho, kh, geo.Wo, kw))).reshape(
             N, C, geo.H, geo.W)
     Ho, Wo = geo.Ho, geo.Wo
@@ -625,7 +627,7 @@ def _sep_arr(a, mats):
             a = a @ m.T
         else:
             a = np.moveaxis(np.moveaxis(a, ax, -1) @ m.T, -1, ax)
-    return np.ascontiguousarray(a)
+    return _contig(a)
 
 
 def _sep_op(x, mats, node_cls):
@@ -945,7 +947,7 @@ def _take_adj_arr(g, maps, xshape):
                 else:
                     out[..., i0] += gm[..., a0]
         g = np.moveaxis(out, -1, ax)
-    return np.ascontiguousarray(g)
+    return _contig(g)
 
 
 def _take_op(x, maps, node_cls):
@@ -1248,7 +1250,7 @@ def _fold_arr(c3, osz, k, d, p, s, Ho, Wo):
         for j in range(k[1]):
             out[:, :, i * d[0]:i * d[0] + (Ho - 1) * s[0] + 1:s[0],
                 j * d[1]:j * d[1] + (Wo - 1) * s[1] + 1:s[1]] += c[:, :, i, j]
-    return np.ascontiguousarray(out[:, :, p[0]:p[0] + H, p[1]:p[1] + W])
+    return _contig(out[:, :, p[0]:p[0] + H, p[1]:p[1] + W])
 
 
 def _blocks(osz, k, d, p, s):
@@ -1338,7 +1340,7 @@ def _shuffle_arr(a, r):
     b = a.reshape(*lead, c, r, r, H, W)
     n = len(lead)
     b = b.transpose(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return np.ascontiguousarray(b).reshape(*lead, c, H * r, W * r)
+    return _contig(b).reshape(*lead, c, H * r, W * r)
 
 
 def _unshuffle_arr(a, r):
@@ -1346,7 +1348,7 @@ def _unshuffle_arr(a, r):
     b = a.reshape(*lead, C, H // r, r, W // r, r)
     n = len(lead)
     b = b.transpose(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return np.ascontiguousarray(b).reshape(*lead, C * r * r, H // r, W // r)
+    return _contig(b).reshape(*lead, C * r * r, H // r, W // r)
 
 
 def _shuffle_op(x, r, up):
@@ -1458,7 +1460,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         """input at integer positions (arrays (N, Ho, Wo)); zero outside."""
         inside = (xi >= 0) & (xi <= W - 1) & (yi >= 0) & (yi <= H - 1)
         idx = (np.clip(yi, 0, H - 1) * W + np.clip(xi, 0, W - 1)).reshape(N, 1, Ho * Wo)
-        v = flat.gather(2, _make(np.ascontiguousarray(
+        v = flat.gather(2, _make(_contig(
             np.broadcast_to(idx, (N, C, Ho * Wo))).astype(np.int64)))
         m = _make(inside.reshape(N, 1, Ho * Wo).astype(a.dtype))
         return v * m
