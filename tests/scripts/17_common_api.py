@@ -39,7 +39,7 @@ print(torch.pixel_shuffle(torch.arange(8.).reshape(1, 4, 1, 2), 2))
 
 from torch.func import grad, vmap  # noqa: E402
 
-print(torch.vmap(lambda u, v: (u * v).sum())(torch.ones(3, 2), torch.arange(6.).reshape(3, 2)))
+print(torch.vmap(torch.dot)(torch.ones(3, 2), torch.arange(6.).reshape(3, 2)))
 print(vmap(grad(lambda t: (t ** 2).sum()))(torch.arange(4.).reshape(2, 2)))
 
 x = torch.arange(24.).reshape(2, 3, 4)
@@ -51,3 +51,8 @@ print(torch.ones(2, 3).apply_(lambda v: v * 3 + 1))
 print(torch.zeros(3, 3).fill_diagonal_(5), torch.zeros(7, 3).fill_diagonal_(1, wrap=True))
 v = torch.autograd.Variable(torch.ones(2), requires_grad=True)
 print(v, v.is_leaf, torch.get_num_threads() > 0)
+
+xs = torch.arange(6.).reshape(3, 2)
+print(torch.vmap(torch.sin)(xs), torch.vmap(torch.dot)(xs, xs + 1), torch.vmap(torch.Tensor.sum)(xs))
+print(torch.vmap(torch.mv, in_dims=(None, 0))(torch.ones(2, 2), xs))
+print(torch.func.vmap(torch.func.grad(torch.sum))(xs))

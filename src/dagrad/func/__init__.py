@@ -113,7 +113,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
             for i, (lv, spec) in zip(argn, leaves_specs):
                 new_args[i] = _unflatten(prep.inputs[k:k + len(lv)], spec)
                 k += len(lv)
-            out = func(*new_args, **kwargs)
+            out = _V._swapped(func)(*new_args, **kwargs)
             aux = None
             if has_aux:
                 if not (isinstance(out, tuple) and len(out) == 2):
@@ -367,7 +367,7 @@ def _jacrev_vectorized(func, args, kwargs, argn, single, leaves_specs, flat):
         for i, (lv, spec) in zip(argn, leaves_specs):
             new_args[i] = _unflatten(list(xs[k:k + len(lv)]), spec)
             k += len(lv)
-        out = func(*new_args, **kwargs)
+        out = _V._swapped(func)(*new_args, **kwargs)
         ol, ospec = _flatten(out)
         if not spec_box:
             spec_box.append(ospec)
@@ -422,7 +422,7 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
             for i, (lv, spec) in zip(argn, leaves_specs):
                 new_args[i] = _unflatten(prep.inputs[k:k + len(lv)], spec)
                 k += len(lv)
-            out = func(*new_args, **kwargs)
+            out = _V._swapped(func)(*new_args, **kwargs)
             aux = None
             if has_aux:
                 out, aux = out

@@ -1127,6 +1127,14 @@ def _patch():
         setattr(owner, name, new)
 
 
+def _swapped(func):
+    """vmap(torch.sin), grad(torch.sum) inside vmap: an op object taken before the swap is
+    replaced by its dispatching wrapper while vmapping."""
+    if not _patched:
+        return func
+    return next((w for _, _, raw, w in _plan if raw is func), func)
+
+
 def _unpatch():
     while _patched:
         mod, name, raw = _patched.pop()
@@ -1263,7 +1271,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 d = d + nd if d < 0 else d
                 v = x if d == 0 else _call("movedim", _raw_method("movedim"), (x, d, 0), {})
                 new.append(_bt(v, level))
-            out = func(*_unflatten(new, spec), **kwargs)
+            out = _swapped(func)(*_unflatten(new, spec), **kwargs)
             return _unwrap_outputs(out, level, bs, out_dims)
         finally:
             _levels.pop()
