@@ -159,7 +159,7 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
         param._bump()
 
 
-_CHUNK = 1 << 15
+_CHUNK = 1 << 16
 
 
 def _momentum_update_chunked(p, b, g, momentum, lr):
