@@ -62,8 +62,7 @@ def scatter_add(out, key, values):
     if type(out) is np.ndarray:
         np.add.at(out, key, values)
     else:
-        import cupyx  # noqa: PLC0415
-        cupyx.scatter_add(out, key, values)
+        get_array_module(out).add.at(out, key, values)
 
 
 def contiguous(a):
