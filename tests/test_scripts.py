@@ -48,14 +48,6 @@ def _run(cmd, extra_path=None, cwd=SCRIPTS):
     return p.returncode, p.stdout, p.stderr
 
 
-def _torch_cmd(script):
-    return [PY, str(SCRIPTS / script), *ARGS]
-
-
-def _dagrad_cmd(script):
-    return [PY, "-m", "dagrad", "run", str(SCRIPTS / script), *ARGS]
-
-
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     """Both runs of every script: torch and dagrad in parallel, each importing once and forking
@@ -63,7 +55,7 @@ def results(tmp_path_factory):
     out = {}
     procs = {}
     paths = [str(SCRIPTS / s) for s in SCRIPT_FILES]
-    for mode, extra in (("torch", ORACLE), ("dagrad", None)):
+    for mode, extra in (("torch", ORACLE), ("dagrad", ROOT / "src")):
         d = tmp_path_factory.mktemp(mode)
         procs[mode] = (d, subprocess.Popen(
             [PY, str(SCRIPTS / "_runner.py"), mode, str(d), *paths, "--", *ARGS],
@@ -105,12 +97,20 @@ def test_script_same_output(results, script):
 
 
 # ------------------------------------------------------------------ `dagrad run` behaviour
+def test_cli_run_matches_the_in_process_runner(results):
+    """The real `python -m dagrad run` command line prints what the forked runner printed."""
+    script = "05_mlp_training.py"
+    rc, out, err = _run([PY, "-m", "dagrad", "run", str(SCRIPTS / script), *ARGS], ROOT / "src")
+    assert rc == 0, err
+    assert out == results[(script, "torch")][1]
+
+
 def _dagrad_snippet(tmp_path, code, *args, name="snippet.py"):
     """Runs the script from another directory (sys.path[0] must be the script's, as python's)."""
     (tmp_path / "elsewhere").mkdir(exist_ok=True)
     f = tmp_path / name
     f.write_text(textwrap.dedent(code))
-    return _run([PY, "-m", "dagrad", "run", str(f), *args], cwd=tmp_path / "elsewhere")
+    return _run([PY, "-m", "dagrad", "run", str(f), *args], ROOT / "src", cwd=tmp_path / "elsewhere")
 
 
 def test_run_missing_attribute_message(tmp_path):
@@ -198,10 +198,6 @@ def test_bfloat16_prints_like_torch(tmp_path):
     code = "import torch\nprint(torch.tensor([1.0, 2.5, 1/3], dtype=torch.bfloat16))\n"
     f = tmp_path / "bf16.py"
     f.write_text(code)
-    want = _run(_torch_cmd_path(f))[1]
-    got = _run([PY, "-m", "dagrad", "run", str(f)], cwd=tmp_path)[1]
+    want = _run([PY, str(f)], cwd=tmp_path)[1]
+    got = _run([PY, "-m", "dagrad", "run", str(f)], ROOT / "src", cwd=tmp_path)[1]
     assert got == want
-
-
-def _torch_cmd_path(f):
-    return [PY, str(f)]
