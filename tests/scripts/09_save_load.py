@@ -69,3 +69,14 @@ with tempfile.TemporaryDirectory() as d:
         model2.load_state_dict(sd)
     except RuntimeError as e:
         print(type(e).__name__, str(e).splitlines()[0])
+
+print(model.fc1.state_dict())
+print(optimizer.state_dict())
+with tempfile.TemporaryDirectory() as d:
+    path = os.path.join(d, "entire_model.pt")
+    torch.save(model, path)
+    whole = torch.load(path, weights_only=False)
+    whole.eval()
+    print(type(whole).__name__, torch.equal(whole(x), model(x)))
+    torch.save(torch.arange(3), path)
+    print(torch.load(path, map_location="cpu"), torch.load(path, map_location=torch.device("cpu")))
