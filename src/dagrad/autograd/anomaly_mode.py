@@ -22,7 +22,7 @@ _getframe = sys._getframe
 _PKG = _PKG_DIR
 
 
-def _where(node):
+def _where(node, extra=0):
     """node._loc = (code, lasti) of the first frame outside dagrad.
 
     Called from link (frame 1) inside an op (frame 2): the op's caller (frame 3) is usually the
@@ -34,7 +34,7 @@ def _where(node):
     floor of taking a frame at all.
     """
     try:
-        f = _getframe(3)
+        f = _getframe(3 + extra)
         while f.f_code.co_filename.startswith(_PKG):
             f = f.f_back
     except (ValueError, AttributeError):  # created with no user frame on the stack
@@ -42,9 +42,9 @@ def _where(node):
     node._loc = (f.f_code, f.f_lasti)
 
 
-def _where_anomaly(node):
+def _where_anomaly(node, extra=0):
     """Anomaly mode: also keep the forward stack, and check the node's gradients for NaN."""
-    f = _getframe(2)
+    f = _getframe(2 + extra)
     loc = _where_from(f)
     stack = traceback.extract_stack(f)
     node._loc = loc + (stack,) if loc is not None else (None, 0, stack)
@@ -152,6 +152,7 @@ def _apply(enabled, check_nan):
     _state.enabled = bool(enabled)
     _state.check_nan = bool(check_nan)
     _core._where = _where_anomaly if enabled else _where
+    _core._anomaly = bool(enabled)
 
 
 def is_anomaly_enabled():

@@ -4,9 +4,11 @@
 edges and sequence number and marks the output. Ops call it only when grad mode is on and some
 input requires grad, so graph-free code never pays for it.
 """
+import sys
+
 from .. import _dtype as D
 from ..autograd.anomaly_mode import _where
-from ..autograd.function import _next_seq
+from ..autograd.function import _PKG_DIR, _next_seq
 from ..autograd.grad_mode import state as grad_state
 from ..backend import np
 from ..tensor import Tensor, _make, _wrap_dim
@@ -17,6 +19,10 @@ __all__ = ["np", "D", "Tensor", "_make", "grad_state", "link", "edge", "as_tenso
 
 NO_EDGE = (None, 0)
 _saved_hooks = False  # set by autograd.graph while saved_tensors_hooks are active
+_anomaly = False      # True while _where is hooked (anomaly mode, checkpoint's recorder):
+#                       link then calls _where instead of its inlined location walk
+_getframe = sys._getframe
+_PKG = _PKG_DIR
 _ndarray = np.ndarray
 _SCALARS = (int, float, bool, complex)
 
@@ -31,7 +37,11 @@ def edge(t):
 
 
 def link(node, out, *inputs):
-    """Attach `node` as out's grad_fn with one edge per input (None inputs get no edge)."""
+    """Attach `node` as out's grad_fn with one edge per input (None inputs get no edge).
+
+    Also records where in user code the node was made (`node._loc`: the code object and
+    instruction offset of the first frame outside dagrad; the line is derived only when an
+    error needs it). Inlined here rather than called: a call per op was most of its cost."""
     n = len(inputs)
     if n == 1:
         node.next_functions = (edge(inputs[0]),)
@@ -42,7 +52,16 @@ def link(node, out, *inputs):
     else:
         node.next_functions = tuple([edge(t) if t is not None else NO_EDGE for t in inputs])
     node._seq = _next_seq()
-    _where(node)  # node._loc: where in user code (autograd/anomaly_mode.py; lazy)
+    if _anomaly:
+        _where(node)
+    else:
+        try:
+            f = _getframe(2)  # 0: link, 1: the op, 2: the op's caller
+            while f.f_code.co_filename.startswith(_PKG):
+                f = f.f_back
+            node._loc = (f.f_code, f.f_lasti)
+        except (ValueError, AttributeError):  # no user frame on the stack
+            pass
     out._rg = True
     out.grad_fn = node
     return out

@@ -67,11 +67,14 @@ class _Recorder:
             nodes.append(node)
             prev(node)
         _core._where = where
+        self.prev_flag = _core._anomaly
+        _core._anomaly = True  # link then calls _core._where instead of its inlined walk
         return self
 
     def __exit__(self, *a):
         from ..ops import _core
         _core._where = self.prev
+        _core._anomaly = self.prev_flag
 
 
 def _strip(node, frame):
