@@ -53,14 +53,48 @@ class _Finder(importlib.abc.MetaPathFinder):
 _finder = _Finder()
 
 
+_renamed = []   # [(cls, original __module__)]
+
+
+def _torch_class_names():
+    """While serving `torch`, classes report torch's names: print(type(x)) shows
+    <class 'torch.Tensor'>, type(nn.Linear(1, 1)) <class 'torch.nn.modules.linear.Linear'>.
+    A class is renamed only where the torch name resolves (through this finder) to the class
+    itself, so pickling (torch.save of a whole model) keeps working."""
+    import inspect
+
+    import dagrad
+    import dagrad.nn
+    import dagrad.optim
+    for cls in (dagrad.Tensor, dagrad.Size, dagrad.device, type(dagrad.float32)):
+        if cls.__module__ != "torch":
+            _renamed.append((cls, cls.__module__))
+            cls.__module__ = "torch"
+    for ns in (dagrad.nn, dagrad.optim, dagrad.nn.parameter):
+        for name in dir(ns):
+            cls = getattr(ns, name)
+            if not inspect.isclass(cls) or not cls.__module__.startswith("dagrad."):
+                continue
+            mod = sys.modules.get(cls.__module__)
+            if mod is None or getattr(mod, cls.__qualname__, None) is not cls:
+                continue
+            _renamed.append((cls, cls.__module__))
+            cls.__module__ = "torch" + cls.__module__[6:]
+
+
 def install():
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
+        if not _renamed:
+            _torch_class_names()
 
 
 def uninstall():
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
+    while _renamed:
+        cls, mod = _renamed.pop()
+        cls.__module__ = mod
     for k in [k for k in sys.modules if k == "torch" or k.startswith(("torch.", "torchvision"))]:
         mod = sys.modules[k]
         if getattr(mod, "__name__", "").startswith("dagrad"):
