@@ -137,15 +137,23 @@ def test_run_missing_submodule_message(tmp_path):
     name = next(n for n in ("distributed", "fx", "onnx", "export", "quantization", "ao")
                 if importlib.util.find_spec(f"dagrad.{n}") is None)
     rc, out, err = _dagrad_snippet(tmp_path, f"""
+        import torch
         try:
             import torch.{name}
         except ImportError as e:
             print(type(e).__name__, e)
         from torch import nn
         print(nn.Linear.__name__)
+        try:
+            torch.nn.utils.no_such_thing
+        except AttributeError as e:
+            print(e)
+        print(torch.nn.utils.rnn.pad_sequence([torch.ones(2)]).shape)
         """)
     assert rc == 0, err
-    assert out == f"ModuleNotFoundError dagrad does not implement torch.{name} yet\nLinear\n"
+    assert out == (f"ModuleNotFoundError dagrad does not implement torch.{name} yet\nLinear\n"
+                   "dagrad does not implement torch.nn.utils.no_such_thing yet\n"
+                   "torch.Size([2, 1])\n")
 
 
 def test_run_argv_main_file_exit_code_and_sibling_import(tmp_path):

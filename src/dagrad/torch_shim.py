@@ -30,7 +30,9 @@ class _AliasLoader(importlib.abc.Loader):
 
     def create_module(self, spec):
         try:
-            return importlib.import_module(self.target)
+            mod = importlib.import_module(self.target)
+            _hook_module(mod)
+            return mod
         except ModuleNotFoundError as e:
             if e.name and (e.name == self.target or self.target.startswith(e.name + ".")):
                 torch_name = spec.name
@@ -82,11 +84,46 @@ def _torch_class_names():
             cls.__module__ = "torch" + cls.__module__[6:]
 
 
+def _torch_name(modname):
+    if modname == "dagrad.vision" or modname.startswith("dagrad.vision."):
+        return "torchvision" + modname[13:]
+    return "torch" + modname[6:]
+
+
+def _missing_attr(modname):
+    """Module __getattr__ (only reached when a name is absent): a submodule not imported yet
+    is imported, as torch's lazy submodules; anything else says what dagrad lacks."""
+    def __getattr__(name):
+        if name.startswith("__"):
+            raise AttributeError(f"module {modname!r} has no attribute {name!r}")
+        try:
+            return importlib.import_module(f"{modname}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{modname}.{name}":
+                raise
+        raise AttributeError(f"dagrad does not implement {_torch_name(modname)}.{name} yet")
+    __getattr__._dagrad_shim = True
+    return __getattr__
+
+
+_attr_hooked = []
+
+
+def _hook_module(mod):
+    name = getattr(mod, "__name__", "")
+    if (name.startswith("dagrad.") and "__getattr__" not in mod.__dict__
+            and hasattr(mod, "__path__")):
+        mod.__getattr__ = _missing_attr(name)
+        _attr_hooked.append(mod)
+
+
 def install():
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
         if not _renamed:
             _torch_class_names()
+        for mod in list(sys.modules.values()):
+            _hook_module(mod)
 
 
 def uninstall():
@@ -95,6 +132,10 @@ def uninstall():
     while _renamed:
         cls, mod = _renamed.pop()
         cls.__module__ = mod
+    while _attr_hooked:
+        m = _attr_hooked.pop()
+        if getattr(m.__dict__.get("__getattr__"), "_dagrad_shim", False):
+            del m.__getattr__
     for k in [k for k in sys.modules if k == "torch" or k.startswith(("torch.", "torchvision"))]:
         mod = sys.modules[k]
         if getattr(mod, "__name__", "").startswith("dagrad"):
