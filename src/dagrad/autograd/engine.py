@@ -216,27 +216,7 @@ def run_backward(roots, root_grads, keep_graph, create_graph, inputs=None, captu
                 continue
             if not keep_graph and (node._saved or node._out_vc is not None):
                 node._release()
-            meta = node._meta
-            i = -1
-            for m, nr in nf:
-                i += 1
-                if m is None:
-                    continue
-                g = grads[i]
-                if g is None or (needed is not None and m not in needed):
-                    continue
-                if meta is not None and meta[i] is not None:
-                    g = _fix(g, meta[i])
-                b = buffers.get(m)
-                if b is None:
-                    if m._n_out == 1:
-                        buffers[m] = [g]
-                    else:
-                        b = buffers[m] = [None] * m._n_out
-                        b[nr] = g
-                else:
-                    old = b[nr]
-                    b[nr] = g if old is None else old + g
+            _deliver(nf, grads, node._meta, buffers, needed, _fix)
     except Exception as e:  # name the user line that built the failing node (anomaly_mode.py)
         from .anomaly_mode import _on_backward_error
         _on_backward_error(e, locals().get("node"))
@@ -310,31 +290,7 @@ def _run_arrays(order, roots, root_grads, keep_graph, targets, captures, needed,
                 continue
             if not keep_graph and (node._saved or node._out_vc is not None):
                 node._release()
-            meta = node._meta
-            i = -1
-            for m, nr in nf:
-                i += 1
-                if m is None:
-                    continue
-                g = grads[i]
-                if g is None or (needed is not None and m not in needed):
-                    continue
-                if meta is not None and meta[i] is not None:
-                    shape, dt = meta[i]
-                    if g.shape != shape:
-                        g = _sum_to_arr(g, shape)
-                    if g.dtype != dt:
-                        g = g.astype(dt)
-                b = buffers.get(m)
-                if b is None:
-                    if m._n_out == 1:
-                        buffers[m] = [g]
-                    else:
-                        b = buffers[m] = [None] * m._n_out
-                        b[nr] = g
-                else:
-                    old = b[nr]
-                    b[nr] = g if old is None else old + g
+            _deliver(nf, grads, node._meta, buffers, needed, _fix_arr)
             # drop our references so AccumulateGrad can adopt a gradient buffer without a copy
             grads = g = g0 = buf = tg = r = None
     except Exception as e:  # name the user line that built the failing node (anomaly_mode.py)
@@ -346,6 +302,40 @@ def _run_arrays(order, roots, root_grads, keep_graph, targets, captures, needed,
     if captures is not None:
         return [captures[_key_of(t)].grad for t in inputs]
     return None
+
+
+def _deliver(nf, grads, meta, buffers, needed, fix):
+    """Add each input's gradient to the buffer of the node it flows to (both paths)."""
+    i = -1
+    for m, nr in nf:
+        i += 1
+        if m is None:
+            continue
+        g = grads[i]
+        if g is None or (needed is not None and m not in needed):
+            continue
+        if meta is not None and meta[i] is not None:
+            g = fix(g, meta[i])
+        b = buffers.get(m)
+        if b is None:
+            if m._n_out == 1:
+                buffers[m] = [g]
+            else:
+                b = buffers[m] = [None] * m._n_out
+                b[nr] = g
+        else:
+            old = b[nr]
+            b[nr] = g if old is None else old + g
+
+
+def _fix_arr(g, meta):
+    """_fix on the array path."""
+    shape, dt = meta
+    if g.shape != shape:
+        g = _sum_to_arr(g, shape)
+    if g.dtype != dt:
+        g = g.astype(dt)
+    return g
 
 
 def _wrap(a):
