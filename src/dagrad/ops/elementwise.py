@@ -302,7 +302,8 @@ def rdiv(a, b):
     return mul(reciprocal(a), b)
 
 
-def floor_divide(a, b, *, out=None):
+def _int_division_operands(a, b, kernel):
+    """Promoted operands of floor_divide / remainder, with PyTorch's bool and x/0 errors."""
     a = as_tensor_arg(a) if not isinstance(a, Tensor) else a
     b = _coerce_other(b)
     if isinstance(b, Tensor):
@@ -310,25 +311,21 @@ def floor_divide(a, b, *, out=None):
     else:
         xa, xb = scalar_operand(a._data, b)
     if xa.dtype == np.bool_:
-        raise NotImplementedError("\"div_floor_cpu\" not implemented for 'Bool'")
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if xa.dtype.kind in "iu" and np.any(np.asarray(xb) == 0):
         raise RuntimeError("ZeroDivisionError")
+    return a, b, xa, xb
+
+
+def floor_divide(a, b, *, out=None):
+    a, b, xa, xb = _int_division_operands(a, b, "div_floor_cpu")
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.floor_divide(xa, xb)
     return _out(_make(r), out)
 
 
 def remainder(a, b, *, out=None):
-    a = as_tensor_arg(a) if not isinstance(a, Tensor) else a
-    b = _coerce_other(b)
-    if isinstance(b, Tensor):
-        xa, xb = promote_arrays(a, b)
-    else:
-        xa, xb = scalar_operand(a._data, b)
-    if xa.dtype == np.bool_:
-        raise NotImplementedError("\"remainder_cpu\" not implemented for 'Bool'")
-    if xa.dtype.kind in "iu" and np.any(np.asarray(xb) == 0):
-        raise RuntimeError("ZeroDivisionError")
+    a, b, xa, xb = _int_division_operands(a, b, "remainder_cpu")
     try:
         r = np.remainder(xa, xb)
     except ValueError:

@@ -299,36 +299,28 @@ def min(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
     return _max_min(x, dim, keepdim, "min")
 
 
-def argmax(x, dim=None, keepdim=False):
+def _arg_extreme(x, dim, keepdim, np_fn, name):
     a = x._data
     if a.dtype == np.bool_:
-        raise RuntimeError("argmax(): does not support bool input")
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
-        _check_nonempty(a, "argmax")
-        r = arr(np.argmax(a), np.int64)
+        _check_nonempty(a, name)
+        r = arr(np_fn(a), np.int64)
         if keepdim:
             r = r.reshape((1,) * a.ndim)
         return _make(r)
     d = wrap_dim(dim, a.ndim)
     if a.ndim == 0:
         return _make(arr(0, dtype=np.int64))
-    return _make(arr(np.argmax(a, axis=d, keepdims=keepdim), dtype=np.int64))
+    return _make(arr(np_fn(a, axis=d, keepdims=keepdim), dtype=np.int64))
+
+
+def argmax(x, dim=None, keepdim=False):
+    return _arg_extreme(x, dim, keepdim, np.argmax, "argmax")
 
 
 def argmin(x, dim=None, keepdim=False):
-    a = x._data
-    if a.dtype == np.bool_:
-        raise RuntimeError("argmin(): does not support bool input")
-    if dim is None:
-        _check_nonempty(a, "argmin")
-        r = arr(np.argmin(a), np.int64)
-        if keepdim:
-            r = r.reshape((1,) * a.ndim)
-        return _make(r)
-    d = wrap_dim(dim, a.ndim)
-    if a.ndim == 0:
-        return _make(arr(0, dtype=np.int64))
-    return _make(arr(np.argmin(a, axis=d, keepdims=keepdim), dtype=np.int64))
+    return _arg_extreme(x, dim, keepdim, np.argmin, "argmin")
 
 
 def _correction(unbiased, correction):
