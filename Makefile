@@ -10,6 +10,7 @@ $(VENV)/bin/activate:
 
 $(VENV)/.installed: $(VENV)/bin/activate pyproject.toml
 	$(PIP) install -q -e '.[viz,vision]'
+	$(PY) -m compileall -q src >/dev/null  # bytecode now: `import dagrad` stays fast
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
