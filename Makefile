@@ -6,7 +6,6 @@ PIP := $(VENV)/bin/pip
 
 $(VENV)/bin/activate:
 	python3 -m venv $(VENV)
-	$(PIP) install -q --upgrade pip
 
 $(VENV)/.installed: $(VENV)/bin/activate pyproject.toml
 	$(PIP) install -q -e '.[viz,vision]'
