@@ -310,6 +310,9 @@ def render(info, rows, peer_rows, peers_shown, notes, args, cmd):
     return "\n".join(lines) + "\n"
 
 
+KEEP_MARKER = "<!-- kept by benchmarks/run.py: measurements made by other means -->"
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -443,8 +446,16 @@ def main(argv=None):
     text = render(info, rows, peer_rows, shown, notes, args, cmd)
     print(text)
     if out != "-":
+        # measurements taken by other means (callgrind, the GPU machine) live below a marker
+        # and survive a rerun of this script
+        kept = ""
+        if os.path.exists(out):
+            with open(out, encoding="utf-8") as f:
+                old = f.read()
+            if KEEP_MARKER in old:
+                kept = "\n" + old[old.index(KEEP_MARKER):]
         with open(out, "w", encoding="utf-8") as f:
-            f.write(text)
+            f.write(text + kept)
         log(f"wrote {os.path.relpath(out)}")
     if args.json:
         with open(args.json, "w") as f:
