@@ -16,10 +16,10 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 import dagrad
 import dagrad.ops.elementwise as DE
-import torch.nn.functional as F
 
 FLOAT = ("float32", "float64", "float16")
 FLOAT_INT = ("float32", "float64", "int64", "float16", "int32", "uint8", "bool")

@@ -337,7 +337,7 @@ def test_version_counter_error_message():
     def f(m):
         x = m.tensor([1.0, 2.0], requires_grad=True)
         y = x * 1
-        z = y.exp()   # saves its result
+        y.exp()   # saves its result (this graph is not backwarded)
         w = y * y     # saves y
         y.add_(1)
         w.sum().backward()

@@ -1,5 +1,6 @@
-import re
 """Pooling, padding, resampling, unfold/fold, pixel (un)shuffle vs torch.nn.functional."""
+import re
+
 import numpy as np
 import pytest
 import torch

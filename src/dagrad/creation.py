@@ -9,7 +9,8 @@ import warnings
 
 from . import _dtype as D
 from .backend import np, xp_for
-from .tensor import Tensor, _make, device as _device
+from .tensor import Tensor, _make
+from .tensor import device as _device
 
 _default_device = ["cpu"]
 

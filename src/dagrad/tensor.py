@@ -11,7 +11,6 @@ import weakref
 from . import _dtype as D
 from .autograd import engine as _engine
 from .autograd.function import AccumulateGrad
-from .autograd.grad_mode import state as _grad_state
 from .backend import np
 
 _new = object.__new__

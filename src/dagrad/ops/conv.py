@@ -382,7 +382,6 @@ def _conv_bwd_weight_seq(x, g, p, kh, kw, xp=None):
         Hp, Wp = xp.shape[1:3]
         ge = _gext(g, Hp, Wp)
         xf = xp.reshape(-1, C)
-        T = xf.shape[0]
         dh, dw_ = p.dil
         # (O, kh, kw, Cg) written tap by tap (row-strided GEMM output), then one transpose
         # whose inner loops run over kh*kw, 3x cheaper than from a (kh, kw, Cg, O) layout

@@ -2,8 +2,22 @@
 import math
 
 from . import derivatives as R
-from ._core import (D, Tensor, _make, arr, as_tensor_arg, check_inplace, float_array, grad_state,
-                    link, np, promote_arrays, save, save_result, scalar_operand)
+from ._core import (
+    D,
+    Tensor,
+    _make,
+    arr,
+    as_tensor_arg,
+    check_inplace,
+    float_array,
+    grad_state,
+    link,
+    np,
+    promote_arrays,
+    save,
+    save_result,
+    scalar_operand,
+)
 
 _SCALAR_TYPES = (int, float, bool, complex)
 

@@ -1,12 +1,22 @@
 """Indexing: __getitem__/__setitem__, gather/scatter, index_select/add, masks, take, sort, topk."""
-from ..backend import writeable as _bk_writeable
 import builtins
 
 from .. import backend as _bk
-
+from ..backend import writeable as _bk_writeable
 from . import derivatives as R
-from ._core import (D, Tensor, _make, arr, check_inplace, grad_state, link, link_multi, np, save,
-                    wrap_dim)
+from ._core import (
+    D,
+    Tensor,
+    _make,
+    arr,
+    check_inplace,
+    grad_state,
+    link,
+    link_multi,
+    np,
+    save,
+    wrap_dim,
+)
 from .movement import _as_view
 
 _BASIC = (int, slice, type(None), type(Ellipsis))
@@ -467,7 +477,7 @@ def index_select(x, dim, index):
     n = a.shape[d] if a.ndim else 1
     if idx.size and (idx.max() >= n or idx.min() < -n):
         raise IndexError(
-            f"index out of range in self")
+            "index out of range in self")
     res = _make(np.take(a, idx.reshape(-1), axis=d) if a.ndim else a.reshape(1)[idx])
     if x._rg and grad_state.enabled:
         nd = R.IndexSelectBackward0()

@@ -2,7 +2,7 @@
 import builtins
 
 from . import derivatives as R
-from ._core import D, Tensor, _make, arr, grad_state, link, np, promote_arrays, save, wrap_dim
+from ._core import D, Tensor, _make, arr, grad_state, link, np, save, wrap_dim
 from .elementwise import _out
 
 
@@ -80,9 +80,9 @@ def mm(a, b, *, out=None):
 def bmm(a, b, *, out=None):
     xa, xb = a._data, b._data
     if xa.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor")
+        raise RuntimeError("batch1 must be a 3D tensor")
     if xb.ndim != 3:
-        raise RuntimeError(f"batch2 must be a 3D tensor")
+        raise RuntimeError("batch2 must be a 3D tensor")
     if xa.shape[0] != xb.shape[0] or xa.shape[2] != xb.shape[1]:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: "
@@ -178,9 +178,9 @@ def _parse_einsum(eq, shapes):
     specs = lhs.split(",")
     if len(specs) != len(shapes):
         raise RuntimeError(
-            f"einsum(): more operands were provided than specified in the equation"
+            "einsum(): more operands were provided than specified in the equation"
             if len(shapes) > len(specs) else
-            f"einsum(): fewer operands were provided than specified in the equation")
+            "einsum(): fewer operands were provided than specified in the equation")
     # expand ellipses into fresh letters
     used = set(c for c in eq if c.isalpha())
     free = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in used]

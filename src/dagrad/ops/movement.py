@@ -1,6 +1,5 @@
 """Shape and movement ops. View ops share memory and the version counter with their base."""
 import builtins
-
 from weakref import ref as _weakref
 
 from . import derivatives as R

@@ -7,12 +7,12 @@ backward scatters the gradient tap by tap (no np.add.at). Linear ops come in adj
 (avg pool / its transpose, take / scatter, unfold / fold, separable matrices / their transposes),
 each the other's gradient, so double backward works everywhere.
 """
-from ..backend import contiguous as _contig
 import builtins
 import math
 
 from numpy.lib.stride_tricks import as_strided
 
+from ..backend import contiguous as _contig
 from . import derivatives as R
 from ._core import D, _make, grad_state, link, np
 

@@ -4,8 +4,21 @@ import collections
 import math
 
 from . import derivatives as R
-from ._core import (D, Tensor, _make, arr, dims_arg, float_array, grad_state, link, link_multi, np,
-                    save, save_result, wrap_dim)
+from ._core import (
+    D,
+    Tensor,
+    _make,
+    arr,
+    dims_arg,
+    float_array,
+    grad_state,
+    link,
+    link_multi,
+    np,
+    save,
+    save_result,
+    wrap_dim,
+)
 from .elementwise import _out, _pt_name
 
 _builtin_any = builtins.any
@@ -337,7 +350,7 @@ def _var_std(x, dim, unbiased, keepdim, correction, which):
     a = x._data
     if a.dtype.kind not in "fc":
         raise RuntimeError(
-            f"std and var only support floating point and complex dtypes")
+            "std and var only support floating point and complex dtypes")
     c = _correction(unbiased, correction)
     dims = dims_arg(dim, a.ndim) if dim is not None else tuple(range(a.ndim))
     cnt = 1
