@@ -191,3 +191,30 @@ for _k, _v in _torch_shim._compat_methods().items():
     if not hasattr(Tensor, _k):
         setattr(Tensor, _k, _v)
 del _k, _v
+
+
+def _accept_torch_argument_names():
+    """torch.add(input=x, other=y): where a dagrad function names its positional parameters
+    differently from PyTorch (a, b vs input, other), accept PyTorch's keywords too. Only the
+    torch.* functions are wrapped; operators and Tensor methods keep their direct binding."""
+    import functools
+
+    from ._argnames import RENAMES
+    g = globals()
+
+    def accepting(fn, ren):
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            if kwargs:
+                for t in ren.keys() & kwargs.keys():
+                    kwargs[ren[t]] = kwargs.pop(t)
+            return fn(*args, **kwargs)
+        return call
+
+    for name, pairs in RENAMES.items():
+        fn = g.get(name)
+        if fn is not None and callable(fn):
+            g[name] = accepting(fn, dict(pairs))
+
+
+_accept_torch_argument_names()
