@@ -60,6 +60,16 @@ def _size(size):
     return tuple(out)
 
 
+def _size_kw(size, kw):
+    """torch.zeros(size=(2, 3)): the size may also come as a keyword."""
+    if kw:
+        if set(kw) != {"size"} or size:
+            bad = next(k for k in kw if k != "size") if set(kw) != {"size"} else "size"
+            raise TypeError(f"got an unexpected keyword argument '{bad}'")
+        return (kw["size"],)
+    return size
+
+
 def _dt(dtype, default=None):
     if dtype is None:
         return default if default is not None else D.default.np
@@ -282,21 +292,24 @@ def _filled(fill, size, dtype, device, requires_grad, out=None):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
-          pin_memory=False):
+          pin_memory=False, **size_kw):
+    size = _size_kw(size, size_kw)
     if not size:
         raise TypeError('zeros() missing 1 required positional arguments: "size"')
     return _filled(0, size, dtype, device, requires_grad, out)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
-         pin_memory=False):
+         pin_memory=False, **size_kw):
+    size = _size_kw(size, size_kw)
     if not size:
         raise TypeError('ones() missing 1 required positional arguments: "size"')
     return _filled(1, size, dtype, device, requires_grad, out)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None,
-          pin_memory=False, memory_format=None):
+          pin_memory=False, memory_format=None, **size_kw):
+    size = _size_kw(size, size_kw)
     if not size:
         raise TypeError('empty() missing 1 required positional arguments: "size"')
     return _filled(None, size, dtype, device, requires_grad, out)
@@ -569,7 +582,8 @@ def _float_dt(dtype, fn):
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
-         layout=None, pin_memory=False):
+         layout=None, pin_memory=False, **size_kw):
+    size = _size_kw(size, size_kw)
     npdt = _float_dt(dtype, "check_uniform_bounds")
     shape = _size(size)
     r = _rng(generator)
@@ -583,7 +597,8 @@ def rand_like(x, *, dtype=None, device=None, requires_grad=False, memory_format=
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
-          layout=None, pin_memory=False):
+          layout=None, pin_memory=False, **size_kw):
+    size = _size_kw(size, size_kw)
     npdt = _float_dt(dtype, "normal_kernel_cpu")
     shape = _size(size)
     r = _rng(generator)

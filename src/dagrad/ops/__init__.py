@@ -471,6 +471,7 @@ def _bind():
         "masked_scatter": I.masked_scatter, "take": I.take, "take_along_dim": I.take_along_dim,
         "nonzero": I.nonzero, "argwhere": I.argwhere, "sort": I.sort, "argsort": I.argsort,
         "msort": I.msort, "topk": I.topk, "kthvalue": I.kthvalue,
+        "index_put": I.index_put, "index_put_": I.index_put_,
         # linear algebra
         "matmul": L.matmul, "mm": L.mm, "bmm": L.bmm, "mv": L.mv, "dot": L.dot,
         "vdot": L.vdot, "inner": L.inner, "outer": L.outer, "ger": L.outer,

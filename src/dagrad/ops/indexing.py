@@ -726,3 +726,42 @@ def kthvalue(x, k, dim=-1, keepdim=False):
     if not keepdim and a.ndim:
         v, i = v.squeeze(d), i.squeeze(d)
     return KthRT(v, i)
+
+
+def index_put(x, indices, values, accumulate=False):
+    """x with x[indices] = values (or += with accumulate=True: repeated indices add up), out of
+    place. `indices` is a tuple of index tensors, as in PyTorch."""
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError("index_put(): argument 'indices' must be tuple of Tensors")
+    key = tuple(indices)
+    if not accumulate:
+        out = x.clone()
+        setitem(out, key, values)
+        return out
+    k, _ = _convert_key(key, x._data.shape)
+    shape = np.shape(x._data[k])
+    v = values if isinstance(values, Tensor) else _make(arr(values, x._data.dtype))
+    try:
+        vb = np.broadcast_shapes(v._data.shape, shape)
+    except ValueError:
+        vb = None
+    if vb != tuple(shape):
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(v.shape)} cannot be broadcast to "
+            f"indexing result of shape {list(shape)}")
+    if v._data.dtype != x._data.dtype:
+        v = v.to(x.dtype)
+    if v._data.shape != tuple(shape):
+        v = v.expand(*shape)
+    return x + index_put_zeros(x._data.shape, k, v)
+
+
+def index_put_(x, indices, values, accumulate=False):
+    check_inplace(x)
+    r = index_put(x.detach() if not (x._rg and grad_state.enabled) else x, indices, values,
+                  accumulate)
+    x._data[...] = r._data
+    x._bump()
+    if r.grad_fn is not None and grad_state.enabled:
+        x.grad_fn, x._rg, x._nr = r.grad_fn, True, 0
+    return x
