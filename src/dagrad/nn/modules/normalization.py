@@ -143,13 +143,20 @@ class SyncBatchNorm(_BatchNorm):
 
 
 class _InstanceNorm(_NormBase):
+    _no_batch_dim = None  # subclasses: spatial dims + 1 (the batched input has one more)
+
+    def _get_no_batch_dim(self):
+        return self._no_batch_dim
+
+    def _check_input_dim(self, input):
+        n = self._no_batch_dim
+        if input.dim() not in (n, n + 1):
+            raise ValueError(f"expected {n}D or {n + 1}D input (got {input.dim()}D input)")
+
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
                  track_running_stats=False, device=None, dtype=None, *, bias=True):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
                          dtype, bias=bias)
-
-    def _get_no_batch_dim(self):
-        raise NotImplementedError
 
     def _handle_no_batch_input(self, input):
         return self._apply_instance_norm(input.unsqueeze(0)).squeeze(0)
@@ -178,30 +185,15 @@ class _InstanceNorm(_NormBase):
 
 
 class InstanceNorm1d(_InstanceNorm):
-    def _get_no_batch_dim(self):
-        return 2
-
-    def _check_input_dim(self, input):
-        if input.dim() not in (2, 3):
-            raise ValueError(f"expected 2D or 3D input (got {input.dim()}D input)")
+    _no_batch_dim = 2
 
 
 class InstanceNorm2d(_InstanceNorm):
-    def _get_no_batch_dim(self):
-        return 3
-
-    def _check_input_dim(self, input):
-        if input.dim() not in (3, 4):
-            raise ValueError(f"expected 3D or 4D input (got {input.dim()}D input)")
+    _no_batch_dim = 3
 
 
 class InstanceNorm3d(_InstanceNorm):
-    def _get_no_batch_dim(self):
-        return 4
-
-    def _check_input_dim(self, input):
-        if input.dim() not in (4, 5):
-            raise ValueError(f"expected 4D or 5D input (got {input.dim()}D input)")
+    _no_batch_dim = 4
 
 
 class LayerNorm(Module):
