@@ -6,12 +6,11 @@ from .optimizer import (
     _call_closure,
     _check_lr,
     _f,
+    _gather_zero_states,
     _grad_of,
     _real,
     _restore_step_tensors,
-    _scalar_state,
     _use_grad_for_differentiable,
-    _zeros_like_state,
 )
 
 __all__ = ["Adadelta", "adadelta"]
@@ -43,24 +42,9 @@ class Adadelta(Optimizer):
             group.setdefault("capturable", False)
         _restore_step_tensors(self)
 
-    def _init_group(self, group, params_with_grad, grads, square_avgs, acc_deltas,
-                    state_steps):
-        has_complex = False
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            has_complex |= p.is_complex()
-            params_with_grad.append(p)
-            grads.append(p.grad)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state(0.0)
-                state["square_avg"] = _zeros_like_state(p)
-                state["acc_delta"] = _zeros_like_state(p)
-            square_avgs.append(state["square_avg"])
-            acc_deltas.append(state["acc_delta"])
-            state_steps.append(state["step"])
-        return has_complex
+    def _init_group(self, group, params_with_grad, grads, square_avgs, acc_deltas, state_steps):
+        return _gather_zero_states(self.state, group["params"], params_with_grad, grads,
+                                   state_steps, {"square_avg": square_avgs, "acc_delta": acc_deltas})
 
     @_use_grad_for_differentiable
     def step(self, closure=None):

@@ -6,14 +6,13 @@ from .optimizer import (
     _call_closure,
     _check_lr,
     _f,
+    _gather_zero_states,
     _get_value,
     _grad_of,
     _lerp_,
     _real,
     _restore_step_tensors,
-    _scalar_state,
     _use_grad_for_differentiable,
-    _zeros_like_state,
 )
 
 __all__ = ["Adamax", "adamax"]
@@ -52,22 +51,8 @@ class Adamax(Optimizer):
         _restore_step_tensors(self)
 
     def _init_group(self, group, params_with_grad, grads, exp_avgs, exp_infs, state_steps):
-        has_complex = False
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            has_complex |= p.is_complex()
-            params_with_grad.append(p)
-            grads.append(p.grad)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state(0.0)
-                state["exp_avg"] = _zeros_like_state(p)
-                state["exp_inf"] = _zeros_like_state(p)
-            exp_avgs.append(state["exp_avg"])
-            exp_infs.append(state["exp_inf"])
-            state_steps.append(state["step"])
-        return has_complex
+        return _gather_zero_states(self.state, group["params"], params_with_grad, grads,
+                                   state_steps, {"exp_avg": exp_avgs, "exp_inf": exp_infs})
 
     @_use_grad_for_differentiable
     def step(self, closure=None):

@@ -179,6 +179,28 @@ def _zeros_like_state(p):
     return _make(np.zeros_like(p._data))
 
 
+def _gather_zero_states(state, params, params_with_grad, grads, state_steps, zero_states):
+    """The common `_init_group`: parameters that have a .grad, their grads, and their state,
+    created on first use as a 0-d `step` plus zero tensors named by `zero_states`, whose
+    values are appended to the matching lists ({state name: list}). Returns has_complex."""
+    has_complex = False
+    for p in params:
+        if p.grad is None:
+            continue
+        has_complex |= p.is_complex()
+        params_with_grad.append(p)
+        grads.append(p.grad)
+        st = state[p]
+        if len(st) == 0:
+            st["step"] = _scalar_state(0.0)
+            for name in zero_states:
+                st[name] = _zeros_like_state(p)
+        for name, lst in zero_states.items():
+            lst.append(st[name])
+        state_steps.append(st["step"])
+    return has_complex
+
+
 class Optimizer:
     r"""Base class for all optimizers.
 
