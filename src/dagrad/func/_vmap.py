@@ -13,11 +13,21 @@ be BatchedTensors of lower levels: the recursion handles them), then re-wraps th
 underlying NumPy kernels therefore run once over the whole batch; no rule loops over it.
 
 Dispatch costs nothing outside vmap: BatchedTensor overrides the Tensor methods it has rules for,
-and the `dagrad.*` / `dagrad.nn.functional.*` functions are swapped for dispatching versions only
-while a vmap is running. An op without a rule that touches a BatchedTensor's array raises
-`NoBatchingRule` with a clear message (functorch would fall back to a slow loop).
+and the `dagrad.*` / `dagrad.nn.functional.*` / `dagrad.linalg.*` / `dagrad.special.*` functions (and the
+Tensor methods, for a plain tensor called with a batched argument) are swapped for dispatching
+versions only while a vmap is running.
+
+An op without a batching rule (or whose rule does not cover the arguments it got) is first run
+as is on the BatchedTensors: a composite op built from dispatching ops batches through its parts.
+When it reads a BatchedTensor's array (`NoBatchingRule`), the per-sample fallback runs THAT op
+once per sample of the vmapped level (each sample may still be batched at lower levels), stacks
+the results and re-wraps them, as functorch's slow-path fallback does; the rest of the function
+keeps batching. Random ops obey the randomness flag there; in-place ops update `self` with the
+stacked per-sample results. `_set_vmap_fallback_warning_enabled(True)` makes each fallback warn
+(on by default, as in PyTorch 2.13). Data-dependent Python control flow and `.item()` stay errors.
 """
 import functools
+import warnings
 
 from ..tensor import Size, Tensor
 
@@ -236,9 +246,179 @@ def _call(name, raw, args, kwargs):
     if level < 0:
         return raw(*args, **kwargs)
     rule = _RULES.get(name)
-    if rule is None:
-        raise NoBatchingRule(f"vmap: no batching rule for '{name}' yet")
-    return rule(name, raw, level, args, kwargs)
+    if rule is not None:
+        try:
+            return rule(name, raw, level, args, dict(kwargs))
+        except NoBatchingRule:  # the rule does not cover these arguments
+            pass
+    elif not _is_inplace(name) and name not in _DYNAMIC and not _is_random(
+            name, raw, args, kwargs):
+        try:  # a composite op: its parts dispatch (and batch) on their own
+            return raw(*args, **kwargs)
+        except NoBatchingRule:
+            pass
+    return _fallback(name, raw, level, args, kwargs)
+
+
+# ---------------------------------------------------------------- the per-sample fallback
+_fallback_warning = [True]
+
+
+def _set_vmap_fallback_warning_enabled(enabled):
+    """Warn on every per-sample fallback (torch._C._functorch's switch; on by default there)."""
+    _fallback_warning[0] = bool(enabled)
+
+
+def _is_vmap_fallback_warning_enabled():
+    return _fallback_warning[0]
+
+
+_INPLACE_DUNDERS = {"__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__",
+                    "__imod__", "__ipow__", "__iand__", "__ior__", "__ixor__", "__ilshift__",
+                    "__irshift__", "__imatmul__", "__setitem__"}
+
+
+def _is_inplace(name):
+    return name in _INPLACE_DUNDERS or (name.endswith("_") and not name.endswith("__"))
+
+
+# random ops: the randomness flag decides ('error' raises, 'different' draws per sample,
+# 'same' replays one draw for every sample)
+_RANDOM_OPS = {"bernoulli_", "uniform_", "normal_", "random_", "exponential_", "geometric_",
+               "cauchy_", "log_normal_", "multinomial", "poisson", "bernoulli", "normal",
+               "rand_like", "randn_like", "randint_like", "rrelu", "rrelu_", "alpha_dropout",
+               "feature_alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "dropout_",
+               "alpha_dropout_", "feature_alpha_dropout_", "gumbel_softmax", "randperm"}
+_TRAINING_FLAG = {"rrelu", "rrelu_", "alpha_dropout", "feature_alpha_dropout", "dropout1d",
+                  "dropout2d", "dropout3d", "alpha_dropout_", "feature_alpha_dropout_"}
+# ops whose output shape depends on the data: errors, as in PyTorch
+_DYNAMIC = {"nonzero": "aten::nonzero", "argwhere": "aten::nonzero",
+            "unique": "aten::_unique2", "unique_consecutive": "aten::unique_consecutive",
+            "masked_select": "aten::masked_select", "nonzero_static": None}
+_DYNAMIC_MSG = ("vmap: We do not support batching operators that can output dynamic shape. "
+                "Attempted to vmap over {}. Please file an issue at "
+                "https://github.com/pytorch/pytorch/issues if you need this feature.")
+
+
+def _is_random(name, raw, args, kwargs):
+    if name not in _RANDOM_OPS:
+        return False
+    if name in _TRAINING_FLAG:
+        try:
+            a = _bind(raw, args, kwargs)
+        except TypeError:
+            return True
+        return bool(a.get("training", True))
+    return True
+
+
+def _slice(x, level, k):
+    """Sample k of the vmapped `level` of x (x itself when it is not batched at that level)."""
+    if isinstance(x, BatchedTensor):
+        if x._level == level:
+            return _call("select", _raw_method("select"), (x._value, 0, k), {})
+        return x
+    if isinstance(x, (list, tuple)) and any(isinstance(b, BatchedTensor) for b in x):
+        vals = [_slice(b, level, k) for b in x]
+        return vals if isinstance(x, list) else tuple(vals)
+    return x
+
+
+def _zero_sample(x, level):
+    """A stand-in sample (zeros) of x for an empty batch."""
+    if isinstance(x, BatchedTensor) and x._level == level:
+        v = x._value
+        s = _call("sum", _raw_method("sum"), (v, 0), {})
+        return _call("to", _raw_method("to"), (s, v.dtype), {})
+    if isinstance(x, (list, tuple)) and any(isinstance(b, BatchedTensor) for b in x):
+        vals = [_zero_sample(b, level) for b in x]
+        return vals if isinstance(x, list) else tuple(vals)
+    return x
+
+
+def _fallback(name, raw, level, args, kwargs):
+    """Run op `name` once per sample of `level`, stack the results and re-wrap them."""
+    if name in _DYNAMIC:
+        raise RuntimeError(_DYNAMIC_MSG.format(_DYNAMIC[name] or name))
+    if _fallback_warning[0]:
+        warnings.warn(
+            f"There is a performance drop because we have not yet implemented the batching rule "
+            f"for {name}. Please file us an issue on GitHub so that we can prioritize its "
+            f"implementation.", UserWarning, stacklevel=3)
+    bs = _bsize(level)
+    state = None
+    if _is_random(name, raw, args, kwargs):
+        mode = _randomness(level)
+        if mode == "error":
+            raise RuntimeError(_RANDOM)
+        if mode == "same":
+            import dagrad
+            state = dagrad.get_rng_state()
+    inplace = _is_inplace(name)
+    if inplace:
+        sv = _unwrap(args[0], level)
+        if sv is None:
+            op = "index_put_" if name == "__setitem__" else name
+            raise RuntimeError(
+                f"vmap: {op}(self, *extra_args) is not possible because there exists a Tensor "
+                f"`other` in extra_args that has more elements than `self`. This happened due to "
+                f"`other` being vmapped over but `self` not being vmapped over in a vmap. Please "
+                f"try to use out-of-place operators instead of {op}.")
+    if bs == 0:
+        a0 = tuple(_zero_sample(a, level) for a in args)
+        k0 = {k: _zero_sample(v, level) for k, v in kwargs.items()}
+        if inplace:
+            return args[0] if name != "__setitem__" else None
+        r = _call(name, raw, a0, k0)
+        return _restack(name, [r], level, empty=True)
+    outs = []
+    for k in range(bs):
+        ak = [_slice(a, level, k) for a in args]
+        kk = {n: _slice(v, level, k) for n, v in kwargs.items()}
+        if inplace:
+            ak[0] = _call("clone", _raw_method("clone"), (ak[0],), {})
+        if state is not None:
+            import dagrad
+            dagrad.set_rng_state(state)
+        r = _call(name, raw, tuple(ak), kk)
+        outs.append(ak[0] if inplace else r)
+    if inplace:
+        st = _call("stack", _orig_fn("stack"), (outs, 0), {})
+        _call("copy_", _raw_method("copy_"), (sv, st), {})
+        return None if name == "__setitem__" else args[0]
+    return _restack(name, outs, level)
+
+
+def _restack(name, outs, level, empty=False):
+    r0 = outs[0]
+    if isinstance(r0, Tensor):
+        if not all(isinstance(r, Tensor) for r in outs):
+            raise RuntimeError(
+                f"Batching rule not implemented for {name}. We could not generate a fallback.")
+        shape = tuple(r0.shape)
+        if any(tuple(r.shape) != shape for r in outs):
+            raise RuntimeError(_DYNAMIC_MSG.format(name))
+        if empty:
+            return _expand_to_level(r0, level, 0)
+        return _bt(_call("stack", _orig_fn("stack"), (outs, 0), {}), level)
+    if isinstance(r0, (tuple, list)):
+        vals = [_restack(name, [r[i] for r in outs], level, empty) for i in range(len(r0))]
+        if type(r0) is list:
+            return vals
+        if type(r0) is not tuple and hasattr(r0, "_fields"):
+            return type(r0)(*vals)
+        return tuple(vals)
+    if r0 is None or all(r == r0 for r in outs):   # metadata (a dtype, a shape, a flag...)
+        return r0
+    raise RuntimeError(
+        f"Batching rule not implemented for {name}. We could not generate a fallback.")
+
+
+def _orig_fn(name):
+    """dagrad.<name> as implemented (not the dispatching wrapper swapped in during vmap)."""
+    import dagrad
+    f = dagrad.__dict__[name]
+    return getattr(f, "_vmap_raw", f)
 
 
 def _unwrap(x, level):
@@ -997,6 +1177,29 @@ for _n in list(_RULES):
         continue
     setattr(BatchedTensor, _n, _make_method(_n))
 
+# Every other Tensor method dispatches too (rule-less ones reach the per-sample fallback),
+# except those about the tensor object itself rather than its values.
+_OBJECT_METHODS = {"register_hook", "register_post_accumulate_grad_hook", "retain_grad",
+                   "backward", "__format__", "__reduce_ex__", "__deepcopy__", "__setstate__",
+                   "__dlpack__", "__torch_function__", "__init__", "__new__", "__getattr__",
+                   "__setattr__", "__delattr__", "__getstate__", "__sizeof__", "__del__",
+                   "__init_subclass__", "__class_getitem__", "__eq__", "__ne__"}
+
+
+def _tensor_methods():
+    import types
+    for n, v in Tensor.__dict__.items():
+        if not isinstance(v, types.FunctionType) or n in _OBJECT_METHODS:
+            continue
+        if n.startswith("_") and not (n.startswith("__") and n.endswith("__")):
+            continue
+        yield n
+
+
+for _n in _tensor_methods():
+    if _n not in BatchedTensor.__dict__ and _n not in _SKIP_METHODS:
+        setattr(BatchedTensor, _n, _make_method(_n))
+
 
 def _detach(self):
     return _bt(self._value.detach(), self._level)
@@ -1018,6 +1221,7 @@ def _dispatching(name, raw):
         return _call(name, raw, args, kwargs)
     fn.__name__ = name
     fn.__wrapped__ = raw
+    fn._vmap_raw = raw
     return fn
 
 
@@ -1082,16 +1286,24 @@ def _build_plan():
     plan = []
     # Tensor methods too, for a plain tensor method called with a batched argument
     # (`x.matmul(batched_w)`); BatchedTensor's own methods are unaffected (defined on it).
-    for name in _RULES:
+    names = set(_RULES) | set(_tensor_methods())
+    for name in sorted(names - _PLAIN_SELF_ONLY):
         raw = Tensor.__dict__.get(name)
         if isinstance(raw, types.FunctionType) and name != "__hash__":
             plan.append((Tensor, name, raw, _cached(Tensor, name, raw, _dispatching)))
     mods = [dagrad]
-    F = sys.modules.get("dagrad.nn.functional")
-    if F is not None:
-        mods.append(F)
+    for m in ("dagrad.nn.functional", "dagrad.linalg", "dagrad.special"):
+        if sys.modules.get(m) is not None:
+            mods.append(sys.modules[m])
     for mod in mods:
-        for name in list(_RULES) + list(_RANDOM_FNS):
+        # linalg.* / special.* ops are told apart from same-named Tensor ops (linalg.diagonal's
+        # dims are not Tensor.diagonal's): their rules are registered as "linalg.<name>"
+        prefix = "" if mod is dagrad or mod.__name__.endswith("functional") else \
+            mod.__name__.rsplit(".", 1)[1] + "."
+        names = [n for n, v in mod.__dict__.items()
+                 if not n.startswith("_") and callable(v) and not isinstance(v, type)
+                 and not isinstance(v, types.ModuleType) and n not in _NOT_OPS]
+        for name in sorted(set(names) | set(_RANDOM_FNS)):
             raw = mod.__dict__.get(name)
             if raw is None or not callable(raw) or isinstance(raw, type):
                 continue
@@ -1099,19 +1311,35 @@ def _build_plan():
                 new = _cached(mod, name, raw, _random_fn)
             elif name == "dropout":
                 new = _cached(mod, name, raw, _dropout_fn)
+            elif prefix:
+                new = _cached(mod, name, raw, lambda n, r, p=prefix: _dispatching(p + n, r))
             else:
                 new = _cached(mod, name, raw, _dispatching)
             plan.append((mod, name, raw, new))
     _plan[:] = plan
+    _by_raw[1] = {}
     _plan_key[0] = _key()
 
 
 _plan_key = [None]
+# methods that take no tensor argument besides self: no need to dispatch them for a plain self
+_PLAIN_SELF_ONLY = {"dim", "size", "numel", "nelement", "ndimension", "element_size", "stride",
+                    "is_contiguous", "is_floating_point", "is_complex", "item", "tolist", "numpy",
+                    "data_ptr", "storage", "untyped_storage", "get_device", "is_signed",
+                    "requires_grad_", "storage_offset", "is_shared", "is_pinned", "dim_order",
+                    "__len__", "__iter__", "__bool__", "__float__", "__int__", "__complex__",
+                    "__index__", "__repr__", "__array__", "__hash__"}
+# callables of the namespaces that are not tensor ops
+_NOT_OPS = {"vmap", "compile", "manual_seed", "seed", "initial_seed", "get_rng_state",
+            "set_rng_state", "is_grad_enabled", "set_default_dtype", "get_default_dtype",
+            "set_printoptions", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+            "is_inference_mode_enabled", "load", "save", "set_default_device"}
 
 
 def _key():
     import sys
-    return "dagrad.nn.functional" in sys.modules
+    return tuple(m in sys.modules for m in ("dagrad.nn.functional", "dagrad.linalg",
+                                             "dagrad.special"))
 
 
 def _patch():
@@ -1132,7 +1360,13 @@ def _swapped(func):
     replaced by its dispatching wrapper while vmapping."""
     if not _patched:
         return func
-    return next((w for _, _, raw, w in _plan if raw is func), func)
+    if _by_raw[0] is not _plan or len(_by_raw[1]) == 0:
+        _by_raw[1] = {id(raw): w for _, _, raw, w in _plan}
+        _by_raw[0] = _plan
+    return _by_raw[1].get(id(func), func)
+
+
+_by_raw = [None, {}]
 
 
 def _unpatch():
