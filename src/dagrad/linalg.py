@@ -508,22 +508,30 @@ def eigvalsh(A, UPLO="L", *, out=None):
 
 
 def eig(A, *, out=None):
-    """Eigen-decomposition of a general matrix (complex results; no gradient yet)."""
+    """Eigen-decomposition of a general matrix: complex eigenvalues and unit-norm eigenvectors,
+    differentiable (LinalgEigBackward0) for distinct eigenvalues."""
     a = _check(A, "linalg.eig")
-    w, v = np.linalg.eig(a)
     c = np.complex64 if a.dtype in (np.float32, np.complex64) else np.complex128
+    w, v = np.linalg.eig(a)
+    L, V = _make(np.ascontiguousarray(w.astype(c))), _make(np.ascontiguousarray(v.astype(c)))
     if _rec(A):
-        raise NotImplementedError("dagrad does not implement the derivative of linalg.eig yet")
-    return _EigT(_make(w.astype(c)), _make(v.astype(c)))
+        n = R.LinalgEigBackward0()
+        n.real_input = a.dtype.kind != "c"
+        save(n, L, V)
+        link_multi(n, (L, V), A)
+    if out is not None:
+        _out(L, out[0])
+        _out(V, out[1])
+        return _EigT(out[0], out[1])
+    return _EigT(L, V)
 
 
 def eigvals(A, *, out=None):
     a = _check(A, "linalg.eigvals")
     c = np.complex64 if a.dtype in (np.float32, np.complex64) else np.complex128
     if _rec(A):
-        raise NotImplementedError("dagrad does not implement the derivative of linalg.eigvals "
-                                  "yet")
-    return _make(np.linalg.eigvals(a).astype(c))
+        return _out(eig(A)[0], out)
+    return _out(_make(np.ascontiguousarray(np.linalg.eigvals(a).astype(c))), out)
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
@@ -1423,6 +1431,37 @@ def _jvp_eigh(args, kwargs, out):
     return None
 
 
+def _eig_tangents(A, L, V):
+    """PyTorch's linalg_eig_jvp: dP = V^-1 dA V, dL = diag(dP),
+    dV = dX - V Re(diag(V^H dX)) with dX = V (offdiag(dP) / (L_j - L_i))."""
+    dA = _fa()._t_or_zero(A)
+    if not dA.is_complex():
+        dA = dA.to(V.dtype)
+    dP = solve(V, dA @ V)
+    dL = dP.diagonal(0, -2, -1)
+    n = L._data.shape[-1]
+    eye = _make(np.eye(n, dtype=L._data.dtype))
+    E = L.unsqueeze(-2) - L.unsqueeze(-1) + eye
+    dX = V @ (dP / E * (1 - eye))
+    dV = dX - V * (_mH(V) @ dX).diagonal(0, -2, -1).real.unsqueeze(-2)
+    return dL, dV
+
+
+def _jvp_eig(args, kwargs, out):
+    L, V = out
+    dL, dV = _eig_tangents(_arg(args, kwargs, 0, "A"), L, V)
+    F = _fa()
+    F._set_tangent(L, dL)
+    F._set_tangent(V, dV)
+    return None
+
+
+def _jvp_eigvals(args, kwargs, out):
+    A = _arg(args, kwargs, 0, "A")
+    L, V = eig(A)
+    return _eig_tangents(A, L, V)[0]
+
+
 def _jvp_eigvalsh(args, kwargs, out):
     A = _arg(args, kwargs, 0, "A")
     _, V = eigh(A, kwargs.get("UPLO", "L"))
@@ -1583,6 +1622,7 @@ def _forward_ad_rules():
           "slogdet": _jvp_slogdet, "logdet": _jvp_logdet, "solve": _jvp_solve,
           "solve_triangular": _jvp_solve_triangular, "cholesky": _jvp_cholesky,
           "cholesky_ex": _jvp_cholesky, "eigh": _jvp_eigh, "eigvalsh": _jvp_eigvalsh,
+          "eig": _jvp_eig, "eigvals": _jvp_eigvals,
           "svdvals": _jvp_svdvals, "pinv": _jvp_pinv, "cross": _jvp_cross,
           "vector_norm": _jvp_vector_norm, "svd": _jvp_svd, "qr": _jvp_qr,
           "matrix_exp": _jvp_matrix_exp, "lu": _jvp_lu, "lu_factor": _jvp_lu_factor,

@@ -303,10 +303,72 @@ def positive(x):
     return x
 
 
+def _view_as_real_rec(x):
+    """x viewed as real (..., 2), recorded as PyTorch's ViewAsRealBackward0."""
+    a = x._data
+    res = _make(a.view(a.real.dtype).reshape(a.shape + (2,)) if a.flags.c_contiguous else
+                np.stack([a.real, a.imag], -1))
+
+    def rule(n, g):
+        from .movement import select
+        return _complex_from(select(g, -1, 0), select(g, -1, 1))
+    return _node("ViewAsRealBackward0", rule, (x,), res)
+
+
+def _complex_from(re, im):
+    """re + i im as a complex tensor, differentiable (torch.complex's ComplexBackward0)."""
+    r, i = re._data, im._data
+    res = _make(np.asarray(r + 1j * i).astype(np.result_type(r.dtype, i.dtype, np.complex64)))
+    if _rec(re, im):
+        def rule(n, g):
+            return (complex_real(g) if n.needs(0) else None,
+                    complex_imag(g) if n.needs(1) else None)
+        _node("ComplexBackward0", rule, (re, im), res)
+    return res
+
+
+def complex_real(x):
+    """Tensor.real / torch.real: the real part, differentiable for complex input (PyTorch's
+    graph: ViewAsRealBackward0 then SelectBackward0)."""
+    a = x._data
+    if a.dtype.kind != "c":
+        return x
+    if not _rec(x):
+        return _make(a.real)
+    from .movement import select
+    return select(_view_as_real_rec(x), -1, 0)
+
+
+def complex_imag(x):
+    """Tensor.imag / torch.imag: the imaginary part, differentiable for complex input."""
+    a = x._data
+    if a.dtype.kind != "c" or not _rec(x):
+        return _make(a.imag)
+    from .movement import select
+    return select(_view_as_real_rec(x), -1, 1)
+
+
+def complex_conj(x):
+    """conj of a complex tensor, differentiable (ConjBackward0: the gradient is conjugated)."""
+    res = _make(np.conj(x._data))
+    if _rec(x):
+        _node("ConjBackward0", lambda n, g: complex_conj(g), (x,), res)
+    return res
+
+
 def angle(x, *, out=None):
     a = x._data
     if a.dtype.kind == "c":
-        return _out(_make(np.angle(a)), out)
+        res = _make(np.angle(a))
+        if _rec(x):
+            def crule(n, g):
+                (z,) = n.saved()
+                za = z.abs()
+                zero = (za == 0)
+                den = za * za + zero.to(za.dtype)
+                return (g * z / den * 1j).masked_fill(zero, 0)
+            _node("AngleBackward0", crule, (x,), res, saved=(x,))
+        return _out(res, out)
     r = np.where(a < 0, np.pi, 0.0).astype(a.dtype if a.dtype.kind == "f" else D.default.np)
     r = np.where(np.isnan(a), a, r) if a.dtype.kind == "f" else r
     res = _make(np.asarray(r))
