@@ -37,6 +37,8 @@ def _fix(g, meta):
     if g._data.shape != shape:
         g = g.sum_to_size(shape)
     if g._data.dtype != dt:
+        if g._data.dtype.kind == "c" and getattr(dt, "kind", "c") != "c":
+            g = g.real  # a real input of a complex op gets the real part, as in PyTorch
         g = g.to(dt)
     return g
 
@@ -334,6 +336,8 @@ def _fix_arr(g, meta):
     if g.shape != shape:
         g = _sum_to_arr(g, shape)
     if g.dtype != dt:
+        if g.dtype.kind == "c" and getattr(dt, "kind", "c") != "c":
+            g = g.real
         g = g.astype(dt)
     return g
 

@@ -565,8 +565,9 @@ def _bind():
     T.mT = property(M.mT_prop)
     T.H = property(lambda x: M.T_prop(x).conj())
     T.mH = property(lambda x: M.mT_prop(x).conj())
-    T.real = property(lambda x: _make(x._data.real) if x._data.dtype.kind == "c" else x)
-    T.imag = property(lambda x: _make(x._data.imag))
+    from .extra import complex_imag, complex_real
+    T.real = property(complex_real)
+    T.imag = property(complex_imag)
 
 
 def _invert(x):

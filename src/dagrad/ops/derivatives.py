@@ -470,6 +470,8 @@ class AliasBackward0(Node):
 
 class ToCopyBackward0(Node):
     def backward(self, g):
+        if g.is_complex() and not self.src_dtype.is_complex:
+            g = g.real  # PyTorch's _to_copy_backward keeps the real part, silently
         return g.to(self.src_dtype)
 
 
@@ -983,28 +985,29 @@ CumminBackward0 = type("CumminBackward0", (CummaxBackward0,), {})
 class MmBackward0(Node):
     def backward(self, g):
         a, b = self.saved()
-        return (g.mm(b.t()) if self.needs(0) else None,
-                a.t().mm(g) if self.needs(1) else None)
+        return (g.mm(b.t().conj()) if self.needs(0) else None,
+                a.t().conj().mm(g) if self.needs(1) else None)
 
 
 class MvBackward0(Node):
     def backward(self, g):
         a, v = self.saved()
-        return (g.unsqueeze(1) * v.unsqueeze(0) if self.needs(0) else None,
-                a.t().mv(g) if self.needs(1) else None)
+        return (g.unsqueeze(1) * v.unsqueeze(0).conj() if self.needs(0) else None,
+                a.t().conj().mv(g) if self.needs(1) else None)
 
 
 class DotBackward0(Node):
     def backward(self, g):
         a, b = self.saved()
-        return (g * b if self.needs(0) else None, g * a if self.needs(1) else None)
+        return (g * b.conj() if self.needs(0) else None,
+                g * a.conj() if self.needs(1) else None)
 
 
 class BmmBackward0(Node):
     def backward(self, g):
         a, b = self.saved()
-        return (g.bmm(b.transpose(1, 2)) if self.needs(0) else None,
-                a.transpose(1, 2).bmm(g) if self.needs(1) else None)
+        return (g.bmm(b.transpose(1, 2).conj()) if self.needs(0) else None,
+                a.transpose(1, 2).conj().bmm(g) if self.needs(1) else None)
 
 
 class MatmulBackward(Node):
@@ -1022,12 +1025,12 @@ class MatmulBackward(Node):
             G = G.unsqueeze(-1)
         ga = gb = None
         if self.needs(0):
-            ga = G.matmul(B.mT)
+            ga = G.matmul(B.mT.conj())
             if a1:
                 ga = ga.squeeze(-2)
                 ga = ga.sum_to_size(a.shape) if ga.shape != a.shape else ga
         if self.needs(1):
-            gb = A.mT.matmul(G)
+            gb = A.mT.conj().matmul(G)
             if b1:
                 gb = gb.squeeze(-1)
                 gb = gb.sum_to_size(b.shape) if gb.shape != b.shape else gb
@@ -1043,8 +1046,8 @@ class AddmmBackward0(Node):
     def backward(self, g):
         x, w = self.saved()
         return (g if self.needs(0) else None,
-                g.mm(w.t()) if self.needs(1) else None,
-                x.t().mm(g) if self.needs(2) else None)
+                g.mm(w.t().conj()) if self.needs(1) else None,
+                x.t().conj().mm(g) if self.needs(2) else None)
 
 
 class EinsumBackward(Node):
@@ -1741,3 +1744,37 @@ class LinalgMatrixExpBackward0(Node):
     def backward(self, g):
         (A,) = self.saved()
         return _LA()._matrix_exp_frechet(A.mH, g)
+
+
+class LinalgEigBackward0(Node):
+    """torch.linalg.eig / eigvals (PyTorch's linalg_eig_backward, non-Hermitian case)."""
+    _n_out = 2
+    _materialize = _multi_out
+
+    def backward(self, gL, gV=None):
+        L, V = self.saved()
+        LA = _LA()
+        Vh = V.mH
+        if gV is None:
+            if gL is None:
+                return None
+            gA = LA.solve(Vh, gL.unsqueeze(-1) * Vh)
+        else:
+            VhgV = Vh @ gV
+            d = VhgV.diagonal(0, -2, -1)
+            im = np.imag(d._data)
+            if not np.allclose(im, 0, rtol=1e-2, atol=1e-2):
+                raise RuntimeError(
+                    "linalg_eig_backward: The eigenvectors in the complex case are specified up "
+                    "to multiplication by e^{i phi}. The specified loss function depends on this "
+                    "quantity, so it is ill-defined.")
+            VhgV = VhgV - Vh @ (V * d.real.unsqueeze(-2))
+            Lc = L.conj()
+            n = L.shape[-1]
+            eye = _eye_t(n, L)
+            E = Lc.unsqueeze(-2) - Lc.unsqueeze(-1) + eye
+            inner = VhgV / E
+            if gL is not None:
+                inner = inner * (1 - eye) + gL.diag_embed()
+            gA = LA.solve(Vh, inner @ Vh)
+        return gA.real if self.real_input else gA

@@ -179,7 +179,10 @@ def identity(self, g):
 
 
 def to_copy(self, g):
-    return g.astype(self.src_dtype.np)
+    dt = self.src_dtype.np
+    if g.dtype.kind == "c" and np.dtype(dt).kind != "c":
+        g = g.real  # PyTorch's _to_copy_backward keeps the real part, silently
+    return g.astype(dt)
 
 
 def _right_grad(a, g, b):
@@ -192,12 +195,16 @@ def _right_grad(a, g, b):
 
 def mm(self, g):
     a, b = _saved(self)
+    if a.dtype.kind == "c" or b.dtype.kind == "c":
+        a, b = a.conj(), b.conj()
     return (g @ b.T if _needs(self, 0) else None,
             _right_grad(a, g, b) if _needs(self, 1) else None)
 
 
 def addmm(self, g):
     x, w = _saved(self)
+    if x.dtype.kind == "c" or w.dtype.kind == "c":
+        x, w = x.conj(), w.conj()
     return (g if _needs(self, 0) else None,
             g @ w.T if _needs(self, 1) else None,
             _right_grad(x, g, w) if _needs(self, 2) else None)

@@ -734,6 +734,9 @@ def reciprocal(x, *, out=None):
 def conj(x):
     if x._data.dtype.kind != "c":
         return x
+    if x._rg and grad_state.enabled:
+        from .extra import complex_conj
+        return complex_conj(x)
     return _make(np.conj(x._data))
 
 
