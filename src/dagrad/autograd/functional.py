@@ -1,9 +1,11 @@
 """torch.autograd.functional for dagrad: vjp, jvp, jacobian, hessian, vhp, hvp.
 
 A port of PyTorch's pure-Python implementation on top of `autograd.grad`, so the signatures,
-return structures and error messages are PyTorch's. `vectorize=True` batches the vector-Jacobian
-products with `dagrad.func.vmap` (falling back to a loop when an op has no batching rule);
-`strategy="forward-mode"` uses `autograd.forward_ad` (with or without vectorize).
+return structures and error messages are PyTorch's. `vectorize=True` computes every
+vector-Jacobian product in ONE backward pass, as PyTorch does: `autograd.grad(...,
+is_grads_batched=True)` runs the engine's Tensor rules on BatchedTensor gradients (see
+`_grads_batched`); `strategy="forward-mode"` uses `autograd.forward_ad` (with or without
+vectorize).
 """
 import dagrad
 
@@ -279,22 +281,6 @@ def _replicated_rows(func, inputs, outputs, grad_outputs, create_graph):
     return tuple(g if g is not None else dagrad.zeros_like(r) for g, r in zip(gs, reps))
 
 
-def _batched_grad(outputs, inputs, grad_outputs, create_graph):
-    """autograd.grad for each row of the batched grad_outputs, stacked (is_grads_batched)."""
-    def one(*g):
-        res = _autograd_grad(outputs, inputs, tuple(g), create_graph=create_graph,
-                             retain_graph=True)
-        return tuple(r if r is not None else dagrad.zeros_like(x) for r, x in zip(res, inputs))
-    try:
-        from ..func import vmap
-        return vmap(one)(*grad_outputs)
-    except Exception as e:
-        if not _no_rule(e):
-            raise
-    rows = [one(*(g[k] for g in grad_outputs)) for k in range(grad_outputs[0].shape[0])]
-    return tuple(dagrad.stack([r[i] for r in rows]) for i in range(len(inputs)))
-
-
 def _jacfwd(func, inputs, strict=False, vectorize=False):
     if strict:
         raise RuntimeError('torch.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` are not supported together (yet). Please either set `strict=False` or `strategy="reverse-mode"`.')
@@ -368,16 +354,14 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
             flat_outputs = tuple((output.reshape(-1) for output in outputs))
 
             def vjp(grad_output):
-                vj = list(_batched_grad(flat_outputs, inputs, grad_output, create_graph))
+                vj = list(_autograd_grad(flat_outputs, inputs, grad_output,
+                                         create_graph=create_graph, is_grads_batched=True))
                 for el_idx, vj_el in enumerate(vj):
                     if vj_el is not None:
                         continue
                     vj[el_idx] = dagrad.zeros_like(inputs[el_idx]).expand((sum(output_numels),) + inputs[el_idx].shape)
                 return tuple(vj)
-            jacobians_of_flat_output = _replicated_rows(func, inputs, outputs, grad_outputs,
-                                                        create_graph)
-            if jacobians_of_flat_output is None:
-                jacobians_of_flat_output = vjp(grad_outputs)
+            jacobians_of_flat_output = vjp(grad_outputs)
             jacobian_input_output = []
             for jac_input_i, input_i in zip(jacobians_of_flat_output, inputs):
                 jacobian_input_i_output = []
@@ -492,24 +476,202 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
 
 def _grads_batched(grad, outs, inps, gos, create_graph, allow_unused, materialize_grads,
                    retain_graph):
-    """autograd.grad(..., is_grads_batched=True): one backward per row of the grad_outputs.
+    """autograd.grad(..., is_grads_batched=True): ONE backward pass over a batch of grad_outputs.
 
-    (PyTorch vmaps the backward pass; dagrad's backward rules have no batching rules yet, so
-    the rows are run one after the other and stacked.)
+    As PyTorch does (it vmaps its engine), the grad_outputs become BatchedTensors of a new vmap
+    level and the engine runs every node's Tensor rule once on them: the rules' ops batch through
+    their vmap rules (or the per-sample fallback of the op lacking one), and a node whose rule
+    reads a gradient's array itself runs once per sample (that node only). The validation and
+    error messages are PyTorch's `_make_grads(is_grads_batched=True)` and vmap's.
     """
-    n = None
-    for o, g in zip(outs, gos):
-        if g is not None:
-            if g.dim() == 0 or tuple(g.shape[1:]) != tuple(o.shape):
-                from ..tensor import Size
-                raise RuntimeError(
-                    f"If `is_grads_batched=True`, we interpret the first dimension of each grad "
-                    f"output as the batch dimension. The sizes of the remaining dimensions are "
-                    f"expected to match the shape of corresponding output, but a mismatch was "
-                    f"detected: grad_output[0] has a shape of {Size(g.shape)} and output[0] has "
-                    f"a shape of {Size(o.shape)}. If you only want some tensors in "
-                    f"`grad_output` to be considered batched, consider using vmap.")
-            n = g.shape[0]
+    from ..func import _vmap as V
+    from ..tensor import Size
+    from . import _roots, run_backward
+    gos = list(gos)
+    for i, (o, g) in enumerate(zip(outs, gos)):
+        if g is None:
+            if o.requires_grad:
+                if o.numel() != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                if not o.is_floating_point():
+                    raise RuntimeError(
+                        f"grad can be implicitly created only for real scalar outputs but got "
+                        f"{o.dtype}")
+                gos[i] = dagrad.ones_like(o)
+            continue
+        if not isinstance(g, dagrad.Tensor):
+            raise TypeError(
+                f"gradients can be either Tensors or None, but got {type(g).__name__}")
+        first = g[0]
+        if tuple(first.shape) != tuple(o.shape):
+            raise RuntimeError(
+                f"If `is_grads_batched=True`, we interpret the first dimension of each "
+                f"grad_output as the batch dimension. The sizes of the remaining dimensions are "
+                f"expected to match the shape of corresponding output, but a mismatch was "
+                f"detected: grad_output[{gos.index(g)}] has a shape of "
+                f"{Size(tuple(first.shape)[1:])} and output[{list(outs).index(o)}] has a shape "
+                f"of {Size(tuple(o.shape))}. If you only want some tensors in `grad_output` to "
+                f"be considered batched, consider using vmap.")
+        if o.is_complex() != g.is_complex():
+            raise RuntimeError(
+                f"For complex Tensors, both grad_output and output are required to have the "
+                f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and "
+                f"output[{i}] has a dtype of {o.dtype}.")
+    sizes = []
+    for g in gos:  # vmap(vjp, in_dims=0)(grad_outputs)
+        if g is None:
+            raise ValueError(
+                f"vmap(vjp, in_dims=0, ...)(<inputs>): Got in_dim=0 for an input but the input "
+                f"is of type {type(None)}. We cannot vmap over non-Tensor arguments, please use "
+                f"None as the respective in_dim")
+        if g.dim() == 0:
+            raise ValueError(
+                "vmap(vjp, in_dims=0, ...)(<inputs>): Got in_dim=0 for some input, but that "
+                "input is a Tensor of dimensionality 0 so expected in_dim to satisfy 0 <= in_dim "
+                "< 0.")
+        sizes.append(g.shape[0])
+    if len(set(sizes)) > 1:
+        raise ValueError(
+            f"vmap: Expected all tensors to have the same size in the mapped dimension, got "
+            f"sizes {sizes} for the mapped dimension")
+    bs = sizes[0]
+    roots = _roots(outs)
+    gos = [g if g.dtype == o.dtype else g.to(o.dtype) for o, g in zip(outs, gos)]
+    with V._batch_level(bs) as level:
+        saved = _batch_nodes(roots, level, bs, create_graph)
+        try:
+            res = run_backward(roots, [V._bt(g, level) for g in gos], retain_graph, True,
+                               inputs=inps, capture=True)
+        finally:
+            _restore_nodes(saved)
+        out = []
+        for i, (t, r) in enumerate(zip(inps, res)):
+            if r is None:
+                if materialize_grads:
+                    r = dagrad.zeros_like(t, requires_grad=create_graph)
+                elif not allow_unused:
+                    raise RuntimeError(
+                        f"The differentiated Tensor at index {i} appears to not have been used "
+                        f"in the graph. Set allow_unused=True if this is the desired behavior.")
+                out.append(r)
+                continue
+            v = V._unwrap(r, level)
+            if v is None:  # the same for every row (e.g. zeros): broadcast over the batch
+                v = V._unwrap(V._expand_to_level(r, level, bs), level)
+            out.append(v if create_graph else v.detach())
+    return tuple(out)
+
+
+_MISSING = object()
+
+
+def _batch_nodes(roots, level, bs, create_graph):
+    """Give every node reachable from `roots` a rule runner for batched gradients (an instance
+    attribute `backward`, removed by `_restore_nodes`): the class rule runs on BatchedTensors
+    (graph recording only with create_graph), with a per-sample loop for a rule that reads a
+    gradient's array itself; the broadcasting/dtype fix (`_meta`) is applied here on the logical
+    shapes, since the engine's reads the gradient's array."""
+    from .function import AccumulateGrad
+    seen = set()
+    saved = []
+    stack = [n for n, _ in roots if n is not None]
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if type(n) is not AccumulateGrad:
+            d = n.__dict__
+            saved.append((n, d.get("backward", _MISSING), d.get("_meta", _MISSING)))
+            n.backward = _batched_rule(n.backward, n._meta, level, bs, create_graph)
+            n._meta = None
+        for m, _ in n.next_functions:
+            if m is not None and m not in seen:
+                stack.append(m)
+    return saved
+
+
+def _restore_nodes(saved):
+    for n, b, m in saved:
+        d = n.__dict__
+        if b is _MISSING:
+            d.pop("backward", None)
+        else:
+            d["backward"] = b
+        if m is _MISSING:
+            d.pop("_meta", None)
+        else:
+            d["_meta"] = m
+
+
+def _batched_rule(rule, meta, level, bs, create_graph):
+    from ..func import _vmap as V
+    from .grad_mode import state
+
+    def run(*gs):
+        prev = state.enabled
+        state.enabled = bool(create_graph and prev)
+        try:
+            try:
+                r = rule(*gs)
+            except RuntimeError as e:
+                if not (isinstance(e, V.NoBatchingRule) or str(e).startswith(
+                        "vmap: It looks like you're")):
+                    raise
+                r = _per_sample_rule(rule, gs, level, bs)
+            if meta is not None:
+                r = r if type(r) is tuple else (r,)
+                r = tuple(_fix_logical(g, m) if g is not None and m is not None else g
+                          for g, m in zip(r, meta))
+        finally:
+            state.enabled = prev
+        return r
+    return run
+
+
+def _per_sample_rule(rule, gs, level, bs):
+    """A node's rule once per row of the batched gradients, the results stacked."""
+    from ..func import _vmap as V
+    rows = []
+    for k in range(bs):
+        r = rule(*[V._slice(g, level, k) if g is not None else None for g in gs])
+        rows.append(r if type(r) is tuple else (r,))
+    res = []
+    for i in range(len(rows[0])):
+        col = [r[i] for r in rows]
+        ref = next((c for c in col if c is not None), None)
+        if ref is None:
+            res.append(None)
+            continue
+        col = [c if c is not None else dagrad.zeros_like(ref) for c in col]
+        res.append(V._bt(V._call("stack", V._orig_fn("stack"), (col, 0), {}), level))
+    return tuple(res)
+
+
+def _fix_logical(g, meta):
+    """engine._fix on a (batched) gradient's logical shape: undo broadcasting and promotion."""
+    shape, dt = meta
+    if tuple(g.shape) != tuple(shape):
+        g = g.sum_to_size(tuple(shape))
+    want = dt if isinstance(dt, dagrad.dtype) else _from_np(dt)
+    if g.dtype != want:
+        if g.is_complex() and not want.is_complex:
+            g = dagrad.real(g)
+        g = g.to(want)
+    return g
+
+
+def _from_np(dt):
+    from .._dtype import from_np
+    from ..backend import np
+    return from_np(np.dtype(dt))
+
+
+def _grads_batched_loop(grad, outs, inps, gos, create_graph, allow_unused, materialize_grads,
+                        retain_graph):
+    """The reference: one backward per row of the grad_outputs, stacked (the former
+    implementation; tests compare the vectorised pass with it)."""
+    n = gos[0].shape[0]
     rows = []
     for k in range(n):
         rows.append(grad(outs, inps, [g[k] if g is not None else None for g in gos],

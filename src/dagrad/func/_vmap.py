@@ -26,6 +26,7 @@ keeps batching. Random ops obey the randomness flag there; in-place ops update `
 stacked per-sample results. `_set_vmap_fallback_warning_enabled(True)` makes each fallback warn
 (on by default, as in PyTorch 2.13). Data-dependent Python control flow and `.item()` stay errors.
 """
+import contextlib
 import functools
 import warnings
 
@@ -1075,7 +1076,10 @@ def _rule_random_like(name, raw, level, args, kwargs):
 
 def _rule_sum_to_size(name, raw, level, args, kwargs):
     v = _unwrap(args[0], level)
-    shape = _sizes(args[1:])
+    shape = _sizes(args[1:]) if "size" not in kwargs else tuple(kwargs["size"])
+    lead = len(v.shape) - 1 - len(shape)
+    if lead > 0:  # logical dims missing from the target: summed first (behind the batch dim)
+        v = _call("sum", _raw_method("sum"), (v, tuple(range(1, lead + 1))), {})
     return _bt(_again(name, raw, (v, (v.shape[0],) + tuple(shape)), {}), level)
 
 
@@ -1546,6 +1550,23 @@ def _unwrap_outputs(out, level, bs, out_dims):
             v = _call("movedim", _raw_method("movedim"), (v, 0, d), {})
         res.append(v)
     return _unflatten(res, spec)
+
+
+@contextlib.contextmanager
+def _batch_level(bs, randomness="error"):
+    """A vmap level of batch size `bs` without a function (autograd.grad is_grads_batched)."""
+    level = _next_level[0]
+    _next_level[0] += 1
+    outermost = not _levels
+    _levels.append([level, bs, randomness])
+    if outermost:
+        _patch()
+    try:
+        yield level
+    finally:
+        _levels.pop()
+        if outermost:
+            _unpatch()
 
 
 # ---------------------------------------------------------------- helpers for func transforms
