@@ -23,6 +23,7 @@ __all__ = ["dual_level", "make_dual", "unpack_dual", "enter_dual_level", "exit_d
 _active_level = None      # the current dual level (an int) or None
 _next = [0]
 _guard = [0]              # > 0 while running an op with a rule or a rule itself
+_dirty = [False]          # an in-place op changed a tangent at this level: views re-read bases
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
@@ -53,6 +54,7 @@ def exit_dual_level(*, level=None):
             "is not supported.")
     _unpatch()
     _active_level = None
+    _dirty[0] = False
 
 
 class dual_level:
@@ -67,6 +69,15 @@ class dual_level:
 
 def _tangent(x):
     fw = getattr(x, "_fw", None) if isinstance(x, _T()) else None
+    if _dirty[0] and isinstance(x, _T()):
+        base = getattr(x, "_base", None)
+        if base is not None:  # a view's tangent is the view of its base's tangent (PyTorch)
+            bfw = getattr(base, "_fw", None)
+            if bfw is not None and bfw[0] == _active_level:
+                d = _view_of_tangent(x, base, bfw[1])
+                if d is not None:
+                    x._fw = (_active_level, d)
+                    return d
     if fw is None or fw[0] != _active_level:
         return None
     return fw[1]
@@ -612,6 +623,8 @@ for _n in _ZERO_DERIV:
 
 # ---------------------------------------------------------------- patching
 def _has_dual(args, kwargs):
+    if _dirty[0]:
+        return _has_dual_views(args, kwargs)
     lvl = _active_level
     for a in args:
         fw = getattr(a, "_fw", None)
@@ -646,6 +659,8 @@ def _with_rule(name, raw, rule):
     def fn(*args, **kwargs):
         if _guard[0] or not _has_dual(args, kwargs):
             return raw(*args, **kwargs)
+        if kwargs.get("inplace") is True:
+            return _inplace_kw(fn, raw, args, kwargs)
         _guard[0] += 1
         try:
             out = raw(*args, **kwargs)
@@ -667,9 +682,13 @@ def _composite(name, raw):
     def fn(*args, **kwargs):
         if _guard[0] or not _has_dual(args, kwargs):
             return raw(*args, **kwargs)
+        if kwargs.get("inplace") is True:
+            return _inplace_kw(fn, raw, args, kwargs)
         out = raw(*args, **kwargs)
         o = _first(out)
         if isinstance(o, _T()) and o._data.dtype.kind in "fc" and _tangent(o) is None:
+            if _jvp_by_double_vjp(raw, args, kwargs, out):
+                return out
             raise NotImplementedError(
                 f"Trying to use forward AD with {name} that does not support it because it has "
                 f"not been implemented yet.\nPlease file an issue to PyTorch at "
@@ -784,6 +803,7 @@ def _build_plan():
     if LA is not None and hasattr(LA, "_forward_ad_rules"):
         for mod, table in LA._forward_ad_rules():  # torch.linalg JVPs live in dagrad/linalg.py
             for name, rule in table.items():
+                rule = _la_override(name, rule)
                 cur = mod.__dict__.get(name)
                 if cur is None:
                     continue
@@ -874,3 +894,607 @@ def _wrapper_for(name, raw):  # noqa: F811 - conv ops get their bilinear rule
     if name in _CONV_NAMES:
         return _conv_with_rule(name, raw)
     return _orig_wrapper_for(name, raw)
+
+
+# ---------------------------------------------------------------- views and in-place ops
+# PyTorch keeps a view's tangent a view of its base's tangent, and an in-place op updates the
+# mutated tensor's tangent in place (through views: the base's tangent changes, and so does every
+# other view's). Here a tensor mutated in place gets a fresh tangent owned by it (or, for a view,
+# the region of its base's owned tangent is overwritten); from then on (`_dirty`) the tangent of
+# any view is re-read from its base's tangent, so views made before the change see it.
+def _view_of_tangent(x, base, bt):
+    """The region of base tangent `bt` that view x covers of base (None if not derivable)."""
+    import numpy as np
+    a, b, tb = x._data, base._data, bt._data
+    if type(a) is not np.ndarray or type(b) is not np.ndarray or type(tb) is not np.ndarray:
+        return None
+    if a.dtype != b.dtype or tb.shape != b.shape:
+        return None
+    if not ((b.flags.c_contiguous and tb.flags.c_contiguous)
+            or (b.flags.f_contiguous and tb.flags.f_contiguous)):
+        return None
+    it = a.itemsize
+    off = a.__array_interface__["data"][0] - b.__array_interface__["data"][0]
+    if off % it or any(st % it for st in a.strides):
+        return None
+    from ..tensor import _make
+    if a.size == 0:
+        return _make(np.zeros(a.shape, dtype=tb.dtype))
+    e = off // it
+    lo = e + sum(min(0, (n - 1) * (st // it)) for n, st in zip(a.shape, a.strides))
+    hi = e + sum(max(0, (n - 1) * (st // it)) for n, st in zip(a.shape, a.strides))
+    if lo < 0 or hi >= b.size:
+        return None
+    flat = tb.ravel(order="K")
+    ti = tb.itemsize
+    return _make(np.lib.stride_tricks.as_strided(flat[e:], a.shape,
+                                                 [st // it * ti for st in a.strides]))
+
+
+def _own_fw(x):
+    fw = getattr(x, "_fw", None)
+    return fw[1] if fw is not None and fw[0] == _active_level else None
+
+
+def _has_dual_views(args, kwargs):
+    """_has_dual once an in-place op ran: a view whose base has a tangent is dual too."""
+    T = _T()
+
+    def dual(a):
+        if isinstance(a, T):
+            if _own_fw(a) is not None:
+                return True
+            b = getattr(a, "_base", None)
+            return b is not None and _own_fw(b) is not None
+        return type(a) in (list, tuple) and any(dual(b) for b in a)
+    return any(dual(a) for a in args) or any(dual(a) for a in kwargs.values())
+
+
+def _owned(x, arr):
+    from ..tensor import _make
+    t = _make(arr)
+    t.__dict__["_fw_owner"] = id(x)
+    return t
+
+
+def _write_tangent(x, nt):
+    """x was changed in place; its new tangent is nt (a Tensor, or None for zero)."""
+    import numpy as np
+    lvl = _active_level
+    a = x._data
+    src = nt._data if isinstance(nt, _T()) else 0
+    _dirty[0] = True
+    if a.dtype.kind not in "fc":
+        return
+    base = getattr(x, "_base", None)
+    if base is not None and type(a) is np.ndarray and type(base._data) is np.ndarray:
+        bt = _own_fw(base)
+        for fresh in (False, True):
+            if fresh or bt is None or bt.__dict__.get("_fw_owner") != id(base) or \
+                    not bt._data.flags.writeable:
+                arr = np.zeros_like(base._data)
+                if bt is not None:
+                    arr[...] = bt._data
+                bt = _owned(base, arr)
+                base._fw = (lvl, bt)
+                fresh = True
+            d = _view_of_tangent(x, base, bt)
+            if d is not None:
+                d._data[...] = src
+                x._fw = (lvl, d)
+                return
+            if fresh:
+                break
+    if type(a) is np.ndarray:
+        arr = np.empty_like(a)
+        arr[...] = src
+        x._fw = (lvl, _owned(x, arr))
+    else:  # another array module (CuPy): build it with dagrad ops
+        z = _zeros_like(x)
+        x._fw = (lvl, z if nt is None else z + nt)
+
+
+def _snapshot(x):
+    """A copy of x's current value carrying its current tangent (the op's 'self' before)."""
+    from ..tensor import _make
+    s = _make(x._data.copy())
+    t = _tangent(x)
+    if t is not None:
+        s._fw = (_active_level, t)
+    return s
+
+
+def _inplace_kw(fn, raw, args, kwargs):
+    """f(x, ..., inplace=True) on dual tensors: the tangent of f(x, inplace=False) goes into x."""
+    x = args[0]
+    if not isinstance(x, _T()):
+        return raw(*args, **kwargs)
+    pre = _snapshot(x)
+    ref = fn(pre, *args[1:], **dict(kwargs, inplace=False))
+    nt = _tangent(_first(ref))
+    _guard[0] += 1
+    try:
+        out = raw(*args, **kwargs)
+    finally:
+        _guard[0] -= 1
+    _write_tangent(x, nt)
+    return out
+
+
+_IOP = {"__iadd__": "__add__", "__isub__": "__sub__", "__imul__": "__mul__",
+        "__itruediv__": "__truediv__", "__ipow__": "__pow__", "__imatmul__": "__matmul__",
+        "__ifloordiv__": "__floordiv__", "__imod__": "__mod__", "__iand__": "__and__",
+        "__ior__": "__or__", "__ixor__": "__xor__"}
+_RANDOM_INPLACE = {"normal_", "uniform_", "bernoulli_", "cauchy_", "exponential_", "geometric_",
+                   "log_normal_", "random_"}
+_SHAPE_INPLACE = {"t_", "transpose_", "squeeze_", "unsqueeze_", "swapaxes_", "swapdims_"}
+
+
+def _oop_callable(oop):
+    import sys
+    for owner in (_T(), sys.modules.get("dagrad"), sys.modules.get("dagrad.nn.functional")):
+        f = getattr(owner, oop, None) if owner is not None else None
+        if f is not None:
+            return f
+    return None
+
+
+def _arg(args, kwargs, i, name, default=None):
+    if len(args) > i:
+        return args[i]
+    return kwargs.get(name, default)
+
+
+def _guarded(raw, args, kwargs):
+    _guard[0] += 1
+    try:
+        return raw(*args, **kwargs)
+    finally:
+        _guard[0] -= 1
+
+
+def _ip_copy(raw, args, kwargs):
+    src = _arg(args, kwargs, 1, "src")
+    st = _tangent(src) if isinstance(src, _T()) else None
+    out = _guarded(raw, args, kwargs)
+    _write_tangent(args[0], st)
+    return out
+
+
+def _ip_zero(raw, args, kwargs):
+    out = _guarded(raw, args, kwargs)
+    _write_tangent(args[0], None)
+    return out
+
+
+def _ip_fill(raw, args, kwargs):
+    v = _arg(args, kwargs, 1, "value")
+    vt = _tangent(v) if isinstance(v, _T()) else None
+    out = _guarded(raw, args, kwargs)
+    _write_tangent(args[0], vt)
+    return out
+
+
+def _region_tangent(x, fill_region):
+    """x's tangent (or zeros) as a new array-backed Tensor, then `fill_region(tmp)` applied."""
+    from ..tensor import _make
+    tx = _tangent(x)
+    tmp = _make(tx._data.astype(x._data.dtype, copy=True) if tx is not None
+                else _zeros_like(x)._data)
+    _guard[0] += 1
+    try:
+        fill_region(tmp)
+    finally:
+        _guard[0] -= 1
+    return tmp
+
+
+def _ip_setitem(raw, args, kwargs):
+    x, key, value = args[0], args[1], _arg(args, kwargs, 2, "value")
+    vt = _tangent(value) if isinstance(value, _T()) else None
+    tmp = _region_tangent(x, lambda t: raw(t, key, vt if vt is not None else 0.0))
+    out = _guarded(raw, args, kwargs)
+    _write_tangent(x, tmp)
+    return out
+
+
+def _ip_fill_diagonal(raw, args, kwargs):
+    x = args[0]
+    wrap = _arg(args, kwargs, 2, "wrap", False)
+    tmp = _region_tangent(x, lambda t: raw(t, 0.0, wrap))
+    out = _guarded(raw, args, kwargs)
+    _write_tangent(x, tmp)
+    return out
+
+
+def _ip_shape(name):
+    oop = name[:-1]
+
+    def h(raw, args, kwargs):
+        x = args[0]
+        tx = _tangent(x)
+        out = _guarded(raw, args, kwargs)
+        if tx is not None:
+            _guard[0] += 1
+            try:
+                x._fw = (_active_level, getattr(tx, oop)(*args[1:], **kwargs))
+            finally:
+                _guard[0] -= 1
+        return out
+    return h
+
+
+def _ip_detach(raw, args, kwargs):
+    out = _guarded(raw, args, kwargs)
+    args[0]._fw = None
+    return out
+
+
+_INPLACE_SPECIAL = {"copy_": _ip_copy, "zero_": _ip_zero, "fill_": _ip_fill,
+                    "__setitem__": _ip_setitem, "fill_diagonal_": _ip_fill_diagonal,
+                    "detach_": _ip_detach}
+for _n in _RANDOM_INPLACE:
+    _INPLACE_SPECIAL[_n] = _ip_zero
+for _n in _SHAPE_INPLACE:
+    _INPLACE_SPECIAL[_n] = _ip_shape(_n)
+_INPLACE_PLAIN = {"requires_grad_", "share_memory_", "retain_grad_", "resize_", "set_",
+                  "record_stream_"}
+
+
+def _inplace_dual(name, raw):
+    """x.op_(...) on dual tensors: x's tangent becomes the tangent of op(x_before, ...)."""
+    special = _INPLACE_SPECIAL.get(name)
+    oop = _IOP.get(name, name[:-1])
+
+    @functools.wraps(raw)
+    def fn(*args, **kwargs):
+        if _guard[0] or not _has_dual(args, kwargs):
+            return raw(*args, **kwargs)
+        x = args[0] if args else None
+        if not isinstance(x, _T()):
+            return raw(*args, **kwargs)
+        if special is not None:
+            return special(raw, args, kwargs)
+        pre = _snapshot(x)
+        args2 = (pre,) + tuple(pre if a is x else a for a in args[1:])
+        kw2 = {k: (pre if v is x else v) for k, v in kwargs.items()}
+        rule = _RULES.get(oop)
+        if rule is None and oop in _LINEAR:
+            f = _oop_callable(oop)
+            rule = _linear(getattr(f, "__wrapped__", f)) if f is not None else None
+        _guard[0] += 1
+        try:
+            out = raw(*args, **kwargs)
+            nt = rule(args2, kw2, x) if rule is not None else None
+        finally:
+            _guard[0] -= 1
+        if rule is None and oop not in _PASS:
+            f = _oop_callable(oop)
+            if f is None:
+                raise NotImplementedError(
+                    f"Trying to use forward AD with {name} that does not support it because it "
+                    f"has not been implemented yet.")
+            nt = _tangent(_first(f(*args2, **kw2)))
+        _write_tangent(x, nt)
+        return out
+    return fn
+
+
+# ---------------------------------------------------------------- ops without a rule
+def _jvp_by_double_vjp(raw, args, kwargs, out):
+    """Tangents of an op that has a (differentiable) reverse-mode rule but no JVP rule: with
+    u -> J^T u built with create_graph, J t = d<J^T u, t>/du (the 'double vjp' trick). Returns
+    False when the op's backward cannot be differentiated with respect to u."""
+    import dagrad
+
+    from .grad_mode import enable_grad
+    T = _T()
+    pairs = []
+
+    def sub(a):
+        if isinstance(a, T) and a._data.dtype.kind in "fc":
+            t = _tangent(a)
+            if t is None:
+                return a.detach()
+            leaf = a.detach().requires_grad_()
+            pairs.append((leaf, t))
+            return leaf
+        if type(a) in (list, tuple):
+            return type(a)(sub(b) for b in a)
+        return a
+    _guard[0] += 1
+    try:
+        a2 = [sub(a) for a in args]
+        k2 = {k: sub(v) for k, v in kwargs.items()}
+        if not pairs:
+            return False
+        with enable_grad():
+            o2 = raw(*a2, **k2)
+            o2s = o2 if isinstance(o2, (tuple, list)) else (o2,)
+            outs = [o for o in (out if isinstance(out, (tuple, list)) else (out,))]
+            sel = [i for i, o in enumerate(o2s) if isinstance(o, T) and o._data.dtype.kind in
+                   "fc" and o.requires_grad]
+            if not sel:
+                return False
+            us = [dagrad.zeros_like(o2s[i]).requires_grad_() for i in sel]
+            gs = dagrad.autograd.grad([o2s[i] for i in sel], [p for p, _ in pairs],
+                                      grad_outputs=us, create_graph=True, allow_unused=True)
+            keep = [(g, t) for g, (_, t) in zip(gs, pairs) if g is not None]
+            if not keep or any(not g.requires_grad for g, _ in keep):
+                return False
+            js = dagrad.autograd.grad([g for g, _ in keep], us,
+                                      grad_outputs=[t.detach().to(g.dtype) for g, t in keep],
+                                      allow_unused=True)
+        for i, j in zip(sel, js):
+            o = outs[i] if i < len(outs) else None
+            if isinstance(o, T):
+                o._fw = (_active_level, j.detach() if j is not None else _zeros_like(o))
+    finally:
+        _guard[0] -= 1
+    return True
+
+
+# ---------------------------------------------------------------- more rules
+def _erfinv_deriv(x, y):
+    return (math.sqrt(math.pi) / 2) * (y * y).exp()
+
+
+def _masked_fill_rule2(args, kwargs, out):
+    from .. import ops
+    x, mask = args[0], _arg(args, kwargs, 1, "mask")
+    v = _arg(args, kwargs, 2, "value")
+    tx = _tangent(x)
+    tv = _tangent(v) if isinstance(v, _T()) else None
+    if tx is None and tv is None:
+        return None
+    if tx is None:
+        tx = _zeros_like(x)
+    if tv is None:
+        return tx.masked_fill(mask, 0.0)
+    return ops.where(mask, tv.to(tx.dtype), tx)
+
+
+def _fmodlike(trunc):
+    def fn(a, b, ta, tb, out, args, kwargs):
+        r = ta
+        if tb is not None:
+            q = (a / b)
+            q = q.trunc() if trunc else q.floor()
+            r2 = -q * tb
+            r = r2 if r is None else r + r2
+        return r + _zeros_like(out) if tuple(r.shape) != tuple(out.shape) else r
+    return fn
+
+
+def _maxpool_rule(k):
+    """max_pool / adaptive_max_pool: the tangent at each window's argmax (PyTorch's indices are
+    flat over the k spatial dimensions of each plane)."""
+    def rule(args, kwargs, out):
+        x = args[0]
+        t = _tangent(x)
+        if t is None:
+            return None
+        raw = rule.raw
+        if isinstance(out, tuple):
+            vals, idx = out
+        else:
+            kw = dict(kwargs, return_indices=True)
+            a = list(args)
+            if raw.__name__.startswith("adaptive"):
+                a = a[:2]
+            else:
+                a = a[:6]
+            vals, idx = raw(*a, **kw)
+        r = t.flatten(t.dim() - k).gather(-1, idx.flatten(idx.dim() - k))
+        return r.reshape(tuple(vals.shape))
+    return rule
+
+
+def _pad_rule(raw):
+    def rule(args, kwargs, out):
+        x = args[0]
+        t = _tangent(x)
+        if t is None:
+            return None
+        a = list(args)
+        a[0] = t
+        if len(a) > 3:
+            a[3] = 0.0
+        kw = dict(kwargs)
+        if "value" in kw:
+            kw["value"] = 0.0
+        return raw(*a, **kw)
+    return rule
+
+
+_RULES.update({
+    "erfinv": _unary(_erfinv_deriv),
+    "masked_fill": _masked_fill_rule2,
+    "remainder": _binary(_fmodlike(False)), "__mod__": _binary(_fmodlike(False)),
+    "fmod": _binary(_fmodlike(True)),
+})
+_UNPASS = {"sign", "sgn", "round", "floor", "ceil", "trunc", "fix", "remainder", "__mod__",
+           "fmod"}
+for _n in ("sgn", "fix"):
+    _RULES[_n] = _zero_rule
+_PASS = [n for n in _PASS if n not in _UNPASS]
+_POOL_LINEAR = """avg_pool1d avg_pool2d avg_pool3d adaptive_avg_pool1d adaptive_avg_pool2d
+adaptive_avg_pool3d interpolate upsample upsample_nearest upsample_bilinear unfold fold
+pixel_shuffle pixel_unshuffle channel_shuffle native_channel_shuffle""".split()
+_MAXPOOL = {"max_pool1d": 1, "max_pool2d": 2, "max_pool3d": 3, "max_pool1d_with_indices": 1,
+            "max_pool2d_with_indices": 2, "max_pool3d_with_indices": 3,
+            "adaptive_max_pool1d": 1, "adaptive_max_pool2d": 2, "adaptive_max_pool3d": 3,
+            "adaptive_max_pool1d_with_indices": 1, "adaptive_max_pool2d_with_indices": 2,
+            "adaptive_max_pool3d_with_indices": 3}
+_orig_wrapper_for2 = _wrapper_for
+
+
+def _wrapper_for(name, raw):  # noqa: F811 - in-place ops, pooling, padding
+    if name in _INPLACE_PLAIN:
+        return None
+    if name in _INPLACE_DUNDERS or name in _INPLACE_SPECIAL or (
+            name.endswith("_") and not name.startswith("_")):
+        return _inplace_dual(name, raw)
+    if name in _POOL_LINEAR:
+        return _with_rule(name, raw, _linear(raw))
+    if name in _MAXPOOL:
+        r = _maxpool_rule(_MAXPOOL[name])
+        r.raw = raw
+        return _with_rule(name, raw, r)
+    if name == "pad":
+        return _with_rule(name, raw, _pad_rule(raw))
+    return _orig_wrapper_for2(name, raw)
+
+
+def _linear0(raw, pos=None, kw=None):
+    """Linear in its floating tensors, with a scalar fill value (args[pos] / kwargs[kw]) that
+    becomes 0 in the tangent (scatter(value=), index_fill)."""
+    lin = _linear(raw)
+
+    def rule(args, kwargs, out):
+        if kwargs.get("reduce") is not None:
+            raise NotImplementedError(
+                f"Trying to use forward AD with {raw.__name__}(reduce=...) that does not support "
+                f"it because it has not been implemented yet.")
+        if pos is not None:
+            if len(args) > pos and not isinstance(args[pos], _T()):
+                args = args[:pos] + (0.0,) + tuple(args[pos + 1:])
+            if kw in kwargs and not isinstance(kwargs[kw], _T()):
+                kwargs = dict(kwargs, **{kw: 0.0})
+        return lin(args, kwargs, out)
+    return rule
+
+
+_LINEAR_IDX = {"scatter": (3, "value"), "index_fill": (3, "value"), "scatter_add": (None, None),
+               "index_add": (None, None), "index_copy": (None, None),
+               "index_put": (None, None), "masked_scatter": (None, None)}
+_orig_wrapper_for3 = _wrapper_for
+
+
+def _wrapper_for(name, raw):  # noqa: F811 - index/scatter ops
+    if name in _LINEAR_IDX:
+        return _with_rule(name, raw, _linear0(raw, *_LINEAR_IDX[name]))
+    return _orig_wrapper_for3(name, raw)
+
+
+def _clamp_rule2(args, kwargs, out):
+    """clamp(x, min, max): x's tangent inside [min, max]; a tensor bound's tangent where it
+    clamps (PyTorch's formula: max wins where min > max)."""
+    from .. import ops
+    x = args[0]
+    lo = kwargs.get("min", args[1] if len(args) > 1 else None)
+    hi = kwargs.get("max", args[2] if len(args) > 2 else None)
+    tx = _tangent(x)
+    tlo = _tangent(lo) if isinstance(lo, _T()) else None
+    thi = _tangent(hi) if isinstance(hi, _T()) else None
+    if tx is None and tlo is None and thi is None:
+        return None
+    r = tx if tx is not None else _zeros_like(x)
+    if lo is not None:
+        r = ops.where(x < lo, tlo if tlo is not None else 0.0, r)
+    if hi is not None:
+        r = ops.where(x > hi, thi if thi is not None else 0.0, r)
+        if lo is not None:
+            r = ops.where(lo > hi, thi if thi is not None else 0.0, r)
+    return r + _zeros_like(out) if tuple(r.shape) != tuple(out.shape) else r
+
+
+def _maxmin_rule2(which):
+    def rule(args, kwargs, out):
+        x = args[0]
+        other = args[1] if len(args) > 1 else kwargs.get("other")
+        if isinstance(other, _T()):  # max(a, b) == maximum(a, b)
+            return _binary(_select_jvp(which))((x, other), {}, out)
+        return _maxmin_rule(args, kwargs, out)
+    return rule
+
+
+def _no_fwd(aten):
+    def rule(args, kwargs, out):
+        raise NotImplementedError(
+            f"Trying to use forward AD with aten::{aten} that does not support it.")
+    return rule
+
+
+_RULES.update({
+    "clamp": _clamp_rule2, "clip": _clamp_rule2,
+    "clamp_min": lambda a, k, o: _clamp_rule2((a[0], a[1] if len(a) > 1 else k.get("min")), {},
+                                              o),
+    "clamp_max": lambda a, k, o: _clamp_rule2((a[0], None, a[1] if len(a) > 1 else k.get("max")),
+                                              {}, o),
+    "max": _maxmin_rule2("max"), "min": _maxmin_rule2("min"),
+    "nextafter": _binary(lambda a, b, ta, tb, out, args, kwargs: ta if ta is not None
+                         else _zeros_like(out)),
+    "heaviside": _no_fwd("heaviside"), "floor_divide": _no_fwd("floor_divide"),
+    "__floordiv__": _no_fwd("floor_divide"), "__rfloordiv__": _no_fwd("floor_divide"),
+})
+_PASS = [n for n in _PASS if n not in ("heaviside", "floor_divide", "__floordiv__",
+                                       "__rfloordiv__")]
+
+
+# ---------------------------------------------------------------- linalg.svd / linalg.qr cases
+def _la_arg(args, kwargs, i, name, default=None):
+    return args[i] if len(args) > i else kwargs.get(name, default)
+
+
+def _svd_rule(orig):
+    """full_matrices=True on a non-square input (PyTorch): the tangents of U's first k columns
+    and Vh's first k rows are those of the reduced SVD; the completing ones get zero tangents."""
+    def rule(args, kwargs, out):
+        A = _la_arg(args, kwargs, 0, "A")
+        full = _la_arg(args, kwargs, 1, "full_matrices", True)
+        m, n = A._data.shape[-2:]
+        if not full or m == n:
+            return orig(args, kwargs, out)
+        import dagrad
+        U, S, Vh = out
+        k = S._data.shape[-1]
+        Uk, Vhk = U[..., :k], Vh[..., :k, :]
+        orig((A,), {"full_matrices": False}, (Uk, S, Vhk))
+        dU, dVh = _tangent(Uk), _tangent(Vhk)
+        if m > k:
+            dU = dagrad.cat([dU, dagrad.zeros(*dU.shape[:-1], m - k, dtype=dU.dtype)], -1)
+        if n > k:
+            dVh = dagrad.cat([dVh, dagrad.zeros(*dVh.shape[:-2], n - k, n, dtype=dVh.dtype)],
+                             -2)
+        _set_tangent(U, dU)
+        _set_tangent(Vh, dVh)
+        return None
+    return rule
+
+
+def _qr_rule(orig):
+    """linalg.qr: PyTorch's errors for mode='r' and for mode='complete' on tall inputs; wide
+    inputs (m < n): Q, R[:, :m] from A[:, :m] and dR = Q^H (dA - dQ R) (PyTorch's formula)."""
+    def rule(args, kwargs, out):
+        A = _la_arg(args, kwargs, 0, "A")
+        mode = _la_arg(args, kwargs, 1, "mode", "reduced")
+        m, n = A._data.shape[-2:]
+        if mode == "r":
+            raise RuntimeError(
+                "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                "Please use linalg.qr(A, mode='reduced') if you are going to differentiate "
+                "through linalg.qr.")
+        if mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when "
+                               "mode='complete' and nrows > ncols.")
+        if m >= n:
+            return orig((A,), {"mode": "reduced"}, out)
+        Q, R = out
+        dA = _t_or_zero(A)
+        A1 = A[..., :m]
+        A1._fw = (_active_level, dA[..., :m])
+        X = R[..., :m]
+        orig((A1,), {"mode": "reduced"}, (Q, X))
+        dQ = _tangent(Q)
+        _set_tangent(R, Q.mH @ (dA - dQ @ R))
+        return None
+    return rule
+
+
+_LA_OVERRIDES = {"svd": _svd_rule, "qr": _qr_rule}
+
+
+def _la_override(name, rule):
+    f = _LA_OVERRIDES.get(name)
+    return rule if f is None else f(rule)

@@ -211,6 +211,20 @@ def inplace(op, name):
     return method
 
 
+def _shape_inplace(op, name):
+    """t_/transpose_/squeeze_/unsqueeze_: x becomes the view op(x) (new shape, same storage)."""
+    def method(x, *args, **kwargs):
+        check_inplace(x)
+        r = op(x, *args, **kwargs)
+        x._data = r._data
+        x._bump()
+        if r.grad_fn is not None:
+            x.grad_fn, x._nr, x._rg = r.grad_fn, r._nr, r._rg
+        return x
+    method.__name__ = name + "_"
+    return method
+
+
 def _write_into(x, r, name):
     a, rd = x._data, r._data
     if rd.dtype != a.dtype and not D.can_cast_np(rd.dtype, a.dtype):
@@ -508,7 +522,8 @@ def _bind():
                  "arcsin", "arccos", "arctan", "asinh", "acosh", "atanh", "cumsum",
                  "t", "transpose", "squeeze", "unsqueeze", "erfinv", "sgn"):
         if not hasattr(T, name + "_"):
-            setattr(T, name + "_", inplace(ops[name], name))
+            setattr(T, name + "_", (_shape_inplace if name in _SHAPE_INPLACE else inplace)(
+                ops[name], name))
     T.relu_ = _view_rebasing(E.relu_, "relu_()")
     T.__getitem__ = _dunder_getitem
     T.__setitem__ = _view_rebasing(_dunder_setitem, "item assignment")
