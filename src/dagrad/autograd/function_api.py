@@ -120,16 +120,17 @@ class BackwardCFunction(Node, FunctionCtx):
                         f"expected Tensor or None as the gradient of input {i} of {self.name()}, "
                         f"got {type(g).__name__}")
                 shape, dt = metas[j]
-                if g._data.shape != shape:
-                    if _expandable(shape, g._data.shape):
+                gshape = tuple(g.shape)  # logical (a BatchedTensor under is_grads_batched)
+                if gshape != shape:
+                    if _expandable(shape, gshape):
                         g = g.sum_to_size(shape)
                     else:
                         from ..tensor import Size
                         raise RuntimeError(
                             f"Function {self.name()} returned an invalid gradient at index {j} - "
-                            f"got {list(Size(g._data.shape))} but expected shape compatible "
+                            f"got {list(Size(gshape))} but expected shape compatible "
                             f"with {list(Size(shape))}") from None
-                if g._data.dtype != dt:
+                if g.dtype != _dt(dt):
                     g = g.to(_dt(dt))
             out.append(g)
             j += 1

@@ -707,22 +707,48 @@ def _rule_dim_first_arg(name, raw, level, args, kwargs):
     return _wrap_out(_again(name, raw, tuple(args), kwargs), level)
 
 
+_ALIGNED_INDEX = ("gather", "scatter", "scatter_add", "take_along_dim", "scatter_reduce")
+
+
 def _rule_index_like(name, raw, level, args, kwargs):
     """gather/scatter/index_select/take_along_dim: dim shifted; unbatched operands expanded."""
     bs = _bsize(level)
     args = list(args)
+    kwargs = dict(kwargs)
     self = args[0]
     if _unwrap(self, level) is None:
         args[0] = _expand_to_level(self, level, bs)
-    for i in range(1, len(args)):
-        a = args[i]
-        if isinstance(a, Tensor) and name in ("gather", "scatter", "scatter_add",
-                                              "take_along_dim", "scatter_reduce"):
-            if _unwrap(a, level) is None:
-                args[i] = _expand_to_level(a, level, bs)
-    if name == "index_select" and _unwrap(args[2] if len(args) > 2 else kwargs.get("index"),
-                                          level) is not None:
-        raise NoBatchingRule("vmap: index_select with a batched index has no batching rule yet")
+
+    def batched(a):  # a tensor operand as its value at `level` (expanded when unbatched)
+        if _unwrap(a, level) is None:
+            a = _expand_to_level(a, level, bs)
+        return _unwrap(a, level)
+    if name in _ALIGNED_INDEX:  # index and src have self's rank: the batch goes in front
+        for i in range(1, len(args)):
+            if isinstance(args[i], Tensor):
+                args[i] = batched(args[i])
+        for k, a in kwargs.items():
+            if isinstance(a, Tensor):
+                kwargs[k] = batched(a)
+    else:  # index_select/index_add/index_copy/index_fill: one 1-D index for every sample
+        idx = args[2] if len(args) > 2 else kwargs.get("index")
+        if _unwrap(idx, level) is not None:
+            raise NoBatchingRule(f"vmap: {name} with a batched index has no batching rule yet")
+        for i in range(3, len(args)):
+            if isinstance(args[i], Tensor):
+                if name not in ("index_add", "index_copy"):
+                    if _unwrap(args[i], level) is not None:
+                        raise NoBatchingRule(f"vmap: {name} with a batched value")
+                    continue
+                args[i] = batched(args[i])
+        for k in ("source", "value"):
+            a = kwargs.get(k)
+            if isinstance(a, Tensor):
+                if name not in ("index_add", "index_copy"):
+                    if _unwrap(a, level) is not None:
+                        raise NoBatchingRule(f"vmap: {name} with a batched value")
+                    continue
+                kwargs[k] = batched(a)
     return _rule_dim_first_arg(name, raw, level, tuple(args), kwargs)
 
 
