@@ -985,19 +985,28 @@ def _write_tangent(x, nt):
                 return
             if fresh:
                 break
-    if type(a) is np.ndarray:
-        arr = np.empty_like(a)
-        arr[...] = src
-        x._fw = (lvl, _owned(x, arr))
-    else:  # another array module (CuPy): build it with dagrad ops
-        z = _zeros_like(x)
-        x._fw = (lvl, z if nt is None else z + nt)
+    # not a view: x simply takes the new tangent (never written into later: a view's in-place
+    # change copies it into an owned array first), keeping its autograd history
+    _guard[0] += 1
+    try:
+        if nt is None:
+            t = _zeros_like(x)
+        else:
+            t = nt
+            if t._data.shape != a.shape:
+                t = t.expand(*a.shape)
+            if t._data.dtype != a.dtype:
+                t = t.to(x.dtype)
+    finally:
+        _guard[0] -= 1
+    x._fw = (lvl, t)
 
 
 def _snapshot(x):
     """A copy of x's current value carrying its current tangent (the op's 'self' before)."""
-    from ..tensor import _make
-    s = _make(x._data.copy())
+    from ..ops.elementwise import _shadow
+    s = _shadow(x)  # keeps x's autograd history: tangents stay differentiable
+    s._data = x._data.copy()
     t = _tangent(x)
     if t is not None:
         s._fw = (_active_level, t)
@@ -1077,12 +1086,10 @@ def _ip_fill(raw, args, kwargs):
 
 def _region_tangent(x, fill_region):
     """x's tangent (or zeros) as a new array-backed Tensor, then `fill_region(tmp)` applied."""
-    from ..tensor import _make
     tx = _tangent(x)
-    tmp = _make(tx._data.astype(x._data.dtype, copy=True) if tx is not None
-                else _zeros_like(x)._data)
     _guard[0] += 1
     try:
+        tmp = tx.to(x.dtype).clone() if tx is not None else _zeros_like(x)
         fill_region(tmp)
     finally:
         _guard[0] -= 1
