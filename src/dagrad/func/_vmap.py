@@ -288,9 +288,10 @@ def _is_inplace(name):
 _RANDOM_OPS = {"bernoulli_", "uniform_", "normal_", "random_", "exponential_", "geometric_",
                "cauchy_", "log_normal_", "multinomial", "poisson", "bernoulli", "normal",
                "rand_like", "randn_like", "randint_like", "rrelu", "rrelu_", "alpha_dropout",
-               "feature_alpha_dropout", "dropout1d", "dropout2d", "dropout3d", "dropout_",
+               "feature_alpha_dropout", "dropout", "dropout1d", "dropout2d", "dropout3d",
+               "dropout_",
                "alpha_dropout_", "feature_alpha_dropout_", "gumbel_softmax", "randperm"}
-_TRAINING_FLAG = {"rrelu", "rrelu_", "alpha_dropout", "feature_alpha_dropout", "dropout1d",
+_TRAINING_FLAG = {"rrelu", "rrelu_", "alpha_dropout", "feature_alpha_dropout", "dropout", "dropout1d",
                   "dropout2d", "dropout3d", "alpha_dropout_", "feature_alpha_dropout_"}
 # ops whose output shape depends on the data: errors, as in PyTorch
 _DYNAMIC = {"nonzero": "aten::nonzero", "argwhere": "aten::nonzero",
@@ -359,12 +360,8 @@ def _fallback(name, raw, level, args, kwargs):
     if inplace:
         sv = _unwrap(args[0], level)
         if sv is None:
-            op = "index_put_" if name == "__setitem__" else name
-            raise RuntimeError(
-                f"vmap: {op}(self, *extra_args) is not possible because there exists a Tensor "
-                f"`other` in extra_args that has more elements than `self`. This happened due to "
-                f"`other` being vmapped over but `self` not being vmapped over in a vmap. Please "
-                f"try to use out-of-place operators instead of {op}.")
+            raise RuntimeError(_inplace_msg("index_put_" if name == "__setitem__" else name,
+                                            level))
     if bs == 0:
         a0 = tuple(_zero_sample(a, level) for a in args)
         k0 = {k: _zero_sample(v, level) for k, v in kwargs.items()}
@@ -390,15 +387,33 @@ def _fallback(name, raw, level, args, kwargs):
     return _restack(name, outs, level)
 
 
+def _inplace_msg(op, level):
+    depth = next((i + 1 for i, (lv, _, _) in enumerate(_levels) if lv == level), 1)
+    return (f"vmap: aten::{op}(self, *extra_args) is not possible because there exists a Tensor "
+            f"`other` in extra_args that has more elements than `self`. This happened due to "
+            f"`other` being vmapped over but `self` not being vmapped over at level {depth}. "
+            f"Please try to use out-of-place operators instead of aten::{op}. If said operator "
+            f"is being called inside the PyTorch framework, please file a bug report instead.")
+
+
+# fallback results that are not tensors: metadata the same for every sample; any other
+# (a data-dependent bool, a number) cannot be batched, as in PyTorch
+_META_RESULTS = {"is_contiguous", "stride", "element_size", "storage_offset", "is_shared",
+                 "is_pinned", "get_device", "is_signed", "is_same_size", "dim_order",
+                 "is_set_to", "is_inference", "is_conj", "is_neg", "data_ptr", "nbytes",
+                 "itemsize", "untyped_storage", "storage", "is_coalesced"}
+
+
 def _restack(name, outs, level, empty=False):
     r0 = outs[0]
     if isinstance(r0, Tensor):
         if not all(isinstance(r, Tensor) for r in outs):
             raise RuntimeError(
-                f"Batching rule not implemented for {name}. We could not generate a fallback.")
+                f"Batching rule not implemented for aten::{name}. We could not generate a "
+                f"fallback.")
         shape = tuple(r0.shape)
         if any(tuple(r.shape) != shape for r in outs):
-            raise RuntimeError(_DYNAMIC_MSG.format(name))
+            raise RuntimeError(_DYNAMIC_MSG.format("aten::" + name))
         if empty:
             return _expand_to_level(r0, level, 0)
         return _bt(_call("stack", _orig_fn("stack"), (outs, 0), {}), level)
@@ -409,10 +424,12 @@ def _restack(name, outs, level, empty=False):
         if type(r0) is not tuple and hasattr(r0, "_fields"):
             return type(r0)(*vals)
         return tuple(vals)
-    if r0 is None or all(r == r0 for r in outs):   # metadata (a dtype, a shape, a flag...)
+    if r0 is None and all(r is None for r in outs):
+        return None
+    if name in _META_RESULTS and all(type(r) is type(r0) and r == r0 for r in outs):
         return r0
     raise RuntimeError(
-        f"Batching rule not implemented for {name}. We could not generate a fallback.")
+        f"Batching rule not implemented for aten::{name}. We could not generate a fallback.")
 
 
 def _orig_fn(name):
@@ -485,11 +502,7 @@ def _rule_elementwise(name, raw, level, args, kwargs):
 def _rule_inplace(name, raw, level, args, kwargs):
     self = args[0]
     if _unwrap(self, level) is None:
-        raise RuntimeError(
-            f"vmap: {name}(self, *extra_args) is not possible because there exists a Tensor "
-            f"`other` in extra_args that has more elements than `self`. This happened due to "
-            f"`other` being vmapped over but `self` not being vmapped over in a vmap. Please try "
-            f"to use out-of-place operators instead of {name}.")
+        raise RuntimeError(_inplace_msg(name, level))
     a2, k2 = _align(level, args, kwargs)
     _again(name, raw, a2, k2)
     return self
@@ -791,11 +804,7 @@ def _rule_setitem(name, raw, level, args, kwargs):
     self, idx, val = args
     v = _unwrap(self, level)
     if v is None:
-        raise RuntimeError(
-            "vmap: index_put_(self, *extra_args) is not possible because there exists a Tensor "
-            "`other` in extra_args that has more elements than `self`. This happened due to "
-            "`other` being vmapped over but `self` not being vmapped over in a vmap. Please try "
-            "to use out-of-place operators instead of index_put_.")
+        raise RuntimeError(_inplace_msg("index_put_", level))
     if not isinstance(idx, tuple):
         idx = (idx,)
     if isinstance(val, Tensor) and _unwrap(val, level) is not None:
@@ -1265,6 +1274,8 @@ def _random_fn(name, raw):
             mode = _randomness(lvl)
             if mode == "error":
                 raise RuntimeError(_RANDOM)
+            if mode == "same":  # one draw replayed for every sample
+                return _fallback(name, raw, lvl, args, kwargs)
             return _rule_like(name, raw, lvl, args, kwargs)
         level, bs, mode = _levels[-1]
         if mode == "error":
@@ -1286,8 +1297,12 @@ def _dropout_fn(raw):
             return raw(x, *args, **kwargs)
         training = kwargs.get("training", args[1] if len(args) > 1 else True)
         p = kwargs.get("p", args[0] if args else 0.5)
-        if training and p > 0 and _randomness(lvl) == "error":
-            raise RuntimeError(_RANDOM)
+        if training and p > 0:
+            mode = _randomness(lvl)
+            if mode == "error":
+                raise RuntimeError(_RANDOM)
+            if mode == "same":  # one mask for every sample
+                return _fallback("dropout", raw, lvl, (x,) + args, kwargs)
         return _rule_elementwise("dropout", raw, lvl, (x,) + args, kwargs)
     return fn
 
