@@ -79,8 +79,9 @@ def is_nonzero(x):
 
 
 def dist(input, other, p=2):  # noqa: A002
-    """torch.dist: the p-norm of input - other (broadcast)."""
-    return (input - other).norm(p)
+    """torch.dist: the p-norm of input - other (broadcast), one DistBackward0 node."""
+    from .ops.extra import dist as _dist
+    return _dist(input, other, p)
 
 
 Tensor.dist = dist

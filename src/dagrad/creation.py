@@ -459,6 +459,9 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
 
 
 def complex_(real, imag):
+    if real._rg or imag._rg:  # differentiable: ComplexBackward0
+        from .ops.extra import _complex_from
+        return _complex_from(real, imag)
     return _make((real._data + 1j * imag._data).astype(
         np.complex64 if real._data.dtype == np.float32 else np.complex128))
 

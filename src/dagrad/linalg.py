@@ -623,6 +623,12 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if Bm._data.shape[-2] != a.shape[-2]:
         raise RuntimeError(
             "torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    fw = _fw_active()
+    rec = _rec(A, B) and not fw
+    if rec:
+        from .autograd.grad_mode import no_grad
+        with no_grad():
+            return _lstsq_node(A, B, rcond, driver)
     P = pinv(A, rtol=rcond if rcond is not None else np.finfo(a.dtype).eps * builtins.max(
         a.shape[-2:]))
     X = P @ Bm
@@ -645,6 +651,25 @@ def lstsq(A, B, rcond=None, *, driver=None):
     sv = _make(np.ascontiguousarray(s.astype(a.real.dtype))) if drv in ("gelsd", "gelss") else \
         _make(np.empty((0,), a.real.dtype))
     return _LstsqT(X, resid, rank, sv)
+
+
+def _lstsq_node(A, B, rcond, driver):
+    """lstsq computed without recording, then one LinalgLstsqBackward0 node for solution and
+    residuals (rank and singular_values have no gradient), as PyTorch records it."""
+    r = lstsq(A, B, rcond, driver=driver)
+    X, resid = _make(r.solution._data), _make(r.residuals._data)
+    n = R.LinalgLstsqBackward0()
+    n.vec = B._data.ndim == A._data.ndim - 1
+    n._meta = ((A._data.shape, A._data.dtype), (B._data.shape, B._data.dtype))
+    save(n, A, B, X)
+    link_multi(n, (X, resid), A if A._rg else None, B if B._rg else None)
+    return _LstsqT(X, resid, r.rank, r.singular_values)
+
+
+def _fw_active():
+    """True while a forward-AD dual level is active: composite paths then carry tangents."""
+    from .autograd import forward_ad
+    return forward_ad._active_level is not None
 
 
 # ---------------------------------------------------------------- LU
@@ -1254,15 +1279,107 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if compute_mode not in modes:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     r1, r2 = a.shape[-2], b.shape[-2]
-    if p == 2 and (compute_mode == modes[1] or (compute_mode == modes[0] and
-                                                (r1 > 25 or r2 > 25))):
-        # PyTorch's matrix-product path: |x|^2 + |y|^2 - 2 x.y, no N x M x D intermediate
-        n1 = (x1 * x1).sum(-1, keepdim=True)
-        n2 = (x2 * x2).sum(-1, keepdim=True)
-        d2 = n1 - (x1 @ x2.mT) * 2 + n2.mT
-        return d2.clamp_min(1e-30).sqrt()
-    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    return vector_norm(diff, p, -1)
+    mm = p == 2 and (compute_mode == modes[1] or (compute_mode == modes[0] and
+                                                  (r1 > 25 or r2 > 25)))
+    if _fw_active():  # composite: its ops carry forward-AD tangents
+        if mm:
+            n1 = (x1 * x1).sum(-1, keepdim=True)
+            n2 = (x2 * x2).sum(-1, keepdim=True)
+            d2 = n1 - (x1 @ x2.mT) * 2 + n2.mT
+            return d2.clamp_min(1e-30).sqrt()
+        return vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
+    if mm:
+        return _cdist_mm(x1, x2)
+    # one CdistBackward0 node, as PyTorch's _cdist_forward
+    r = _pnorm_last(a[..., :, None, :] - b[..., None, :, :], p)
+    res = _make(np.ascontiguousarray(r, dtype=np.result_type(a.dtype, b.dtype)))
+    if _rec(x1, x2):
+        n = R.CdistBackward0()
+        n.p = float(p)
+        n._meta = ((a.shape, a.dtype), (b.shape, b.dtype))
+        save(n, x1, x2)
+        save_result(n, res)
+        link(n, res, x1 if x1._rg else None, x2 if x2._rg else None)
+    return res
+
+
+def _pnorm_last(diff, p):
+    """||diff||_p over the last axis (NumPy), PyTorch's conventions for p = 0 and inf."""
+    ad = np.abs(diff)
+    if p == 0:
+        return (ad != 0).sum(-1).astype(diff.dtype)
+    if p == 1:
+        return ad.sum(-1)
+    if p == 2:
+        return np.sqrt((ad * ad).sum(-1))
+    if p == math.inf:
+        return ad.max(-1) if ad.shape[-1] else np.zeros(ad.shape[:-1], ad.dtype)
+    return (ad ** p).sum(-1) ** (1.0 / p)
+
+
+def pdist(input, p=2):  # noqa: A002
+    """torch.pdist / F.pdist: p-norm distances of the row pairs i < j (one PdistBackward0)."""
+    a = input._data
+    if a.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {a.ndim}D")
+    if a.dtype.kind != "f":
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    if _fw_active():
+        i, j = np.triu_indices(a.shape[0], 1)
+        return vector_norm(input[_make(i)] - input[_make(j)], p, -1)
+    i, j = np.triu_indices(a.shape[0], 1)
+    res = _make(np.ascontiguousarray(_pnorm_last(a[i] - a[j], p), dtype=a.dtype))
+    if _rec(input):
+        n = R.PdistBackward0()
+        n.p = float(p)
+        n.pairs = (_make(i.astype(np.int64)), _make(j.astype(np.int64)))
+        n._meta = ((a.shape, a.dtype),)
+        save(n, input)
+        save_result(n, res)
+        link(n, res, input)
+    return res
+
+
+def _cdist_mm(x1, x2):
+    """PyTorch's matrix-product Euclidean path: batch dims expanded and flattened (ExpandBackward0,
+    CloneBackward0 where broadcast, ViewBackward0), one EuclideanDistBackward0, a final view."""
+    a, b = x1._data, x2._data
+    r1, r2, c = a.shape[-2], b.shape[-2], a.shape[-1]
+    if a.ndim == 2 and b.ndim == 2:
+        out = _euclidean_dist(x1, x2)
+        return out.view(r1, r2)
+    batch = tuple(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
+    nb = int(np.prod(batch)) if batch else 1
+
+    def flat(x, r):
+        e = x.expand(*batch, r, c)
+        if tuple(x._data.shape) != batch + (r, c):
+            e = e.contiguous()  # CloneBackward0, as PyTorch's reshape of the expanded view
+        return e.view(nb, r, c)
+    out = _euclidean_dist(flat(x1, r1), flat(x2, r2))
+    return out.view(*batch, r1, r2)
+
+
+def _euclidean_dist(x1, x2):
+    """torch._euclidean_dist: sqrt(clamp_min(|x|^2 - 2 x.y + |y|^2, 1e-30))."""
+    a, b = x1._data, x2._data
+    n1 = (a * a).sum(-1, keepdims=True)
+    n2 = (b * b).sum(-1, keepdims=True)
+    # PyTorch's layout: [-2 x, |x|^2, 1] @ [y, 1, |y|^2]^T, one product (same rounding)
+    xa = np.concatenate([-2 * a, n1, np.ones_like(n1)], -1)
+    ya = np.concatenate([b, np.ones_like(n2), n2], -1)
+    d2 = xa @ np.swapaxes(ya, -1, -2)
+    res = _make(np.sqrt(np.maximum(d2, 1e-30)).astype(np.result_type(a.dtype, b.dtype),
+                                                       copy=False))
+    if _rec(x1, x2):
+        n = R.EuclideanDistBackward0()
+        n._meta = ((a.shape, a.dtype), (b.shape, b.dtype))
+        save(n, x1, x2)
+        save_result(n, res)
+        link(n, res, x1 if x1._rg else None, x2 if x2._rg else None)
+    return res
 
 
 # ---------------------------------------------------------------- out=

@@ -346,7 +346,12 @@ def _compat_names():
     except (ImportError, AttributeError):
         pass
     for m in _METHOD_ALIASES:
-        if hasattr(Tensor, m):
+        if isinstance(getattr(Tensor, m, None), property):  # torch.real(x) is x.real
+            def f(input, _m=m):  # noqa: A002
+                return getattr(input, _m)
+            f.__name__ = m
+            names[m] = f
+        elif hasattr(Tensor, m):
             def f(input, *a, _m=m, **k):  # noqa: A002
                 return getattr(input, _m)(*a, **k)
             f.__name__ = m

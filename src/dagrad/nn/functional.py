@@ -765,21 +765,18 @@ def _type_name(a):
 
 # ---------------------------------------------------------------- distances
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
-    return (x1 - x2 + eps).norm(p, -1, keepdim=keepdim)
+    from ..ops.extra import pairwise_distance as _pd
+    return _pd(x1, x2, p, eps, keepdim)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    n1 = (x1 * x1).sum(dim)
-    n2 = (x2 * x2).sum(dim)
-    w12 = (x1 * x2).sum(dim)
-    return w12 / ((n1 * n2).clamp_min(eps * eps)).sqrt()
+    from ..ops.extra import cosine_similarity as _cs
+    return _cs(x1, x2, dim, eps)
 
 
 def pdist(input, p=2):
-    n = input.shape[0]
-    i, j = np.triu_indices(n, 1)
-    d = input[_make(i)] - input[_make(j)]
-    return d.norm(p, -1)
+    from ..linalg import pdist as _pdist
+    return _pdist(input, p)
 
 
 # ---------------------------------------------------------------- losses

@@ -1778,3 +1778,140 @@ class LinalgEigBackward0(Node):
                 inner = inner * (1 - eye) + gL.diag_embed()
             gA = LA.solve(Vh, inner @ Vh)
         return gA.real if self.real_input else gA
+
+
+def _pinv_backward(g, P, A):
+    """PyTorch's pinv_backward: the gradient of A through P = pinv(A)."""
+    m, n = A.shape[-2], A.shape[-1]
+    Ph, gh = P.mH, g.mH
+    if m <= n:
+        K = gh @ P
+        KPh = K @ Ph
+        return -(P @ K).mH + KPh - (A @ P) @ KPh + (Ph @ P) @ (gh - K @ A)
+    K = P @ gh
+    PhK = Ph @ K
+    return -(K @ P).mH + (gh - A @ K) @ P @ Ph + PhK - PhK @ P @ A
+
+
+class LinalgLstsqBackward0(Node):
+    """torch.linalg.lstsq: PyTorch's linalg_lstsq_backward for the solution (through pinv(A)),
+    plus the residuals' gradient (at the optimum: 2 (AX - B) X^H and -2 (AX - B))."""
+    _n_out = 2
+    _materialize = _multi_out
+
+    def backward(self, gX, gR=None):
+        A, B, X = self.saved()
+        vec = self.vec
+        Bm = B.unsqueeze(-1) if vec else B
+        Xm = X.unsqueeze(-1) if vec else X
+        gA = gB = None
+        if gX is not None:
+            gXm = gX.unsqueeze(-1) if vec else gX
+            P = _LA().pinv(A)
+            if self.needs(0):
+                gA = _pinv_backward(gXm @ Bm.mH, P, A)
+            if self.needs(1):
+                gB = P.mH @ gXm
+        if gR is not None and gR.numel() > 0:
+            Rm = A @ Xm - Bm
+            w = gR.unsqueeze(-1).unsqueeze(-1) if vec else gR.unsqueeze(-2)
+            Rw = Rm * w * 2
+            if self.needs(0):
+                t = Rw @ Xm.mH
+                gA = t if gA is None else gA + t
+            if self.needs(1):
+                gB = -Rw if gB is None else gB - Rw
+        if gB is not None and vec:
+            gB = gB.squeeze(-1)
+        return gA, gB
+
+
+def _pnorm_weights(diff, r, p):
+    """d r / d diff for r = ||diff||_p over the last dim (r keeps that dim as size 1), with
+    PyTorch's conventions: 0 where r == 0, and where diff == 0 for p < 1."""
+    zero = r == 0
+    if p == 0:
+        return diff * 0
+    if p == 1:
+        return diff.sign()
+    if p == 2:
+        return (diff / r.masked_fill(zero, 1)).masked_fill(zero, 0)
+    if p == math.inf:
+        return diff.sign() * (diff.abs() == r).to(diff.dtype)
+    ad = diff.abs()
+    rp = r.masked_fill(zero, 1) ** (p - 1)
+    if p < 2:
+        w = diff.sign() * ad ** (p - 1) / rp
+        if p < 1:
+            w = w.masked_fill(diff == 0, 0)
+    else:
+        w = diff * ad ** (p - 2) / rp
+    return w.masked_fill(zero, 0)
+
+
+class CdistBackward0(Node):
+    """torch.cdist's direct path (PyTorch's _cdist_backward, for both inputs)."""
+
+    def backward(self, g):
+        x1, x2 = self.saved()
+        r = self.result().unsqueeze(-1)
+        diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+        gw = g.unsqueeze(-1) * _pnorm_weights(diff, r, self.p)
+        return (gw.sum(-2) if self.needs(0) else None,
+                -gw.sum(-3) if self.needs(1) else None)
+
+
+class PdistBackward0(Node):
+    """torch.pdist / F.pdist: pairs (i < j) of rows; the gradient is scattered to both rows."""
+
+    def backward(self, g):
+        (x,) = self.saved()
+        i, j = self.pairs
+        diff = x.index_select(0, i) - x.index_select(0, j)
+        gw = g.unsqueeze(-1) * _pnorm_weights(diff, self.result().unsqueeze(-1), self.p)
+        return x.new_zeros(x.shape).index_add(0, i, gw).index_add(0, j, -gw)
+
+
+class EuclideanDistBackward0(Node):
+    """torch._euclidean_dist (cdist's matrix-product path): PyTorch's _euclidean_dist_backward."""
+
+    def backward(self, g):
+        x1, x2 = self.saved()
+        res = self.result()
+        ratio = g / res
+        return (x1 * ratio.sum(-1, keepdim=True) - ratio @ x2 if self.needs(0) else None,
+                x2 * ratio.sum(-2).unsqueeze(-1) - ratio.mT @ x1 if self.needs(1) else None)
+
+
+@_named("NormBackward1")
+class NormBackward1(LinalgVectorNormBackward0):
+    """torch.norm(x, p, dim) (F.pairwise_distance's norm): the vector-norm rule."""
+
+
+def _norm_grad(x, r, gg, p, dims):
+    """Gradient of r = ||x||_p over dims (r and gg broadcast against x)."""
+    if p == 2:
+        return gg * x / r.masked_fill(r == 0, 1)
+    if p == 1:
+        return gg * x.sgn()
+    if p == 0:
+        return gg * 0 * x
+    if p == math.inf or p == -math.inf:
+        mask = (x.abs() == r).to(x.dtype)
+        return gg * x.sgn() * mask / mask.sum(dims, keepdim=True)
+    return gg * x.sgn() * x.abs() ** (p - 1) / (r ** (p - 1)).masked_fill(r == 0, 1)
+
+
+class DistBackward0(Node):
+    """torch.dist(a, b, p): the p-norm of a - b (broadcast); the engine sums broadcast dims."""
+
+    def backward(self, g):
+        a, b = self.saved()
+        d = a - b
+        gd = _norm_grad(d, self.result(), g, self.p, tuple(range(d.ndim)))
+        return (gd if self.needs(0) else None, -gd if self.needs(1) else None)
+
+
+@_named("AddBackward1")
+class AddBackward1(AddScalarBackward):
+    """tensor + Scalar as PyTorch's C++ composites record it (add.Scalar)."""

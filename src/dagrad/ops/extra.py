@@ -24,7 +24,7 @@ from ._core import (
     wrap_dim,
 )
 from .elementwise import _out, _pt_name
-from .reduce import AminmaxRT, MedianRT, ModeRT
+from .reduce import AminmaxRT, MedianRT, ModeRT, _rt
 
 __all__ = ["gcd", "lcm", "unique", "unique_consecutive", "bincount", "histc", "histogram",
            "histogramdd", "searchsorted", "bucketize", "isin", "nan_to_num", "nansum",
@@ -356,6 +356,84 @@ def complex_conj(x):
     return res
 
 
+def _renamed(t, from_cls, to_cls):
+    """Give t's node PyTorch's name for this call site (same rule, another node class)."""
+    if type(t.grad_fn) is from_cls:
+        t.grad_fn.__class__ = to_cls
+    return t
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """F.pairwise_distance: torch.norm(x1 - x2 + eps, p, innermost dim, keepdim), recorded as
+    PyTorch records it (SubBackward0, AddBackward1, NormBackward1)."""
+    from .reduce import vector_norm
+    inner = builtins.max(x1.ndim, x2.ndim) - 1
+    s = x1 - x2 + eps
+    _renamed(s, R.AddScalarBackward, R.AddBackward1)
+    if s.ndim == 0:
+        return _renamed(vector_norm(s, p), R.LinalgVectorNormBackward0, R.NormBackward1)
+    return _renamed(vector_norm(s, p, inner, keepdim), R.LinalgVectorNormBackward0,
+                    R.NormBackward1)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """F.cosine_similarity as PyTorch 2.13 computes it: each input divided by its norm (cloned
+    and clamped to eps without recording), then the product summed over dim."""
+    from ..autograd.grad_mode import no_grad
+    from .reduce import vector_norm
+    dt = D.result_type(x1, x2)
+    if not dt.is_floating_point and not dt.is_complex:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{_pt_name(dt.np)}")
+    try:
+        shp = tuple(np.broadcast_shapes(x1._data.shape, x2._data.shape))
+    except ValueError:
+        from .elementwise import _shape_err
+        raise _shape_err("cosine_similarity", x1._data, x2._data) from None
+    if x1._data.shape != shp or x2._data.shape != shp:
+        x1, x2 = x1.expand(*shp), x2.expand(*shp)
+    n1 = vector_norm(x1, 2, dim, True).clone()
+    n2 = vector_norm(x2, 2, dim, True).clone()
+    with no_grad():
+        n1.clamp_min_(eps)
+        n2.clamp_min_(eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def dist(input, other, p=2):  # noqa: A002
+    """torch.dist: the p-norm of input - other (broadcast), one DistBackward0 node."""
+    other = _t(other, input)
+    a, b = promote_arrays(input, other)
+    if a.dtype.kind not in "fc":
+        raise RuntimeError(f"norm(): input dtype should be either floating point or complex. "
+                           f"Got {_pt_name(a.dtype)} instead.")
+    if _fw_active():
+        return (input - other).norm(p)
+    d = np.abs(a - b)
+    if p == 2:
+        r = np.sqrt((d * d).sum())
+    elif p == 1:
+        r = d.sum()
+    elif p == 0:
+        r = (d != 0).sum()
+    elif p == math.inf:
+        r = d.max() if d.size else 0
+    elif p == -math.inf:
+        r = d.min() if d.size else math.inf
+    else:
+        r = (d ** p).sum() ** (1.0 / p)
+    res = _make(np.asarray(r, dtype=d.dtype))
+    if _rec(input, other):
+        n = R.DistBackward0()
+        n.p = p
+        n._meta = ((input._data.shape, input._data.dtype), (other._data.shape,
+                                                            other._data.dtype))
+        save(n, input, other)
+        save_result(n, res)
+        link(n, res, input if input._rg else None, other if other._rg else None)
+    return res
+
+
 def angle(x, *, out=None):
     a = x._data
     if a.dtype.kind == "c":
@@ -666,30 +744,97 @@ def _median_core(a, d, nan_aware):
 
 
 def median(x, dim=None, keepdim=False, *, out=None):
-    return _median(x, dim, keepdim, False, "median")
+    return _median(x, dim, keepdim, False, "median", out)
 
 
 def nanmedian(x, dim=None, keepdim=False, *, out=None):
-    return _median(x, dim, keepdim, True, "nanmedian")
+    return _median(x, dim, keepdim, True, "nanmedian", out)
 
 
-def _median(x, dim, keepdim, nan_aware, name):
-    a = x._data
+NanmedianRT = _rt("nanmedian", ("values", "indices"))
+
+
+def _fw_active():
+    """True while a forward-AD dual level is active: ops then take their composite path, whose
+    inner ops carry tangents."""
+    from ..autograd import forward_ad
+    return forward_ad._active_level is not None
+
+
+def _evenly_distribute(n, g):
+    """PyTorch's evenly_distribute_backward: the gradient is shared by every element equal to
+    the result (every NaN when the result is NaN)."""
+    (x,) = n.saved()
+    r = n.result()
+    mask = (x == r).logical_or(x.isnan().logical_and(r.isnan()))
+    return mask.to(g.dtype) * (g / mask.sum())
+
+
+def _value_selecting(n, g):
+    """PyTorch's value_selecting_reduction_backward: the gradient goes to the selected index."""
+    idx = n.idx
+    gg = g
+    if not n.keepdim:
+        gg = gg.unsqueeze(n.dim)
+    from .indexing import scatter
+    return scatter(_make(np.zeros(n.shape, g._data.dtype)), n.dim, idx, gg)
+
+
+def _median_out(name, dim, out):
+    if out is None:
+        return
     if dim is None:
-        flat = x.reshape(-1)
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+    if isinstance(out, Tensor) or not isinstance(out, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not "
+                        f"{type(out).__name__}")
+
+
+def _median(x, dim, keepdim, nan_aware, name, out=None):
+    _median_out(name, dim, out)
+    a = x._data
+    node = "Nanmedian" if nan_aware else "Median"
+    RT = NanmedianRT if nan_aware else MedianRT
+    fw = _fw_active()
+    if dim is None:
         if a.size == 0:
             return _make(np.asarray(np.nan, dtype=a.dtype))
         idx = _median_core(a.reshape(-1), 0, nan_aware)
-        return _pick(flat, np.asarray(idx), 0, False, None)
+        if fw:
+            return _pick(x.reshape(-1), np.asarray(idx), 0, False, None)
+        res = _make(np.asarray(a.reshape(-1)[int(idx)]))
+        if _rec(x):
+            _node(node + "Backward0", _evenly_distribute, (x,), res, saved=(x,), result=True)
+        return res
     if a.ndim == 0:
-        return MedianRT(x.clone(), _make(np.zeros((), np.int64)))
+        r = RT(x.clone(), _make(np.zeros((), np.int64)))
+        return _tuple_out(r, out, RT)
     d = wrap_dim(dim, a.ndim)
     if a.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     idx = _median_core(a, d, nan_aware)
-    vals = _pick(x, idx, d, keepdim, None)
-    ii = _make(np.expand_dims(idx, d) if keepdim else np.asarray(idx))
-    return MedianRT(vals, ii.to(D.int64) if ii._data.dtype != np.int64 else ii)
+    ik = np.expand_dims(idx, d)
+    ii = _make(np.asarray(ik if keepdim else idx, dtype=np.int64))
+    if fw:
+        vals = _pick(x, idx, d, keepdim, None)
+    else:
+        v = np.take_along_axis(a, ik, d)
+        vals = _make(np.ascontiguousarray(v if keepdim else np.squeeze(v, d)))
+        if _rec(x):
+            _node(node + "Backward1", _value_selecting, (x,), vals,
+                  idx=_make(np.asarray(ik, dtype=np.int64)), dim=d, keepdim=keepdim,
+                  shape=a.shape)
+    return _tuple_out(RT(vals, ii), out, RT)
+
+
+def _tuple_out(r, out, RT):
+    """Write a (values, indices) result into out=(values, indices), PyTorch-style."""
+    if out is None:
+        return r
+    vo, io = out
+    _out(r[0], vo)
+    _out(r[1], io)
+    return RT(vo, io)
 
 
 def mode(x, dim=-1, keepdim=False):
