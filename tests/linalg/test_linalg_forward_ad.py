@@ -114,13 +114,14 @@ def test_cdist_jvp_finite_difference(mode):
     np.testing.assert_allclose(t, fd, rtol=1e-5, atol=1e-7)
 
 
-def test_unsupported_modes_raise():
+def test_wide_qr_and_full_svd_have_tangents_mode_r_raises_like_torch():
+    # (the full comparison with torch is in tests/autograd/test_fwd_ops.py)
     with dfa.dual_level():
         x = dfa.make_dual(dagrad.tensor(W2), dagrad.tensor(dW2))
-        with pytest.raises(NotImplementedError):
-            dagrad.linalg.qr(x)
-        with pytest.raises(NotImplementedError):
-            dagrad.linalg.svd(x)  # full_matrices=True on a non-square input
+        assert all(dfa.unpack_dual(o).tangent is not None for o in dagrad.linalg.qr(x))
+        assert all(dfa.unpack_dual(o).tangent is not None for o in dagrad.linalg.svd(x))
+        with pytest.raises(RuntimeError, match="not computed when mode='r'"):
+            dagrad.linalg.qr(x, mode="r")
 
 
 def test_no_dual_level_no_patching():

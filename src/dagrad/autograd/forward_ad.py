@@ -755,7 +755,7 @@ _plan_key = [None]
 
 def _plan_state():
     import sys
-    return ("dagrad.linalg" in sys.modules,)
+    return ("dagrad.linalg" in sys.modules, "dagrad.special" in sys.modules)
 
 
 def _build_plan():
@@ -787,6 +787,9 @@ def _build_plan():
         mods.append(F)
     except ImportError:  # pragma: no cover - nn not built
         pass
+    SP = sys.modules.get("dagrad.special")
+    if SP is not None:
+        mods.append(SP)
     seen = set()
     for mod in mods:
         for name, raw in list(mod.__dict__.items()):
@@ -1505,3 +1508,17 @@ _LA_OVERRIDES = {"svd": _svd_rule, "qr": _qr_rule}
 def _la_override(name, rule):
     f = _LA_OVERRIDES.get(name)
     return rule if f is None else f(rule)
+
+
+def _special_no_fwd(name):
+    def rule(args, kwargs, out):
+        raise NotImplementedError(
+            f"Trying to use forward AD with {name} that does not support it because it has "
+            f"not been implemented yet.\nPlease file an issue to PyTorch at "
+            f"https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so "
+            f"that we can prioritize its implementation or submit a PR adding the "
+            f"implementation to derivatives.yaml")
+    return rule
+
+
+_RULES["zeta"] = _special_no_fwd("special_zeta")
