@@ -1,0 +1,231 @@
+"""vmap's per-sample fallback: ops without a batching rule run once per sample of the vmapped level
+(that op only), the rest of the function keeps batching; results vs torch.func.vmap."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.func as tf
+
+import dagrad
+import dagrad.func as df
+from dagrad.func import _vmap as V
+from helpers import assert_close
+
+RNG = np.random.RandomState(0)
+X = RNG.randn(4, 3, 3)
+W = RNG.randn(3, 3)
+
+
+def T(lib, a):
+    return lib.tensor(np.asarray(a, dtype=np.float64))
+
+
+def fallbacks(fn):
+    """Run fn() and return (result, names of the ops that took the per-sample fallback)."""
+    with warnings.catch_warnings(record=True) as ws:
+        warnings.simplefilter("always")
+        r = fn()
+    names = [str(w.message).split("batching rule for ")[1].split(". Please")[0]
+             for w in ws if "performance drop" in str(w.message)]
+    return r, names
+
+
+# ops that have no batching rule today (each test checks the fallback really ran)
+NO_RULE = {
+    "tril_triu": lambda L: lambda x: x.tril() + L.triu(x, 1) * 2,
+    "trace": lambda L: lambda x: L.trace(x) * x,
+    "linalg_inv": lambda L: lambda x: L.linalg.inv(x + 3 * L.eye(3, dtype=x.dtype)),
+    "linalg_det": lambda L: lambda x: L.linalg.det(x).reshape(1) * x.sum(0),
+    "lgamma_digamma": lambda L: lambda x: L.lgamma(x.abs() + 1) + L.digamma(x.abs() + 1),
+    "cdist": lambda L: lambda x: L.cdist(x, x * 2),
+    "logdet": lambda L: lambda x: L.logdet(x @ x.mT + L.eye(3, dtype=x.dtype)),
+    "kron": lambda L: lambda x: L.kron(x, x[:1]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NO_RULE))
+def test_fallback_matches_torch_and_a_loop(name):
+    t = tf.vmap(NO_RULE[name](torch))(T(torch, X))
+    d, used = fallbacks(lambda: df.vmap(NO_RULE[name](dagrad))(T(dagrad, X)))
+    assert used, "the function was expected to need the per-sample fallback"
+    assert_close(d, t, atol=1e-10, rtol=1e-10)
+    f = NO_RULE[name](dagrad)
+    loop = dagrad.stack([f(T(dagrad, X[i])) for i in range(X.shape[0])])
+    np.testing.assert_allclose(d.numpy(), loop.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_fallback_is_per_op_the_rest_stays_batched():
+    """The function body runs once; only the rule-less op loops over the batch."""
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return dagrad.linalg.det(x.exp() @ x) * x.sin().sum()
+    d, used = fallbacks(lambda: df.vmap(f)(T(dagrad, X)))
+    assert len(calls) == 1
+    assert set(used) == {"linalg.det"}
+    t = tf.vmap(lambda x: torch.linalg.det(x.exp() @ x) * x.sin().sum())(T(torch, X))
+    assert_close(d, t, atol=1e-10, rtol=1e-10)
+
+
+def test_composite_ops_batch_through_their_parts():
+    """A composite op (built from dispatching ops) needs no fallback: normalize, glu."""
+    def mk(L):
+        F = L.nn.functional
+        return lambda x: F.normalize(x, dim=-1) + F.glu(x.reshape(9)[:8]).sum()
+    t = tf.vmap(mk(torch))(T(torch, X))
+    d, used = fallbacks(lambda: df.vmap(mk(dagrad))(T(dagrad, X)))
+    assert used == []
+    assert_close(d, t, atol=1e-10, rtol=1e-10)
+
+
+def test_fallback_nested_in_dims_out_dims():
+    x4 = RNG.randn(2, 4, 3, 3)
+
+    def mk(L, F):
+        inner = F.vmap(lambda a, w: L.linalg.det(a.tril() + w) * a, in_dims=(0, None))
+        return F.vmap(inner, in_dims=(1, None), out_dims=2)
+    t = mk(torch, tf)(T(torch, x4), T(torch, W))
+    d, used = fallbacks(lambda: mk(dagrad, df)(T(dagrad, x4), T(dagrad, W)))
+    assert "tril" in used and "linalg.det" in used
+    assert tuple(d.shape) == tuple(t.shape) == (2, 3, 4, 3)
+    assert_close(d, t, atol=1e-10, rtol=1e-10)
+    # the batched argument as the second operand, the first unbatched
+    t = tf.vmap(lambda a: torch.kron(T(torch, W[:2, :2]), a), in_dims=2)(T(torch, X))
+    d = df.vmap(lambda a: dagrad.kron(T(dagrad, W[:2, :2]), a), in_dims=2)(T(dagrad, X))
+    assert_close(d, t, atol=1e-12)
+
+
+def _f_loss(L):
+    def f(w, x):
+        A = L.linalg.inv(x @ w + 4 * L.eye(3, dtype=x.dtype))
+        return (A.tril() * L.lgamma(x.abs() + 1)).sum() + L.trace(A * w)
+    return f
+
+
+def test_vmap_grad_and_jacrev_through_fallback_ops():
+    res = []
+    for F, L in ((tf, torch), (df, dagrad)):
+        w, x = T(L, W), T(L, X)
+        res.append((F.vmap(F.grad(_f_loss(L)), in_dims=(None, 0))(w, x),
+                    F.vmap(F.grad(_f_loss(L), argnums=1), in_dims=(None, 0))(w, x),
+                    F.vmap(F.jacrev(_f_loss(L), argnums=(0, 1)), in_dims=(None, 0))(w, x),
+                    F.vmap(F.jacrev(lambda a: L.linalg.inv(a + 4 * L.eye(3, dtype=a.dtype))))(x)))
+    assert_close(res[1], res[0], atol=1e-9, rtol=1e-9)
+    # per-sample gradients equal a loop of grad
+    g = df.vmap(df.grad(_f_loss(dagrad)), in_dims=(None, 0))(T(dagrad, W), T(dagrad, X))
+    loop = dagrad.stack([df.grad(_f_loss(dagrad))(T(dagrad, W), T(dagrad, X[i]))
+                         for i in range(4)])
+    np.testing.assert_allclose(g.numpy(), loop.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_fallback_gradient_float64_finite_differences():
+    x = T(dagrad, X).requires_grad_(True)
+
+    def f(x):
+        return df.vmap(lambda a: dagrad.linalg.inv(a + 4 * dagrad.eye(3, dtype=a.dtype)).tril()
+                       * dagrad.lgamma(a.abs() + 1))(x)
+    assert dagrad.autograd.gradcheck(f, (x,))
+
+
+def test_inplace_ops_through_the_fallback():
+    def mk(L):
+        def f(x):
+            y = x.clone()
+            y.clamp_min_(0.1)                                   # no rule: per sample
+            y.index_put_((L.tensor([0, 2]),), x[1] * 2)         # no rule: per sample
+            z = x.clone()
+            z[:, 0] = y[1]                                      # setitem rule
+            return y.sin_() + z                                 # sin_: per sample
+        return f
+    t = tf.vmap(mk(torch))(T(torch, X))
+    d, used = fallbacks(lambda: df.vmap(mk(dagrad))(T(dagrad, X)))
+    assert {"clamp_min_", "index_put_", "sin_"} <= set(used)
+    assert_close(d, t, atol=1e-12)
+    # gradients through the in-place fallback
+    g = []
+    for F, L in ((tf, torch), (df, dagrad)):
+        g.append(F.vmap(F.grad(lambda x: mk(L)(x).pow(2).sum()))(T(L, X)))
+    assert_close(g[1], g[0], atol=1e-10)
+
+
+def test_inplace_on_unbatched_self_errors_like_torch():
+    msgs = []
+    for F, L in ((tf, torch), (df, dagrad)):
+        with pytest.raises(RuntimeError) as e:
+            F.vmap(lambda x: L.zeros(3, 3, dtype=x.dtype).lerp_(x, 0.5))(T(L, X))
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]
+    with pytest.raises(RuntimeError, match=r"aten::clamp_min_\(self, \*extra_args\) is not "):
+        df.vmap(lambda x: dagrad.zeros(3, 3, dtype=x.dtype).clamp_min_(x))(T(dagrad, X))
+
+
+def test_randomness_flag_in_the_fallback():
+    x = T(dagrad, X)
+    for F, L in ((tf, torch), (df, dagrad)):
+        with pytest.raises(RuntimeError, match="randomness error mode"):
+            F.vmap(lambda a: a.clone().uniform_())(T(L, X))
+        with pytest.raises(RuntimeError, match="randomness error mode"):
+            F.vmap(lambda a: L.nn.functional.dropout(a, 0.5))(T(L, X))
+    # no randomness in eval mode: no error
+    out = df.vmap(lambda a: dagrad.nn.functional.rrelu(a, training=False))(x)
+    assert_close(out, torch.nn.functional.rrelu(T(torch, X)))  # (torch cannot vmap rrelu)
+    dagrad.manual_seed(0)
+    diff = df.vmap(lambda a: a.clone().uniform_(), randomness="different")(x).numpy()
+    same = df.vmap(lambda a: a.clone().uniform_(), randomness="same")(x).numpy()
+    assert not np.allclose(diff[0], diff[1])
+    assert np.all(same == same[0]) and same.min() >= 0 and same.max() < 1
+    ones = dagrad.ones(4, 50, dtype=dagrad.float64)
+    m = df.vmap(lambda a: dagrad.nn.functional.dropout(a, 0.5), randomness="same")(ones).numpy()
+    assert np.all(m == m[0]) and 0 < (m[0] == 0).sum() < 50
+    m = df.vmap(lambda a: dagrad.nn.functional.dropout(a, 0.5), randomness="different")(
+        ones).numpy()
+    assert not np.all(m == m[0])
+    r = df.vmap(lambda a: dagrad.nn.functional.rrelu(a, training=True), randomness="same")(
+        -dagrad.ones(4, 30, dtype=dagrad.float64)).numpy()
+    assert np.all(r == r[0]) and len(np.unique(r[0])) > 1
+
+
+def test_dynamic_shape_and_non_tensor_results_error_like_torch():
+    for name, mk in (("nonzero", lambda L: lambda x: x.nonzero()),
+                     ("equal", lambda L: lambda x: x * L.equal(x, x))):
+        msgs = []
+        for F, L in ((tf, torch), (df, dagrad)):
+            with pytest.raises(RuntimeError) as e:
+                F.vmap(mk(L))(T(L, X))
+            msgs.append(str(e.value))
+        assert msgs[0] == msgs[1], name
+    # metadata queries are fine
+    d = df.vmap(lambda x: x * x.is_contiguous())(T(dagrad, X))
+    assert_close(d, tf.vmap(lambda x: x * x.is_contiguous())(T(torch, X)))
+
+
+def test_control_flow_and_item_stay_errors_inside_fallback_functions():
+    with pytest.raises(RuntimeError, match="data-dependent control flow"):
+        df.vmap(lambda x: dagrad.linalg.det(x) if dagrad.linalg.det(x) > 0 else x.sum())(
+            T(dagrad, X))
+    with pytest.raises(RuntimeError, match=r"\.item\(\)"):
+        df.vmap(lambda x: dagrad.trace(x).item())(T(dagrad, X))
+
+
+def test_fallback_warning_switch_and_empty_batch():
+    assert V._is_vmap_fallback_warning_enabled()
+    V._set_vmap_fallback_warning_enabled(False)
+    try:
+        _, used = fallbacks(lambda: df.vmap(lambda x: dagrad.trace(x))(T(dagrad, X)))
+        assert used == []
+    finally:
+        V._set_vmap_fallback_warning_enabled(True)
+    e = df.vmap(lambda x: dagrad.linalg.det(x) + dagrad.trace(x))(T(dagrad, X[:0]))
+    assert tuple(e.shape) == (0,)
+
+
+def test_namespaces_restored_after_fallback_and_errors():
+    raw = (dagrad.trace, dagrad.linalg.det, dagrad.Tensor.tril, dagrad.nn.functional.normalize)
+    df.vmap(lambda x: dagrad.trace(x) + dagrad.linalg.det(x))(T(dagrad, X))
+    with pytest.raises(RuntimeError):
+        df.vmap(lambda x: x.nonzero())(T(dagrad, X))
+    assert (dagrad.trace, dagrad.linalg.det, dagrad.Tensor.tril,
+            dagrad.nn.functional.normalize) == raw
+    assert not V._levels and not V._patched
