@@ -6,7 +6,6 @@ import pytest
 import torch
 
 import dagrad
-from dagrad.autograd import functional as AF
 from helpers import assert_close
 
 RNG = np.random.RandomState(0)
