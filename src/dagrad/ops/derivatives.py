@@ -72,12 +72,14 @@ class MulBackward0(Node):
 @_named("MulBackward0")
 class MulScalarBackward(Node):
     def backward(self, g):
-        return g * self.other, None
+        o = self.other
+        return g * (o.conjugate() if type(o) is complex else o), None
 
 
 class DivBackward0(Node):
     def backward(self, g):
         a, b = self.saved()
+        a, b = a.conj(), b.conj()
         ga = g / b if self.needs(0) else None
         gb = -g * a / (b * b) if self.needs(1) else None
         return ga, gb
@@ -86,7 +88,8 @@ class DivBackward0(Node):
 @_named("DivBackward0")
 class DivScalarBackward(Node):
     def backward(self, g):
-        return g / self.other, None
+        o = self.other
+        return g / (o.conjugate() if type(o) is complex else o), None
 
 
 class NegBackward0(Node):
@@ -97,6 +100,7 @@ class NegBackward0(Node):
 class PowBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        x = x.conj()
         p = self.exponent
         if p == 0:
             return g * 0
@@ -114,10 +118,10 @@ class PowBackward1(Node):
         a, b = self.saved()
         ga = gb = None
         if self.needs(0):
-            ga = g * (b * a ** (b - 1)).masked_fill((b == 0), 0)
+            ga = g * (b * a ** (b - 1)).masked_fill((b == 0), 0).conj()
         if self.needs(1):
             r = self.result()
-            gb = (g * r * a.log()).masked_fill((a == 0) & (b >= 0), 0)
+            gb = (g * (r * a.log()).conj()).masked_fill((a == 0) & (b >= 0), 0)
         return ga, gb
 
 
@@ -244,7 +248,7 @@ class HardtanhBackward0(Node):
 # ---------------------------------------------------------------- unary math
 class ExpBackward0(Node):
     def backward(self, g):
-        return g * self.result()
+        return g * self.result().conj()
 
 
 class Exp2Backward0(Node):
@@ -260,7 +264,7 @@ class Expm1Backward0(Node):
 class LogBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
-        return g / x
+        return g / x.conj()
 
 
 class Log2Backward0(Node):
@@ -283,7 +287,7 @@ class Log1PBackward0(Node):
 
 class SqrtBackward0(Node):
     def backward(self, g):
-        return g / (self.result() * 2)
+        return g / (self.result().conj() * 2)
 
 
 class RsqrtBackward0(Node):
@@ -294,7 +298,7 @@ class RsqrtBackward0(Node):
 
 class ReciprocalBackward0(Node):
     def backward(self, g):
-        r = self.result()
+        r = self.result().conj()
         return g * -(r * r)
 
 

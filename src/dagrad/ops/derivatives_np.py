@@ -74,18 +74,21 @@ def mul(self, g):
 
 
 def mul_scalar(self, g):
-    return g * self.other, None
+    o = self.other
+    return g * (o.conjugate() if type(o) is complex else o), None
 
 
 def div(self, g):
     a, b = _saved(self)
+    a, b = _conj(a), _conj(b)
     ga = g / b if _needs(self, 0) else None
     gb = -g * a / (b * b) if _needs(self, 1) else None
     return ga, gb
 
 
 def div_scalar(self, g):
-    return g / self.other, None
+    o = self.other
+    return g / (o.conjugate() if type(o) is complex else o), None
 
 
 def neg(self, g):
@@ -94,6 +97,7 @@ def neg(self, g):
 
 def pow0(self, g):
     (x,) = _saved(self)
+    x = _conj(x)
     p = self.exponent
     if p == 0:
         return g * 0
@@ -107,16 +111,16 @@ def pow0(self, g):
 
 
 def exp(self, g):
-    return g * _result(self)
+    return g * _conj(_result(self))
 
 
 def log(self, g):
     (x,) = _saved(self)
-    return g / x
+    return g / _conj(x)
 
 
 def sqrt(self, g):
-    return g / (_result(self) * 2)
+    return g / (_conj(_result(self)) * 2)
 
 
 def tanh(self, g):

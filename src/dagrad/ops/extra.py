@@ -366,7 +366,8 @@ def _renamed(t, from_cls, to_cls):
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """F.pairwise_distance: torch.norm(x1 - x2 + eps, p, innermost dim, keepdim), recorded as
     PyTorch records it (SubBackward0, AddBackward1, NormBackward1)."""
-    from .reduce import vector_norm
+    from .. import linalg as LA  # looked up per call: forward AD swaps the public function
+    vector_norm = LA.vector_norm
     inner = builtins.max(x1.ndim, x2.ndim) - 1
     s = x1 - x2 + eps
     _renamed(s, R.AddScalarBackward, R.AddBackward1)
@@ -379,8 +380,8 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """F.cosine_similarity as PyTorch 2.13 computes it: each input divided by its norm (cloned
     and clamped to eps without recording), then the product summed over dim."""
+    from .. import linalg as LA  # looked up per call: forward AD swaps the public function
     from ..autograd.grad_mode import no_grad
-    from .reduce import vector_norm
     dt = D.result_type(x1, x2)
     if not dt.is_floating_point and not dt.is_complex:
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
@@ -392,8 +393,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         raise _shape_err("cosine_similarity", x1._data, x2._data) from None
     if x1._data.shape != shp or x2._data.shape != shp:
         x1, x2 = x1.expand(*shp), x2.expand(*shp)
-    n1 = vector_norm(x1, 2, dim, True).clone()
-    n2 = vector_norm(x2, 2, dim, True).clone()
+    n1 = LA.vector_norm(x1, 2, dim, True).clone()
+    n2 = LA.vector_norm(x2, 2, dim, True).clone()
     with no_grad():
         n1.clamp_min_(eps)
         n2.clamp_min_(eps)

@@ -1,0 +1,351 @@
+"""The rest of issue #8: PyTorch's node names for composite ops (lstsq, cdist, pdist, dist,
+median/nanmedian, cosine_similarity, pairwise_distance) with values and gradients against
+torch 2.13 and float64 gradcheck; complex autograd basics; reductions' out= against torch."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.autograd.forward_ad as tfa
+
+import dagrad
+import dagrad.autograd.forward_ad as dfa
+from dagrad.autograd import gradcheck, gradgradcheck
+
+rng = np.random.default_rng(7)
+
+
+def _graph(t):
+    """Sorted node-class names reachable from t.grad_fn (the graph's node multiset)."""
+    seen, stack, names = [], [t.grad_fn], []
+    while stack:
+        n = stack.pop()
+        if n is None or any(n is s for s in seen):
+            continue
+        seen.append(n)
+        names.append(type(n).__name__)
+        stack.extend(f for f, _ in n.next_functions)
+    return sorted(names)
+
+
+def _run(L, fn, arrays, grad_idx=None):
+    """fn(L, *tensors) with every float array requiring grad; returns (out, grads, graph)."""
+    ts = [L.tensor(a, requires_grad=a.dtype.kind in "fc") for a in arrays]
+    out = fn(L, *ts)
+    o = out[0] if isinstance(out, tuple) else out
+    w = L.tensor(np.linspace(0.5, 1.5, max(o.numel(), 1)).reshape(tuple(o.shape)),
+                 dtype=o.dtype)
+    (o * w).sum().backward()
+    return (o.detach().numpy(), [None if t.grad is None else t.grad.numpy() for t in ts],
+            _graph(o), type(o.grad_fn).__name__)
+
+
+X = rng.standard_normal((5, 3))
+Y = rng.standard_normal((6, 3))
+XB = rng.standard_normal((2, 30, 3))
+YB = rng.standard_normal((1, 6, 3))
+A = rng.standard_normal((5, 3))
+B = rng.standard_normal((5, 2))
+TIES = np.array([[1.0, 2.0, 2.0, 3.0], [5.0, 5.0, 5.0, 0.0], [4.0, 1.0, 2.0, 3.0]])
+NANS = np.array([[1.0, np.nan, 2.0, 3.0], [5.0, 4.0, 0.5, 0.0], [np.nan, 1.0, np.nan, 2.0]])
+
+CASES = [
+    ("lstsq", lambda L, a, b: L.linalg.lstsq(a, b).solution, [A, B]),
+    ("lstsq_vec", lambda L, a, b: L.linalg.lstsq(a, b).solution, [A, B[:, 0].copy()]),
+    ("lstsq_wide", lambda L, a, b: L.linalg.lstsq(a, b).solution, [A.T.copy(), B[:3].copy()]),
+    ("lstsq_batched_bcast", lambda L, a, b: L.linalg.lstsq(a, b).solution,
+     [rng.standard_normal((2, 5, 3)), rng.standard_normal((1, 5, 2))]),
+    ("lstsq_residuals", lambda L, a, b: L.linalg.lstsq(a, b, driver="gelsd").residuals, [A, B]),
+    ("lstsq_residuals_vec", lambda L, a, b: L.linalg.lstsq(a, b, driver="gels").residuals,
+     [A, B[:, 0].copy()]),
+    ("cdist_p2", lambda L, a, b: L.cdist(a, b), [X, Y]),
+    ("cdist_p1", lambda L, a, b: L.cdist(a, b, p=1), [X, Y]),
+    ("cdist_p0", lambda L, a, b: L.cdist(a, b, p=0), [X, Y]),
+    ("cdist_p0.5", lambda L, a, b: L.cdist(a, b, p=0.5), [X, Y]),
+    ("cdist_p1.5", lambda L, a, b: L.cdist(a, b, p=1.5), [X, Y]),
+    ("cdist_p3", lambda L, a, b: L.cdist(a, b, p=3), [X, Y]),
+    ("cdist_pinf", lambda L, a, b: L.cdist(a, b, p=math.inf), [X, Y]),
+    ("cdist_batched_bcast", lambda L, a, b: L.cdist(a, b, p=3), [XB[:, :5], YB]),
+    ("cdist_batched_2d", lambda L, a, b: L.cdist(a, b, p=1), [XB[:, :5], Y]),
+    ("cdist_mm", lambda L, a, b: L.cdist(a, b, compute_mode="use_mm_for_euclid_dist"), [X, Y]),
+    ("cdist_mm_auto", lambda L, a, b: L.cdist(a, b), [XB[0], Y]),
+    ("cdist_mm_batched", lambda L, a, b: L.cdist(a, b), [XB, rng.standard_normal((2, 6, 3))]),
+    ("cdist_mm_bcast", lambda L, a, b: L.cdist(a, b), [XB, YB]),
+    ("cdist_mm_bcast_4d", lambda L, a, b: L.cdist(a, b),
+     [rng.standard_normal((3, 2, 26, 3)), YB[0]]),
+    ("cdist_no_mm", lambda L, a, b: L.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist"),
+     [XB, YB]),
+    ("pdist", lambda L, a: L.pdist(a), [X]),
+    ("pdist_p1", lambda L, a: L.nn.functional.pdist(a, p=1), [X]),
+    ("pdist_p3", lambda L, a: L.nn.functional.pdist(a, p=3), [X]),
+    ("pdist_pinf", lambda L, a: L.nn.functional.pdist(a, p=math.inf), [X]),
+    ("dist", lambda L, a, b: L.dist(a, b), [X, Y[:5].copy()]),
+    ("dist_bcast_p3", lambda L, a, b: L.dist(a, b, 3), [X, Y[:1].copy()]),
+    ("dist_p1", lambda L, a, b: a.dist(b, 1), [X, Y[:5].copy()]),
+    ("dist_pinf", lambda L, a, b: L.dist(a, b, math.inf), [X, Y[:5].copy()]),
+    ("median", lambda L, a: L.median(a), [X]),
+    ("median_ties", lambda L, a: L.median(a), [TIES]),
+    ("median_dim", lambda L, a: L.median(a, 1).values, [TIES]),
+    ("median_dim0_keep", lambda L, a: L.median(a, 0, keepdim=True)[0], [TIES]),
+    ("median_nan", lambda L, a: L.median(a, 1)[0], [NANS]),
+    ("median_all_nan", lambda L, a: L.median(a), [NANS]),
+    ("nanmedian", lambda L, a: L.nanmedian(a), [NANS]),
+    ("nanmedian_ties", lambda L, a: L.nanmedian(a), [TIES]),
+    ("nanmedian_dim", lambda L, a: L.nanmedian(a, 1).values, [NANS]),
+    ("nanmedian_dim_keep", lambda L, a: a.nanmedian(-1, True)[0], [NANS]),
+    ("cosine_similarity", lambda L, a, b: L.nn.functional.cosine_similarity(a, b), [X, X[::-1]
+                                                                                   .copy()]),
+    ("cosine_similarity_bcast", lambda L, a, b: L.nn.functional.cosine_similarity(a, b),
+     [X, Y[:1].copy()]),
+    ("cosine_similarity_dim0", lambda L, a, b: L.cosine_similarity(a, b, dim=0),
+     [X, X[::-1].copy()]),
+    ("cosine_similarity_zero", lambda L, a, b: L.nn.functional.cosine_similarity(a, b),
+     [np.vstack([X[:2], np.zeros((1, 3))]), X[:3].copy()]),
+    ("pairwise_distance", lambda L, a, b: L.nn.functional.pairwise_distance(a, b), [X, Y[:1]
+                                                                                   .copy()]),
+    ("pairwise_distance_p1_keep", lambda L, a, b: L.pairwise_distance(a, b, p=1, keepdim=True),
+     [X, Y[:5].copy()]),
+    ("pairwise_distance_1d", lambda L, a, b: L.nn.functional.pairwise_distance(a, b),
+     [X[0].copy(), Y[0].copy()]),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays", CASES, ids=[c[0] for c in CASES])
+def test_values_grads_and_nodes_match_torch(name, fn, arrays):
+    to, tg, tgraph, troot = _run(torch, fn, arrays)
+    do, dg, dgraph, droot = _run(dagrad, fn, arrays)
+    assert droot == troot
+    assert dgraph == tgraph
+    np.testing.assert_allclose(do, to, rtol=1e-10, atol=1e-12, equal_nan=True)
+    for a, b in zip(dg, tg):
+        if b is None:
+            assert a is None or not np.any(a)
+            continue
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11, equal_nan=True)
+
+
+def test_float32_dtypes_match_torch():
+    for fn, arrays in [(lambda L, a, b: L.cdist(a, b, p=3), [X, Y]),
+                       (lambda L, a: L.pdist(a), [X]),
+                       (lambda L, a, b: L.dist(a, b), [X, Y[:5]]),
+                       (lambda L, a: L.median(a, 0)[0], [X]),
+                       (lambda L, a, b: L.nn.functional.cosine_similarity(a, b), [X, X + 1]),
+                       (lambda L, a, b: L.nn.functional.pairwise_distance(a, b), [X, X + 1])]:
+        arrs = [a.astype(np.float32) for a in arrays]
+        to, tg, *_ = _run(torch, fn, arrs)
+        do, dg, *_ = _run(dagrad, fn, arrs)
+        assert do.dtype == to.dtype == np.float32
+        np.testing.assert_allclose(do, to, rtol=1e-5, atol=1e-6)
+        for a, b in zip(dg, tg):
+            assert a.dtype == np.float32
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_mixed_dtype_dist_and_cosine():
+    x = X.astype(np.float32)
+    for fn in (lambda L, a, b: L.dist(a, b), lambda L, a, b: L.cosine_similarity(a, b),
+               lambda L, a, b: L.nn.functional.pairwise_distance(a, b)):
+        to, tg, tgr, _ = _run(torch, fn, [x, Y[:5]])
+        do, dg, dgr, _ = _run(dagrad, fn, [x, Y[:5]])
+        assert do.dtype == to.dtype
+        assert dgr == tgr
+        for a, b in zip(dg, tg):
+            assert a.dtype == b.dtype
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+GRADCHECK = [
+    ("lstsq", lambda a, b: dagrad.linalg.lstsq(a, b).solution, [A, B]),
+    ("lstsq_wide", lambda a, b: dagrad.linalg.lstsq(a, b).solution, [A.T.copy(), B[:3].copy()]),
+    ("lstsq_residuals", lambda a, b: dagrad.linalg.lstsq(a, b, driver="gelsd").residuals,
+     [A, B]),
+    ("cdist", lambda a, b: dagrad.cdist(a, b), [X, Y]),
+    ("cdist_p1.5", lambda a, b: dagrad.cdist(a, b, p=1.5), [X, Y]),
+    ("cdist_p3_bcast", lambda a, b: dagrad.cdist(a, b, p=3), [XB[:, :4], YB]),
+    ("cdist_mm", lambda a, b: dagrad.cdist(a, b, compute_mode="use_mm_for_euclid_dist"),
+     [XB[:, :4], YB]),
+    ("pdist", lambda a: dagrad.pdist(a), [X]),
+    ("pdist_p3", lambda a: dagrad.pdist(a, 3), [X]),
+    ("dist", lambda a, b: dagrad.dist(a, b), [X, Y[:1].copy()]),
+    ("dist_p3", lambda a, b: dagrad.dist(a, b, 3), [X, Y[:5].copy()]),
+    ("median", lambda a: dagrad.median(a), [X]),
+    ("median_dim", lambda a: dagrad.median(a, 1)[0], [X]),
+    ("nanmedian_dim", lambda a: dagrad.nanmedian(a, 0, True)[0], [X]),
+    ("cosine_similarity", lambda a, b: dagrad.nn.functional.cosine_similarity(a, b),
+     [X, Y[:1].copy()]),
+    ("pairwise_distance", lambda a, b: dagrad.nn.functional.pairwise_distance(a, b, p=3),
+     [X, Y[:5].copy()]),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays", GRADCHECK, ids=[c[0] for c in GRADCHECK])
+def test_gradcheck_float64(name, fn, arrays):
+    ts = [dagrad.tensor(a, requires_grad=True) for a in arrays]
+    assert gradcheck(fn, ts)
+
+
+@pytest.mark.parametrize("name,fn,arrays", [GRADCHECK[i] for i in (0, 3, 6, 7, 10, 13)],
+                         ids=[GRADCHECK[i][0] for i in (0, 3, 6, 7, 10, 13)])
+def test_gradgradcheck_float64(name, fn, arrays):
+    ts = [dagrad.tensor(a[:4], requires_grad=True) for a in arrays]
+    assert gradgradcheck(fn, ts)
+
+
+def test_median_indices_and_return_types():
+    for L in (torch, dagrad):
+        r = L.median(L.tensor(TIES), 1)
+        assert type(r).__name__ == "median"
+        r2 = L.nanmedian(L.tensor(NANS), 1)
+        assert type(r2).__name__ == "nanmedian"
+    t = torch.median(torch.tensor(TIES), 1)
+    d = dagrad.median(dagrad.tensor(TIES), 1)
+    np.testing.assert_array_equal(d.indices.numpy(), t.indices.numpy())
+    assert d.indices.dtype == dagrad.int64
+    t = torch.nanmedian(torch.tensor(NANS), 1)
+    d = dagrad.nanmedian(dagrad.tensor(NANS), 1)
+    np.testing.assert_array_equal(d.indices.numpy(), t.indices.numpy())
+
+
+def test_median_out():
+    for L in (torch, dagrad):
+        x = L.tensor(TIES)
+        v, i = L.empty(0, dtype=L.float64), L.empty(0, dtype=L.int64)
+        r = L.median(x, 1, out=(v, i))
+        assert r.values is v and r.indices is i
+    tv, ti = torch.empty(0, dtype=torch.float64), torch.empty(0, dtype=torch.int64)
+    torch.median(torch.tensor(TIES), 1, keepdim=True, out=(tv, ti))
+    dv, di = dagrad.empty(0, dtype=dagrad.float64), dagrad.empty(0, dtype=dagrad.int64)
+    dagrad.median(dagrad.tensor(TIES), 1, keepdim=True, out=(dv, di))
+    np.testing.assert_array_equal(dv.numpy(), tv.numpy())
+    np.testing.assert_array_equal(di.numpy(), ti.numpy())
+
+
+def _err(L, fn):
+    try:
+        fn(L)
+    except Exception as e:  # noqa: BLE001 - comparing exception types and messages
+        return type(e).__name__, str(e).split("\n")[0]
+    return None
+
+
+ERRORS = [
+    ("pdist_1d", lambda L: L.pdist(L.ones(3))),
+    ("pdist_3d", lambda L: L.pdist(L.ones(2, 3, 2))),
+    ("pdist_neg_p", lambda L: L.pdist(L.ones(3, 2), p=-1)),
+    ("pdist_int", lambda L: L.pdist(L.ones(3, 2, dtype=L.int64))),
+    ("dist_int", lambda L: L.dist(L.ones(3, dtype=L.int64), L.ones(3, dtype=L.int64))),
+    ("cosine_int", lambda L: L.nn.functional.cosine_similarity(L.ones(3, 2, dtype=L.int64),
+                                                               L.ones(3, 2, dtype=L.int64))),
+    ("cosine_shape", lambda L: L.nn.functional.cosine_similarity(L.ones(3, 2), L.ones(4, 2))),
+    ("median_out_no_dim", lambda L: L.median(L.ones(3), out=L.empty(0))),
+    ("median_out_tensor", lambda L: L.median(L.ones(3), 0, out=L.empty(0))),
+    ("nanmedian_out_tensor", lambda L: L.nanmedian(L.ones(3), 0, out=L.empty(0))),
+    ("cdist_1d", lambda L: L.cdist(L.ones(3), L.ones(2, 3))),
+    ("cdist_cols", lambda L: L.cdist(L.ones(2, 3), L.ones(2, 4))),
+    ("cdist_neg_p", lambda L: L.cdist(L.ones(2, 3), L.ones(2, 3), p=-1)),
+]
+
+
+@pytest.mark.parametrize("name,fn", ERRORS, ids=[e[0] for e in ERRORS])
+def test_errors_match_torch(name, fn):
+    te = _err(torch, fn)
+    assert te is not None
+    assert _err(dagrad, fn) == te
+
+
+def test_empty_and_degenerate_shapes():
+    for fn in (lambda L: L.pdist(L.ones(1, 2)), lambda L: L.pdist(L.ones(0, 2)),
+               lambda L: L.pdist(L.ones(3, 0)), lambda L: L.cdist(L.ones(2, 0), L.ones(3, 0)),
+               lambda L: L.nn.functional.pairwise_distance(L.ones(()), L.ones(()))):
+        t, d = fn(torch), fn(dagrad)
+        assert tuple(d.shape) == tuple(t.shape)
+        np.testing.assert_allclose(d.numpy(), t.numpy())
+
+
+def _fw(L, fa, fn, arrays, tangents):
+    with fa.dual_level():
+        xs = [fa.make_dual(L.tensor(a), L.tensor(t)) for a, t in zip(arrays, tangents)]
+        out = fn(L, *xs)
+        return fa.unpack_dual(out).tangent.numpy().copy()
+
+
+@pytest.mark.parametrize("name,fn,arrays", [
+    ("median", lambda L, a: L.median(a), [X]),
+    ("median_dim", lambda L, a: L.median(a, 1)[0], [X]),
+    ("nanmedian_dim", lambda L, a: L.nanmedian(a, 0)[0], [X]),
+    ("dist", lambda L, a, b: L.dist(a, b), [X, Y[:5].copy()]),
+    ("cosine_similarity", lambda L, a, b: L.nn.functional.cosine_similarity(a, b),
+     [X, Y[:5].copy()]),
+    ("pairwise_distance", lambda L, a, b: L.nn.functional.pairwise_distance(a, b),
+     [X, Y[:5].copy()]),
+], ids=["median", "median_dim", "nanmedian_dim", "dist", "cosine_similarity",
+        "pairwise_distance"])
+def test_forward_ad_still_matches_torch(name, fn, arrays):
+    tangents = [rng.standard_normal(a.shape) for a in arrays]
+    t = _fw(torch, tfa, fn, arrays, tangents)
+    d = _fw(dagrad, dfa, fn, arrays, tangents)
+    np.testing.assert_allclose(d, t, rtol=1e-9, atol=1e-11)
+
+
+def test_pdist_forward_ad_finite_difference():
+    dx = rng.standard_normal(X.shape)
+    t = _fw(dagrad, dfa, lambda L, a: L.pdist(a, 3), [X], [dx])
+    eps = 1e-6
+    fd = (dagrad.pdist(dagrad.tensor(X + eps * dx), 3).numpy() -
+          dagrad.pdist(dagrad.tensor(X - eps * dx), 3).numpy()) / (2 * eps)
+    np.testing.assert_allclose(t, fd, rtol=1e-6, atol=1e-8)
+
+
+# ---------------------------------------------------------------- complex autograd basics
+Z = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+W = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+
+COMPLEX = [
+    ("real_imag", lambda L, z, w: (z.real * 2 + z.imag * 3).sum()),
+    ("torch_real_imag", lambda L, z, w: (L.real(z) * L.imag(z)).sum()),
+    ("conj", lambda L, z, w: (z.conj() * w).real.sum()),
+    ("mH_matmul", lambda L, z, w: (z.mH @ w).abs().sum()),
+    ("matmul", lambda L, z, w: (z @ w).abs().sum()),
+    ("matmul_vec", lambda L, z, w: (z @ w[0]).abs().sum()),
+    ("vec_matmul", lambda L, z, w: (z[1] @ w).abs().sum()),
+    ("bmm", lambda L, z, w: L.bmm(z.unsqueeze(0), w.unsqueeze(0)).abs().sum()),
+    ("mv", lambda L, z, w: L.mv(z, w[0]).abs().sum()),
+    ("dot", lambda L, z, w: L.dot(z[0], w[1]).abs()),
+    ("angle", lambda L, z, w: L.angle(z * w).sum()),
+    ("complex_ctor", lambda L, z, w: (L.complex(z.real, w.imag) ** 2).imag.sum()),
+    ("to_complex", lambda L, z, w: (z.real.to(L.complex128) * w).imag.sum()),
+]
+
+
+@pytest.mark.parametrize("name,fn", COMPLEX, ids=[c[0] for c in COMPLEX])
+def test_complex_grads_match_torch(name, fn):
+    res = []
+    for L in (torch, dagrad):
+        z, w = L.tensor(Z, requires_grad=True), L.tensor(W, requires_grad=True)
+        fn(L, z, w).backward()
+        res.append([None if t.grad is None else
+                    (t.grad.resolve_conj() if L is torch else t.grad).numpy() for t in (z, w)])
+    for d, t in zip(res[1], res[0]):
+        if t is None:
+            assert d is None
+        else:
+            np.testing.assert_allclose(d, t, rtol=1e-10, atol=1e-12)
+
+
+def test_complex_node_names_match_torch():
+    for f in (lambda z: z.real, lambda z: z.imag, lambda z: z.conj()):
+        t = f(torch.tensor(Z, requires_grad=True) * 1)
+        d = f(dagrad.tensor(Z, requires_grad=True) * 1)
+        assert _graph(d) == _graph(t)
+
+
+def test_real_grad_of_complex_op_has_no_warning():
+    x = dagrad.tensor(X, requires_grad=True)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (x.to(dagrad.complex128) * (1 + 2j)).real.sum().backward()
+        g, = dagrad.autograd.grad((x.to(dagrad.complex128) * (1 + 2j)).imag.sum(), x,
+                                  create_graph=True)
+    np.testing.assert_allclose(x.grad.numpy(), np.ones_like(X))
+    np.testing.assert_allclose(g.numpy(), 2 * np.ones_like(X))
