@@ -1,10 +1,14 @@
 """Convolution / pooling speed: dagrad vs PyTorch (CPU) in the same process, interleaved.
 
-    .venv/bin/python benchmarks/bench_conv.py [--reps 7] [--only conv] [--threads 2]
+    .venv/bin/python benchmarks/bench_conv.py [--reps 7] [--only conv] [--threads 2] [--cpu]
+        [--no-wino]
 
 Prints per workload the median time of each library (after warm-up), their ratio (dagrad/torch;
 below 1 means dagrad is faster) and dagrad's GFLOP/s for convolutions. The machine is shared
-and noisy: only the ratios measured in one run mean much.
+and noisy: only the ratios measured in one run mean much. `--cpu` times with
+time.process_time() (CPU seconds of this process, all its threads: waiting for a core on a busy
+machine does not count). `--no-wino` adds a column: dagrad with the Winograd path switched off
+(the im2col / shifted-GEMM kernels), run interleaved with the other two.
 """
 import argparse
 import os
@@ -95,20 +99,35 @@ def workloads():
     yield conv((8, 128, 28, 28), (256, 128, 3, 3), stride=2, padding=1)
     yield conv((8, 64, 56, 56), (128, 64, 1, 1), stride=2)
     yield conv((8, 256, 14, 14), (256, 256, 3, 3), padding=1)
+    yield conv((8, 128, 28, 28), (128, 128, 3, 3), padding=1)
+    yield conv((8, 512, 7, 7), (512, 512, 3, 3), padding=1)
     yield conv((8, 64, 56, 56), (64, 1, 3, 3), padding=1, groups=64)
     yield pool("max", (8, 64, 112, 112))
     yield pool("avg", (8, 64, 56, 56))
     yield pool("adaptive", (8, 512, 7, 7))
 
 
+_clock = time.perf_counter
+
+
 def bench(fn, reps):
     fn()
     ts = []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = _clock()
         fn()
-        ts.append(time.perf_counter() - t0)
+        ts.append(_clock() - t0)
     return statistics.median(ts)
+
+
+class _NoWino:
+    """Context: dagrad's Winograd path off."""
+    def __enter__(self):
+        self.old = DC._WINO_MIN_C
+        DC._WINO_MIN_C = 1 << 62
+
+    def __exit__(self, *exc):
+        DC._WINO_MIN_C = self.old
 
 
 def main():
@@ -116,26 +135,41 @@ def main():
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--only", default="")
     ap.add_argument("--threads", type=int, default=2, help="BLAS / torch threads (both libs)")
+    ap.add_argument("--cpu", action="store_true", help="time.process_time instead of wall time")
+    ap.add_argument("--no-wino", action="store_true", help="also time dagrad without Winograd")
     a = ap.parse_args()
+    global _clock
+    if a.cpu:
+        _clock = time.process_time
+    print(f"# load average {os.getloadavg()}, {'CPU' if a.cpu else 'wall'} time, "
+          f"{a.threads} thread(s)")
     if torch is not None:
         torch.set_num_threads(a.threads)
-    print(f"{'workload':62s} {'dagrad ms':>10s} {'torch ms':>9s} {'ratio':>6s} {'GFLOP/s':>8s}")
+    print(f"{'workload':62s} {'dagrad ms':>10s} {'torch ms':>9s} {'ratio':>6s} {'GFLOP/s':>8s}"
+          + (f" {'no-wino ms':>10s} {'ratio':>6s}" if a.no_wino else ""))
     for name, make, fl in workloads():
         if a.only and a.only not in name:
             continue
         d = make("dagrad")
         t = make("torch") if torch is not None else None
         # interleave the two libraries so machine noise hits both alike
-        td, tt = [], []
+        td, tt, tn = [], [], []
         d(), t and t()
         for _ in range(a.reps):
             td.append(bench(d, 1))
             if t:
                 tt.append(bench(t, 1))
+            if a.no_wino:
+                with _NoWino():
+                    tn.append(bench(d, 1))
         md = statistics.median(td) * 1e3
         mt = statistics.median(tt) * 1e3 if tt else float("nan")
         gf = fl / (md * 1e-3) / 1e9 if fl else float("nan")
-        print(f"{name:62s} {md:10.2f} {mt:9.2f} {md / mt:6.2f} {gf:8.1f}", flush=True)
+        extra = ""
+        if tn:
+            mn = statistics.median(tn) * 1e3
+            extra = f" {mn:10.2f} {mn / mt:6.2f}"
+        print(f"{name:62s} {md:10.2f} {mt:9.2f} {md / mt:6.2f} {gf:8.1f}{extra}", flush=True)
 
 
 if __name__ == "__main__":
