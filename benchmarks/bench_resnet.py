@@ -9,7 +9,8 @@ seconds of this process, so waiting for a core does not count; with one BLAS/int
 that is the work itself), dagrad and PyTorch samples are interleaved, and both the minimum and
 the median of the samples are printed with their ratios dagrad/PyTorch. `--memory` also runs
 each framework's workload alone in a fresh subprocess and reports its peak RSS (VmHWM).
-The workloads are benchmarks/workloads.py's, so they match `make bench`.
+The workloads are benchmarks/workloads.py's, so they match `make bench`. `--no-wino` adds a
+third, interleaved column: dagrad with its Winograd convolution path switched off.
 """
 import argparse
 import gc
@@ -84,8 +85,22 @@ def peak_rss(key, fw, batch, threads, steps=3):
     return None
 
 
-def bench(key, batch, threads, repeats, min_time):
+def _no_wino(step):
+    import dagrad.ops.conv as C
+
+    def run():
+        old, C._WINO_MIN_C = C._WINO_MIN_C, 1 << 62
+        try:
+            step()
+        finally:
+            C._WINO_MIN_C = old
+    return run
+
+
+def bench(key, batch, threads, repeats, min_time, no_wino=False):
     steps = {fw: _build(key, fw, batch, threads) for fw in ("dagrad", "torch")}
+    if no_wino:
+        steps["no-wino"] = _no_wino(_build(key, "dagrad", batch, threads))
     inner = {}
     for fw, step in steps.items():
         for _ in range(2):
@@ -119,6 +134,8 @@ def main():
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--min-time", type=float, default=0.3)
     p.add_argument("--memory", action="store_true", help="peak RSS of each in a subprocess")
+    p.add_argument("--no-wino", action="store_true",
+                   help="also dagrad without Winograd convolutions (interleaved)")
     p.add_argument("--_child", nargs=5, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a._child:
@@ -130,12 +147,17 @@ def main():
     print(f"threads={a.threads} repeats={a.repeats} load={os.getloadavg()[0]:.1f} "
           f"(CPU time per step; min / median)")
     for key in a.only.split(","):
-        s = bench(key, a.batch, a.threads, a.repeats, a.min_time)
+        s = bench(key, a.batch, a.threads, a.repeats, a.min_time, a.no_wino)
         d, t = s["dagrad"], s["torch"]
         line = (f"{key:10s} batch={a.batch or 'default':<7} dagrad {fmt(min(d))} / "
                 f"{fmt(statistics.median(d))}   torch {fmt(min(t))} / "
                 f"{fmt(statistics.median(t))}   ratio min {min(d) / min(t):.2f} "
                 f"median {statistics.median(d) / statistics.median(t):.2f}")
+        if "no-wino" in s:
+            nw = s["no-wino"]
+            line += (f"   no-wino {fmt(min(nw))} / {fmt(statistics.median(nw))} ratio min "
+                     f"{min(nw) / min(t):.2f} median "
+                     f"{statistics.median(nw) / statistics.median(t):.2f}")
         if a.memory:
             md = peak_rss(key, "dagrad", a.batch, a.threads)
             mt = peak_rss(key, "torch", a.batch, a.threads)
