@@ -800,6 +800,25 @@ def _batched_index(level, v, idx):
     return _bt(_call("__getitem__", _raw_method("__getitem__"), (v, (ar, i)), {}), level)
 
 
+def _rule_index_put_zeros(name, raw, level, args, kwargs):
+    """ops.indexing.index_put_zeros(shape, key, g) (the backward of indexing) on a batched g:
+    the batch dim is prefixed to the shape and the key."""
+    shape, key, g = args
+    v = _unwrap(g, level)
+    key = key if isinstance(key, tuple) else (key,)
+    if v is None or any(_is_bt(k) for k in key):
+        raise NoBatchingRule("vmap: index_put_zeros with a batched index")
+    arrays = [i for i, k in enumerate(key) if isinstance(k, (Tensor, list)) or (
+        getattr(k, "ndim", 0) > 0)]
+    if arrays:  # with arrays present, integers are advanced indices too (NumPy's rule)
+        adv = [i for i, k in enumerate(key) if i in arrays or (
+            isinstance(k, int) and not isinstance(k, bool)) or getattr(k, "ndim", None) == 0]
+        if adv[-1] - adv[0] + 1 != len(adv):
+            raise NoBatchingRule("vmap: advanced indices separated by slices")
+    return _bt(_again(name, raw, ((v.shape[0],) + tuple(shape), (slice(None),) + key, v), {}),
+               level)
+
+
 def _rule_setitem(name, raw, level, args, kwargs):
     self, idx, val = args
     v = _unwrap(self, level)
@@ -1153,6 +1172,8 @@ for _n in ("reshape", "view"):
     _RULES[_n] = _rule_reshape
 _RULES["expand"] = _rule_expand
 _RULES["broadcast_to"] = _rule_expand
+_RULES["expand_to"] = _rule_expand
+_RULES["index_put_zeros"] = _rule_index_put_zeros
 _RULES["expand_as"] = _rule_like_shape("expand")
 _RULES["view_as"] = _rule_like_shape("view")
 _RULES["reshape_as"] = _rule_like_shape("reshape")
@@ -1331,7 +1352,7 @@ def _build_plan():
     plan = []
     # Tensor methods too, for a plain tensor method called with a batched argument
     # (`x.matmul(batched_w)`); BatchedTensor's own methods are unaffected (defined on it).
-    names = set(_RULES) | set(_tensor_methods())
+    names = set(_RULES) | {n for n in _tensor_methods() if _takes_args(Tensor.__dict__[n])}
     for name in sorted(names - _PLAIN_SELF_ONLY):
         raw = Tensor.__dict__.get(name)
         if isinstance(raw, types.FunctionType) and name != "__hash__":
@@ -1361,8 +1382,21 @@ def _build_plan():
             else:
                 new = _cached(mod, name, raw, _dispatching)
             plan.append((mod, name, raw, new))
+    # dagrad's own helpers that backward rules call by name (batched gradients reach them under
+    # autograd.grad(is_grads_batched=True)): their rules spare those nodes the per-sample loop
+    for modname, name in _INTERNAL:
+        mod = sys.modules.get(modname)
+        raw = mod.__dict__.get(name) if mod is not None else None
+        if callable(raw):
+            plan.append((mod, name, raw, _cached(mod, name, raw, _dispatching)))
     _plan[:] = plan
     _by_raw[1] = {}
+    groups = {}
+    for owner, name, raw, new in plan:
+        g = groups.setdefault(id(owner), (owner, {}, {}))
+        g[1][name] = raw
+        g[2][name] = new
+    _groups[:] = list(groups.values())
     _plan_key[0] = _key()
 
 
@@ -1384,20 +1418,41 @@ _NOT_OPS = {"vmap", "compile", "manual_seed", "seed", "initial_seed", "get_rng_s
 def _key():
     import sys
     return tuple(m in sys.modules for m in ("dagrad.nn.functional", "dagrad.linalg",
-                                             "dagrad.special"))
+                                             "dagrad.special") + tuple(m for m, _ in _INTERNAL))
+
+
+_INTERNAL = (("dagrad.ops.movement", "expand_to"), ("dagrad.ops.indexing", "index_put_zeros"),
+             ("dagrad.ops.linalg", "einsum"))
+
+
+def _takes_args(f):
+    """Whether a method takes any argument besides self (else a batched one cannot reach it)."""
+    code = f.__code__
+    return code.co_argcount + code.co_kwonlyargcount > 1 or bool(code.co_flags & 0x0C)
+
+
+_groups = []  # per owner: (owner, {name: raw}, {name: wrapper}), swapped in one go
+
+
+def _valid():
+    for owner, raws, _ in _groups:
+        d = owner.__dict__
+        for name, raw in raws.items():
+            if d.get(name) is not raw:  # changed since the plan was made
+                return False
+    return True
 
 
 def _patch():
-    if not _plan or _plan_key[0] != _key() or any(
-            owner.__dict__.get(name) is not raw for owner, name, raw, _ in _plan[:3]):
+    if not _plan or _plan_key[0] != _key() or not _valid():
         _build_plan()
-    for owner, name, raw, new in _plan:
-        if owner.__dict__.get(name) is not raw:  # changed since the plan was made
-            _build_plan()
-            return _patch()
-    for owner, name, raw, new in _plan:
-        _patched.append((owner, name, raw))
-        setattr(owner, name, new)
+    for owner, raws, news in _groups:
+        _patched.append((owner, raws))
+        if isinstance(owner, type):
+            for name, new in news.items():
+                setattr(owner, name, new)
+        else:
+            owner.__dict__.update(news)
 
 
 def _swapped(func):
@@ -1416,8 +1471,12 @@ _by_raw = [None, {}]
 
 def _unpatch():
     while _patched:
-        mod, name, raw = _patched.pop()
-        setattr(mod, name, raw)
+        owner, raws = _patched.pop()
+        if isinstance(owner, type):
+            for name, raw in raws.items():
+                setattr(owner, name, raw)
+        else:
+            owner.__dict__.update(raws)
 
 
 # ---------------------------------------------------------------- vmap
