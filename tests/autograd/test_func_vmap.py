@@ -401,7 +401,7 @@ def test_jacrev_vectorized_multiple_outputs_and_argnums():
         return F.jacrev(f, argnums=(0, 1))(w, x)
     t, d = both(make, W, X)
     assert_close(d, t)
-    # the same through the row-by-row path (inside vmap the vectorized path is not used)
+    # and per sample, inside vmap
     def make2(lib, F, w, x):
         f = lambda w, x: (x @ w).tanh()  # noqa: E731
         return F.vmap(F.jacrev(f), in_dims=(None, 0))(w, x)

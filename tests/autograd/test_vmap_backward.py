@@ -241,3 +241,39 @@ def _leaves(t):
     if isinstance(t, (tuple, list)):
         return [y for x in t for y in _leaves(x)]
     return [t]
+
+
+def test_func_jacrev_runs_func_once_and_one_backward():
+    """func.jacrev (also under vmap) runs f once and gets every row from one batched backward."""
+    import torch.func as tf
+
+    import dagrad.func as df
+    calls, bwd = [], []
+    xa, wa = RNG.randn(5, 3), RNG.randn(3, 4)
+
+    class Sq(dagrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            bwd.append(1)
+            (x,) = ctx.saved_tensors
+            return 2 * g * x
+
+    def f(w, x):
+        calls.append(1)
+        return Sq.apply((x @ w).tanh())
+    d = df.vmap(df.jacrev(f, argnums=(0, 1)), in_dims=(None, 0))(T(dagrad, wa), T(dagrad, xa))
+    assert len(calls) == 1 and len(bwd) == 1
+    t = tf.vmap(tf.jacrev(lambda w, x: (x @ w).tanh() ** 2, argnums=(0, 1)), in_dims=(None, 0))(
+        T(torch, wa), T(torch, xa))
+    assert_close(d, t, atol=1e-10, rtol=1e-10)
+    calls.clear()
+    bwd.clear()
+    d = df.jacrev(f)(T(dagrad, wa), T(dagrad, xa))
+    assert len(calls) == 1 and len(bwd) == 1
+    assert_close(d, tf.jacrev(lambda w, x: (x @ w).tanh() ** 2)(T(torch, wa), T(torch, xa)),
+                 atol=1e-10, rtol=1e-10)

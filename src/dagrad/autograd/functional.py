@@ -248,39 +248,6 @@ def _no_rule(e):
     return isinstance(e, NoBatchingRule)
 
 
-def _replicated_rows(func, inputs, outputs, grad_outputs, create_graph):
-    """All vjps with the basis at once, without batching the backward pass: the inputs are
-    replicated once per output element and `func` runs once under vmap over the replicas
-    (each replica its own slice of one graph); one backward seeded with the identity then gives
-    every Jacobian row. None when `func` cannot be vmapped (then the rows run one by one)."""
-    from ..func import vmap
-    from ..func._vmap import NoBatchingRule
-    m = grad_outputs[0].shape[0]
-    reps = []
-    for inp in inputs:
-        r = inp.unsqueeze(0).expand((m,) + tuple(inp.shape))
-        if not create_graph or not inp.requires_grad:
-            r = r.detach().clone().requires_grad_(True)
-        reps.append(r)
-    try:
-        outs = vmap(func)(*reps)
-    except NoBatchingRule:
-        return None
-    outs = outs if isinstance(outs, tuple) else (outs,)
-    if len(outs) != len(outputs):
-        return None
-    gos, go_outs = [], []
-    for o, g, ref in zip(outs, grad_outputs, outputs):
-        if not o.requires_grad:
-            continue
-        go_outs.append(o.reshape(m, -1))
-        gos.append(g)
-    if not go_outs:
-        return tuple(dagrad.zeros_like(r) for r in reps)
-    gs = dagrad.autograd.grad(go_outs, reps, gos, create_graph=create_graph, allow_unused=True)
-    return tuple(g if g is not None else dagrad.zeros_like(r) for g, r in zip(gs, reps))
-
-
 def _jacfwd(func, inputs, strict=False, vectorize=False):
     if strict:
         raise RuntimeError('torch.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` are not supported together (yet). Please either set `strict=False` or `strategy="reverse-mode"`.')

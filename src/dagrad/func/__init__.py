@@ -322,7 +322,9 @@ def _jvp_forward_ad_many(func, p_leaves, p_spec, tangent_sets, has_aux):
 
 
 def _basis_jacobian(out, ins_phys, prep, create):
-    """Rows of the Jacobian of `out` (logical) w.r.t. the physical inputs, one vjp per element."""
+    """Rows of the Jacobian of `out` (logical) w.r.t. the physical inputs: func ran once, and one
+    backward pass with the standard basis as batched grad_outputs gives every row (PyTorch's
+    vmap(vjp_fn), through autograd.grad(..., is_grads_batched=True))."""
     import dagrad
     lifted = _V.lift_all(out)
     levels = _V.levels_of(lifted)
@@ -333,73 +335,24 @@ def _basis_jacobian(out, ins_phys, prep, create):
     m = 1
     for s in lshape:
         m *= s
-    rows = [[] for _ in ins_phys]
     flat_out = out_p.reshape(bshape + (m,))
-    for k in range(m):
-        e = dagrad.zeros(bshape + (m,), dtype=out_p.dtype)
-        e[(..., k)] = 1
-        gs = _autograd_grad([flat_out], ins_phys, [e], create_graph=create, retain_graph=True)
-        for i, (g, p) in enumerate(zip(gs, ins_phys)):
-            rows[i].append(g if g is not None else dagrad.zeros_like(p))
+    gs = [None] * len(ins_phys)
+    if m and flat_out.requires_grad:
+        # every row in ONE backward pass: the basis as batched grad_outputs (is_grads_batched)
+        from ..autograd import grad as agrad
+        eye = dagrad.eye(m, dtype=out_p.dtype).reshape((m,) + (1,) * nb + (m,))
+        E = eye.expand((m,) + bshape + (m,))
+        gs = agrad([flat_out], ins_phys, [E], create_graph=create, retain_graph=True,
+                   allow_unused=True, is_grads_batched=True)
     res = []
-    for i, p in enumerate(ins_phys):
+    for i, (g, p) in enumerate(zip(gs, ins_phys)):
         in_l = tuple(p.shape[len(prep.levels[i]):])
-        if m == 0:
+        if g is None:
             J = dagrad.zeros(bshape + lshape + in_l, dtype=p.dtype)
         else:
-            J = dagrad.stack(rows[i], dim=nb).reshape(bshape + lshape + in_l)
+            J = g.movedim(0, nb).reshape(bshape + lshape + in_l)
         res.append(_V.rewrap(J, levels))
     return res
-
-
-def _jacrev_vectorized(func, args, kwargs, argn, single, leaves_specs, flat):
-    """jacrev outside other transforms: every row at once (inputs replicated per output element,
-    func run once under vmap, one backward; see autograd.functional._replicated_rows). None when
-    it does not apply (inside vmap/grad, or func has no batching rule), then rows run one by one."""
-    from ..autograd import functional as AF
-    if _V._levels or any(not isinstance(x, Tensor) or x.requires_grad for x in flat):
-        return None
-    spec_box = []
-
-    def f_flat(*xs):
-        new_args = list(args)
-        k = 0
-        for i, (lv, spec) in zip(argn, leaves_specs):
-            new_args[i] = _unflatten(list(xs[k:k + len(lv)]), spec)
-            k += len(lv)
-        out = _V._swapped(func)(*new_args, **kwargs)
-        ol, ospec = _flatten(out)
-        if not spec_box:
-            spec_box.append(ospec)
-        for o in ol:
-            if not isinstance(o, Tensor):
-                raise RuntimeError(
-                    f"jacrev(f, ...)(*args): expected f(*args) to return only tensors, got "
-                    f"unsupported type {type(o)}")
-        return tuple(ol)
-    gm = _grad_mode()
-    with gm.enable_grad():
-        ins = tuple(x.detach().requires_grad_(True) if (x.is_floating_point() or x.is_complex())
-                    else x for x in flat)
-        outs = f_flat(*ins)
-        if not outs:
-            return None
-        basis = AF._construct_standard_basis_for(outs, tuple(o.numel() for o in outs))
-        rows = AF._replicated_rows(f_flat, ins, outs, basis, False)
-    if rows is None:
-        return None
-    m_sizes = [o.numel() for o in outs]
-    per_out = []
-    for oi, o in enumerate(outs):
-        start = sum(m_sizes[:oi])
-        Js = [r[start:start + m_sizes[oi]].reshape(tuple(o.shape) + tuple(x.shape)).detach()
-              for r, x in zip(rows, flat)]
-        grouped, k = [], 0
-        for lv, spec in leaves_specs:
-            grouped.append(_unflatten(Js[k:k + len(lv)], spec))
-            k += len(lv)
-        per_out.append(grouped[0] if single else tuple(grouped))
-    return _unflatten(per_out, spec_box[0])
 
 
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
@@ -411,10 +364,6 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
         trees = [args[i] for i in argn]
         leaves_specs = [_flatten(t) for t in trees]
         flat = [x for lv, _ in leaves_specs for x in lv]
-        if not has_aux:
-            r = _jacrev_vectorized(func, args, kwargs, argn, single, leaves_specs, flat)
-            if r is not None:
-                return r
         with gm.enable_grad():
             prep = _Prepared(flat)
             new_args = list(args)
