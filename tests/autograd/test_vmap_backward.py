@@ -281,3 +281,12 @@ def test_func_jacrev_runs_func_once_and_one_backward():
     assert len(calls) == 1 and len(bwd) == 1
     assert_close(d, tf.jacrev(lambda w, x: (x @ w).tanh() ** 2)(T(torch, wa), T(torch, xa)),
                  atol=1e-10, rtol=1e-10)
+
+
+def test_rule_reading_the_gradient_array_runs_per_sample_with_a_warning():
+    """EmbeddingBackward0 with scale_grad_by_freq reads the gradient's array: that node alone runs
+    once per row (with functorch's performance warning), the result is still exact."""
+    with pytest.warns(UserWarning, match="batching rule for EmbeddingBackward0"):
+        d, _ = _grads(dagrad, "embedding_freq")
+    t, _ = _grads(torch, "embedding_freq")
+    assert_close(d, t, atol=1e-12)

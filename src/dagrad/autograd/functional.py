@@ -599,6 +599,13 @@ def _batched_rule(rule, meta, level, bs, create_graph):
 def _per_sample_rule(rule, gs, level, bs):
     """A node's rule once per row of the batched gradients, the results stacked."""
     from ..func import _vmap as V
+    if V._fallback_warning[0]:
+        import warnings
+        node = getattr(rule, "__self__", None)
+        warnings.warn(
+            f"There is a performance drop because we have not yet implemented the batching rule "
+            f"for {type(node).__name__ if node is not None else rule}. Please file us an issue "
+            f"on GitHub so that we can prioritize its implementation.", UserWarning, stacklevel=2)
     rows = []
     for k in range(bs):
         r = rule(*[V._slice(g, level, k) if g is not None else None for g in gs])
