@@ -152,3 +152,251 @@ def test_double_backward_through_non_reentrant_checkpoint():
     (g2,) = dagrad.autograd.grad(f(x2), x2, create_graph=True)
     (gg2,) = dagrad.autograd.grad(g2.sum(), x2)
     np.testing.assert_allclose(gg.numpy(), gg2.numpy(), rtol=1e-12)
+
+
+# ---------------------------------------------------------------- custom Functions inside
+def _square_fn(lib):
+    class Sq(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+    return Sq
+
+
+@pytest.mark.parametrize("use_checkpoint", [True, False])
+def test_custom_function_saved_tensors_freed_and_recomputed(use_checkpoint):
+    """What ctx.save_for_backward kept inside a non-reentrant checkpoint is dropped after the
+    forward (the intermediate dies, as in torch) and recomputed for backward."""
+    import gc
+    import weakref
+    res = []
+    for lib, cp in ((torch, tcp), (dagrad, dcp)):
+        Sq, refs, runs = _square_fn(lib), [], [0]
+
+        def f(x):
+            runs[0] += 1
+            h = x.sin() * 3
+            refs.append(weakref.ref(h))
+            return Sq.apply(h).sum()
+        x = lib.tensor(X[0], requires_grad=True)
+        y = cp.checkpoint(f, x, use_reentrant=False) if use_checkpoint else f(x)
+        gc.collect()
+        alive = refs[0]() is not None
+        y.backward()
+        res.append((alive, runs[0], x.grad.numpy().copy()))
+    (ta, tr, tg), (da, dr, dg) = res
+    assert da == ta == (not use_checkpoint)  # freed only under checkpoint
+    assert dr == tr == (2 if use_checkpoint else 1)
+    np.testing.assert_allclose(dg, tg, rtol=1e-12)
+
+
+def test_custom_function_peak_memory_lower():
+    Sq = _square_fn(dagrad)
+    rng = np.random.RandomState(2)
+    x0 = dagrad.tensor(rng.randn(512, 64), requires_grad=True)
+
+    def seg(t):
+        for _ in range(4):
+            t = Sq.apply(t.tanh())
+        return t
+
+    def run(ck):
+        t = x0
+        for _ in range(4):
+            t = dcp.checkpoint(seg, t, use_reentrant=False) if ck else seg(t)
+        t.sum().backward()
+    run(False)
+    x0.grad = None
+    p_plain = _peak(lambda: run(False))
+    g = x0.grad.numpy().copy()
+    x0.grad = None
+    p_ck = _peak(lambda: run(True))
+    np.testing.assert_array_equal(x0.grad.numpy(), g)
+    assert p_ck < 0.6 * p_plain, (p_ck, p_plain)
+
+
+# ---------------------------------------------------------------- context_fn
+def _ctx_log(lib, cp, grad=True):
+    import contextlib
+    log = []
+
+    @contextlib.contextmanager
+    def c(name):
+        log.append(name + "+")
+        yield
+        log.append(name + "-")
+
+    def context_fn():
+        log.append("context_fn")
+        return c("fwd"), c("rec")
+    x = lib.tensor(X[0], requires_grad=True)
+    f = lambda t: (t.sin() * t).exp().sum()  # noqa: E731
+    if not grad:
+        with lib.no_grad():
+            cp.checkpoint(f, x, use_reentrant=False, context_fn=context_fn)
+        return log
+    y = cp.checkpoint(f, x, use_reentrant=False, context_fn=context_fn)
+    log.append("backward")
+    y.backward()
+    return log, x.grad.numpy()
+
+
+def test_context_fn_entered_around_forward_and_recomputation():
+    tl, tg = _ctx_log(torch, tcp)
+    dl, dg = _ctx_log(dagrad, dcp)
+    # torch stops its recomputation early by raising through the context (no "rec-")
+    assert dl[:5] == tl[:5] == ["context_fn", "fwd+", "fwd-", "backward", "rec+"]
+    assert dl[5:] == ["rec-"]
+    np.testing.assert_allclose(dg, tg, rtol=1e-12)
+    assert _ctx_log(dagrad, dcp, grad=False) == _ctx_log(torch, tcp, grad=False) == [
+        "context_fn"]
+
+
+def test_context_fn_errors_like_torch():
+    for lib, cp in ((torch, tcp), (dagrad, dcp)):
+        x = lib.ones(2, requires_grad=True)
+        with pytest.raises(ValueError, match="debug=True is incompatible with non-default "
+                                             "context_fn"):
+            cp.checkpoint(lambda t: t.sin(), x, use_reentrant=False, debug=True,
+                          context_fn=lambda: (None, None))
+        with pytest.raises(ValueError, match="only supported when use_reentrant=False"):
+            cp.checkpoint(lambda t: t.sin(), x, use_reentrant=True,
+                          context_fn=lambda: (None, None))
+        with pytest.raises(ValueError, match=r"determinism_check should be one of "
+                                             r"\['default', 'none'\], but got x"):
+            cp.checkpoint(lambda t: t.sin(), x, use_reentrant=False, determinism_check="x")
+
+
+# ---------------------------------------------------------------- selective checkpointing
+def _sac_run(lib, cp, policy_or_list, W):
+    import functools
+    import gc
+    import weakref
+    runs, refs = [0], []
+    w = lib.tensor(W, requires_grad=True)
+
+    def f(x):
+        runs[0] += 1
+        t = (x @ w).tanh()
+        refs.append(weakref.ref(t))
+        return (t @ w).sigmoid().sum()
+    x = lib.tensor(X[:3, :8], requires_grad=True)
+    ctx = functools.partial(cp.create_selective_checkpoint_contexts, policy_or_list)
+    y = cp.checkpoint(f, x, use_reentrant=False, context_fn=ctx)
+    gc.collect()
+    kept = refs[0]() is not None
+    y.backward()
+    return kept, runs[0], x.grad.numpy().copy(), w.grad.numpy().copy()
+
+
+@pytest.mark.parametrize("saved_op", ["mm", "tanh"])
+def test_selective_checkpoint_saves_the_chosen_ops(saved_op):
+    """torch caches the outputs of the ops its policy saves: with mm saved, tanh's output (saved
+    by the second mm) is still freed and recomputed; with tanh saved its storage stays alive."""
+    W = WS[0]
+    seen = []
+
+    def policy(ctx, op, *args, **kwargs):
+        seen.append(str(op))
+        assert isinstance(ctx, dcp.SelectiveCheckpointContext) and ctx.is_recompute is False
+        return dcp.CheckpointPolicy.MUST_SAVE if op == f"aten.{saved_op}.default" else \
+            dcp.CheckpointPolicy.PREFER_RECOMPUTE
+    top = getattr(torch.ops.aten, saved_op).default
+
+    def tpolicy(ctx, op, *args, **kwargs):
+        return tcp.CheckpointPolicy.MUST_SAVE if op == top else \
+            tcp.CheckpointPolicy.PREFER_RECOMPUTE
+    kept, runs, gx, gw = _sac_run(dagrad, dcp, policy, W)
+    tkept, truns, tgx, tgw = _sac_run(torch, tcp, tpolicy, W)
+    assert seen[:3] == ["aten.mm.default", "aten.tanh.default", "aten.mm.default"]
+    # (torch keeps a detached alias of a cached output: the Python object itself dies there)
+    assert kept == (saved_op == "tanh") and not tkept
+    assert runs == truns == 2  # sigmoid still recomputed
+    np.testing.assert_allclose(gx, tgx, rtol=1e-12)
+    np.testing.assert_allclose(gw, tgw, rtol=1e-12)
+    kept0, _, gx0, _ = _sac_run(dagrad, dcp, lambda c, op, *a, **k: False, W)  # plain
+    assert not kept0
+    np.testing.assert_array_equal(gx0, gx)
+
+
+def test_selective_checkpoint_op_list_and_all_saved():
+    W = WS[1]
+    kept, runs, gx, gw = _sac_run(dagrad, dcp, ["aten.mm.default", "tanh",
+                                                "aten::sigmoid"], W)
+    _, _, tgx, tgw = _sac_run(torch, tcp, [torch.ops.aten.mm.default], W)
+    assert kept
+    assert runs == 1  # every op saved: dagrad never runs the function again
+    np.testing.assert_allclose(gx, tgx, rtol=1e-12)
+    np.testing.assert_allclose(gw, tgw, rtol=1e-12)
+    for cp in (tcp, dcp):
+        with pytest.raises(ValueError, match="Expected op in `op_list` to be an OpOverload but "
+                                             "got: 1 of type <class 'int'>"):
+            cp.create_selective_checkpoint_contexts([1])
+        with pytest.raises(TypeError, match="policy_fn_or_list must be either a function or a "
+                                            "list of ops"):
+            cp.create_selective_checkpoint_contexts(3)
+    assert [p.value for p in dcp.CheckpointPolicy] == [p.value for p in tcp.CheckpointPolicy]
+    assert [p.name for p in dcp.CheckpointPolicy] == [p.name for p in tcp.CheckpointPolicy]
+
+
+# ---------------------------------------------------------------- determinism check, debug
+def _nondeterministic(lib, cp, **kw):
+    it = iter([3, 2])
+
+    def g(x):
+        n = next(it)
+        return (x[:n].sin() * 2).exp().sum()
+    x = lib.tensor(np.arange(4.0), requires_grad=True)
+    y = cp.checkpoint(g, x, use_reentrant=False, **kw)
+    with pytest.raises(Exception) as e:
+        y.backward()
+    return e
+
+
+def test_determinism_check_default_raises_torch_error():
+    t = _nondeterministic(torch, tcp)
+    d = _nondeterministic(dagrad, dcp)
+    assert d.type is dcp.CheckpointError and issubclass(d.type, RuntimeError)
+    assert str(d.value) == str(t.value)
+    assert "saved metadata: {'shape': torch.Size([3]), 'dtype': torch.float64, 'device': " \
+           "device(type='cpu')}\nrecomputed metadata: {'shape': torch.Size([2])" in str(d.value)
+
+
+def test_determinism_check_none_skips_it_like_torch():
+    t = _nondeterministic(torch, tcp, determinism_check="none")
+    d = _nondeterministic(dagrad, dcp, determinism_check="none")
+    assert d.type is t.type is RuntimeError  # not a CheckpointError: the mismatch surfaces later
+    assert str(d.value) == str(t.value)
+
+
+def test_different_number_of_saved_tensors():
+    it = iter([True, False])
+
+    def g(x):
+        return (x.sin() * x).sum() if next(it) else (x * 2).sum()
+    x = dagrad.tensor(X[0], requires_grad=True)
+    y = dcp.checkpoint(g, x, use_reentrant=False, determinism_check="none")
+    with pytest.raises(dcp.CheckpointError, match="A different number of tensors was saved "
+                                                  "during the original forward and "
+                                                  "recomputation"):
+        y.backward()
+
+
+def test_debug_lists_the_ops_of_both_runs():
+    d = _nondeterministic(dagrad, dcp, debug=True)
+    msg = str(d.value)
+    assert d.type is dcp.CheckpointError
+    assert "ERROR: Detected non-determinism while running activation checkpointing" in msg
+    fwd = msg.split("Operations executed during the original forward:")[1]
+    assert "SinBackward0" in fwd and "ExpBackward0" in fwd
+    assert "test_checkpoint.py" in msg  # the user lines that created the ops
+    assert "Recomputed values for the following tensors" in str(d.value.__cause__)
+    with dcp.set_checkpoint_debug_enabled(True):
+        d2 = _nondeterministic(dagrad, dcp)
+    assert "Detected non-determinism" in str(d2.value)
