@@ -216,7 +216,8 @@ def _conv_fwd_seq(x, w, p, keep=None):
     if Cg == 1 and G > 1 and kh * kw > 1:
         return _dw_fwd(x, w, p, Ho, Wo)
     if _wino_ok(p, N, G, kh, kw, Cg, O, Ho, Wo):
-        return _wino_fwd(x, _wino_U(w, _WINO_M).transpose(0, 2, 1), O, p.pad, _WINO_M, Ho, Wo)
+        return _wino_fwd(x, _wino_U(w, _WINO_M).transpose(0, 2, 1), O, p.pad, _WINO_M, Ho, Wo,
+                         keep)
     if _small(p, G, N * HW, O, kh, kw):
         return _small_fwd(x, w, p, Ho, Wo)
     wm = _wmat(w, G)                                   # (G, Og, K)
@@ -369,7 +370,7 @@ def _conv_bwd_weight_seq(x, g, p, kh, kw, xp=None):
     if Cg == 1 and G > 1 and kh * kw > 1:
         return _dw_bwd_weight(x, g, p, kh, kw)
     if _wino_ok(p, N, G, kh, kw, Cg, O, Ho, Wo):
-        return _wino_bwd_weight(x, g, p.pad, _WINO_M)
+        return _wino_bwd_weight(x, g, p.pad, _WINO_M, xp)
     if _small(p, G, N * HW, O, kh, kw):
         return _small_bwd_weight(x, g, p, kh, kw)
     if _is_pointwise(p, kh, kw):
@@ -383,7 +384,7 @@ def _conv_bwd_weight_seq(x, g, p, kh, kw, xp=None):
         else:
             dw = np.matmul(gs, xs.transpose(0, 1, 3, 2)).sum(0)  # (G, Og, Cg)
         return dw.reshape(O, Cg, 1, 1)
-    if xp is None:
+    if xp is None or isinstance(xp, _WinoBuf):     # (a Winograd forward's buffer: not ours)
         xp = _padded_nhwc(x, p, kh, kw, Ho, Wo)
     if _flat_ok(p, G, Cg):
         # dW[:, :, i, j] = (flat buffer shifted by offset(i, j))^T @ ge: no im2col copy
@@ -488,43 +489,56 @@ def _wino_bands(th, tw, N, Cmax, it, a, ubytes):
     return builtins.max(1, builtins.min(th, builtins.max(_WINO_BAND, 2 * ubytes) // per))
 
 
-def _wino_in(x, pads, m, t0, nb, tw, xb):
-    """Input tiles of tile rows t0:t0+nb, transformed: V (a*a, nb*tw*N, C)."""
+class _WinoBuf:
+    """The padded channels-last input buffer of a Winograd forward, kept for the weight
+    gradient (so the im2col path can tell it from its own padded buffer)."""
+    __slots__ = ("a", "m")
+
+    def __init__(self, a, m):
+        self.a = a
+        self.m = m
+
+
+def _wino_pad(x, pads, m, th, tw):
+    """x (N, C, H, W) -> zero-padded (th*m + 2, tw*m + 2, N, C), image by image (2-3x faster
+    than one 4-D transposing copy)."""
     N, C, H, W = x.shape
     t, _, l, _ = pads
-    BT = _wmats(m, x.dtype)[0]
+    Hp, Wp = th * m + 2, tw * m + 2
+    B = np.empty((Hp, Wp, N, C), dtype=x.dtype)
+    r0, r1 = builtins.min(t, Hp), builtins.min(Hp, t + H)    # rows of x inside the buffer
+    c1 = builtins.min(Wp, l + W)
+    B[:r0] = 0
+    B[r1:] = 0
+    B[r0:r1, :l] = 0
+    B[r0:r1, c1:] = 0
+    if r1 > r0 and c1 > l:
+        for n in range(N):
+            B[r0:r1, l:c1, n] = x[n, :, :r1 - t, :c1 - l].transpose(1, 2, 0)
+    return B
+
+
+def _wino_in(B, m, t0, nb, tw):
+    """Transformed input tiles of tile rows t0:t0+nb of the padded buffer B (Hp, Wp, N, C):
+    V (a*a, nb*tw*N, C)."""
+    _, Wp, N, C = B.shape
+    BT = _wmats(m, B.dtype)[0]
     a = m + 2
-    it = x.itemsize
-    Wp = xb.shape[1]
+    it = B.itemsize
     NC = N * C
-    rows = nb * m + 2
-    y0 = t0 * m - t                    # first input row of the band (may be in the padding)
-    s0, s1 = builtins.max(0, y0), builtins.min(H, y0 + rows)
-    B = xb[:rows]
-    if s0 > y0:
-        B[:s0 - y0] = 0
-    if y0 + rows > s1:
-        B[builtins.max(0, s1 - y0):] = 0
-    if s1 > s0:
-        Bi = B[s0 - y0:s1 - y0]
-        if l:
-            Bi[:, :l] = 0
-        if Wp > l + W:
-            Bi[:, l + W:] = 0
-        for n in range(N):     # image by image: 2-3x faster than one 4-D transposing copy
-            Bi[:, l:l + W, n] = x[n, :, s0:s1].transpose(1, 2, 0)
     st = B.strides
-    R = np.matmul(BT, as_strided(B, (nb, a, Wp * NC), (m * st[0], st[0], it)))
+    R = np.matmul(BT, as_strided(B[t0 * m:], (nb, a, Wp * NC), (m * st[0], st[0], it)))
     rs = R.strides
-    V = np.empty((a, a, nb, tw, NC), dtype=x.dtype)
+    V = np.empty((a, a, nb, tw, NC), dtype=B.dtype)
     np.matmul(BT, as_strided(R, (nb, a, tw, a, NC), (rs[0], rs[1], m * NC * it, NC * it, it)),
               out=V.transpose(2, 0, 3, 1, 4))
     return V.reshape(a * a, nb * tw * N, C)
 
 
-def _wino_fwd(x, U, O, pads, m, Ho, Wo):
+def _wino_fwd(x, U, O, pads, m, Ho, Wo, keep=None):
     """3x3 stride-1 correlation of x (N, C, H, W) zero-padded by pads (top, bottom, left,
-    right) with the transformed kernel U (a*a, C, O) (any strides): (N, O, Ho, Wo)."""
+    right) with the transformed kernel U (a*a, C, O) (any strides): (N, O, Ho, Wo). `keep`
+    (a list) receives the padded input buffer."""
     N, C, H, W = x.shape
     dt = x.dtype
     AT = _wmats(m, dt)[2]
@@ -533,10 +547,12 @@ def _wino_fwd(x, U, O, pads, m, Ho, Wo):
     NO = N * O
     tb = _wino_bands(th, tw, N, builtins.max(C, O), x.itemsize, a, U.nbytes)
     out = np.empty((N, O, Ho, Wo), dtype=dt)
-    xb = np.empty((tb * m + 2, tw * m + 2, N, C), dtype=dt)
+    B = _wino_pad(x, pads, m, th, tw)
+    if keep is not None:
+        keep.append(_WinoBuf(B, m))
     for t0 in range(0, th, tb):
         nb = builtins.min(th, t0 + tb) - t0
-        V = _wino_in(x, pads, m, t0, nb, tw, xb)
+        V = _wino_in(B, m, t0, nb, tw)
         M = np.matmul(V, U).reshape(a, a, nb, tw, NO)                   # (a*a, P, O)
         Q = np.matmul(AT, M.transpose(0, 2, 3, 1, 4))                    # (a, nb, tw, m, NO)
         Y = np.empty((nb, m, tw, m, N, O), dtype=dt)
@@ -550,9 +566,10 @@ def _wino_fwd(x, U, O, pads, m, Ho, Wo):
     return out
 
 
-def _wino_bwd_weight(x, g, pads, m):
+def _wino_bwd_weight(x, g, pads, m, xb=None):
     """Weight gradient (O, C, 3, 3) of the 3x3 stride-1 conv of x padded by pads, for the
-    output gradient g (N, O, Ho, Wo): dU = sum over tiles of (A g A^T)^T V, then G^T dU G."""
+    output gradient g (N, O, Ho, Wo): dU = sum over tiles of (A g A^T)^T V, then G^T dU G.
+    xb: the forward's kept _WinoBuf, if any."""
     N, C, H, W = x.shape
     _, O, Ho, Wo = g.shape
     dt = x.dtype
@@ -562,12 +579,15 @@ def _wino_bwd_weight(x, g, pads, m):
     th, tw = -(-Ho // m), -(-Wo // m)
     NO = N * O
     tb = _wino_bands(th, tw, N, builtins.max(C, O), x.itemsize, a, a * a * C * O * x.itemsize)
-    xb = np.empty((tb * m + 2, tw * m + 2, N, C), dtype=dt)
+    if isinstance(xb, _WinoBuf) and xb.m == m and xb.a.shape == (th * m + 2, tw * m + 2, N, C):
+        B = xb.a
+    else:
+        B = _wino_pad(x, pads, m, th, tw)
     gb = np.zeros((tb * m, tw * m, N, O), dtype=dt)
     dU = np.zeros((a * a, O, C), dtype=dt)
     for t0 in range(0, th, tb):
         nb = builtins.min(th, t0 + tb) - t0
-        V = _wino_in(x, pads, m, t0, nb, tw, xb)
+        V = _wino_in(B, m, t0, nb, tw)
         h0 = t0 * m
         h1 = builtins.min(Ho, h0 + nb * m)
         Yb = gb[:nb * m]
