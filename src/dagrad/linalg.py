@@ -520,9 +520,8 @@ def eig(A, *, out=None):
         save(n, L, V)
         link_multi(n, (L, V), A)
     if out is not None:
-        _out(L, out[0])
-        _out(V, out[1])
-        return _EigT(out[0], out[1])
+        from .ops.reduce import _o2
+        return _o2(_EigT(L, V), out, "linalg_eig")
     return _EigT(L, V)
 
 

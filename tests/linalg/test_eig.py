@@ -215,6 +215,8 @@ def test_eig_out():
     L, V = dagrad.empty(0, dtype=dagrad.complex128), dagrad.empty(0, dtype=dagrad.complex128)
     r = dagrad.linalg.eig(a, out=(L, V))
     assert r.eigenvalues is L and r.eigenvectors is V
+    assert type(r).__name__ == type(torch.linalg.eig(torch.tensor(REAL), out=(
+        torch.empty(0, dtype=torch.complex128), torch.empty(0, dtype=torch.complex128)))).__name__
     np.testing.assert_allclose(L.numpy(), np.linalg.eig(REAL)[0])
     w = dagrad.empty(0, dtype=dagrad.complex128)
     assert dagrad.linalg.eigvals(a, out=w) is w

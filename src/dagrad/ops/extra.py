@@ -471,19 +471,40 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None, *, out=None):
     return _out(res, out)
 
 
+def _nan_out_dtype(out, dtype, x):
+    """nansum/nanmean compute in the out= tensor's dtype; integer outs are refused."""
+    if out is None or not isinstance(out, Tensor) or dtype is not None:
+        return dtype
+    od = out._data.dtype
+    if od.kind in "iu":
+        raise NotImplementedError(f"\"nansum_cpu\" not implemented for '{_pt_name(od)}'")
+    return out.dtype if od.kind in "fc" and x._data.dtype.kind in "fc" else dtype
+
+
 def nansum(x, dim=None, keepdim=False, *, dtype=None, out=None):
     from .indexing import masked_fill
+    from .reduce import _o
     from .reduce import sum as _sum
+    dtype = _nan_out_dtype(out, dtype, x)
     a = x._data
     if a.dtype.kind == "f":
         x = masked_fill(x, _make(np.isnan(a)), 0)
-    return _out(_sum(x, dim, keepdim, dtype=dtype) if dim is not None else
-                _sum(x, dtype=dtype) if not keepdim else _sum(x, tuple(range(a.ndim)), True,
-                                                              dtype=dtype), out)
+    return _o(_sum(x, dim, keepdim, dtype=dtype) if dim is not None else
+              _sum(x, dtype=dtype) if not keepdim else _sum(x, tuple(range(a.ndim)), True,
+                                                            dtype=dtype), out, "nansum")
 
 
 def nanmean(x, dim=None, keepdim=False, *, dtype=None, out=None):
+    from .reduce import _no_grad_out, _o
+    if out is not None and not isinstance(out, Tensor):
+        raise TypeError(f"nanmean(): argument 'out' must be Tensor, not {type(out).__name__}")
     a = x._data
+    if out is not None and a.dtype.kind in "biu":
+        raise RuntimeError("nanmean(): integral types and 'Bool' are not supported for nanmean, "
+                           "even for empty tensors.")
+    dtype = _nan_out_dtype(out, dtype, x)
+    if out is not None:
+        _no_grad_out("nansum", x if x._rg else _make(a))  # PyTorch names its nansum here
     if a.dtype.kind not in "fc" and dtype is None:
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "
                            f"but got {_pt_name(a.dtype)}")
@@ -491,7 +512,7 @@ def nanmean(x, dim=None, keepdim=False, *, dtype=None, out=None):
     from .reduce import sum as _sum
     c = _sum(cnt, dim, keepdim) if dim is not None else (
         _sum(cnt) if not keepdim else _sum(cnt, tuple(range(a.ndim)), True))
-    return _out(nansum(x, dim, keepdim, dtype=dtype) / c, out)
+    return _o(nansum(x, dim, keepdim, dtype=dtype) / c, out, "nanmean")
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -687,6 +708,13 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):  # 
 
 # ---------------------------------------------------------------- cumulative and order stats
 def logcumsumexp(x, dim, *, out=None):
+    if out is not None:
+        from .reduce import _o
+        if isinstance(out, Tensor) and out._data.dtype != x._data.dtype and \
+                x._data.dtype.kind in "fc":
+            raise RuntimeError(f"expected scalar_type {_pt_name(x._data.dtype)} but found "
+                               f"{_pt_name(out._data.dtype)}")
+        return _o(logcumsumexp(x, dim), out, "logcumsumexp")
     a = x._data
     if a.dtype.kind not in "fc":
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for "
@@ -830,15 +858,15 @@ def _median(x, dim, keepdim, nan_aware, name, out=None):
 
 def _tuple_out(r, out, RT):
     """Write a (values, indices) result into out=(values, indices), PyTorch-style."""
-    if out is None:
-        return r
-    vo, io = out
-    _out(r[0], vo)
-    _out(r[1], io)
-    return RT(vo, io)
+    from .reduce import _o2
+    return _o2(r, out, RT.__name__)
 
 
-def mode(x, dim=-1, keepdim=False):
+def mode(x, dim=-1, keepdim=False, *, out=None):
+    if out is not None:
+        from .reduce import _check_tuple_out, _o2
+        _check_tuple_out("mode", out)
+        return _o2(mode(x, dim, keepdim), out, "mode")
     a = x._data
     if a.ndim == 0:
         return ModeRT(x.clone(), _make(np.zeros((), np.int64)))
@@ -951,15 +979,31 @@ def _quantile(x, q, dim, keepdim, interpolation, nan_aware, name):
     return stack(outs, 0)
 
 
+def _quantile_out(res, x, out, name):
+    if out is None:
+        return res
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if out._data.dtype != x._data.dtype:
+        raise RuntimeError("quantile() out tensor must be same dtype as the input tensor")
+    return _out(res.detach(), out)  # PyTorch's quantile is a composite: out= with grad is fine
+
+
 def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
-    return _out(_quantile(x, q, dim, keepdim, interpolation, False, "quantile"), out)
+    return _quantile_out(_quantile(x, q, dim, keepdim, interpolation, False, "quantile"), x,
+                         out, "quantile")
 
 
 def nanquantile(x, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
-    return _out(_quantile(x, q, dim, keepdim, interpolation, True, "nanquantile"), out)
+    return _quantile_out(_quantile(x, q, dim, keepdim, interpolation, True, "nanquantile"), x,
+                         out, "nanquantile")
 
 
 def aminmax(x, *, dim=None, keepdim=False, out=None):
+    if out is not None:
+        from .reduce import _check_tuple_out, _o2
+        _check_tuple_out("aminmax", out)
+        return _o2(aminmax(x, dim=dim, keepdim=keepdim), out, "aminmax")
     from .reduce import amax, amin
     a = x._data
     if a.size == 0:

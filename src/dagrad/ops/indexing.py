@@ -714,7 +714,11 @@ def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     return TopkRT(v, i)
 
 
-def kthvalue(x, k, dim=-1, keepdim=False):
+def kthvalue(x, k, dim=-1, keepdim=False, *, out=None):
+    if out is not None:  # out=(values, indices), PyTorch's checks
+        from .reduce import _check_tuple_out, _o2
+        _check_tuple_out("kthvalue", out)
+        return _o2(kthvalue(x, k, dim, keepdim), out, "kthvalue")
     from .reduce import KthRT
     a = x._data
     d = wrap_dim(dim, a.ndim) if a.ndim else 0

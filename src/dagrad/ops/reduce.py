@@ -83,6 +83,86 @@ def _sum_dtype(a, dtype):
     return None
 
 
+# ---------------------------------------------------------------- out= (PyTorch's messages)
+_DIDNT = "      didn't match because some of the keywords were incorrect: "
+_SIGS = {
+    "sum": (" * (Tensor input, *, torch.dtype dtype = None)\n * (Tensor input, tuple of ints dim, "
+            "bool keepdim = False, *, torch.dtype dtype = None, Tensor out = None)\n"),
+    "prod": (" * (Tensor input, *, torch.dtype dtype = None)\n * (Tensor input, int dim, bool "
+             "keepdim = False, *, torch.dtype dtype = None, Tensor out = None)\n"),
+    "mean": (" * (Tensor input, *, torch.dtype dtype = None, Tensor out = None)\n * (Tensor "
+             "input, tuple of ints dim, bool keepdim = False, *, torch.dtype dtype = None, Tensor "
+             "out = None)\n"),
+}
+
+
+def _combo(name, got, sigs):
+    """PyTorch's argument-parser TypeError (positional arguments as given positionally)."""
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but "
+                     f"expected one of:\n{sigs}")
+
+
+def _maxmin_sigs(bad):
+    return (f" * (Tensor input, *, Tensor out = None)\n{_DIDNT}{bad}\n * (Tensor input, Tensor "
+            f"other, *, Tensor out = None)\n * (Tensor input, int dim, bool keepdim = False, *, "
+            f"tuple of Tensors out = None)\n")
+
+
+def _varmean_sigs(bad):
+    return (" * (Tensor input, tuple of ints dim, bool unbiased = True, bool keepdim = False)\n"
+            " * (Tensor input, tuple of ints dim = None, *, Number correction = None, bool "
+            "keepdim = False)\n * (Tensor input, bool unbiased = True)\n" +
+            (f"{_DIDNT}out\n" if bad else ""))
+
+
+def _no_grad_out(name, res):
+    if res._rg and grad_state.enabled:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           f"differentiation, but one of the arguments requires grad.")
+
+
+def _o(res, out, name, kind=None):
+    """out= of a one-output reduction, with PyTorch's op-named messages."""
+    if out is None:
+        return res
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    _no_grad_out(name, res)
+    return _out(res, out, kind)
+
+
+def _check_tuple_out(name, out):
+    if out is not None and not isinstance(out, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not "
+                        f"{type(out).__name__}")
+
+
+def _o2(r, out, name):
+    """out=(values, indices) of a two-output reduction."""
+    if out is None:
+        return r
+    _check_tuple_out(name, out)
+    _no_grad_out(name, r[0])
+    _out(r[0], out[0])
+    _out(r[1], out[1])
+    return _out_rt(type(r).__name__, r._fields)(out[0], out[1])
+
+
+_OUT_RTS = {}
+
+
+def _out_rt(name, fields):
+    """torch.return_types.<name>_out: the result type of the out= variant."""
+    rt = _OUT_RTS.get(name)
+    if rt is None:
+        rt = _OUT_RTS[name] = _rt(name + "_out", fields)
+    return rt
+
+
+def _missing_dim(name):
+    return TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+
+
 def sum(x, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
     a = x._data
     if dim is None and not keepdim and dtype is None and out is None and a.dtype.kind == "f":
@@ -95,6 +175,10 @@ def sum(x, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
         return res
     if isinstance(dim, (list, tuple)) and len(dim) == 0:
         dim = None
+    if out is not None and dim is None:  # torch.sum(x, out=...) needs dim
+        if keepdim or dtype is not None:
+            raise _missing_dim("sum")
+        raise _combo("sum", "Tensor, out=" + type(out).__name__, _SIGS["sum"])
     if out is not None and dtype is None and isinstance(out, Tensor):
         dtype = out.dtype  # PyTorch sums in the out= tensor's dtype
     nd = _sum_dtype(a, dtype)
@@ -111,7 +195,7 @@ def sum(x, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
                 n = R.SumBackward0()
             n.shape = a.shape
             link(n, res, x)
-        return _out(res, out)
+        return _o(res, out, "sum")
     dims = dims_arg(dim, a.ndim)
     r = a.sum(axis=dims, dtype=nd, keepdims=keepdim)
     res = _make(arr(r))
@@ -119,7 +203,7 @@ def sum(x, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
         n = R.SumBackward1()
         n.shape, n.dims, n.keepdim = a.shape, dims, keepdim
         link(n, res, x)
-    return _out(res, out)
+    return _o(res, out, "sum")
 
 
 def sum_to_size(x, *size):
@@ -148,6 +232,15 @@ def sum_to_size(x, *size):
 
 
 def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
+    if out is not None and not isinstance(out, Tensor):
+        raise _combo("mean", ("Tensor, int, " if dim is not None else "Tensor, ") + "out=" +
+                     type(out).__name__, _SIGS["mean"])
+    if out is not None and (dim is None or isinstance(dim, (list, tuple)) and not dim) \
+            and keepdim:
+        raise _combo("mean", "Tensor, out=Tensor, keepdim=bool", _SIGS["mean"])
+    if out is not None and dtype is None and out._data.dtype.kind in "fc" and \
+            x._data.dtype.kind in "fc":
+        dtype = out.dtype  # computed in the out= tensor's dtype, as PyTorch
     a = x._data
     if dtype is not None:
         a = a.astype(D.to_dtype(dtype).np)
@@ -171,7 +264,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
                 n = R.MeanBackward0()
             n.shape, n.count = a.shape, a.size  # (builtin max is shadowed by the op here)
             link(n, res, x)
-        return _out(res, out)
+        return _o(res, out, "mean")
     dims = dims_arg(dim, a.ndim)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = a.mean(axis=dims, keepdims=keepdim)
@@ -183,11 +276,17 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
             cnt *= a.shape[d]
         n.shape, n.dims, n.keepdim, n.count = a.shape, dims, keepdim, cnt
         link(n, res, x)
-    return _out(res, out)
+    return _o(res, out, "mean")
 
 
-def prod(x, dim=None, keepdim=False, *, dtype=None):
+def prod(x, dim=None, keepdim=False, *, dtype=None, out=None):
     a = x._data
+    if out is not None and dim is None:
+        if keepdim or dtype is not None:
+            raise _missing_dim("prod")
+        raise _combo("prod", "Tensor, out=" + type(out).__name__, _SIGS["prod"])
+    if out is not None and dtype is None and isinstance(out, Tensor):
+        dtype = out.dtype  # computed in the out= tensor's dtype, as sum
     nd = _sum_dtype(a, dtype)
     if dim is None:
         res = _make(arr(a.prod(dtype=nd)))
@@ -206,7 +305,7 @@ def prod(x, dim=None, keepdim=False, *, dtype=None):
         n.dim, n.keepdim = d, keepdim
         save(n, x)
         link(n, res, x)
-    return res
+    return _o(res, out, "prod")
 
 
 def _scalar_name(npdt):
@@ -251,12 +350,25 @@ def _amax_like(x, dim, keepdim, np_fn, node_cls, opname):
     return res
 
 
-def amax(x, dim=(), keepdim=False):
-    return _amax_like(x, dim, keepdim, np.max, R.AmaxBackward0, "amax")
+def _exact_dtype_out(x, out):
+    if isinstance(out, Tensor) and out._data.dtype != x._data.dtype:
+        raise RuntimeError(f"Expected the dtype for input and out to match, but got "
+                           f"{_scalar_name(x._data.dtype)} for input's dtype and "
+                           f"{_scalar_name(out._data.dtype)} for out's dtype.")
 
 
-def amin(x, dim=(), keepdim=False):
-    return _amax_like(x, dim, keepdim, np.min, R.AminBackward0, "amin")
+def amax(x, dim=(), keepdim=False, *, out=None):
+    if out is None:
+        return _amax_like(x, dim, keepdim, np.max, R.AmaxBackward0, "amax")
+    _exact_dtype_out(x, out)
+    return _o(_amax_like(x, dim, keepdim, np.max, R.AmaxBackward0, "amax"), out, "amax")
+
+
+def amin(x, dim=(), keepdim=False, *, out=None):
+    if out is None:
+        return _amax_like(x, dim, keepdim, np.min, R.AminBackward0, "amin")
+    _exact_dtype_out(x, out)
+    return _o(_amax_like(x, dim, keepdim, np.min, R.AminBackward0, "amin"), out, "amin")
 
 
 def _max_min(x, dim, keepdim, which, other=None):
@@ -304,11 +416,38 @@ def _max_min(x, dim, keepdim, which, other=None):
     return (MaxRT if which == "max" else MinRT)(v, i)
 
 
+def _max_min_out(x, dim, keepdim, which, out):
+    if isinstance(dim, Tensor):  # torch.max(a, b, out=...) is maximum
+        from .elementwise import maximum, minimum
+        return (maximum if which == "max" else minimum)(x, dim, out=out)
+    if dim is None:
+        if keepdim:
+            raise _combo(which, "Tensor, out=Tensor, keepdim=bool", _maxmin_sigs("out, keepdim"))
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{which}(): argument 'out' must be Tensor, not "
+                            f"{type(out).__name__}")
+        r = _max_min(x, dim, keepdim, which)
+        if not np.can_cast(r._data.dtype, out._data.dtype, casting="same_kind"):
+            raise RuntimeError(
+                "Expected canCast( typeMetaToScalarType(self.dtype()), typeMetaToScalarType("
+                "out.dtype())) to be true, but got false.  (Could this error message be "
+                "improved?  If so, please report an enhancement request to PyTorch.)")
+        return _o(r, out, which)
+    if isinstance(out, Tensor) and not keepdim:
+        raise _combo(which, "Tensor, int, out=Tensor", _maxmin_sigs("out"))
+    _check_tuple_out(which, out)
+    return _o2(_max_min(x, dim, keepdim, which), out, which)
+
+
 def max(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    if out is not None:
+        return _max_min_out(x, dim, keepdim, "max", out)
     return _max_min(x, dim, keepdim, "max")
 
 
 def min(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    if out is not None:
+        return _max_min_out(x, dim, keepdim, "min", out)
     return _max_min(x, dim, keepdim, "min")
 
 
@@ -328,12 +467,12 @@ def _arg_extreme(x, dim, keepdim, np_fn, name):
     return _make(arr(np_fn(a, axis=d, keepdims=keepdim), dtype=np.int64))
 
 
-def argmax(x, dim=None, keepdim=False):
-    return _arg_extreme(x, dim, keepdim, np.argmax, "argmax")
+def argmax(x, dim=None, keepdim=False, *, out=None):
+    return _o(_arg_extreme(x, dim, keepdim, np.argmax, "argmax"), out, "argmax", "exact")
 
 
-def argmin(x, dim=None, keepdim=False):
-    return _arg_extreme(x, dim, keepdim, np.argmin, "argmin")
+def argmin(x, dim=None, keepdim=False, *, out=None):
+    return _o(_arg_extreme(x, dim, keepdim, np.argmin, "argmin"), out, "argmin", "exact")
 
 
 def _correction(unbiased, correction):
@@ -378,23 +517,36 @@ def _var_std(x, dim, unbiased, keepdim, correction, which):
     return res
 
 
-def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return _var_std(x, dim, unbiased, keepdim, correction, "var")
+def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    return _o(_var_std(x, dim, unbiased, keepdim, correction, "var"), out, "var")
 
 
-def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return _var_std(x, dim, unbiased, keepdim, correction, "std")
+def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    return _o(_var_std(x, dim, unbiased, keepdim, correction, "std"), out, "std")
 
 
-def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    if out is not None:  # PyTorch has no out= here
+        raise _combo("var_mean", ("Tensor, int, " if dim is not None else "Tensor, ") + "out=" +
+                     type(out).__name__, _varmean_sigs(dim is None))
     return (var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim))
 
 
-def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    if out is not None:
+        raise _combo("std_mean", ("Tensor, int, " if dim is not None else "Tensor, ") + "out=" +
+                     type(out).__name__, _varmean_sigs(dim is None))
     return (std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim))
 
 
-def logsumexp(x, dim=None, keepdim=False):
+def logsumexp(x, dim=None, keepdim=False, *, out=None):
+    if out is not None:
+        if dim is None:
+            raise _missing_dim("logsumexp")
+        if isinstance(out, Tensor) and out._data.dtype.kind not in "fc":
+            raise RuntimeError(f"logsumexp(): Expected floating point type for result tensor, but "
+                               f"got: {_scalar_name(out._data.dtype)}")
+        return _o(logsumexp(x, dim, keepdim), out, "logsumexp")
     a = float_array(x)
     if dim is None:
         dim = tuple(range(a.ndim))
@@ -450,7 +602,9 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     return res
 
 
-def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
+def norm(x, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
+    if out is not None:
+        return _o(norm(x, p, dim, keepdim, dtype), out, "linalg_vector_norm", "exact")
     if p == "fro" and isinstance(dim, (tuple, list)) and len(dim) > 2:
         raise RuntimeError(
             f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(str(d) for d in dim)}")
@@ -464,6 +618,12 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None):
 
 def cumsum(x, dim, *, dtype=None, out=None):
     a = x._data
+    if out is not None and dtype is None and isinstance(out, Tensor):
+        if out._data.dtype == np.bool_:
+            raise NotImplementedError('"cumsum_out_cpu" not implemented for \'Bool\'')
+        od = out._data.dtype
+        if od.kind in "iu" or od.itemsize > a.dtype.itemsize:
+            dtype = out.dtype  # PyTorch computes in the out= dtype (a wider float accumulates)
     d = wrap_dim(dim, a.ndim)
     nd = _sum_dtype(a, dtype)
     r = np.cumsum(a, axis=d, dtype=nd) if a.ndim else a.astype(nd or a.dtype).copy()
@@ -472,11 +632,17 @@ def cumsum(x, dim, *, dtype=None, out=None):
         n = R.CumsumBackward0()
         n.dim = d
         link(n, res, x)
-    return _out(res, out)
+    return _o(res, out, "cumsum")
 
 
 def cumprod(x, dim, *, dtype=None, out=None):
     a = x._data
+    if out is not None and dtype is None and isinstance(out, Tensor):
+        if out._data.dtype == np.bool_:
+            raise NotImplementedError('"cumprod_out_cpu" not implemented for \'Bool\'')
+        od = out._data.dtype
+        if od.kind in "iu" or od.itemsize > a.dtype.itemsize:
+            dtype = out.dtype  # PyTorch computes in the out= dtype (a wider float accumulates)
     d = wrap_dim(dim, a.ndim)
     nd = _sum_dtype(a, dtype)
     r = np.cumprod(a, axis=d, dtype=nd) if a.ndim else a.astype(nd or a.dtype).copy()
@@ -487,7 +653,7 @@ def cumprod(x, dim, *, dtype=None, out=None):
         save(n, x)
         save_result(n, res)
         link(n, res, x)
-    return _out(res, out)
+    return _o(res, out, "cumprod")
 
 
 def _logical_reduce(np_fn, x, dim, keepdim):
@@ -501,15 +667,35 @@ def _logical_reduce(np_fn, x, dim, keepdim):
     return _make(r)
 
 
-def all(x, dim=None, keepdim=False):  # noqa: A001
+def _bool_out(name, out):
+    if isinstance(out, Tensor) and out._data.dtype not in (np.bool_, np.uint8):
+        raise RuntimeError(f"{name} only supports bool tensor for result, got: "
+                           f"{_scalar_name(out._data.dtype)}")
+
+
+def all(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    if out is not None:
+        _bool_out("all", out)
+        return _o(_logical_reduce(np.all, x, dim, keepdim), out, "all")
     return _logical_reduce(np.all, x, dim, keepdim)
 
 
-def any(x, dim=None, keepdim=False):  # noqa: A001
+def any(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
+    if out is not None:
+        _bool_out("any", out)
+        return _o(_logical_reduce(np.any, x, dim, keepdim), out, "any")
     return _logical_reduce(np.any, x, dim, keepdim)
 
 
-def count_nonzero(x, dim=None):
+_CNZ_SIGS = (" * (Tensor input, int dim = None)\n{bad} * (Tensor input, tuple of ints dim)\n"
+             "{bad}")
+
+
+def count_nonzero(x, dim=None, *, out=None):
+    if out is not None:  # PyTorch has no out= here
+        bad = "" if dim is not None else _DIDNT + "out\n"
+        raise _combo("count_nonzero", ("Tensor, int, " if dim is not None else "Tensor, ") +
+                     "out=" + type(out).__name__, _CNZ_SIGS.format(bad=bad))
     a = x._data
     if dim is None:
         return _make(arr(np.count_nonzero(a), dtype=np.int64))
@@ -577,12 +763,14 @@ def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
     return res
 
 
-def cummax(x, dim):
-    return _cumext(x, dim, np.maximum, CummaxRT, R.CummaxBackward0)
+def cummax(x, dim, *, out=None):
+    _check_tuple_out("cummax", out)
+    return _o2(_cumext(x, dim, np.maximum, CummaxRT, R.CummaxBackward0), out, "cummax")
 
 
-def cummin(x, dim):
-    return _cumext(x, dim, np.minimum, CumminRT, R.CumminBackward0)
+def cummin(x, dim, *, out=None):
+    _check_tuple_out("cummin", out)
+    return _o2(_cumext(x, dim, np.minimum, CumminRT, R.CumminBackward0), out, "cummin")
 
 
 def _cumext(x, dim, ufunc, rt, node_cls):
