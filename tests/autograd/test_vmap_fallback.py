@@ -229,3 +229,19 @@ def test_namespaces_restored_after_fallback_and_errors():
     assert (dagrad.trace, dagrad.linalg.det, dagrad.Tensor.tril,
             dagrad.nn.functional.normalize) == raw
     assert not V._levels and not V._patched
+
+
+def test_tensor_properties_under_vmap_like_torch():
+    fns = {"real_imag": lambda L: lambda x: L.complex(x, x * 2).imag + x.real,
+           "H_mH": lambda L: lambda x: x.H + x.mH * 2,
+           "sizes": lambda L: lambda x: x * (x.itemsize + x.nbytes + x.is_cpu)}
+    for name, mk in fns.items():
+        t = tf.vmap(mk(torch))(T(torch, X))
+        d = df.vmap(mk(dagrad))(T(dagrad, X))
+        assert_close(d, t, msg=name)
+    msgs = []
+    for F, L in ((tf, torch), (df, dagrad)):
+        with pytest.raises(RuntimeError) as e:
+            F.vmap(lambda x: x.data)(T(L, X))
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]

@@ -198,6 +198,42 @@ class BatchedTensor(Tensor):
     def mT(self):
         return _call("transpose", _raw_method("transpose"), (self, -2, -1), {})
 
+    @property
+    def H(self):
+        return self.t().conj()
+
+    @property
+    def mH(self):
+        return self.mT.conj()
+
+    @property
+    def real(self):
+        return _bt(self._value.real, self._level)
+
+    @property
+    def imag(self):
+        return _bt(self._value.imag, self._level)
+
+    @property
+    def data(self):
+        raise RuntimeError("accessing `data` under vmap transform is not allowed")
+
+    @property
+    def itemsize(self):
+        return self._value.itemsize
+
+    @property
+    def nbytes(self):
+        return self.numel() * self._value.itemsize
+
+    @property
+    def is_cuda(self):
+        return self._value.is_cuda
+
+    @property
+    def is_cpu(self):
+        return self._value.is_cpu
+
 
 def _bt(value, level):
     t = object.__new__(BatchedTensor)
