@@ -221,3 +221,32 @@ def test_eig_out():
     w = dagrad.empty(0, dtype=dagrad.complex128)
     assert dagrad.linalg.eigvals(a, out=w) is w
     np.testing.assert_allclose(w.numpy(), np.linalg.eigvals(REAL))
+
+
+def test_gradcheck_complex128_wirtinger():
+    # dagrad's gradcheck checks complex inputs/outputs through their real and imaginary parts
+    Z = CPLX[0, :3, :3].copy()
+    A = dagrad.tensor(Z, requires_grad=True)
+    assert gradcheck(lambda A: dagrad.linalg.eigvals(A), (A,))
+    assert gradcheck(lambda A: dagrad.linalg.eig(A)[1].abs(), (A,))
+    assert gradcheck(lambda A: (dagrad.linalg.eig(A)[1] * dagrad.linalg.eig(A)[1].conj()).real,
+                     (A,))
+    # real input, complex output
+    R = dagrad.tensor(SMALL, requires_grad=True)
+    assert gradcheck(lambda A: dagrad.linalg.eig(A)[0], (R,))
+
+
+def test_complex_gradcheck_detects_a_wrong_gradient():
+    class NoConj(dagrad.autograd.Function):  # d(z^2) without the conjugate: wrong
+        @staticmethod
+        def forward(ctx, z):
+            ctx.save_for_backward(z)
+            return z * z
+
+        @staticmethod
+        def backward(ctx, g):
+            (z,) = ctx.saved_tensors
+            return g * 2 * z
+    A = dagrad.tensor(CPLX[0, :2, :2].copy(), requires_grad=True)
+    assert not gradcheck(NoConj.apply, (A,), raise_exception=False)
+    assert gradcheck(lambda z: z * z, (A,))

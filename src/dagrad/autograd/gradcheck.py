@@ -65,8 +65,18 @@ def _eval(func, inputs):
     return _as_tuple(func(*inputs))
 
 
+def _real_vec(a):
+    """An output as real numbers: complex values as (real parts, imaginary parts)."""
+    if a.dtype.kind == "c":
+        return np.concatenate([a.real.ravel(), a.imag.ravel()]).astype(np.float64)
+    return np.asarray(a, dtype=np.float64).ravel().copy()
+
+
 def _numerical_jacobians(func, inputs, out_idx, out_sizes, eps):
-    """{(input i, output o): float64 array (numel_in, numel_out)} by central differences."""
+    """{(input i, output o): float64 array (rows, cols)} by central differences. A complex
+    input contributes a row per real part then per imaginary part, a complex output a column
+    per real part then per imaginary part (the real-valued view PyTorch's Wirtinger check
+    reduces to)."""
     Tensor = _tensor_cls()
     jac = {}
     for i, x in enumerate(inputs):
@@ -74,19 +84,25 @@ def _numerical_jacobians(func, inputs, out_idx, out_sizes, eps):
             continue
         arr = x._data
         n = arr.size
-        mats = [np.zeros((n, s), dtype=np.float64) for s in out_sizes]
-        for k in range(n):
-            idx = _flat_index(arr.shape, k)
-            orig = arr[idx].copy()
-            arr[idx] = orig - eps
-            lo = _eval(func, inputs)
-            lo = [np.asarray(lo[j]._data, dtype=np.float64).ravel().copy() for j in out_idx]
-            arr[idx] = orig + eps
-            hi = _eval(func, inputs)
-            hi = [np.asarray(hi[j]._data, dtype=np.float64).ravel().copy() for j in out_idx]
-            arr[idx] = orig
-            for m, (a, b) in enumerate(zip(lo, hi)):
-                mats[m][k] = (b - a) / (2 * eps)
+        units = (1.0, 1j) if arr.dtype.kind == "c" else (1.0,)
+        mats = None
+        for u, unit in enumerate(units):
+            for k in range(n):
+                idx = _flat_index(arr.shape, k)
+                orig = arr[idx].copy()
+                arr[idx] = orig - eps * unit
+                lo = _eval(func, inputs)
+                lo = [_real_vec(lo[j]._data) for j in out_idx]
+                arr[idx] = orig + eps * unit
+                hi = _eval(func, inputs)
+                hi = [_real_vec(hi[j]._data) for j in out_idx]
+                arr[idx] = orig
+                if mats is None:
+                    mats = [np.zeros((n * len(units), v.size), dtype=np.float64) for v in lo]
+                for m, (a, b) in enumerate(zip(lo, hi)):
+                    mats[m][u * n + k] = (b - a) / (2 * eps)
+        if mats is None:
+            mats = [np.zeros((0, s), dtype=np.float64) for s in out_sizes]
         for m, j in enumerate(out_idx):
             jac[(i, j)] = mats[m]
     return jac
@@ -99,10 +115,14 @@ def _analytical_jacobians(outputs, diff_inputs, in_idx, out_idx):
     for j in out_idx:
         o = outputs[j]
         n = o.numel()
-        mats = {i: np.zeros((x.numel(), n), dtype=np.float64) for i, x in zip(in_idx, diff_inputs)}
-        for k in range(n):
+        cplx = o._data.dtype.kind == "c"
+        cols = 2 * n if cplx else n
+        mats = {i: np.zeros((x.numel() * (2 if x._data.dtype.kind == "c" else 1), cols),
+                            dtype=np.float64) for i, x in zip(in_idx, diff_inputs)}
+        for c in range(cols):
             z = np.zeros(o._data.shape, dtype=o._data.dtype)
-            z.reshape(-1)[k] = 1
+            # grad_output 1 gives the gradient of Re(o_k), 1j that of Im(o_k)
+            z.reshape(-1)[c % n] = 1j if c >= n else 1
             go = _make(z)
             gs = _grad(o, diff_inputs, grad_outputs=go, retain_graph=True, allow_unused=True)
             for i, x, g in zip(in_idx, diff_inputs, gs):
@@ -112,7 +132,12 @@ def _analytical_jacobians(outputs, diff_inputs, in_idx, out_idx):
                     raise GradcheckError(
                         "Gradient has incorrect shape: expected " + str(tuple(x.shape)) +
                         " but got " + str(tuple(g.shape)))
-                mats[i][:, k] = np.asarray(g._data, dtype=np.float64).ravel()
+                gd = g._data
+                if x._data.dtype.kind == "c":
+                    mats[i][:, c] = np.concatenate([gd.real.ravel(), gd.imag.ravel()])
+                else:
+                    mats[i][:, c] = np.asarray(gd.real if gd.dtype.kind == "c" else gd,
+                                               dtype=np.float64).ravel()
         for i in in_idx:
             jac[(i, j)] = mats[i]
     return jac
@@ -203,7 +228,7 @@ def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exceptio
     for gi, di in zip(gz, diff_inputs):
         if gi is None:
             continue
-        if not np.allclose(np.asarray(gi._data, dtype=np.float64), 0.0):
+        if not np.allclose(np.abs(gi._data).astype(np.float64), 0.0):
             return _fail("backward not multiplied by grad_output", raise_exception)
         if gi._data.dtype != di._data.dtype:
             return _fail("grad is incorrect type", raise_exception)
