@@ -245,3 +245,34 @@ def test_tensor_properties_under_vmap_like_torch():
             F.vmap(lambda x: x.data)(T(L, X))
         msgs.append(str(e.value))
     assert msgs[0] == msgs[1]
+
+
+_det = dagrad.linalg.det      # bound before any vmap: swapped while vmapping (module global)
+_tdet = torch.linalg.det
+
+
+def test_ops_bound_before_vmap_still_batch():
+    sin = dagrad.sin          # captured by the closure below
+    t = tf.vmap(lambda x: _tdet(x) * torch.sin(x))(T(torch, X))
+    d, used = fallbacks(lambda: df.vmap(lambda x: _det(x) * sin(x))(T(dagrad, X)))
+    assert used == ["linalg.det"]   # sin batched by its rule, det by the per-op fallback
+    assert_close(d, t, atol=1e-12)
+    assert _det is dagrad.linalg.det and globals()["_det"] is dagrad.linalg.det  # restored
+
+
+class _Holder:
+    op = staticmethod(dagrad.trace)   # reached through an object: not swappable
+
+
+def test_whole_function_fallback_as_the_last_resort():
+    calls = []
+
+    def f(x, w):
+        calls.append(1)
+        return _Holder.op(x) * (x @ w)
+    with pytest.warns(UserWarning, match="running it once per sample"):
+        d = df.vmap(f, in_dims=(2, None), out_dims=1)(T(dagrad, X), T(dagrad, W))
+    t = tf.vmap(lambda x, w: torch.trace(x) * (x @ w), in_dims=(2, None), out_dims=1)(
+        T(torch, X), T(torch, W))
+    assert_close(d, t, atol=1e-12)
+    assert len(calls) == 1 + 3   # the batched attempt, then once per sample

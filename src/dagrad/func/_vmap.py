@@ -550,7 +550,7 @@ _TUPLE_DIM_OK = {"sum", "mean", "amax", "amin", "std", "var", "nansum", "nanmean
 _VALUES_ONLY = {"max", "min", "median", "nanmedian"}   # no dim -> a tensor, dim -> (values, indices)
 _DIM_POS = {"kthvalue": 2, "topk": 2, "norm": 2, "vector_norm": 2}
 _DIM_DEFAULT_LAST = {"sort", "argsort", "kthvalue", "topk", "softmax", "log_softmax", "cumsum",
-                     "cumprod", "cummax", "cummin", "logcumsumexp", "mode", "msort"}
+                     "cumprod", "cummax", "cummin", "logcumsumexp", "mode"}
 
 
 def _shift(d, ndim):
@@ -578,6 +578,11 @@ def _rule_dim(name, raw, level, args, kwargs):
     else:
         dim = None
         where = None
+    if dim is None and name in ("softmax", "log_softmax", "softmin") and getattr(
+            raw, "__module__", "") == "dagrad.nn.functional":
+        # F.softmax(x) without dim: PyTorch's legacy implicit dim (F warns about it)
+        dim = 0 if ndim in (0, 1, 3) else 1
+        where = "kw"
     if dim is None and name in _DIM_DEFAULT_LAST:
         dim = -1
         where = where or "kw"
@@ -877,8 +882,16 @@ def _rule_matmul(name, raw, level, args, kwargs):
     if name in ("__rmatmul__",):
         a, b = b, a
     ra, rb = len(_lshape(a)), len(_lshape(b))
-    if name == "dot" or name == "vdot" or name == "inner" and ra == 1 and rb == 1:
+    if name == "vdot":
+        return (a.conj() * b).sum(-1)
+    if name == "dot" or name == "inner" and ra == 1 and rb == 1:
         return (a * b).sum(-1)
+    if name == "inner":  # contracts the last dims: a.shape[:-1] + b.shape[:-1]
+        if ra == 0 or rb == 0:
+            return a * b
+        k = _lshape(a)[-1]
+        r = a.matmul(b.reshape(-1, k).t())
+        return r.reshape(tuple(_lshape(a)[:-1]) + tuple(_lshape(b)[:-1]))
     if name in ("outer", "ger"):
         return a.unsqueeze(-1) * b.unsqueeze(-2)
     squeeze = []
@@ -1193,9 +1206,9 @@ __add__ __radd__ __sub__ __rsub__ __mul__ __rmul__ __truediv__ __rtruediv__ __fl
 __rfloordiv__ __mod__ __rmod__ __pow__ __rpow__ __neg__ __pos__ __abs__ __eq__ __ne__ __lt__
 __le__ __gt__ __ge__ __and__ __or__ __xor__ __invert__ __rand__ __ror__ __rxor__ mse_loss_el
 binary_cross_entropy_el sigmoid_ relu_ requires_grad_ detach_""".split()
-DIMS = """sum mean prod amax amin max min std var logsumexp softmax log_softmax cumsum cumprod cummax
+DIMS = """softmin sum mean prod amax amin max min std var logsumexp softmax log_softmax cumsum cumprod cummax
 cummin logcumsumexp argmax argmin norm all any median nanmedian nanmean nansum count_nonzero
-var_mean std_mean aminmax mode kthvalue topk sort argsort msort vector_norm""".split()
+var_mean std_mean aminmax mode kthvalue topk sort argsort vector_norm""".split()
 for _n in ELEMENTWISE:
     _RULES[_n] = _rule_elementwise
 for _n in ("add_", "sub_", "mul_", "div_", "pow_", "clamp_", "neg_", "exp_", "copy_",
@@ -1221,7 +1234,7 @@ _RULES["unsqueeze"] = _rule_unsqueeze
 _RULES["squeeze"] = _rule_squeeze
 _RULES["flatten"] = _rule_flatten
 for _n in ("narrow", "select", "unflatten", "split", "chunk", "tensor_split", "unbind",
-           "diagonal", "flip", "roll", "repeat", "tile", "diff", "softmin"):
+           "diagonal", "flip", "roll", "repeat", "tile", "diff"):
     _RULES[_n] = _rule_dim_first_arg
 for _n in ("gather", "scatter", "scatter_add", "index_select", "take_along_dim",
            "scatter_reduce", "index_add", "index_fill", "index_copy"):
@@ -1496,7 +1509,7 @@ def _swapped(func):
     replaced by its dispatching wrapper while vmapping."""
     if not _patched:
         return func
-    if _by_raw[0] is not _plan or len(_by_raw[1]) == 0:
+    if _by_raw[0] is not _plan or len(_by_raw[1]) == 0:  # the id -> wrapper map, once a plan
         _by_raw[1] = {id(raw): w for _, _, raw, w in _plan}
         _by_raw[0] = _plan
     return _by_raw[1].get(id(func), func)
@@ -1645,13 +1658,105 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 d = d + nd if d < 0 else d
                 v = x if d == 0 else _call("movedim", _raw_method("movedim"), (x, d, 0), {})
                 new.append(_bt(v, level))
-            out = _swapped(func)(*_unflatten(new, spec), **kwargs)
-            return _unwrap_outputs(out, level, bs, out_dims)
+            f = _swapped(func)
+            user = _patch_user(f)
+            try:
+                out = f(*_unflatten(new, spec), **kwargs)
+            except NoBatchingRule:
+                out = _FAILED
+            finally:
+                _unpatch_user(user)
+            if out is not _FAILED:
+                return _unwrap_outputs(out, level, bs, out_dims)
         finally:
             _levels.pop()
             if outermost:
                 _unpatch()
+        return _whole_fallback(func, leaves, dims, spec, kwargs, bs, out_dims, randomness)
     return wrapped
+
+
+_FAILED = object()
+
+
+def _patch_user(f):
+    """Dagrad ops the user's function bound before vmap started (`from dagrad import sin` in its
+    module, a function captured by a closure) are swapped for their dispatching versions too."""
+    if not _patched:
+        return []
+    f = getattr(f, "__func__", f)
+    g = getattr(f, "__globals__", None)
+    if not isinstance(g, dict) or str(g.get("__name__", "")).split(".")[0] == "dagrad":
+        return []  # dagrad's own functions (a dispatching wrapper, a transform) are left alone
+    if _by_raw[1] == {} or _by_raw[0] is not _plan:
+        _swapped(None)
+    by = _by_raw[1]
+    saved = []
+    if True:
+        for k, v in g.items():
+            w = by.get(id(v))
+            if w is not None:
+                saved.append((g, k, v))
+        for g_, k, v in saved:
+            g_[k] = by[id(v)]
+    for c in getattr(f, "__closure__", None) or ():
+        try:
+            v = c.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        w = by.get(id(v))
+        if w is not None:
+            saved.append((c, None, v))
+            c.cell_contents = w
+    return saved
+
+
+def _unpatch_user(saved):
+    for owner, k, v in reversed(saved):
+        if k is None:
+            owner.cell_contents = v
+        else:
+            owner[k] = v
+
+
+def _whole_fallback(func, leaves, dims, spec, kwargs, bs, out_dims, randomness):
+    """The last resort, when the function read a batched tensor's array outside any dispatching
+    op (a dagrad op held by an object, a module-level alias in another module...): the whole
+    function runs once per sample and the results are stacked (its side effects run again)."""
+    warnings.warn(
+        "vmap: the function read a batched tensor's data outside dagrad's dispatching ops (e.g. "
+        "through a dagrad function bound before vmap started); running it once per sample, "
+        "which is slow. Call dagrad ops through their module (dagrad.sin, F.relu) to batch.",
+        UserWarning, stacklevel=3)
+    state = None
+    if randomness == "same":
+        import dagrad
+        state = dagrad.get_rng_state()
+    outs = []
+    for k in range(bs):
+        xs = [x if d is None else _call("select", _raw_method("select"), (x, d, k), {})
+              for x, d in zip(leaves, dims)]
+        if state is not None:
+            import dagrad
+            dagrad.set_rng_state(state)
+        outs.append(func(*_unflatten(xs, spec), **kwargs))
+    first, ospec = _flatten(outs[0])
+    cols = [_flatten(o)[0] for o in outs]
+    odims = _broadcast_dims(out_dims, outs[0], "out_dims") if not isinstance(out_dims, int) \
+        else [out_dims] * len(first)
+    res = []
+    for i, d in enumerate(odims):
+        col = [c[i] for c in cols]
+        if d is None:
+            res.append(col[0])
+            continue
+        if not isinstance(col[0], Tensor):
+            raise ValueError(
+                f"vmap(f, ...): `f` must only return Tensors, got type {type(col[0])}. Did you "
+                f"mean to set out_dims= to None for output?")
+        nd = col[0].dim() + 1
+        res.append(_call("stack", _orig_fn("stack"), (col, d + nd if d < 0 else d), {}))
+    return _unflatten(res, ospec)
 
 
 def _struct(x):
