@@ -280,3 +280,78 @@ def test_qr_tangents_and_errors(shape, mode):
         dagrad.tensor(a + s * t), mode=mode)]
     for d, p, m in zip(res[1], f(eps), f(-eps)):
         np.testing.assert_allclose(d, (p - m) / (2 * eps), rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------- ops without a JVP rule
+# (their tangent comes from their reverse-mode rule: J t = d<J^T u, t>/du)
+X1, Y1 = R.randn(4, 5), R.randn(4, 5)
+COMPOSITE = {
+    "bce_with_logits": (lambda L, a, b: L.nn.functional.binary_cross_entropy_with_logits(
+        a, b.sigmoid()), (X1, Y1)),
+    "baddbmm": (lambda L, a, b, c: L.baddbmm(a, b, c, beta=0.5, alpha=2.0),
+                (R.randn(2, 3, 3), R.randn(2, 3, 4), R.randn(2, 4, 3))),
+    "logcumsumexp": (lambda L, a: a.logcumsumexp(1), (X1,)),
+    "cross_entropy": (lambda L, a: L.nn.functional.cross_entropy(
+        a, L.tensor([0, 3, 1, 4]), label_smoothing=0.1), (X1,)),
+    "layer_norm": (lambda L, a, w: L.nn.functional.layer_norm(a, (5,), w), (X1, R.randn(5))),
+    "group_norm": (lambda L, a: L.nn.functional.group_norm(a, 3), (R.randn(2, 6, 3, 3),)),
+    "sdpa": (lambda L, q, k, v: L.nn.functional.scaled_dot_product_attention(q, k, v),
+             (R.randn(2, 3, 4), R.randn(2, 3, 4), R.randn(2, 3, 4))),
+    "einsum": (lambda L, a, b: L.einsum("ij,kj->ik", a, b), (X1, Y1)),
+    "sort_topk": (lambda L, a: a.sort(1)[0][:, :3] + a.topk(3, 1)[0], (X1,)),
+    "kthvalue_median": (lambda L, a: a.kthvalue(2, 1)[0] + a.median(1)[0], (X1,)),
+    "quantile": (lambda L, a: a.quantile(0.3, 1), (X1,)),
+    "polar_real_imag": (lambda L, a, b: L.polar(a.abs() + 0.1, b).real * 2
+                        + L.polar(a.abs() + 0.1, b).imag, (X1, Y1)),
+    "mH": (lambda L, a, b: a.mH @ b + a.H @ b, (X1, Y1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSITE))
+def test_ops_without_jvp_rule_match_torch(name):
+    fn, arrs = COMPOSITE[name]
+    r = np.random.RandomState(5)
+    ts = [r.randn(*a.shape) for a in arrs]
+    res = []
+    for lib, F in ((torch, tfw), (dagrad, dfw)):
+        with F.dual_level():
+            o = fn(lib, *[F.make_dual(lib.tensor(a), lib.tensor(t)) for a, t in zip(arrs, ts)])
+            res.append(F.unpack_dual(o))
+    (tp, tt), (dp, dt) = res
+    np.testing.assert_allclose(dp.numpy(), tp.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dt.numpy(), tt.numpy(), rtol=1e-8, atol=1e-10)
+    eps = 1e-6
+    f = lambda s: fn(dagrad, *[dagrad.tensor(a + s * t) for a, t in  # noqa: E731
+                              zip(arrs, ts)]).numpy()
+    np.testing.assert_allclose(dt.numpy(), (f(eps) - f(-eps)) / (2 * eps), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_random_op_without_rule_uses_the_same_mask():
+    """dropout(training=True): the tangent uses the primal's mask (the RNG is replayed)."""
+    dagrad.manual_seed(0)
+    with dfw.dual_level():
+        x = dfw.make_dual(dagrad.tensor(X1), dagrad.ones(4, 5, dtype=dagrad.float64))
+        y = dagrad.nn.functional.dropout(x, 0.5, training=True)
+        p, t = dfw.unpack_dual(y)
+    np.testing.assert_array_equal(t.numpy(), (p.numpy() != 0) * 2.0)
+    after = dagrad.rand(3)
+    dagrad.manual_seed(0)
+    dagrad.nn.functional.dropout(dagrad.tensor(X1), 0.5, training=True)
+    np.testing.assert_array_equal(dagrad.rand(3).numpy(), after.numpy())  # RNG advanced once
+
+
+def test_reverse_over_forward_through_a_fallback_op():
+    """The fallback keeps the tangent differentiable in the primal (jacrev of a jvp)."""
+    res = []
+    for lib, F in ((torch, tfw), (dagrad, dfw)):
+        x = lib.tensor(X1, requires_grad=True)
+        with F.dual_level():
+            y = F.make_dual(x * 1, lib.tensor(Y1))
+            t = F.unpack_dual(lib.nn.functional.binary_cross_entropy_with_logits(
+                y[:, :4], y[:, 1:].sigmoid(), reduction="none") * 2 + lib.baddbmm(
+                y[None, :, :4], y[None], y[None].mT)[0]).tangent
+        (g,) = lib.autograd.grad((t ** 2).sum(), x)
+        res.append((t.detach().numpy(), g.numpy()))
+    np.testing.assert_allclose(res[1][0], res[0][0], rtol=1e-10)
+    np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-9)

@@ -684,11 +684,34 @@ def _composite(name, raw):
             return raw(*args, **kwargs)
         if kwargs.get("inplace") is True:
             return _inplace_kw(fn, raw, args, kwargs)
+        # The op's reverse-mode rule gives its tangent (double vjp): it holds however the op is
+        # built (NumPy kernels mixed with dagrad ops included). Only when that rule cannot be
+        # differentiated do the op's inner dagrad ops carry the tangents (a true composite).
+        st0 = _rng_state()
+        _guard[0] += 1
+        try:
+            out = raw(*args, **kwargs)
+        finally:
+            _guard[0] -= 1
+        if not _float_outputs(out):
+            return out
+        st1 = _rng_state()
+        if st1 != st0:
+            _rng_restore(st0)  # the op drew random numbers: draw the same ones again
+        try:
+            ok = _jvp_by_double_vjp(raw, args, kwargs, out)
+        except Exception:  # noqa: BLE001 - its backward cannot run: try the composite way
+            ok = False
+        finally:
+            if st1 != st0:
+                _rng_restore(st1)
+        if ok:
+            return out
+        if st1 != st0:
+            _rng_restore(st0)
         out = raw(*args, **kwargs)
         o = _first(out)
         if isinstance(o, _T()) and o._data.dtype.kind in "fc" and _tangent(o) is None:
-            if _jvp_by_double_vjp(raw, args, kwargs, out):
-                return out
             raise NotImplementedError(
                 f"Trying to use forward AD with {name} that does not support it because it has "
                 f"not been implemented yet.\nPlease file an issue to PyTorch at "
@@ -771,7 +794,7 @@ def _build_plan():
         w = _cached_wrapper(T, name, raw)
         if w is not None:
             plan.append((T, name, raw, w))
-    for pname in ("T", "mT"):
+    for pname in ("T", "mT", "H", "mH", "real", "imag"):
         prop = T.__dict__.get(pname)
         if isinstance(prop, property):
             key = (id(T), pname)
@@ -779,7 +802,8 @@ def _build_plan():
             if hit is None or hit[0] is not prop:
                 getter = prop.fget
                 hit = _wcache[key] = (prop, property(_with_rule(pname, getter,
-                                                                _linear(getter))))
+                                                                _linear(getter)),
+                                                     prop.fset, prop.fdel, prop.__doc__))
             plan.append((T, pname, prop, hit[1]))
     mods = [dagrad]
     try:
@@ -1191,6 +1215,24 @@ def _inplace_dual(name, raw):
 
 
 # ---------------------------------------------------------------- ops without a rule
+def _rng_state():
+    from ..creation import default_generator as g
+    r = g._rng
+    return (r, r.bit_generator.state)
+
+
+def _rng_restore(st):
+    from ..creation import default_generator as g
+    g._rng = st[0]
+    st[0].bit_generator.state = st[1]
+
+
+def _float_outputs(out):
+    T = _T()
+    return any(isinstance(o, T) and o._data.dtype.kind in "fc"
+               for o in (out if isinstance(out, (tuple, list)) else (out,)))
+
+
 def _jvp_by_double_vjp(raw, args, kwargs, out):
     """Tangents of an op that has a (differentiable) reverse-mode rule but no JVP rule: with
     u -> J^T u built with create_graph, J t = d<J^T u, t>/du (the 'double vjp' trick). Returns
@@ -1198,17 +1240,29 @@ def _jvp_by_double_vjp(raw, args, kwargs, out):
     import dagrad
 
     from .grad_mode import enable_grad
+    from .grad_mode import state as _gs
     T = _T()
     pairs = []
+    seen = {}
+    kept_rg = []
+    grad_on = _gs.enabled
 
     def sub(a):
         if isinstance(a, T) and a._data.dtype.kind in "fc":
+            if id(a) in seen:
+                return seen[id(a)]
             t = _tangent(a)
             if t is None:
-                return a.detach()
-            leaf = a.detach().requires_grad_()
-            pairs.append((leaf, t))
-            return leaf
+                r = a if (grad_on and a._rg) else a.detach()
+            else:  # inputs with autograd history stay in it: the tangent is differentiable
+                if grad_on and a._rg:
+                    r = a
+                    kept_rg.append(a)
+                else:
+                    r = a.detach().requires_grad_()
+                pairs.append((r, t))
+            seen[id(a)] = r
+            return r
         if type(a) in (list, tuple):
             return type(a)(sub(b) for b in a)
         return a
@@ -1226,19 +1280,24 @@ def _jvp_by_double_vjp(raw, args, kwargs, out):
                    "fc" and o.requires_grad]
             if not sel:
                 return False
-            us = [dagrad.zeros_like(o2s[i]).requires_grad_() for i in sel]
+            # J^T u is linear in u: any u will do; ones avoids rules (logcumsumexp) whose
+            # derivative in the gradient is undefined at 0
+            us = [dagrad.ones_like(o2s[i]).requires_grad_() for i in sel]
             gs = dagrad.autograd.grad([o2s[i] for i in sel], [p for p, _ in pairs],
                                       grad_outputs=us, create_graph=True, allow_unused=True)
             keep = [(g, t) for g, (_, t) in zip(gs, pairs) if g is not None]
             if not keep or any(not g.requires_grad for g, _ in keep):
                 return False
+            hist = grad_on and (any(t._rg for _, t in pairs) or bool(kept_rg))
             js = dagrad.autograd.grad([g for g, _ in keep], us,
-                                      grad_outputs=[t.detach().to(g.dtype) for g, t in keep],
-                                      allow_unused=True)
+                                      grad_outputs=[t.to(g.dtype) for g, t in keep],
+                                      allow_unused=True, create_graph=hist)
         for i, j in zip(sel, js):
             o = outs[i] if i < len(outs) else None
             if isinstance(o, T):
-                o._fw = (_active_level, j.detach() if j is not None else _zeros_like(o))
+                if j is None:
+                    j = _zeros_like(o)
+                o._fw = (_active_level, j if hist else j.detach())
     finally:
         _guard[0] -= 1
     return True
