@@ -439,3 +439,21 @@ def test_out_is_returned_and_written():
         assert r.max is v and type(r).__name__ == "aminmax_out"
     with pytest.raises(TypeError, match=r"^sum\(\) received an invalid combination"):
         dagrad.sum(dagrad.tensor(OX), out=dagrad.empty(0))
+
+
+COMPLEX_UNARY = ("sin cos tan tanh sigmoid sinh cosh asin acos atan asinh atanh exp exp2 expm1 "
+                 "log log2 log10 log1p sqrt rsqrt reciprocal").split()
+
+
+@pytest.mark.parametrize("op", COMPLEX_UNARY)
+def test_complex_unary_grads(op):
+    z = (Z[:2, :2] * 0.5 + 0.3).copy()
+    # vs torch (gradient of a real loss; torch's convention conjugates the derivative)
+    res = []
+    for L in (torch, dagrad):
+        t = L.tensor(z, requires_grad=True)
+        (getattr(L, op)(t) * L.tensor(W[:2, :2])).real.sum().backward()
+        res.append(t.grad.resolve_conj().numpy() if L is torch else t.grad.numpy())
+    np.testing.assert_allclose(res[1], res[0], rtol=1e-9, atol=1e-11)
+    A = dagrad.tensor(z, requires_grad=True)
+    assert gradcheck(getattr(dagrad, op), (A,))

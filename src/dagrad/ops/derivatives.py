@@ -253,12 +253,12 @@ class ExpBackward0(Node):
 
 class Exp2Backward0(Node):
     def backward(self, g):
-        return g * self.result() * math.log(2.0)
+        return g * self.result().conj() * math.log(2.0)
 
 
 class Expm1Backward0(Node):
     def backward(self, g):
-        return g * (self.result() + 1)
+        return g * (self.result().conj() + 1)
 
 
 class LogBackward0(Node):
@@ -270,18 +270,21 @@ class LogBackward0(Node):
 class Log2Backward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        x = x.conj()  # complex: the conjugate derivative (PyTorch's convention)
         return g / (x * math.log(2.0))
 
 
 class Log10Backward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        x = x.conj()  # complex: the conjugate derivative (PyTorch's convention)
         return g / (x * math.log(10.0))
 
 
 class Log1PBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        x = x.conj()  # complex: the conjugate derivative (PyTorch's convention)
         return g / (x + 1)
 
 
@@ -292,7 +295,7 @@ class SqrtBackward0(Node):
 
 class RsqrtBackward0(Node):
     def backward(self, g):
-        r = self.result()
+        r = self.result().conj()
         return g * (r * r * r) * -0.5
 
 
@@ -311,78 +314,88 @@ class AbsBackward0(Node):
 class SinBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        x = x.conj()  # complex: the conjugate derivative (PyTorch's convention)
         return g * x.cos()
 
 
 class CosBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        x = x.conj()  # complex: the conjugate derivative (PyTorch's convention)
         return g * -x.sin()
 
 
 class TanBackward0(Node):
     def backward(self, g):
-        r = self.result()
+        r = self.result().conj()
         return g * (r * r + 1)
 
 
 class AsinBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        x = x.conj()  # complex: the conjugate derivative (PyTorch's convention)
         return g * (-(x * x) + 1).rsqrt()
 
 
 class AcosBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        x = x.conj()  # complex: the conjugate derivative (PyTorch's convention)
         return g * -(-(x * x) + 1).rsqrt()
 
 
 class AtanBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        x = x.conj()  # complex: the conjugate derivative (PyTorch's convention)
         return g / (x * x + 1)
 
 
 class SinhBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        x = x.conj()  # complex: the conjugate derivative (PyTorch's convention)
         return g * x.cosh()
 
 
 class CoshBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        x = x.conj()  # complex: the conjugate derivative (PyTorch's convention)
         return g * x.sinh()
 
 
 class TanhBackward0(Node):
     def backward(self, g):
-        r = self.result()
+        r = self.result().conj()
         return g * (-(r * r) + 1)
 
 
 class AsinhBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        x = x.conj()  # complex: the conjugate derivative (PyTorch's convention)
         return g * (x * x + 1).rsqrt()
 
 
 class AcoshBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        x = x.conj()  # complex: the conjugate derivative (PyTorch's convention)
         return g * (x * x - 1).rsqrt()
 
 
 class AtanhBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        x = x.conj()  # complex: the conjugate derivative (PyTorch's convention)
         return g / (-(x * x) + 1)
 
 
 class SigmoidBackward0(Node):
     def backward(self, g):
-        r = self.result()
+        r = self.result().conj()
         return g * (r * (-r + 1))
 
 

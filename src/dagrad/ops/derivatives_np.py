@@ -124,12 +124,12 @@ def sqrt(self, g):
 
 
 def tanh(self, g):
-    r = _result(self)
+    r = _conj(_result(self))
     return g * (1 - r * r)
 
 
 def sigmoid(self, g):
-    r = _result(self)
+    r = _conj(_result(self))
     return g * (r * (1 - r))
 
 

@@ -558,6 +558,8 @@ def _rsqrt_np(a):
 
 
 def _sigmoid_np(a):
+    if a.dtype.kind == "c":  # complex: 1 / (1 + e^-z) (|z| would drop the phase)
+        return 1 / (1 + np.exp(-a))
     # exp(-|x|) never overflows; both halves are exact
     e = np.exp(-np.abs(a))
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
