@@ -276,3 +276,9 @@ def test_whole_function_fallback_as_the_last_resort():
         T(torch, X), T(torch, W))
     assert_close(d, t, atol=1e-12)
     assert len(calls) == 1 + 3   # the batched attempt, then once per sample
+
+
+def test_fill_with_a_batched_value():
+    res = [F.vmap(lambda x: x.clone().fill_(x[0, 0]) * 2)(T(L, X))
+           for F, L in ((tf, torch), (df, dagrad))]
+    assert_close(res[1], res[0])

@@ -539,6 +539,16 @@ def _rule_inplace(name, raw, level, args, kwargs):
     self = args[0]
     if _unwrap(self, level) is None:
         raise RuntimeError(_inplace_msg(name, level))
+    if name == "fill_":
+        value = args[1] if len(args) > 1 else kwargs.get("value")
+        if isinstance(value, Tensor) and _unwrap(value, level) is not None:
+            if value.dim() != 0:
+                raise RuntimeError(
+                    f"fill_ only supports 0-dimension value tensor but got tensor with "
+                    f"{value.dim()} dimensions.")
+            full = _call("expand", _raw_method("expand"), (value, tuple(_lshape(self))), {})
+            _call("copy_", _raw_method("copy_"), (self, full), {})
+            return self
     a2, k2 = _align(level, args, kwargs)
     _again(name, raw, a2, k2)
     return self
