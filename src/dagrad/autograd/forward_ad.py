@@ -1581,3 +1581,76 @@ def _special_no_fwd(name):
 
 
 _RULES["zeta"] = _special_no_fwd("special_zeta")
+
+
+# ---------------------------------------------------------------- activations (closed forms)
+def _act(deriv, params=()):
+    """F.<activation>(x, *params): tangent = f'(x) * t (deriv(x, y, **params) gives f')."""
+    def rule(args, kwargs, out):
+        x = args[0]
+        t = _tangent(x)
+        if t is None:
+            return None
+        p = {}
+        for i, (n, d) in enumerate(params):
+            p[n] = args[i + 1] if len(args) > i + 1 else kwargs.get(n, d)
+        return t * deriv(x, _first(out), **p)
+    return rule
+
+
+def _w(cond, a, b):
+    from .. import ops
+    return ops.where(cond, a, b)
+
+
+def _gelu_d(x, y, approximate="none"):
+    if approximate == "tanh":
+        k = math.sqrt(2.0 / math.pi)
+        th = (k * (x + 0.044715 * x * x * x)).tanh()
+        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * k * (1 + 3 * 0.044715 * x * x)
+    return 0.5 * (1 + (x * (1 / math.sqrt(2.0))).erf()) + x * (-0.5 * x * x).exp() / math.sqrt(
+        2 * math.pi)
+
+
+def _silu_d(x, y):
+    s = x.sigmoid()
+    return s * (1 + x * (1 - s))
+
+
+def _mish_d(x, y):
+    from .. import ops
+    tsp = ops.nn.functional.softplus(x).tanh() if hasattr(ops, "nn") else None
+    if tsp is None:
+        import dagrad.nn.functional as NF
+        tsp = NF.softplus(x).tanh()
+    return tsp + x * (1 - tsp * tsp) * x.sigmoid()
+
+
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_RULES.update({
+    "gelu": _act(_gelu_d, (("approximate", "none"),)),
+    "silu": _act(_silu_d),
+    "softplus": _act(lambda x, y, beta=1.0, threshold=20.0: _w(
+        x * beta > threshold, 1.0, (x * beta).sigmoid()), (("beta", 1.0), ("threshold", 20.0))),
+    "elu": _act(lambda x, y, alpha=1.0: _w(x > 0, 1.0, y + alpha), (("alpha", 1.0),)),
+    "selu": _act(lambda x, y: _w(x > 0, _SELU_SCALE, y + _SELU_SCALE * _SELU_ALPHA)),
+    "celu": _act(lambda x, y, alpha=1.0: _w(x > 0, 1.0, (x / alpha).exp()), (("alpha", 1.0),)),
+    "leaky_relu": _act(lambda x, y, negative_slope=0.01: _w(x > 0, 1.0, negative_slope),
+                       (("negative_slope", 0.01),)),
+    "hardtanh": _act(lambda x, y, min_val=-1.0, max_val=1.0: ((x > min_val) & (x < max_val))
+                     .to(x.dtype), (("min_val", -1.0), ("max_val", 1.0))),
+    "relu6": _act(lambda x, y: ((x > 0) & (x < 6)).to(x.dtype)),
+    "logsigmoid": _act(lambda x, y: (-x).sigmoid()),
+    "softsign": _act(lambda x, y: (1 + x.abs()).square().reciprocal()),
+    "hardsigmoid": _act(lambda x, y: ((x > -3) & (x < 3)).to(x.dtype) * (1.0 / 6)),
+    "hardswish": _act(lambda x, y: _w(x < -3, 0.0, _w(x <= 3, x / 3 + 0.5, 1.0))),
+    "mish": _act(_mish_d),
+    "tanhshrink": _act(lambda x, y: x.tanh().square()),
+    "softshrink": _act(lambda x, y, lambd=0.5: (x.abs() > lambd).to(x.dtype),
+                       (("lambd", 0.5),)),
+    "hardshrink": _act(lambda x, y, lambd=0.5: (x.abs() > lambd).to(x.dtype),
+                       (("lambd", 0.5),)),
+    "threshold": _act(lambda x, y, threshold=0.0, value=0.0: (x > threshold).to(x.dtype),
+                      (("threshold", 0.0), ("value", 0.0))),
+})
