@@ -85,7 +85,7 @@ CASES = {
     "F_relu_inplace": lambda L, x, y: L.nn.functional.relu(x - 0.5, inplace=True),
     "F_elu_": lambda L, x, y: L.nn.functional.elu_(x - 0.5),
     "F_hardtanh_inplace": lambda L, x, y: L.nn.functional.hardtanh(x * 3 - 1, inplace=True),
-    "F_leaky_relu_": lambda L, x, y: L.nn.functional.leaky_relu_(x - 0.5, 0.2),
+    "F_leaky_relu_": lambda L, x, y: L.nn.functional.leaky_relu_(x - 0.5, 0.25),
     "remainder_": lambda L, x, y: (x * 1).remainder_(0.3),
     "floor_": lambda L, x, y: (x * 5).floor_() + x,
     # views: the base's tangent, the view's and a sibling view's all follow
