@@ -457,3 +457,17 @@ def test_complex_unary_grads(op):
     np.testing.assert_allclose(res[1], res[0], rtol=1e-9, atol=1e-11)
     A = dagrad.tensor(z, requires_grad=True)
     assert gradcheck(getattr(dagrad, op), (A,))
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("rpow", lambda a: 2 ** a), ("rpow_complex_base", lambda a: (1 + 1j) ** a),
+    ("prod", lambda a: a.prod()), ("prod_dim", lambda a: a.prod(0)),
+    ("cumprod", lambda a: a.cumprod(1)), ("einsum", lambda a: dagrad.einsum("ij,jk->ik", a, a)),
+    ("einsum_outer", lambda a: dagrad.einsum("i,j->ij", a[0], a[1])),
+], ids=["rpow", "rpow_complex_base", "prod", "prod_dim", "cumprod", "einsum", "einsum_outer"])
+def test_complex_gradcheck_more(name, fn):
+    z = (Z[:2, :2] * 0.5 + 0.3).copy()
+    z0 = z.copy()
+    z0[0, 1] = 0  # the zero-safe product paths
+    for arr in (z, z0, z.real.copy()):
+        assert gradcheck(fn, (dagrad.tensor(arr, requires_grad=True),))

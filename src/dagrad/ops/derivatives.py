@@ -129,8 +129,9 @@ class PowBackward2(Node):
     def backward(self, g):
         base = self.base
         if isinstance(base, complex) or base > 0:
-            return g * self.result() * (math.log(base) if not isinstance(base, complex) else
-                                        complex(np.log(np.complex128(base))))
+            f = (math.log(base) if not isinstance(base, complex) else
+                 complex(np.log(np.complex128(base))).conjugate())
+            return g * self.result().conj() * f
         r = self.result()
         if base == 0:  # PyTorch: 0 where the exponent is >= 0 (finite result), else -inf
             return (g * r * float("-inf")).masked_fill(r.isfinite(), 0)
@@ -614,9 +615,9 @@ class ProdBackward0(Node):
         if dim is None:
             flat = x.reshape(-1)
             gi = _prod_others(flat, 0).reshape(x.shape)
-            return g * gi
+            return g * gi.conj()
         gg = g if self.keepdim else g.unsqueeze(dim)
-        return gg * _prod_others(x, dim)
+        return gg * _prod_others(x, dim).conj()
 
 
 ProdBackward1 = type("ProdBackward1", (ProdBackward0,), {})
@@ -741,15 +742,15 @@ class CumprodBackward0(Node):
         if x.ndim == 0:
             return g
         if not bool((x == 0).any()):
-            r = self.result()
-            return (g * r).flip(d).cumsum(d).flip(d) / x
+            r = self.result().conj()
+            return (g * r).flip(d).cumsum(d).flip(d) / x.conj()
         # zero-safe O(n^2) path: d out_k / d x_i = prod_{j<=k, j!=i} x_j
         cols = []
         for i in range(n):
             xi_one = x.narrow(d, i, 1)
             repl = _cat((x.narrow(d, 0, i), xi_one.new_ones(xi_one.shape),
                          x.narrow(d, i + 1, n - i - 1)), d)
-            cp = repl.cumprod(d)
+            cp = repl.cumprod(d).conj()
             gi = (g.narrow(d, i, n - i) * cp.narrow(d, i, n - i)).sum(d, keepdim=True)
             cols.append(gi)
         return _cat(tuple(cols), d)

@@ -490,6 +490,8 @@ def _rpow(base, x):
     if x._rg and grad_state.enabled:
         n = R.PowBackward2()
         n.base = base
+        if r.dtype != x._data.dtype:  # complex base, real exponent: the engine keeps Re(grad)
+            n._meta = ((x._data.shape, x._data.dtype),)
         save_result(n, res)
         link(n, res, x)
     return res

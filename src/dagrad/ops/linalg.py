@@ -260,7 +260,7 @@ def einsum_grad(specs, out_spec, ops, g, i):
             uniq.append(c)
     produce = "".join(c for c in uniq if c in avail)
     in_specs = [out_spec] + [s for s, _ in others]
-    in_ops = [g] + [o for _, o in others]
+    in_ops = [g] + [o.conj() for _, o in others]  # complex: conjugate operands
     r = einsum(",".join(in_specs) + "->" + produce, *in_ops)
     # expand letters that appear only in the target (summed out in the forward)
     full = produce
