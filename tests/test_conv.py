@@ -287,16 +287,19 @@ def test_conv2d_winograd_matches_torch(xs, ws, kw, monkeypatch):
     assert calls["fwd"] == 2 and calls["bwd_w"] == 1      # forward, input grad, weight grad
 
 
-@pytest.mark.parametrize("band", [1, 1 << 20])
-def test_conv2d_winograd_bands_and_batch_slices(band, monkeypatch):
-    """Tile rows processed one band at a time (a tiny band forced) and the batch split over
-    threads, for odd map sizes; the deep-layer size is left on the GEMM path."""
+@pytest.mark.parametrize("band,nc", [(1, 256), (1 << 20, 256), (1, 16), (1 << 20, 8)])
+def test_conv2d_winograd_bands_and_batch_slices(band, nc, monkeypatch):
+    """Tile rows processed one band at a time (a tiny band forced), images taken in groups
+    (nc: images x channels per group), the batch split over threads, odd map sizes; the
+    deep-layer size is left on the GEMM path."""
     calls = _spy_wino(monkeypatch)
     monkeypatch.setattr(C, "_WINO_BAND", band)
+    monkeypatch.setattr(C, "_WINO_NC", nc)
     monkeypatch.setattr(C, "_PAR_MIN_FLOPS", 0)
     run("conv2d", (3, 8, 13, 10), (6, 8, 3, 3), padding=1)
     run("conv2d", (2, 6, 12, 7), (5, 6, 3, 3), padding=2)
-    assert calls["fwd"] >= 4 and calls["bwd_w"] >= 2
+    run("conv2d", (5, 4, 16, 17), (3, 4, 3, 3), padding=1)   # 72 tiles: groups of nc // 4
+    assert calls["fwd"] >= 6 and calls["bwd_w"] >= 3
     monkeypatch.undo()
     calls = _spy_wino(monkeypatch, force=False)
     run("conv2d", (2, 64, 7, 7), (64, 64, 3, 3), padding=1)   # 98 outputs: too few
@@ -366,3 +369,28 @@ def test_winograd_kernels_vs_torch_float64(m, dt, tol, monkeypatch):
         if dt == np.float32:
             e = np.abs(y - yt.detach().numpy()).max()
             assert e < (2.5 * t32 if m == 2 else 40 * t32), (e, t32)
+
+
+def test_winograd_weight_grad_reuses_forward_buffer(monkeypatch):
+    """The forward's padded channels-last buffers (one per image group) serve the weight
+    gradient: x is padded once, g once (for the input gradient)."""
+    monkeypatch.setattr(C, "_WINO_MIN_C", 1)
+    monkeypatch.setattr(C, "_WINO_MIN_NHW", 0)
+    monkeypatch.setattr(C, "_WINO_NC", 8)          # 4 channels: groups of 2 images
+    monkeypatch.setattr(C, "_PAR_MIN_FLOPS", 1e30)
+    n = {"pad": 0}
+    pad0 = C._wino_pad
+
+    def pad(*a):
+        n["pad"] += 1
+        return pad0(*a)
+    monkeypatch.setattr(C, "_wino_pad", pad)
+    x = dagrad.randn(5, 4, 16, 16, requires_grad=True)
+    w = dagrad.randn(3, 4, 3, 3, requires_grad=True)
+    C.conv2d(x, w, padding=1).sum().backward()
+    assert n["pad"] == 6                           # 3 groups x (x in the forward, g)
+    xt = torch.from_numpy(x.detach().numpy()).requires_grad_()
+    wt = torch.from_numpy(w.detach().numpy()).requires_grad_()
+    F.conv2d(xt, wt, padding=1).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), wt.grad.numpy(), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-4)
