@@ -205,3 +205,23 @@ def test_no_dirty_state_leaks_out_of_level():
         x.add_(1)
     assert dfw._dirty[0] is False
     assert dfw.unpack_dual(x).tangent is None
+
+
+def test_shape_inplace_ops_match_torch_reverse_mode():
+    """Core fix: t_/transpose_/squeeze_/unsqueeze_ change the tensor's shape in place (they
+    failed on a shape check before); gradients, grad_fn and the version bump as torch."""
+    res = []
+    for lib in (torch, dagrad):
+        w = lib.tensor(X, requires_grad=True)
+        a = w * 1
+        v0 = a._version
+        a.t_()
+        a.unsqueeze_(1).transpose_(0, 2).squeeze_(1)
+        shape, bumped = tuple(a.shape), a._version > v0
+        (a * lib.tensor(Y)).sum().backward()
+        res.append((shape, bumped, w.grad.numpy()))
+        b = lib.ones(2, 3)
+        b.t_()
+        assert tuple(b.shape) == (3, 2)
+    assert res[0][:2] == res[1][:2] == ((3, 4), True)
+    np.testing.assert_array_equal(res[1][2], res[0][2])
