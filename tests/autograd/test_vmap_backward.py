@@ -290,3 +290,23 @@ def test_rule_reading_the_gradient_array_runs_per_sample_with_a_warning():
         d, _ = _grads(dagrad, "embedding_freq")
     t, _ = _grads(torch, "embedding_freq")
     assert_close(d, t, atol=1e-12)
+
+
+def test_non_leaf_inputs_hooks_and_freed_graph_like_torch():
+    xa, ga = RNG.randn(3), RNG.randn(4, 3)
+    res = []
+    for L in (torch, dagrad):
+        x = T(L, xa, True)
+        h = x.exp()
+        o = (h * 2).sin()
+        r = L.autograd.grad(o, (h, x), T(L, ga), is_grads_batched=True)
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            L.autograd.grad(o, x, T(L, ga), is_grads_batched=True)
+        x = T(L, xa, True)
+        h = x.exp()
+        seen = []
+        h.register_hook(lambda g: seen.append(tuple(g.shape)) or g * 2)
+        r2 = L.autograd.grad(h.sin(), x, T(L, ga), is_grads_batched=True)
+        assert seen == [(3,)]  # the hook sees one (logical) gradient, as under torch's vmap
+        res.append((r, r2))
+    assert_close(res[1], res[0], atol=1e-12)
