@@ -375,10 +375,24 @@ class _LazySaved(tuple):
         obj.node, obj.frame = node, frame
         return obj
 
+    def _real(self):
+        self.frame.recompute()
+        s = self.node._saved_ts
+        return () if s is self or s is None else s
+
     def __bool__(self):
         self.frame.recompute()
         s = self.node._saved_ts
         return bool(s) if s is not self else True
+
+    def __iter__(self):
+        return iter(self._real())
+
+    def __len__(self):
+        return len(self._real())
+
+    def __getitem__(self, i):
+        return self._real()[i]
 
 
 def _strip(node, frame):
