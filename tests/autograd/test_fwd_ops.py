@@ -304,6 +304,13 @@ COMPOSITE = {
     "polar_real_imag": (lambda L, a, b: L.polar(a.abs() + 0.1, b).real * 2
                         + L.polar(a.abs() + 0.1, b).imag, (X1, Y1)),
     "mH": (lambda L, a, b: a.mH @ b + a.H @ b, (X1, Y1)),
+    # elementwise ops of three tensors
+    "lerp_tensor_weight": (lambda L, a, b, w: L.lerp(a, b, w), (X1, Y1, R.rand(4, 5))),
+    "addcmul": (lambda L, a, b, c: L.addcmul(a, b, c, value=0.3), (X1, Y1, R.randn(4, 5))),
+    "addcdiv": (lambda L, a, b, c: L.addcdiv(a, b, c.exp(), value=2), (X1, Y1, R.randn(4, 5))),
+    "where": (lambda L, a, b: L.where(a > b, a, b * 2), (X1, Y1)),
+    "clamp_tensor_bounds": (lambda L, a, b, c: a.clamp(b - 0.5, b + c.abs()),
+                            (X1, Y1, R.randn(4, 5))),
 }
 
 
