@@ -1618,11 +1618,8 @@ def _silu_d(x, y):
 
 
 def _mish_d(x, y):
-    from .. import ops
-    tsp = ops.nn.functional.softplus(x).tanh() if hasattr(ops, "nn") else None
-    if tsp is None:
-        import dagrad.nn.functional as NF
-        tsp = NF.softplus(x).tanh()
+    import dagrad.nn.functional as NF
+    tsp = NF.softplus(x).tanh()
     return tsp + x * (1 - tsp * tsp) * x.sigmoid()
 
 
