@@ -9,9 +9,18 @@ wrapped, so forward AD costs nothing when unused.
 
 Inside a rule (and inside the op a rule belongs to) wrappers pass straight through (a depth
 guard), so rules are written in plain dagrad ops on primals and tangents. A function without a
-rule is treated as a composite: its inner ops propagate tangents; if its floating-point output
-still has none while an input had one, NotImplementedError is raised (as PyTorch does for ops
-without a forward derivative) instead of silently returning a zero tangent.
+rule gets its tangent from its reverse-mode rule (J t = d<J^T u, t>/du, the "double vjp"; the
+RNG is replayed for random ops; the tangent stays differentiable in the primal). Only when that
+rule cannot be differentiated is the function treated as a composite whose inner ops propagate
+tangents; if its floating-point output still has none, NotImplementedError is raised (as
+PyTorch does for ops without a forward derivative) instead of silently returning no tangent.
+
+In-place ops (x.add_(y), x += y, x[i] = v, copy_, zero_, fill_, masked_fill_, relu_, clamp_,
+F.relu(x, inplace=True), ...) give x the tangent of the out-of-place op applied to x's old value.
+As in PyTorch a view's tangent is a view of its base's tangent: an in-place op on a view writes
+its region of the base's tangent, and once any in-place op ran in the level (`_dirty`) every
+view re-reads its base's tangent, so views made earlier (siblings, or made before the base got
+a tangent) see the change.
 """
 import functools
 import math
