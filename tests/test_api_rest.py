@@ -471,3 +471,31 @@ def test_complex_gradcheck_more(name, fn):
     z0[0, 1] = 0  # the zero-safe product paths
     for arr in (z, z0, z.real.copy()):
         assert gradcheck(fn, (dagrad.tensor(arr, requires_grad=True),))
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("pow_complex_exp", lambda L, x: x ** (1 + 1j)), ("pow_2.5", lambda L, x: x ** 2.5),
+    ("pow_-1.5", lambda L, x: x ** -1.5), ("mul_complex_scalar", lambda L, x: x * (1 - 2j)),
+    ("div_complex_scalar", lambda L, x: x / (1 - 2j)),
+], ids=["pow_complex_exp", "pow_2.5", "pow_-1.5", "mul_complex_scalar", "div_complex_scalar"])
+@pytest.mark.parametrize("kind", ["real", "complex"])
+def test_mixed_real_complex_grads_match_torch(name, fn, kind):
+    arr = np.array([0.4, 0.7, 1.3]) if kind == "real" else Z[0]
+    res = []
+    for L in (torch, dagrad):
+        x = L.tensor(arr, requires_grad=True)
+        y = fn(L, x)
+        (y.real * 2 + y.imag * 3 if y.is_complex() else y * 2).sum().backward()
+        res.append((str(x.grad.dtype), x.grad.resolve_conj().numpy() if L is torch else
+                    x.grad.numpy()))
+    assert res[1][0] == res[0][0]
+    np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-10, atol=1e-12)
+
+
+def test_imag_of_real_tensor_raises_like_torch():
+    for L in (torch, dagrad):
+        with pytest.raises(RuntimeError, match="^imag is not implemented for tensors with "
+                                               "non-complex dtypes.$"):
+            L.tensor([1.0]).imag
+        with pytest.raises(RuntimeError, match="^imag is not implemented"):
+            L.imag(L.tensor([1.0]))

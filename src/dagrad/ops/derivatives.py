@@ -99,8 +99,8 @@ class NegBackward0(Node):
 
 class PowBackward0(Node):
     def backward(self, g):
-        (x,) = self.saved()
-        x = x.conj()
+        (x0,) = self.saved()
+        x = x0.conj()
         p = self.exponent
         if p == 0:
             return g * 0
@@ -110,7 +110,7 @@ class PowBackward0(Node):
             return g * (x * 2)
         if p == 3:
             return g * (x * x * 3)
-        return g * (x ** (p - 1) * p)
+        return g * (x0 ** (p - 1) * p).conj()
 
 
 class PowBackward1(Node):

@@ -96,8 +96,8 @@ def neg(self, g):
 
 
 def pow0(self, g):
-    (x,) = _saved(self)
-    x = _conj(x)
+    (x0,) = _saved(self)
+    x = _conj(x0)
     p = self.exponent
     if p == 0:
         return g * 0
@@ -107,7 +107,7 @@ def pow0(self, g):
         return g * (x * 2)
     if p == 3:
         return g * (x * x * 3)
-    return g * (x ** (p - 1) * p)
+    return g * _conj(x0 ** (p - 1) * p)
 
 
 def exp(self, g):

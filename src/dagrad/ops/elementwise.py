@@ -467,6 +467,8 @@ def pow(a, b, *, out=None):  # noqa: A001
     if a._rg and grad_state.enabled:
         n = R.PowBackward0()
         n.exponent = b
+        if r.dtype != a._data.dtype:  # real base, complex exponent: the engine keeps Re(grad)
+            n._meta = ((a._data.shape, a._data.dtype),)
         save(n, a)
         link(n, res, a)
     return _out(res, out)

@@ -342,7 +342,9 @@ def complex_real(x):
 def complex_imag(x):
     """Tensor.imag / torch.imag: the imaginary part, differentiable for complex input."""
     a = x._data
-    if a.dtype.kind != "c" or not _rec(x):
+    if a.dtype.kind != "c":
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    if not _rec(x):
         return _make(a.imag)
     from .movement import select
     return select(_view_as_real_rec(x), -1, 1)
