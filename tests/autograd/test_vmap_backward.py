@@ -33,6 +33,13 @@ GRAPHS = {
     "cat_cumsum": (lambda L, x, y: L.cat([x, y.t()], 0).cumsum(0), [(3, 2), (2, 4)]),
     "conv_pool": (lambda L, x, w: F(L).max_pool2d(F(L).conv2d(x, w, padding=1), 2)
                   + F(L).avg_pool2d(x[:, :1], 2), [(2, 3, 4, 4), (4, 3, 3, 3)]),
+    "conv_variants": (lambda L, x, w, w1: F(L).conv2d(x, w, stride=2, groups=2).sum()
+                      + F(L).avg_pool2d(x, 3, 2, 1, count_include_pad=False).sum()
+                      + F(L).max_pool2d(x, 3, 2, 1)
+                      + F(L).conv1d(x[:, :, 0], w1, padding=1).sum(-1, keepdim=True)[..., None],
+                      [(2, 4, 5, 5), (6, 2, 3, 3), (4, 4, 3)]),
+    "conv_no_batch_dim": (lambda L, x, w: F(L).conv2d(x, w, padding=1).tanh(),
+                          [(3, 4, 4), (2, 3, 3, 3)]),
     "layer_norm": (lambda L, x, w, b: F(L).layer_norm(x, (4,), w, b), [(3, 4), (4,), (4,)]),
     "batch_norm": (lambda L, x: F(L).batch_norm(x, None, None, training=True), [(4, 3)]),
     "cross_entropy": (lambda L, x: L.stack([F(L).cross_entropy(x, L.tensor([0, 2, 1])),

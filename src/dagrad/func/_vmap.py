@@ -870,6 +870,61 @@ def _rule_index_put_zeros(name, raw, level, args, kwargs):
                level)
 
 
+def _rule_conv_tin(name, raw, level, args, kwargs):
+    """conv's input gradient (transposed convolution) for a batched output gradient g of an
+    (N, O, *sp) output: the vmap batch folds into N."""
+    g, w, b, p, hw = args
+    gv = _unwrap(g, level)
+    if gv is None or _is_bt(w) or _is_bt(b) or len(gv.shape) - 1 != p.nd + 2:
+        raise NoBatchingRule(f"vmap: {name} with these batched arguments")
+    shp = tuple(gv.shape)
+    r = _again(name, raw, (_reshape(gv, (shp[0] * shp[1],) + shp[2:]), w, b, p, hw), {})
+    return _bt(_reshape(r, shp[:2] + tuple(r.shape)[1:]), level)
+
+
+def _rule_conv_tw(name, raw, level, args, kwargs):
+    """conv's weight gradient for a batched output gradient g (groups=1): the vmap batch folds
+    into the output channels, each sample's block of the result is its weight gradient."""
+    x, g, p, kshape = args[:4]
+    xp = args[4] if len(args) > 4 else kwargs.get("xp")
+    gv = _unwrap(g, level)
+    if gv is None or _is_bt(x) or p.groups != 1 or len(gv.shape) - 1 != p.nd + 2:
+        raise NoBatchingRule(f"vmap: {name} with these batched arguments")
+    shp = tuple(gv.shape)                               # (B, N, O, *sp)
+    g2 = _reshape(_movedim(gv, 0, 1), (shp[1], shp[0] * shp[2]) + shp[3:])
+    dw = _again(name, raw, (x, g2, p, kshape, xp), {})  # (B*O, C, *k)
+    return _bt(_reshape(dw, (shp[0], shp[2]) + tuple(dw.shape)[1:]), level)
+
+
+def _rule_avg_adj(name, raw, level, args, kwargs):
+    """avg-pool's adjoint on a batched gradient: the vmap batch folds into N."""
+    g, geo, div, nd, xshape = args
+    gv = _unwrap(g, level)
+    xshape = tuple(xshape)
+    if gv is None:
+        raise NoBatchingRule(f"vmap: {name} with these batched arguments")
+    shp = tuple(gv.shape)
+    if len(shp) - 1 == nd + 2:    # (B, N, C, *sp): B*N images
+        r = _again(name, raw, (_reshape(gv, (shp[0] * shp[1],) + shp[2:]), geo, div, nd,
+                               (shp[0] * xshape[0],) + xshape[1:]), {})
+        return _bt(_reshape(r, (shp[0],) + xshape), level)
+    return _bt(_again(name, raw, (gv, geo, div, nd, (shp[0],) + xshape), {}), level)
+
+
+def _rule_tap_scatter(name, raw, level, args, kwargs):
+    """max-pool's adjoint on a batched gradient: the winning taps repeat for every sample."""
+    g, tap, geo, nd, xshape = args
+    gv = _unwrap(g, level)
+    if gv is None or _is_bt(tap):
+        raise NoBatchingRule(f"vmap: {name} with these batched arguments")
+    bs = gv.shape[0]
+    reps = (bs,) + (1,) * (tap.ndim - 1)
+    import importlib
+    xp = importlib.import_module(type(tap).__module__.split(".")[0])  # numpy or cupy
+    tapb = xp.tile(tap, reps)
+    return _bt(_again(name, raw, (gv, tapb, geo, nd, (bs,) + tuple(xshape)), {}), level)
+
+
 def _rule_setitem(name, raw, level, args, kwargs):
     self, idx, val = args
     v = _unwrap(self, level)
@@ -1233,6 +1288,10 @@ _RULES["expand"] = _rule_expand
 _RULES["broadcast_to"] = _rule_expand
 _RULES["expand_to"] = _rule_expand
 _RULES["index_put_zeros"] = _rule_index_put_zeros
+_RULES["_conv_tin_op"] = _rule_conv_tin
+_RULES["_conv_tw_op"] = _rule_conv_tw
+_RULES["_avg_adj_op"] = _rule_avg_adj
+_RULES["_tap_scatter"] = _rule_tap_scatter
 _RULES["expand_as"] = _rule_like_shape("expand")
 _RULES["view_as"] = _rule_like_shape("view")
 _RULES["reshape_as"] = _rule_like_shape("reshape")
@@ -1481,7 +1540,9 @@ def _key():
 
 
 _INTERNAL = (("dagrad.ops.movement", "expand_to"), ("dagrad.ops.indexing", "index_put_zeros"),
-             ("dagrad.ops.linalg", "einsum"))
+             ("dagrad.ops.linalg", "einsum"), ("dagrad.ops.conv", "_conv_tin_op"),
+             ("dagrad.ops.conv", "_conv_tw_op"), ("dagrad.ops.pool", "_avg_adj_op"),
+             ("dagrad.ops.pool", "_tap_scatter"))
 
 
 def _takes_args(f):
