@@ -437,7 +437,8 @@ def _inplace_msg(op, level):
 _META_RESULTS = {"is_contiguous", "stride", "element_size", "storage_offset", "is_shared",
                  "is_pinned", "get_device", "is_signed", "is_same_size", "dim_order",
                  "is_set_to", "is_inference", "is_conj", "is_neg", "data_ptr", "nbytes",
-                 "itemsize", "untyped_storage", "storage", "is_coalesced"}
+                 "itemsize", "untyped_storage", "storage", "is_coalesced", "result_type",
+                 "can_cast", "promote_types", "is_floating_point", "is_complex", "numel"}
 
 
 def _restack(name, outs, level, empty=False):
@@ -462,7 +463,11 @@ def _restack(name, outs, level, empty=False):
         return tuple(vals)
     if r0 is None and all(r is None for r in outs):
         return None
-    if name in _META_RESULTS and all(type(r) is type(r0) and r == r0 for r in outs):
+    if name in _META_RESULTS:  # about the (logical) tensor, not its values: sample 0's answer
+        return r0
+    from .._dtype import dtype as _dtype
+    from ..tensor import device as _device
+    if isinstance(r0, (_dtype, _device, Size, str)) and all(r == r0 for r in outs):
         return r0
     raise RuntimeError(
         f"Batching rule not implemented for aten::{name}. We could not generate a fallback.")
