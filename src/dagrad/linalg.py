@@ -520,17 +520,31 @@ def eig(A, *, out=None):
         save(n, L, V)
         link_multi(n, (L, V), A)
     if out is not None:
-        from .ops.reduce import _o2
+        from .ops.reduce import _check_tuple_out, _o2
+        _check_tuple_out("linalg_eig", out)
+        _eig_out_check("linalg.eig", "eigenvalues", c, out[0])
+        _eig_out_check("linalg.eig", "eigenvectors", c, out[1])
         return _o2(_EigT(L, V), out, "linalg_eig")
     return _EigT(L, V)
+
+
+def _eig_out_check(fname, what, c, o):
+    if isinstance(o, Tensor) and not np.can_cast(c, o._data.dtype, casting="same_kind"):
+        from .ops.reduce import _scalar_name
+        raise RuntimeError(f"torch.{fname}: Expected {what} to be safely castable from "
+                           f"{_scalar_name(np.dtype(c))} dtype, but got {what} with dtype "
+                           f"{_scalar_name(o._data.dtype)}")
 
 
 def eigvals(A, *, out=None):
     a = _check(A, "linalg.eigvals")
     c = np.complex64 if a.dtype in (np.float32, np.complex64) else np.complex128
+    if out is not None:  # PyTorch writes out= even when A requires grad
+        _eig_out_check("linalg.eigvals", "eigenvalues", c, out)
+        return _out(_make(np.ascontiguousarray(np.linalg.eigvals(a).astype(c))), out)
     if _rec(A):
-        return _out(eig(A)[0], out)
-    return _out(_make(np.ascontiguousarray(np.linalg.eigvals(a).astype(c))), out)
+        return eig(A)[0]
+    return _make(np.ascontiguousarray(np.linalg.eigvals(a).astype(c)))
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):

@@ -250,3 +250,41 @@ def test_complex_gradcheck_detects_a_wrong_gradient():
     A = dagrad.tensor(CPLX[0, :2, :2].copy(), requires_grad=True)
     assert not gradcheck(NoConj.apply, (A,), raise_exception=False)
     assert gradcheck(lambda z: z * z, (A,))
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("eig_out_tensor", lambda L: L.linalg.eig(L.ones(2, 2), out=L.empty(0))),
+    ("eig_out_float", lambda L: L.linalg.eig(L.ones(2, 2), out=(L.empty(0), L.empty(0)))),
+    ("eig_out_vec_float", lambda L: L.linalg.eig(L.ones(2, 2), out=(
+        L.empty(0, dtype=L.complex64), L.empty(0)))),
+    ("eigvals_out_float", lambda L: L.linalg.eigvals(L.ones(2, 2), out=L.empty(0))),
+    ("eig_out_grad", lambda L: L.linalg.eig(L.ones(2, 2, requires_grad=True), out=(
+        L.empty(0, dtype=L.complex64), L.empty(0, dtype=L.complex64)))),
+    ("eig_non_square", lambda L: L.linalg.eig(L.ones(2, 3))),
+    ("eig_1d", lambda L: L.linalg.eig(L.ones(3))),
+    ("eig_int", lambda L: L.linalg.eig(L.ones(2, 2, dtype=L.int64))),
+    ("eigvals_half", lambda L: L.linalg.eigvals(L.ones(2, 2, dtype=L.float16))),
+], ids=["eig_out_tensor", "eig_out_float", "eig_out_vec_float", "eigvals_out_float",
+        "eig_out_grad", "eig_non_square", "eig_1d", "eig_int", "eigvals_half"])
+def test_eig_errors_match_torch(name, fn):
+    import warnings
+    res = []
+    for L in (torch, dagrad):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with pytest.raises(Exception) as e:
+                fn(L)
+        res.append((type(e.value).__name__, str(e.value)))
+    assert res[1] == res[0]
+
+
+def test_eig_empty_and_one_by_one_grads():
+    for shape in [(1, 1), (0, 0), (2, 0, 0), (3, 1, 1)]:
+        arr = rng.standard_normal(shape)
+        grads = []
+        for L in (torch, dagrad):
+            a = L.tensor(arr, requires_grad=True)
+            w, v = L.linalg.eig(a)
+            (w.abs().sum() + v.abs().sum()).backward()
+            grads.append(a.grad.numpy())
+        np.testing.assert_allclose(grads[1], grads[0], atol=1e-12)
