@@ -283,3 +283,9 @@ def test_fill_with_a_batched_value():
     res = [F.vmap(lambda x: x.clone().fill_(x[0, 0]) * 2)(T(L, X))
            for F, L in ((tf, torch), (df, dagrad))]
     assert_close(res[1], res[0])
+
+
+def test_tensor_lists_as_keywords():
+    res = [F.vmap(lambda x: L.stack(tensors=[x, x * 2], dim=1) + L.cat(tensors=[x, x], dim=0))(
+        T(L, X)) for F, L in ((tf, torch), (df, dagrad))]
+    assert_close(res[1], res[0])

@@ -265,8 +265,13 @@ def _max_level(args, kwargs):
                 if isinstance(b, BatchedTensor) and b._level > lvl:
                     lvl = b._level
     for a in kwargs.values():
-        if isinstance(a, BatchedTensor) and a._level > lvl:
-            lvl = a._level
+        if isinstance(a, BatchedTensor):
+            if a._level > lvl:
+                lvl = a._level
+        elif isinstance(a, (list, tuple)):
+            for b in a:
+                if isinstance(b, BatchedTensor) and b._level > lvl:
+                    lvl = b._level
     return lvl
 
 
@@ -1202,10 +1207,12 @@ def _rule_embedding(name, raw, level, args, kwargs):
 
 # --- lists of tensors
 def _rule_cat(name, raw, level, args, kwargs):
-    ts = list(args[0])
+    ts = list(args[0] if args else kwargs.get("tensors", ()))
     dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
     bs = _bsize(level)
-    ref = next(t for t in ts if _unwrap(t, level) is not None)
+    ref = next((t for t in ts if _unwrap(t, level) is not None), None)
+    if ref is None or set(kwargs) - {"dim", "tensors"}:
+        raise NoBatchingRule(f"vmap: {name} with these arguments")
     nd = len(_lshape(ref)) + (1 if name == "stack" else 0)
     vals = []
     for t in ts:
