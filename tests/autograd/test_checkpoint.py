@@ -400,3 +400,16 @@ def test_debug_lists_the_ops_of_both_runs():
     with dcp.set_checkpoint_debug_enabled(True):
         d2 = _nondeterministic(dagrad, dcp)
     assert "Detected non-determinism" in str(d2.value)
+
+
+def test_op_names_seen_by_policies():
+    from dagrad.utils.checkpoint import OpName
+    x = dagrad.ones(2, 2, requires_grad=True)
+    ops = {"mm": OpName.of((x @ x).grad_fn), "add": OpName.of(x.add(x).grad_fn),
+           "tanh": OpName.of(x.tanh().grad_fn)}
+    assert ops["mm"] == "aten.mm.default"
+    assert ops["tanh"] == "aten.tanh.default" and str(ops["tanh"]) == "aten.tanh.default"
+    assert ops["add"] == "aten.add.Tensor" and ops["add"] == "aten::add" and ops["add"] == "add"
+    assert ops["add"] != "aten.mul.Tensor" and ops["add"] != "addmm"
+    assert ops["tanh"].name() == "aten::tanh"
+    assert len({ops["add"], OpName("add")}) == 1

@@ -228,8 +228,13 @@ class OpName:
     def __eq__(self, other):
         if isinstance(other, OpName):
             return other._n == self._n
-        if isinstance(other, str):
-            return other in (str(self), self.name(), self._n, f"aten.{self._n}")
+        if isinstance(other, str):  # "aten.mm.default", "aten.add.Tensor", "aten::mm", "mm"
+            if other.startswith("aten::"):
+                return other[6:] == self._n
+            parts = other.split(".")
+            if parts[0] == "aten" and len(parts) in (2, 3):
+                return parts[1] == self._n
+            return other == self._n
         return NotImplemented
 
     def __hash__(self):
