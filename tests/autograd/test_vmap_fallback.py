@@ -286,6 +286,6 @@ def test_fill_with_a_batched_value():
 
 
 def test_tensor_lists_as_keywords():
-    res = [F.vmap(lambda x: L.stack(tensors=[x, x * 2], dim=1) + L.cat(tensors=[x, x], dim=0))(
+    res = [F.vmap(lambda x: L.stack(tensors=[x, x * 2], dim=1).sum() + L.cat(tensors=[x, x]))(
         T(L, X)) for F, L in ((tf, torch), (df, dagrad))]
     assert_close(res[1], res[0])
