@@ -207,19 +207,6 @@ def _construct_standard_basis_for(tensors, tensor_numels):
     return tuple(chunks)
 
 
-def _vmap(fn):
-    """vmap over dim 0 of every argument; a plain loop when some op has no batching rule."""
-    def run(*args):
-        try:
-            from ..func import vmap
-            return vmap(fn)(*args)
-        except Exception as e:
-            if not _no_rule(e):
-                raise
-        return _loop(fn)(*args)
-    return run
-
-
 def _loop(fn):
     """fn applied to each index of dim 0 of the tensors in args (pytrees), results stacked."""
     def run(*args):
@@ -235,17 +222,6 @@ def _loop(fn):
         cols = [_flatten(o)[0] for o in outs]
         return _unflatten([dagrad.stack([c[i] for c in cols]) for i in range(len(ol))], ospec)
     return run
-
-
-def _no_rule(e):
-    """Whether `e` says vmap cannot batch some op (then a loop is used instead)."""
-    if isinstance(e, ImportError):
-        return True
-    try:
-        from ..func._vmap import NoBatchingRule
-    except ImportError:
-        return False
-    return isinstance(e, NoBatchingRule)
 
 
 def _jacfwd(func, inputs, strict=False, vectorize=False):
@@ -278,16 +254,9 @@ def _jacfwd(func, inputs, strict=False, vectorize=False):
         def one_level_loop(t):  # the columns in one dual level (entering one costs ~2 ms)
             with fwAD.dual_level():
                 return _loop(jvp)(t)
-        outputs_before_split = None
-        if vectorize:
-            try:
-                from ..func import vmap
-                outputs_before_split = vmap(jvp)(tangents)
-            except Exception as e:
-                if not _no_rule(e):
-                    raise
-        if outputs_before_split is None:
-            outputs_before_split = one_level_loop(tangents)
+        # forward-mode tangents are not BatchedTensors in dagrad: vectorize=True runs the
+        # columns in one dual level too (no vmap over make_dual)
+        outputs_before_split = one_level_loop(tangents)
         is_outputs_tuple, outputs = output_info[:2]
         jacobian_input_output = []
         for jac_output_i, output_i in zip(outputs_before_split, outputs):
