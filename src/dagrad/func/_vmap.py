@@ -12,19 +12,26 @@ shapes, pad matmul operands, ...) and calls the op again on the unwrapped values
 be BatchedTensors of lower levels: the recursion handles them), then re-wraps the result. The
 underlying NumPy kernels therefore run once over the whole batch; no rule loops over it.
 
-Dispatch costs nothing outside vmap: BatchedTensor overrides the Tensor methods it has rules for,
-and the `dagrad.*` / `dagrad.nn.functional.*` / `dagrad.linalg.*` / `dagrad.special.*` functions (and the
-Tensor methods, for a plain tensor called with a batched argument) are swapped for dispatching
-versions only while a vmap is running.
+Dispatch costs nothing outside vmap: BatchedTensor overrides every Tensor method, and the
+`dagrad.*` / `dagrad.nn.functional.*` / `dagrad.linalg.*` / `dagrad.special.*` functions (and the
+Tensor methods, for a plain tensor called with a batched argument, and the few helpers backward
+rules call by name) are swapped for dispatching versions only while a vmap is running. Ops the
+vmapped function bound before (module globals, closure cells) are swapped with them.
 
 An op without a batching rule (or whose rule does not cover the arguments it got) is first run
 as is on the BatchedTensors: a composite op built from dispatching ops batches through its parts.
 When it reads a BatchedTensor's array (`NoBatchingRule`), the per-sample fallback runs THAT op
 once per sample of the vmapped level (each sample may still be batched at lower levels), stacks
 the results and re-wraps them, as functorch's slow-path fallback does; the rest of the function
-keeps batching. Random ops obey the randomness flag there; in-place ops update `self` with the
-stacked per-sample results. `_set_vmap_fallback_warning_enabled(True)` makes each fallback warn
-(on by default, as in PyTorch 2.13). Data-dependent Python control flow and `.item()` stay errors.
+keeps batching. Random ops obey the randomness flag there ('same' replays one draw per sample);
+in-place ops update `self` with the stacked per-sample results; ops with data-dependent output
+shapes raise PyTorch's error. Each fallback warns like functorch's (on by default, as in PyTorch
+2.13; `_set_vmap_fallback_warning_enabled(False)` silences it). Data-dependent Python control flow
+and `.item()` stay errors. Only when an array is read outside every dispatching op (a dagrad op
+reached through an object) does the whole function run once per sample (warned).
+
+`_batch_level(bs)` opens a level without a function: autograd.grad(..., is_grads_batched=True)
+runs the backward pass on BatchedTensor gradients in it (autograd/functional.py).
 """
 import contextlib
 import functools
