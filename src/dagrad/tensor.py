@@ -25,6 +25,14 @@ _SCALAR_NAME = {"float32": "Float", "float64": "Double", "float16": "Half", "bfl
                 "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
                 "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
 _ones = np.ones
+_ONE = {}  # dtype -> 0-d one: backward()'s seed is a copy (np.ones costs ~2 us of Python)
+
+
+def _one_like(d):
+    o = _ONE.get(d.dtype)
+    if o is None:
+        o = _ONE[d.dtype] = np.ones((), d.dtype)
+    return o.copy() if d.ndim == 0 else o.reshape(d.shape).copy()
 
 
 def _make(arr):
@@ -202,7 +210,10 @@ class Tensor:
                 "more information. (Triggered internally at "
                 "/__w/pytorch/pytorch/build/aten/src/ATen/core/TensorBody.h:493.)", UserWarning,
                 stacklevel=2)
-        return getattr(self, "_grad", None)
+        try:  # an unset slot: getattr's default would build (and drop) an AttributeError
+            return self._grad
+        except AttributeError:
+            return None
 
     @grad.setter
     def grad(self, value):
@@ -245,6 +256,7 @@ class Tensor:
             fn._retain = {}
         fn._retain[self._nr] = _RetainRef(self)
         fn._has_pre = True
+        fn._plain = False
 
     def _get_accumulator(self):
         acc = getattr(self, "_accum", None)
@@ -262,6 +274,7 @@ class Tensor:
         hooks = getattr(self, "_hooks", None)
         if hooks is None:
             self._hooks = hooks = {}
+        self._get_accumulator()._plain = False  # the engine's one check for leaf hooks
         h = RemovableHandle(hooks)
         hooks[h.id] = hook
         return h
@@ -277,6 +290,7 @@ class Tensor:
         hooks = getattr(self, "_post_hooks", None)
         if hooks is None:
             self._post_hooks = hooks = {}
+        self._get_accumulator()._plain = False
         h = RemovableHandle(hooks)
         hooks[h.id] = hook
         return h
@@ -288,7 +302,7 @@ class Tensor:
             if d.size == 1 and d.dtype.kind == "f":
                 # the common `loss.backward()`: seed with ones, skip argument normalisation
                 keep = create_graph if retain_graph is None else retain_graph
-                one = _ones(d.shape, d.dtype) if type(d) is _ndarray else d * 0 + 1
+                one = _one_like(d) if type(d) is _ndarray else d * 0 + 1
                 _engine.run_backward([(fn, self._nr)], [_make(one)], keep, create_graph)
                 return
         from .autograd import backward

@@ -7,6 +7,8 @@ backward rule deals with broadcasting.
 """
 import operator
 import sys
+from heapq import heappop as _heappop
+from heapq import heappush as _heappush
 
 from .function import AccumulateGrad
 from .grad_mode import state as _grad_state
@@ -122,6 +124,8 @@ def run_backward(roots, root_grads, keep_graph, create_graph, inputs=None, captu
     inputs: None, or a list of Tensors; with capture=False their .grad is accumulated and nothing
     else is, with capture=True (autograd.grad) their gradients are returned instead.
     """
+    if inputs is None and not create_graph:
+        return _run_heap(roots, root_grads, keep_graph)
     targets = None
     captures = None
     if inputs is not None:
@@ -232,7 +236,8 @@ def run_backward(roots, root_grads, keep_graph, create_graph, inputs=None, captu
 
 
 def _run_arrays(order, roots, root_grads, keep_graph, targets, captures, needed, inputs):
-    """The first-order path (create_graph=False): gradients flow as bare arrays.
+    """The first-order path (create_graph=False) of autograd.grad / backward(inputs=...):
+    gradients flow as bare arrays, nodes run in the precomputed `order`.
 
     Nothing here is recorded, so wrapping every intermediate gradient in a Tensor and
     dispatching through Tensor ops only costs time. A node with a NumPy twin of its rule
@@ -257,8 +262,7 @@ def _run_arrays(order, roots, root_grads, keep_graph, targets, captures, needed,
             if buf is None:
                 continue  # no gradient reaches this node
             if node._has_pre or captures is not None:
-                tb = _pre_process(node, [_wrap(a) for a in buf], captures)
-                buf = [t._data if t is not None else None for t in tb]
+                buf = _pre_arrays(node, buf, captures)
             if type(node) is AccumulateGrad:
                 if buf[0] is not None and captures is None:
                     if targets is None or (node, 0) in targets:
@@ -267,34 +271,14 @@ def _run_arrays(order, roots, root_grads, keep_graph, targets, captures, needed,
             nf = node.next_functions
             if needed is not None and not any(m in needed for m, _ in nf):
                 continue
-            if node._n_out == 1:
-                g0 = buf[0]
-                if g0 is None:
-                    continue
-                fast = node._np
-                cls = type(node)
-                if fast is not None and not node._hooks and cls.backward is cls._np_rule:
-                    grads = fast(g0)
-                    if type(grads) is not tuple:
-                        grads = (grads,)
-                else:
-                    tg = _make(g0)
-                    r = node.backward(tg)
-                    if type(r) is not tuple:
-                        r = (r,)
-                    if node._hooks:
-                        r = _post_hooks(node, r, [tg])
-                    grads = tuple([t._data if t is not None else None for t in r])
-            elif any(g is not None for g in buf):
-                r = _call(node, [_wrap(a) for a in buf])
-                grads = tuple([t._data if t is not None else None for t in r])
-            else:
+            grads = _node_arrays(node, buf)
+            if grads is None:
                 continue
+            buf = None
             if not keep_graph and (node._saved or node._out_vc is not None):
                 node._release()
             _deliver(nf, grads, node._meta, buffers, needed, _fix_arr)
-            # drop our references so AccumulateGrad can adopt a gradient buffer without a copy
-            grads = g = g0 = buf = tg = r = None
+            grads = None  # drop our reference so AccumulateGrad can adopt a buffer without a copy
     except Exception as e:  # name the user line that built the failing node (anomaly_mode.py)
         from .anomaly_mode import _on_backward_error
         _on_backward_error(e, node)
@@ -304,6 +288,168 @@ def _run_arrays(order, roots, root_grads, keep_graph, targets, captures, needed,
     if captures is not None:
         return [captures[_key_of(t)].grad for t in inputs]
     return None
+
+
+def _pre_arrays(node, buf, captures):
+    tb = _pre_process(node, [_wrap(a) for a in buf], captures)
+    return [t._data if t is not None else None for t in tb]
+
+
+def _node_arrays(node, buf):
+    """Run a (non-AccumulateGrad) node on the array path, after its pre-hooks: post-hooks, twin
+    or Tensor rule. One gradient array (or None) per next_function; None when nothing flows."""
+    if node._n_out == 1:
+        g0 = buf[0]
+        if g0 is None:
+            return None
+        fast = node._np
+        if fast is not None and not node._hooks:
+            grads = fast(node, g0)
+            return grads if type(grads) is tuple else (grads,)
+        tg = _make(g0)
+        buf = g0 = None
+        r = node.backward(tg)
+        if type(r) is not tuple:
+            r = (r,)
+        if node._hooks:
+            r = _post_hooks(node, r, [tg])
+        return tuple([t._data if t is not None else None for t in r])
+    if any(g is not None for g in buf):
+        r = _call(node, [_wrap(a) for a in buf])
+        return tuple([t._data if t is not None else None for t in r])
+    return None
+
+
+def _run_heap(roots, root_grads, keep_graph):
+    """Plain `backward()` on the array path, without a traversal before it.
+
+    Nodes run in decreasing creation order from a heap holding only the nodes a gradient has
+    reached (a node's consumers were all created after it, so all of them have run when it is
+    popped). An AccumulateGrad of a leaf without hooks runs at the end (when it runs is not
+    observable); one with hooks is scheduled just below its last consumer, as PyTorch's ready
+    queue runs it, from one scan of the pending graph (`_acc_keys`).
+    """
+    buffers = {}
+    heap = []
+    accs = []
+    state = [None, 0]  # [acc key dict or None, tiebreak counter]
+    for (n, nr), g in zip(roots, root_grads):
+        if n is None:
+            continue
+        b = buffers.get(n)
+        if b is None:
+            buffers[n] = b = [None] * n._n_out
+            if type(n) is AccumulateGrad:
+                _schedule_acc(n, None, heap, accs, state)
+            else:
+                _heappush(heap, (-n._seq, n))
+        a = g._data
+        b[nr] = a if b[nr] is None else b[nr] + a
+    prev_mode = _grad_state.enabled
+    _grad_state.enabled = False
+    node = None
+    pop = buffers.pop
+    get = buffers.get
+    heappop = _heappop
+    heappush = _heappush
+    try:
+        while heap:
+            node = heappop(heap)[-1]
+            buf = pop(node)
+            fast = node._np
+            if fast is not None and node._plain:
+                # the common node: a NumPy twin, no hooks, one output (install() guarantees it)
+                grads = fast(node, buf[0])
+                if type(grads) is not tuple:
+                    grads = (grads,)
+            elif type(node) is AccumulateGrad:  # a leaf with hooks, at its exact place
+                if node._has_pre:
+                    buf = _pre_arrays(node, buf, None)
+                if buf[0] is not None:
+                    _accumulate_arr(node, buf)
+                continue
+            else:
+                if node._has_pre:
+                    buf = _pre_arrays(node, buf, None)
+                grads = _node_arrays(node, buf)
+                if grads is None:
+                    continue
+            buf = None
+            if not keep_graph and (node._saved or node._out_vc is not None):
+                node._release()
+            meta = node._meta
+            i = -1
+            for m, nr in node.next_functions:
+                i += 1
+                if m is None:
+                    continue
+                g = grads[i]
+                if g is None:
+                    continue
+                if meta is not None and meta[i] is not None:
+                    g = _fix_arr(g, meta[i])
+                b = get(m)
+                if b is None:
+                    if m._n_out == 1:
+                        buffers[m] = [g]
+                    else:
+                        b = buffers[m] = [None] * m._n_out
+                        b[nr] = g
+                    if type(m) is AccumulateGrad:
+                        if m._plain:
+                            accs.append(m)
+                        else:
+                            _schedule_acc(m, node, heap, accs, state)
+                    else:
+                        heappush(heap, (-m._seq, m))
+                else:
+                    old = b[nr]
+                    b[nr] = g if old is None else old + g
+            grads = g = b = old = None  # let AccumulateGrad adopt buffers without a copy
+        node = None
+        for node in accs:
+            _accumulate_arr(node, pop(node))
+    except Exception as e:  # name the user line that built the failing node (anomaly_mode.py)
+        from .anomaly_mode import _on_backward_error
+        _on_backward_error(e, node)
+        raise
+    finally:
+        _grad_state.enabled = prev_mode
+
+
+def _schedule_acc(m, cur, heap, accs, state):
+    """Push a hooked leaf's AccumulateGrad just below its last consumer still to run."""
+    keys = state[0]
+    if keys is None:
+        keys = state[0] = _acc_keys([e[-1] for e in heap])
+    k = keys.get(m)
+    if cur is not None and (k is None or cur._seq < k):
+        k = cur._seq
+    if k is None:  # a root leaf
+        k = 0
+    state[1] += 1
+    _heappush(heap, (-(k - 0.5), state[1], m))
+
+
+def _acc_keys(pending):
+    """For every AccumulateGrad reachable from `pending`: the smallest `_seq` of a consumer."""
+    keys = {}
+    seen = set(pending)
+    stack = list(pending)
+    while stack:
+        n = stack.pop()
+        s = n._seq
+        for m, _ in n.next_functions:
+            if m is None:
+                continue
+            if type(m) is AccumulateGrad:
+                k = keys.get(m)
+                if k is None or s < k:
+                    keys[m] = s
+            elif m not in seen:
+                seen.add(m)
+                stack.append(m)
+    return keys
 
 
 def _deliver(nf, grads, meta, buffers, needed, fix):
@@ -362,13 +508,13 @@ def _accumulate_arr(node, buf):
     var = node._var()
     if var is None:
         return
-    if getattr(var, "_hooks", None) or getattr(var, "_post_hooks", None):
+    if not node._plain:  # the leaf has hooks (Tensor.register_hook marks its accumulator)
         g = _make(buf[0])
         buf[0] = None
         _accumulate(node, g, False)
         return
     arr = buf[0]
-    old = getattr(var, "_grad", None)
+    old = var._grad
     if old is None:
         # Adopt the array only when nothing else can see it (PyTorch checks use_count the same
         # way): here it is referenced by buf, by `arr` and by getrefcount's argument.

@@ -75,9 +75,16 @@ class Node:
     _anomaly_tb = None
     _metadata = None
     _has_pre = False    # any tensor hook, retain_grad or pre-hook: the engine's one check
-    _np = None          # optional NumPy twin of `backward` (arrays in, arrays out): the
-    #                     engine's first-order path uses it; tests check it equals the rule
-    _np_rule = None     # the `backward` the twin mirrors (a subclass overriding it loses the twin)
+    _np = None          # optional NumPy twin of `backward`, a staticmethod (node, grad array)
+    #                     -> grad arrays: the engine's first-order path calls it; tests check it
+    #                     equals the rule. Set to None on a node to force the Tensor rule.
+    _np_rule = None     # the `backward` the twin mirrors
+    _plain = True       # no hook of any kind registered: the engine's fast path may run it
+
+    def __init_subclass__(cls, **kw):
+        super().__init_subclass__(**kw)
+        if "backward" in cls.__dict__:  # a new rule: the inherited twin no longer mirrors it
+            cls._np = None
 
     # --- PyTorch's public Node API ---
     def name(self):
@@ -94,6 +101,7 @@ class Node:
             self._hooks = {}
         h = RemovableHandle(self._hooks)
         self._hooks[h.id] = fn
+        self._plain = False
         return h
 
     def register_prehook(self, fn):
@@ -102,6 +110,7 @@ class Node:
         h = RemovableHandle(self._pre_hooks)
         self._pre_hooks[h.id] = fn
         self._has_pre = True
+        self._plain = False
         return h
 
     def _register_tensor_hook(self, nr, fn):
@@ -111,6 +120,7 @@ class Node:
         h = RemovableHandle(d)
         d[h.id] = fn
         self._has_pre = True
+        self._plain = False
         return h
 
     def __call__(self, *grads):
@@ -195,6 +205,10 @@ class AccumulateGrad(Node):
         # no reference cycle, and the accumulator lives exactly as long as the leaf (PyTorch
         # recreates it for every graph; that costs ~0.5 us per leaf per step in Python).
         self._var = weakref.ref(variable)
+        try:  # the engine reads variable._grad directly
+            variable._grad
+        except AttributeError:
+            variable._grad = None
         self.next_functions = ()
         self._seq = sys.maxsize
 

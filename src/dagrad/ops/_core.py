@@ -72,6 +72,8 @@ def link_multi(node, outs, *inputs):
     node._seq = _next_seq()
     _where(node)
     node._n_out = len(outs)
+    if len(outs) != 1:
+        node._np = None
     for i, o in enumerate(outs):
         if o is None:
             continue

@@ -10,6 +10,10 @@ import math
 
 from ..backend import np
 from . import derivatives as R
+from .movement import _fast_broadcast
+
+_ndarray = np.ndarray
+_empty = np.empty
 
 
 def _saved(node):
@@ -33,12 +37,13 @@ def _conj(a):
 
 
 def _broadcast(g, shape):
-    from .movement import _fast_broadcast
     if g.shape == shape:
         return g
-    if g.ndim == 0 and type(g) is np.ndarray and len(shape) == 1 and shape[0] <= 4096:
-        return np.full(shape, g)  # a small filled array is cheaper than building a view
-    if type(g) is np.ndarray and g.flags.c_contiguous:
+    if g.ndim == 0 and type(g) is _ndarray and len(shape) == 1 and shape[0] <= 4096:
+        r = _empty(shape, g.dtype)  # a small filled array is cheaper than building a view
+        r.fill(g)                   # (and np.full is Python: empty + copyto)
+        return r
+    if type(g) is _ndarray and g.flags.c_contiguous:
         return _fast_broadcast(g, shape)
     return np.broadcast_to(g, shape)
 
@@ -327,9 +332,11 @@ TWINS = {
 
 def install():
     for cls, fn in TWINS.values():
-        cls._np = fn
-        # a subclass that overrides `backward` must not inherit the twin: the engine compares
-        cls._np_rule = cls.backward
+        # only single-output rules (the engine's fast path hands a twin one gradient array);
+        # a subclass overriding `backward` drops the twin (Node.__init_subclass__)
+        if cls._n_out == 1:
+            cls._np = staticmethod(fn)
+            cls._np_rule = cls.backward
 
 
 _ = math
