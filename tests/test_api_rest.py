@@ -499,3 +499,18 @@ def test_imag_of_real_tensor_raises_like_torch():
             L.tensor([1.0]).imag
         with pytest.raises(RuntimeError, match="^imag is not implemented"):
             L.imag(L.tensor([1.0]))
+
+
+def test_clamp_min_max_and_normalize_node_names_match_torch():
+    arr = rng.standard_normal((4, 3))
+    for fn in (lambda L, x: x.clamp_min(0.1), lambda L, x: x.clamp_max(0.1),
+               lambda L, x: L.clamp_min(x, 0.1), lambda L, x: x.clamp(min=0.1),
+               lambda L, x: L.nn.functional.normalize(x), lambda L, x: (x * 1).clamp_min_(0.1)):
+        res = []
+        for L in (torch, dagrad):
+            x = L.tensor(arr, requires_grad=True)
+            o = fn(L, x)
+            o.sum().backward()
+            res.append((_graph(o), x.grad.numpy()))
+        assert res[1][0] == res[0][0]
+        np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-12, atol=1e-12)

@@ -1933,3 +1933,13 @@ class DistBackward0(Node):
 @_named("AddBackward1")
 class AddBackward1(AddScalarBackward):
     """tensor + Scalar as PyTorch's C++ composites record it (add.Scalar)."""
+
+
+@_named("ClampMinBackward0")
+class ClampMinBackward0(ClampBackward1):
+    """x.clamp_min(scalar) (torch.clamp(min=...) records ClampBackward1)."""
+
+
+@_named("ClampMaxBackward0")
+class ClampMaxBackward0(ClampBackward1):
+    """x.clamp_max(scalar)."""

@@ -1162,11 +1162,17 @@ clip = clamp
 
 
 def clamp_min(x, min):  # noqa: A002
-    return clamp(x, min=min)
+    r = clamp(x, min=min)
+    if type(r.grad_fn) is R.ClampBackward1:  # PyTorch's node name for clamp_min(scalar)
+        r.grad_fn.__class__ = R.ClampMinBackward0
+    return r
 
 
 def clamp_max(x, max):  # noqa: A002
-    return clamp(x, max=max)
+    r = clamp(x, max=max)
+    if type(r.grad_fn) is R.ClampBackward1:
+        r.grad_fn.__class__ = R.ClampMaxBackward0
+    return r
 
 
 # ---------------------------------------------------------------- comparisons and logic
