@@ -1301,6 +1301,16 @@ for _n in ("add_", "sub_", "mul_", "div_", "pow_", "clamp_", "neg_", "exp_", "co
     _RULES[_n] = _rule_inplace
 for _n in DIMS:
     _RULES[_n] = _rule_dim
+for _n in ("lgamma", "digamma", "i0", "polygamma", "mvlgamma", "erfcx"):
+    _RULES[_n] = _rule_elementwise
+for _n in """digamma entr erf erfc erfcx erfinv exp2 expit expm1 gammaln i0 i0e i1 i1e lgamma log1p
+        log_ndtr logit modified_bessel_i0 modified_bessel_i1 ndtr ndtri psi round sigmoid sinc
+        xlog1py xlogy zeta polygamma multigammaln mvlgamma""".split():
+    _RULES["special." + _n] = _rule_elementwise
+# ops on the trailing (matrix) dims that accept leading batch dims as they are
+for _n in ("tril", "triu", "inverse", "det", "logdet", "matrix_exp", "linalg.inv", "linalg.det",
+           "linalg.cholesky", "linalg.matrix_exp"):
+    _RULES[_n] = _rule_trailing
 for _n in ("reshape", "view"):
     _RULES[_n] = _rule_reshape
 _RULES["expand"] = _rule_expand
