@@ -942,3 +942,50 @@ def test_bare_decorators_and_generators_like_torch():
         return res
     t, d = both(f)
     assert d == t
+
+
+@pytest.mark.parametrize("expr", [
+    lambda a, b, c: a * b,
+    lambda a, b, c: a * b + c * a,
+    lambda a, b, c: torch_or_dagrad_stack(a, b, c),
+    lambda a, b, c: a + b * c,
+    lambda a, b, c: (a * 2).exp() + (b * c).sin() * a,
+])
+def test_leaf_hook_order_and_sums_like_torch(expr):
+    """Hooked leaves run once each, with the summed gradient, in PyTorch's order (the engine
+    schedules a hooked AccumulateGrad just below its last consumer; hook-free ones run last)."""
+    def f(m):
+        a, b, c = (m.tensor([1.0, 2.0], requires_grad=True) for _ in range(3))
+        d = m.tensor([0.5, 1.5], requires_grad=True)  # hook-free leaf in the same graph
+        log = []
+        for name, t in zip("abc", (a, b, c)):
+            t.register_hook(lambda g, name=name: log.append((name, g.tolist())))
+        a.register_post_accumulate_grad_hook(lambda t: log.append(("post a", t.grad.tolist())))
+        (expr(a, b, c) * d).sum().backward()
+        return log, [None if t.grad is None else t.grad.tolist() for t in (a, b, c, d)]
+    (tl, tg), (dl, dg) = both(f)
+    assert [x[0] for x in dl] == [x[0] for x in tl]
+    np.testing.assert_allclose(np.array([x[1] for x in dl]), np.array([x[1] for x in tl]),
+                               rtol=1e-6)
+    for x, y in zip(dg, tg):
+        assert (x is None) == (y is None)
+        if x is not None:
+            np.testing.assert_allclose(x, y, rtol=1e-6)
+
+
+def torch_or_dagrad_stack(a, b, c):
+    m = torch if isinstance(a, torch.Tensor) else dagrad
+    return m.stack([a, b, c]).sum(0)
+
+
+def test_accumulate_grad_prehook_runs_once_with_the_sum():
+    def f(m):
+        w = m.tensor([1.0, 2.0], requires_grad=True)
+        y = w * 3
+        acc = y.grad_fn.next_functions[0][0]
+        seen = []
+        acc.register_prehook(lambda gs: seen.append(gs[0].tolist()))
+        (y * w + w).sum().backward()
+        return seen, w.grad.tolist()
+    (ts, tg), (ds, dg) = both(f)
+    assert ds == ts and dg == tg
