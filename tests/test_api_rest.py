@@ -514,3 +514,13 @@ def test_clamp_min_max_and_normalize_node_names_match_torch():
             res.append((_graph(o), x.grad.numpy()))
         assert res[1][0] == res[0][0]
         np.testing.assert_allclose(res[1][1], res[0][1], rtol=1e-12, atol=1e-12)
+
+
+def test_clone_of_expanded_view_is_contiguous_like_torch():
+    for L in (torch, dagrad):
+        e = L.ones(2, 6, 3).expand(3, 2, 6, 3).clone()
+        assert e.stride() == (36, 18, 3, 1) and e.is_contiguous()
+        assert tuple(e.view(36, 3).shape) == (36, 3)
+    t = torch.ones(4, 5).t().clone()
+    d = dagrad.ones(4, 5).t().clone()
+    assert d.stride() == t.stride()  # a dense transposed layout is preserved

@@ -378,8 +378,12 @@ def contiguous(x, memory_format=None):
 
 
 def clone(x, *, memory_format=None, _order="K"):
-    # preserve_format (the default) keeps a dense layout's strides, as PyTorch does
-    res = _make(x._data.copy(order=_order))
+    # preserve_format (the default) keeps a dense layout's strides, as PyTorch does; an
+    # overlapping one (an expanded view: stride 0) is copied contiguous, as PyTorch does
+    a = x._data
+    if _order == "K" and 0 in a.strides and a.size > 1:
+        _order = "C"
+    res = _make(a.copy(order=_order))
     if x._rg and grad_state.enabled:
         link(R.CloneBackward0(), res, x)
     return res
