@@ -40,6 +40,8 @@ GRAPHS = {
                       [(2, 4, 5, 5), (6, 2, 3, 3), (4, 4, 3)]),
     "conv_no_batch_dim": (lambda L, x, w: F(L).conv2d(x, w, padding=1).tanh(),
                           [(3, 4, 4), (2, 3, 3, 3)]),
+    "complex": (lambda L, x: L.view_as_real(L.complex(x, x * 2).exp() * (1 + 2j)).sum(-1),
+                [(3, 2)]),
     "layer_norm": (lambda L, x, w, b: F(L).layer_norm(x, (4,), w, b), [(3, 4), (4,), (4,)]),
     "batch_norm": (lambda L, x: F(L).batch_norm(x, None, None, training=True), [(4, 3)]),
     "cross_entropy": (lambda L, x: L.stack([F(L).cross_entropy(x, L.tensor([0, 2, 1])),

@@ -1317,6 +1317,8 @@ _RULES["expand"] = _rule_expand
 _RULES["broadcast_to"] = _rule_expand
 _RULES["expand_to"] = _rule_expand
 _RULES["index_put_zeros"] = _rule_index_put_zeros
+for _n in ("complex_real", "complex_imag", "_complex_from"):
+    _RULES[_n] = _rule_elementwise
 _RULES["_conv_tin_op"] = _rule_conv_tin
 _RULES["_conv_tw_op"] = _rule_conv_tw
 _RULES["_avg_adj_op"] = _rule_avg_adj
@@ -1568,10 +1570,12 @@ def _key():
                                              "dagrad.special") + tuple(m for m, _ in _INTERNAL))
 
 
-_INTERNAL = (("dagrad.ops.movement", "expand_to"), ("dagrad.ops.indexing", "index_put_zeros"),
+_INTERNAL = (("dagrad.ops.movement", "expand_to"), ("dagrad.ops.movement", "select"),
+             ("dagrad.ops.indexing", "index_put_zeros"),
              ("dagrad.ops.linalg", "einsum"), ("dagrad.ops.conv", "_conv_tin_op"),
              ("dagrad.ops.conv", "_conv_tw_op"), ("dagrad.ops.pool", "_avg_adj_op"),
-             ("dagrad.ops.pool", "_tap_scatter"))
+             ("dagrad.ops.pool", "_tap_scatter"), ("dagrad.ops.extra", "complex_real"),
+             ("dagrad.ops.extra", "complex_imag"), ("dagrad.ops.extra", "_complex_from"))
 
 
 def _takes_args(f):
