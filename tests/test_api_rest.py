@@ -524,3 +524,15 @@ def test_clone_of_expanded_view_is_contiguous_like_torch():
     t = torch.ones(4, 5).t().clone()
     d = dagrad.ones(4, 5).t().clone()
     assert d.stride() == t.stride()  # a dense transposed layout is preserved
+
+
+def test_complex_dtype_names_in_errors_match_torch():
+    for fn in (lambda L: L.add(L.ones(2, dtype=L.complex128), 1, out=L.empty(2)),
+               lambda L: L.bitwise_and(L.ones(2, dtype=L.complex64),
+                                       L.ones(2, dtype=L.complex64))):
+        res = []
+        for L in (torch, dagrad):
+            with pytest.raises(Exception) as e:
+                fn(L)
+            res.append((type(e.value).__name__, str(e.value)))
+        assert res[1] == res[0]

@@ -1246,7 +1246,8 @@ def _bitwise(np_fn, name):
 def _pt_name(npdt):
     return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
             "int32": "Int", "bool": "Bool", "uint8": "Byte", "int8": "Char",
-            "int16": "Short"}.get(str(npdt), str(npdt))
+            "int16": "Short", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+            "bfloat16": "BFloat16", "complex32": "ComplexHalf"}.get(str(npdt), str(npdt))
 
 
 bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
