@@ -259,7 +259,10 @@ class Tensor:
         fn._plain = False
 
     def _get_accumulator(self):
-        acc = getattr(self, "_accum", None)
+        try:  # set once per leaf: the common case must not build an AttributeError
+            acc = self._accum
+        except AttributeError:
+            acc = None
         if acc is None:
             acc = self._accum = AccumulateGrad(self)
         return acc

@@ -41,14 +41,40 @@ def link(node, out, *inputs):
 
     Also records where in user code the node was made (`node._loc`: the code object and
     instruction offset of the first frame outside dagrad; the line is derived only when an
-    error needs it). Inlined here rather than called: a call per op was most of its cost."""
-    n = len(inputs)
-    if n == 1:
-        node.next_functions = (edge(inputs[0]),)
-    elif n == 2:
+    error needs it). Inlined here rather than called: a call per op was most of its cost.
+    `edge()` is inlined for the one- and two-input cases for the same reason."""
+    if len(inputs) == 1:
+        t = inputs[0]
+        fn = t.grad_fn
+        if fn is not None:
+            node.next_functions = ((fn, t._nr),)
+        elif t._rg:
+            node.next_functions = ((t._get_accumulator(), 0),)
+        else:
+            node.next_functions = (NO_EDGE,)
+    elif len(inputs) == 2:
         a, b = inputs
-        node.next_functions = (edge(a) if a is not None else NO_EDGE,
-                               edge(b) if b is not None else NO_EDGE)
+        if a is None:
+            ea = NO_EDGE
+        else:
+            fn = a.grad_fn
+            if fn is not None:
+                ea = (fn, a._nr)
+            elif a._rg:
+                ea = (a._get_accumulator(), 0)
+            else:
+                ea = NO_EDGE
+        if b is None:
+            eb = NO_EDGE
+        else:
+            fn = b.grad_fn
+            if fn is not None:
+                eb = (fn, b._nr)
+            elif b._rg:
+                eb = (b._get_accumulator(), 0)
+            else:
+                eb = NO_EDGE
+        node.next_functions = (ea, eb)
     else:
         node.next_functions = tuple([edge(t) if t is not None else NO_EDGE for t in inputs])
     node._seq = _next_seq()

@@ -17,7 +17,20 @@ _empty = np.empty
 
 
 def _saved(node):
-    return [t._data for t in node.saved()]
+    s = node._saved
+    if s:  # the common case inline: no version changed since the forward
+        vers = node._vers
+        if len(s) == 1:
+            t = s[0]
+            vc = t._vc
+            if vc is None or vc[0] == vers[0]:
+                return (t._data,)
+        elif len(s) == 2:
+            t, u = s
+            vc, vu = t._vc, u._vc
+            if (vc is None or vc[0] == vers[0]) and (vu is None or vu[0] == vers[1]):
+                return t._data, u._data
+    return [t._data for t in node.saved()]  # raises PyTorch's freed / modified errors
 
 
 def _result(node):

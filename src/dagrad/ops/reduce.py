@@ -22,6 +22,8 @@ from ._core import (
 from .elementwise import _out, _pt_name
 
 _builtin_any = builtins.any
+_ndarray = np.ndarray
+_add_reduce = np.add.reduce
 _NP_INT_SUM = {"b", "i", "u"}
 
 values_indices = collections.namedtuple("torch_return_types", ["values", "indices"])
@@ -166,8 +168,11 @@ def _missing_dim(name):
 def sum(x, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
     a = x._data
     if dim is None and not keepdim and dtype is None and out is None and a.dtype.kind == "f":
-        r = a.sum()
-        res = _make(arr(r) if type(r) is not type(a) else r)
+        if type(a) is _ndarray:  # one C call to a 0-d array (a.sum() is Python + a scalar)
+            res = _make(_add_reduce(a, None, None, None, True).reshape(()))
+        else:
+            r = a.sum()
+            res = _make(arr(r) if type(r) is not type(a) else r)
         if x._rg and grad_state.enabled:
             n = R.SumBackward0()
             n.shape = a.shape
