@@ -321,16 +321,16 @@ def test_non_leaf_inputs_hooks_and_freed_graph_like_torch():
     assert_close(res[1], res[0], atol=1e-12)
 
 
-# graphs whose backward still has a per-sample piece: a grouped conv's weight gradient, the fused
-# cross-entropy rule and the embedding rule with scale_grad_by_freq read the gradient's array
-_PER_SAMPLE = {"conv_variants": "_conv_tw_op", "cross_entropy": "NllLossBackward0",
-               "embedding_freq": "EmbeddingBackward0"}
+# graphs whose backward still has a per-sample piece: a grouped conv's weight gradient and the
+# embedding rule with scale_grad_by_freq (it reads the gradient's array)
+_PER_SAMPLE = {"conv_variants": "_conv_tw_op", "embedding_freq": "EmbeddingBackward0"}
 
 
 @pytest.mark.parametrize("name", sorted(GRAPHS))
 def test_the_batched_backward_is_vectorised(name):
     """No node or op of these graphs loops over the batch (no functorch fallback warning), except
-    the documented ones."""
+    the documented ones (the fused cross-entropy rule's NumPy fast path is replaced by its
+    Tensor-op path)."""
     import warnings
     with warnings.catch_warnings(record=True) as ws:
         warnings.simplefilter("always")

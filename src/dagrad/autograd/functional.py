@@ -544,6 +544,9 @@ def _batched_rule(rule, meta, level, bs, create_graph):
     from ..func import _vmap as V
     from .grad_mode import state
 
+    def unbatchable(e):
+        return isinstance(e, V.NoBatchingRule) or str(e).startswith("vmap: It looks like you're")
+
     def run(*gs):
         prev = state.enabled
         state.enabled = bool(create_graph and prev)
@@ -551,10 +554,25 @@ def _batched_rule(rule, meta, level, bs, create_graph):
             try:
                 r = rule(*gs)
             except RuntimeError as e:
-                if not (isinstance(e, V.NoBatchingRule) or str(e).startswith(
-                        "vmap: It looks like you're")):
+                if not unbatchable(e):
                     raise
-                r = _per_sample_rule(rule, gs, level, bs)
+                r = None
+                if not state.enabled:
+                    # a rule's NumPy fast path for grad-disabled mode read the array: its Tensor-op
+                    # path (taken when recording) batches; the recorded graph is dropped
+                    state.enabled = True
+                    try:
+                        r = rule(*gs)
+                        r = tuple(g.detach() if g is not None else None for g in (
+                            r if type(r) is tuple else (r,)))
+                    except RuntimeError as e2:
+                        if not unbatchable(e2):
+                            raise
+                        r = None
+                    finally:
+                        state.enabled = False
+                if r is None:
+                    r = _per_sample_rule(rule, gs, level, bs)
             if meta is not None:
                 r = r if type(r) is tuple else (r,)
                 r = tuple(_fix_logical(g, m) if g is not None and m is not None else g
