@@ -442,7 +442,7 @@ def test_out_is_returned_and_written():
 
 
 COMPLEX_UNARY = ("sin cos tan tanh sigmoid sinh cosh asin acos atan asinh atanh exp exp2 expm1 "
-                 "log log2 log10 log1p sqrt rsqrt reciprocal").split()
+                 "log log2 log10 log1p sqrt rsqrt reciprocal sgn").split()
 
 
 @pytest.mark.parametrize("op", COMPLEX_UNARY)

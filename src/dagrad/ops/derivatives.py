@@ -468,7 +468,20 @@ class SignBackward0(ZeroGradBackward):
 
 @_named("SgnBackward0")
 class SgnBackward0(ZeroGradBackward):
-    pass
+    """Zero for real input; complex: (g - s Re(g conj(s))) / |z|, 0 at z == 0 (PyTorch's
+    sgn_backward)."""
+
+    def backward(self, g):
+        if not self.complex:
+            return g * 0
+        (x,) = self.saved()
+        s = self.result()
+        a = x.abs()
+        zero = a == 0
+        return ((g - s * (g * s.conj()).real) / a.masked_fill(zero, 1)).masked_fill(zero, 0)
+
+
+SgnBackward0.complex = False
 
 
 class FracBackward0(Node):

@@ -722,7 +722,12 @@ def sgn(x):
         r = np.sign(a)
     res = _make(r)
     if x._rg and grad_state.enabled:
-        link(R.SgnBackward0(), res, x)
+        n = R.SgnBackward0()
+        if a.dtype.kind == "c":  # complex sgn has a gradient
+            n.complex = True
+            save(n, x)
+            save_result(n, res)
+        link(n, res, x)
     return res
 
 
