@@ -315,3 +315,17 @@ def test_tensor_lists_as_keywords():
     res = [F.vmap(lambda x: L.stack(tensors=[x, x * 2], dim=1).sum() + L.cat(tensors=[x, x]))(
         T(L, X)) for F, L in ((tf, torch), (df, dagrad))]
     assert_close(res[1], res[0])
+
+
+def test_whole_function_fallback_keeps_the_randomness_flag():
+    def f(x):
+        return _Holder.op(x) + dagrad.rand(1, dtype=x.dtype)
+    with pytest.warns(UserWarning, match="running it once per sample"):
+        with pytest.raises(RuntimeError, match="randomness error mode"):
+            df.vmap(f)(T(dagrad, X))
+    with pytest.warns(UserWarning, match="running it once per sample"):
+        same = df.vmap(f, randomness="same")(T(dagrad, X)).numpy()
+        diff = df.vmap(f, randomness="different")(T(dagrad, X)).numpy()
+    tr = np.trace(X, axis1=1, axis2=2)
+    assert np.allclose(same - tr[:, None], (same - tr[:, None])[0])
+    assert not np.allclose(diff - tr[:, None], (diff - tr[:, None])[0])

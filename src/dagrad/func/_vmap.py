@@ -1837,13 +1837,16 @@ def _whole_fallback(func, leaves, dims, spec, kwargs, bs, out_dims, randomness):
         import dagrad
         state = dagrad.get_rng_state()
     outs = []
-    for k in range(bs):
-        xs = [x if d is None else _call("select", _raw_method("select"), (x, d, k), {})
-              for x, d in zip(leaves, dims)]
-        if state is not None:
-            import dagrad
-            dagrad.set_rng_state(state)
-        outs.append(func(*_unflatten(xs, spec), **kwargs))
+    # randomness='error': random ops still raise inside the loop (an empty level of this size)
+    ctx = _batch_level(bs, "error") if randomness == "error" else contextlib.nullcontext()
+    with ctx:
+        for k in range(bs):
+            xs = [x if d is None else _call("select", _raw_method("select"), (x, d, k), {})
+                  for x, d in zip(leaves, dims)]
+            if state is not None:
+                import dagrad
+                dagrad.set_rng_state(state)
+            outs.append(func(*_unflatten(xs, spec), **kwargs))
     first, ospec = _flatten(outs[0])
     cols = [_flatten(o)[0] for o in outs]
     odims = _broadcast_dims(out_dims, outs[0], "out_dims") if not isinstance(out_dims, int) \
