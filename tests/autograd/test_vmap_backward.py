@@ -338,3 +338,21 @@ def test_the_batched_backward_is_vectorised(name):
     slow = {str(w.message).split("rule for ")[1].split(". Please")[0] for w in ws
             if "performance drop" in str(w.message)}
     assert slow == ({_PER_SAMPLE[name]} if name in _PER_SAMPLE else set())
+
+
+def test_vectorized_jacobian_gradcheck_float64():
+    """The batched backward with create_graph: its result differentiated again matches float64
+    finite differences (gradcheck of the vectorized Jacobian, and of a batched vjp)."""
+    x = T(dagrad, RNG.randn(4), True)
+    w = T(dagrad, RNG.randn(4, 3), True)
+
+    def jac(x, w):
+        return dagrad.autograd.functional.jacobian(
+            lambda a, b: (a @ b).tanh() * a.sum(), (x, w), create_graph=True, vectorize=True)
+    assert dagrad.autograd.gradcheck(jac, (x, w))
+    G = T(dagrad, RNG.randn(5, 3))
+
+    def bvjp(x, w):
+        out = (x @ w).sin() * w.sum(0)
+        return dagrad.autograd.grad(out, (x, w), G, create_graph=True, is_grads_batched=True)
+    assert dagrad.autograd.gradcheck(bvjp, (x, w))
