@@ -1788,6 +1788,8 @@ def _patch_user(f):
     module, a function captured by a closure) are swapped for their dispatching versions too."""
     if not _patched:
         return []
+    while isinstance(f, functools.partial):
+        f = f.func
     f = getattr(f, "__func__", f)
     g = getattr(f, "__globals__", None)
     if not isinstance(g, dict) or str(g.get("__name__", "")).split(".")[0] == "dagrad":
