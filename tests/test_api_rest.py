@@ -243,6 +243,15 @@ ERRORS = [
     ("cdist_1d", lambda L: L.cdist(L.ones(3), L.ones(2, 3))),
     ("cdist_cols", lambda L: L.cdist(L.ones(2, 3), L.ones(2, 4))),
     ("cdist_neg_p", lambda L: L.cdist(L.ones(2, 3), L.ones(2, 3), p=-1)),
+    ("cdist_dtype_mismatch", lambda L: L.cdist(L.ones(2, 3), L.ones(3, 3, dtype=L.float64))),
+    ("cdist_int", lambda L: L.cdist(L.ones(2, 3, dtype=L.int64), L.ones(3, 3, dtype=L.int64))),
+    ("cdist_int_x2", lambda L: L.cdist(L.ones(2, 3), L.ones(3, 3, dtype=L.int64))),
+    ("cdist_batch", lambda L: L.cdist(L.ones(2, 2, 3), L.ones(3, 3, 3))),
+    ("cdist_batch_mm", lambda L: L.cdist(L.ones(2, 30, 3), L.ones(3, 3, 3))),
+    ("cdist_half", lambda L: L.cdist(L.ones(2, 3, dtype=L.float16),
+                                     L.ones(3, 3, dtype=L.float16))),
+    ("dist_shape", lambda L: L.dist(L.ones(3), L.ones(2))),
+    ("dist_scalar", lambda L: L.dist(L.ones(3), 2.0)),
 ]
 
 

@@ -1282,8 +1282,15 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if a.shape[-1] != b.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} "
                            f"X2: {b.shape[-1]}")
+    for t, nm in ((a, "X1"), (b, "X2")):
+        if t.dtype.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {nm} got: "
+                               f"{_pt(t.dtype)}")
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
+    _broadcast_batch(a.shape[:-2], b.shape[:-2])
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"expected scalar type {_pt(a.dtype)} but found {_pt(b.dtype)}")
     for t in (a, b):
         if t.dtype == np.float16:
             raise NotImplementedError("\"cdist\" not implemented for 'Half'")
@@ -1314,6 +1321,16 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         save_result(n, res)
         link(n, res, x1 if x1._rg else None, x2 if x2._rg else None)
     return res
+
+
+def _broadcast_batch(sa, sb):
+    """Broadcast two batch shapes, with PyTorch's size-mismatch message."""
+    try:
+        return tuple(np.broadcast_shapes(sa, sb))
+    except ValueError:
+        from .ops.elementwise import _shape_err
+        z = np.empty(())
+        raise _shape_err("cdist", np.broadcast_to(z, sa), np.broadcast_to(z, sb)) from None
 
 
 def _pnorm_last(diff, p):

@@ -405,7 +405,14 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 def dist(input, other, p=2):  # noqa: A002
     """torch.dist: the p-norm of input - other (broadcast), one DistBackward0 node."""
-    other = _t(other, input)
+    if not isinstance(other, Tensor):
+        raise TypeError(f"dist(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    try:
+        np.broadcast_shapes(input._data.shape, other._data.shape)
+    except ValueError:
+        from .elementwise import _shape_err
+        raise _shape_err("dist", input._data, other._data) from None
     a, b = promote_arrays(input, other)
     if a.dtype.kind not in "fc":
         raise RuntimeError(f"norm(): input dtype should be either floating point or complex. "
