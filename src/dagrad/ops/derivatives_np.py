@@ -8,7 +8,7 @@ every twin against its Tensor rule on random inputs (shapes, broadcasting, dtype
 """
 import math
 
-from ..backend import np
+from ..backend import get_array_module, np, zeros
 from . import derivatives as R
 from .movement import _fast_broadcast
 
@@ -98,7 +98,8 @@ def mul_scalar(self, g):
 
 def div(self, g):
     a, b = _saved(self)
-    a, b = _conj(a), _conj(b)
+    if a.dtype.kind == "c" or b.dtype.kind == "c":
+        a, b = a.conj(), b.conj()
     ga = g / b if _needs(self, 0) else None
     gb = -g * a / (b * b) if _needs(self, 1) else None
     return ga, gb
@@ -115,7 +116,7 @@ def neg(self, g):
 
 def pow0(self, g):
     (x0,) = _saved(self)
-    x = _conj(x0)
+    x = x0.conj() if x0.dtype.kind == "c" else x0
     p = self.exponent
     if p == 0:
         return g * 0
@@ -129,25 +130,31 @@ def pow0(self, g):
 
 
 def exp(self, g):
-    return g * _conj(_result(self))
+    r = _result(self)
+    return g * (r.conj() if r.dtype.kind == "c" else r)
 
 
 def log(self, g):
     (x,) = _saved(self)
-    return g / _conj(x)
+    return g / (x.conj() if x.dtype.kind == "c" else x)
 
 
 def sqrt(self, g):
-    return g / (_conj(_result(self)) * 2)
+    r = _result(self)
+    return g / ((r.conj() if r.dtype.kind == "c" else r) * 2)
 
 
 def tanh(self, g):
-    r = _conj(_result(self))
+    r = _result(self)
+    if r.dtype.kind == "c":
+        r = r.conj()
     return g * (1 - r * r)
 
 
 def sigmoid(self, g):
-    r = _conj(_result(self))
+    r = _result(self)
+    if r.dtype.kind == "c":
+        r = r.conj()
     return g * (r * (1 - r))
 
 
@@ -239,14 +246,15 @@ def softmax(self, g):
 
 def log_softmax(self, g):
     y = _result(self)
-    return g - np.exp(y) * g.sum(self.dim, keepdims=True)
+    p = self.probs
+    return g - (np.exp(y) if p is None else p) * g.sum(self.dim, keepdims=True)
 
 
-def cross_entropy_fused(self, g):
+def nll_loss(self, g):
     (x,) = _saved(self)
-    gg = (g * self.coef).astype(x.dtype, copy=False)
-    out = self.probs * gg[:, None]
-    out[np.arange(x.shape[0]), self.tsafe] -= gg
+    M = x.shape[0]
+    out = zeros(x, x.shape)
+    out[get_array_module(x).arange(M), self.tsafe] = -(g * self.coef).astype(x.dtype, copy=False)
     return out
 
 
@@ -338,7 +346,7 @@ TWINS = {
     "SoftmaxBackward0": (R.SoftmaxBackward0, softmax),
     "LogSoftmaxBackward0": (R.LogSoftmaxBackward0, log_softmax),
     "IndexBackward0": (R.IndexBackward0, index),
-    "CrossEntropyFusedBackward": (R.CrossEntropyFusedBackward, cross_entropy_fused),
+    "NllLossBackward0": (R.NllLossBackward0, nll_loss),
     "NativeBatchNormBackward0": (R.NativeBatchNormBackward0, native_norm),
 }
 
