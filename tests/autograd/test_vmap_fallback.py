@@ -329,3 +329,31 @@ def test_whole_function_fallback_keeps_the_randomness_flag():
     tr = np.trace(X, axis1=1, axis2=2)
     assert np.allclose(same - tr[:, None], (same - tr[:, None])[0])
     assert not np.allclose(diff - tr[:, None], (diff - tr[:, None])[0])
+
+
+def test_per_sample_grads_of_a_module_holding_an_op():
+    """A module that stores `torch.tanh` as an attribute: the op escapes the swap, the whole
+    function runs per sample (warned) and the per-sample gradients are still torch's."""
+    rng = np.random.RandomState(3)
+    xs, ys = rng.randn(5, 4).astype(np.float32), rng.randn(5, 2).astype(np.float32)
+    res = []
+    for L, F in ((torch, tf), (dagrad, df)):
+        class M(L.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.l1, self.l2, self.act = L.nn.Linear(4, 8), L.nn.Linear(8, 2), L.tanh
+
+            def forward(self, x):
+                return self.l2(self.act(self.l1(x)))
+        m = M()
+        params = {k: L.tensor(np.random.RandomState(len(k)).randn(*v.shape).astype(np.float32))
+                  for k, v in m.named_parameters()}
+
+        def loss(p, x, y):
+            return ((F.functional_call(m, p, (x,)) - y) ** 2).sum()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res.append(F.vmap(F.grad(loss), in_dims=(None, 0, 0))(params, L.tensor(xs),
+                                                                  L.tensor(ys)))
+    for k in res[0]:
+        assert_close(res[1][k], res[0][k], atol=1e-5)

@@ -1434,9 +1434,14 @@ def _dispatching(name, raw):
     return fn
 
 
+_forbid_random = [0]  # > 0 inside a whole-function loop of a vmap with randomness='error'
+
+
 def _random_fn(name, raw):
     def fn(*args, **kwargs):
         if not _levels:
+            if _forbid_random[0]:
+                raise RuntimeError(_RANDOM)
             return raw(*args, **kwargs)
         if _max_level(args, kwargs) >= 0 and name in ("bernoulli", "normal", "poisson",
                                                       "multinomial"):
@@ -1463,10 +1468,12 @@ def _random_fn(name, raw):
 def _dropout_fn(raw):
     def fn(x, *args, **kwargs):
         lvl = _max_level((x,), {})
-        if lvl < 0:
-            return raw(x, *args, **kwargs)
         training = kwargs.get("training", args[1] if len(args) > 1 else True)
         p = kwargs.get("p", args[0] if args else 0.5)
+        if lvl < 0:
+            if _forbid_random[0] and training and p > 0:
+                raise RuntimeError(_RANDOM)
+            return raw(x, *args, **kwargs)
         if training and p > 0:
             mode = _randomness(lvl)
             if mode == "error":
@@ -1839,9 +1846,14 @@ def _whole_fallback(func, leaves, dims, spec, kwargs, bs, out_dims, randomness):
         import dagrad
         state = dagrad.get_rng_state()
     outs = []
-    # randomness='error': random ops still raise inside the loop (an empty level of this size)
-    ctx = _batch_level(bs, "error") if randomness == "error" else contextlib.nullcontext()
-    with ctx:
+    # randomness='error': random ops still raise inside the loop
+    guard = randomness == "error"
+    patched_here = guard and not _patched
+    if guard:
+        _forbid_random[0] += 1
+        if patched_here:
+            _patch()
+    try:
         for k in range(bs):
             xs = [x if d is None else _call("select", _raw_method("select"), (x, d, k), {})
                   for x, d in zip(leaves, dims)]
@@ -1849,6 +1861,11 @@ def _whole_fallback(func, leaves, dims, spec, kwargs, bs, out_dims, randomness):
                 import dagrad
                 dagrad.set_rng_state(state)
             outs.append(func(*_unflatten(xs, spec), **kwargs))
+    finally:
+        if guard:
+            _forbid_random[0] -= 1
+            if patched_here:
+                _unpatch()
     first, ospec = _flatten(outs[0])
     cols = [_flatten(o)[0] for o in outs]
     odims = _broadcast_dims(out_dims, outs[0], "out_dims") if not isinstance(out_dims, int) \
