@@ -6,6 +6,8 @@ im2col matrix is an `as_strided` view (G, N, Ho, Wo, kh, kw, Cg) of that buffer 
 copy) to (G, N, Ho*Wo, kh*kw*Cg), and the convolution is one batched GEMM that writes NCHW
 directly. The weight gradient is one GEMM over the same columns; the input gradient is a GEMM
 followed by col2im as kh*kw shifted strided adds. 1x1 convolutions are plain NCHW GEMMs.
+3x3 stride-1 convolutions with enough channels and outputs use Winograd F(2x2, 3x3) for all
+three (see the Winograd section); CuPy and other array modules use the generic `_gen_*` loops.
 
 Three differentiable primitives, all bilinear, make double backward work:
   conv(x, w)            y = x * w                      (node ConvolutionBackward0)
@@ -215,7 +217,7 @@ def _conv_fwd_seq(x, w, p, keep=None):
     HW = Ho * Wo
     if Cg == 1 and G > 1 and kh * kw > 1:
         return _dw_fwd(x, w, p, Ho, Wo)
-    if _wino_ok(p, N, G, kh, kw, Cg, O, Ho, Wo):
+    if _wino_ok(p, N, G, kh, kw, Cg, O, Ho, Wo, x.dtype):
         return _wino_fwd(x, _wino_U(w, _WINO_M).transpose(0, 2, 1), O, p.pad, _WINO_M, Ho, Wo,
                          keep)
     if _small(p, G, N * HW, O, kh, kw):
@@ -274,7 +276,7 @@ def _conv_bwd_input_seq(g, w, p, H, W):
     C = Cg * G
     if Cg == 1 and G > 1 and kh * kw > 1:
         return _dw_bwd_input(g, w, p, H, W)
-    if _wino_ok(p, N, G, kh, kw, Cg, O, H, W) and builtins.max(p.pad) <= 2:
+    if _wino_ok(p, N, G, kh, kw, Cg, O, H, W, g.dtype) and builtins.max(p.pad) <= 2:
         # a 3x3 correlation of g, padded by 2 - pad, with the flipped, transposed kernel
         return _wino_fwd(g, _wino_U(w, _WINO_M, flip=True), C,
                          tuple(2 - q for q in p.pad), _WINO_M, H, W)
@@ -369,7 +371,7 @@ def _conv_bwd_weight_seq(x, g, p, kh, kw, xp=None):
     HW = Ho * Wo
     if Cg == 1 and G > 1 and kh * kw > 1:
         return _dw_bwd_weight(x, g, p, kh, kw)
-    if _wino_ok(p, N, G, kh, kw, Cg, O, Ho, Wo):
+    if _wino_ok(p, N, G, kh, kw, Cg, O, Ho, Wo, x.dtype):
         return _wino_bwd_weight(x, g, p.pad, _WINO_M, xp)
     if _small(p, G, N * HW, O, kh, kw):
         return _small_bwd_weight(x, g, p, kh, kw)
@@ -436,11 +438,16 @@ def _bsum(a, b):
 # ---------------------------------------------------------------- Winograd F(m x m, 3 x 3)
 # 3x3 stride-1 undilated ungrouped convolutions (and their input and weight gradients) as
 # a*a = (m+2)^2 batched GEMMs over transformed tiles instead of 9 GEMMs' worth of FLOPs: F(2x2)
-# does 16 multiplies per 4 outputs (2.25x fewer), F(4x4) 36 per 16 (4x fewer). The data is
-# moved band by band (a few rows of tiles, all images and channels, ~1 MB) into a padded
-# (rows, W, N, C) buffer; both 1-D transforms are small matrices applied with np.matmul on
-# overlapping strided windows of it, so every pass is a BLAS call on cache-resident data.
-_WINO_M = 2            # tile size m; F(4x4) was measured faster but ~20x less accurate in float32
+# does 16 multiplies per 4 outputs (2.25x fewer), F(4x4) 36 per 16 (4x fewer). The input (a
+# few images at a time) is copied once into a zero-padded (H, W, N, C) buffer; tiles are then
+# transformed band by band (a few rows of tiles, ~1 MB, cache-resident for the GEMM): both 1-D
+# transforms are small matrices applied with np.matmul on overlapping strided windows, the
+# a*a GEMMs are one batched np.matmul, the output transform two more, then one copy per image
+# back to NCHW. The input gradient is the same computation on g (padded by 2 - pad) with the
+# flipped, transposed kernel; the weight gradient sums (A g A^T)^T V over tiles.
+_WINO_M = 2            # tile size m. F(4x4) is faster (layer1-size fwd+bwd ~0.8x of F(2x2)) but
+#                        its float32 error is ~10x torch's: the ResNet18 train-step test against
+#                        torch fails by 13-47x its tolerance with it, F(2x2) passes at 0.02x
 _WINO_BAND = 1 << 20   # bytes of transformed tiles per band (the GEMM reads U once per band)
 _WINO_MIN_C = 32       # fewer in or out channels: the transforms outweigh the GEMM savings
 _WINO_MIN_NHW = 512    # fewer output positions (in one batch slice): the kernel transform and
@@ -468,8 +475,9 @@ def _wmats(m, dt):
     return r
 
 
-def _wino_ok(p, N, G, kh, kw, Cg, O, Ho, Wo):
+def _wino_ok(p, N, G, kh, kw, Cg, O, Ho, Wo, dt):
     return (kh == 3 and kw == 3 and G == 1 and p.stride == (1, 1) and p.dil == (1, 1)
+            and dt in (np.float32, np.float64)
             and Cg >= _WINO_MIN_C and O >= _WINO_MIN_C and N * Ho * Wo >= _WINO_MIN_NHW)
 
 
