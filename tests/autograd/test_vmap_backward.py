@@ -356,3 +356,25 @@ def test_vectorized_jacobian_gradcheck_float64():
         out = (x @ w).sin() * w.sum(0)
         return dagrad.autograd.grad(out, (x, w), G, create_graph=True, is_grads_batched=True)
     assert dagrad.autograd.gradcheck(bvjp, (x, w))
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_equals_the_former_row_loop_implementation(create_graph):
+    """autograd.functional._grads_batched_loop (the former is_grads_batched: one backward per
+    row) gives the same gradients; unused inputs are None in both."""
+    from dagrad.autograd import functional as AF
+    for name in ("broadcast", "conv_pool", "gather_scatter", "linalg"):
+        fn, shapes = GRAPHS[name]
+        rng = np.random.RandomState(7)
+        xs = [T(dagrad, rng.randn(*s), True) for s in shapes]
+        unused = T(dagrad, rng.randn(2), True)
+        out = fn(dagrad, *xs)
+        G = T(dagrad, rng.randn(3, *tuple(out.shape)))
+        new = dagrad.autograd.grad(out, xs + [unused], G, is_grads_batched=True, retain_graph=True,
+                                   create_graph=create_graph, allow_unused=True)
+        old = AF._grads_batched_loop(dagrad.autograd.grad, [out], xs + [unused], [G],
+                                     create_graph, True, False, True)
+        assert new[-1] is None and old[-1] is None
+        for a, b in zip(new[:-1], old[:-1]):
+            assert a.requires_grad == b.requires_grad == create_graph
+            np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-12)
