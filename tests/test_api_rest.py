@@ -545,3 +545,26 @@ def test_complex_dtype_names_in_errors_match_torch():
                 fn(L)
             res.append((type(e.value).__name__, str(e.value)))
         assert res[1] == res[0]
+
+
+def test_conj_bit_api_and_adjoint():
+    for L in (torch, dagrad):
+        x = L.tensor(X, requires_grad=True) * 1
+        z = L.tensor(Z, requires_grad=True) * 1
+        assert x.resolve_conj() is x and z.resolve_conj() is z and x.resolve_neg() is x
+        assert not x.is_conj() and not x.is_neg() and not L.is_conj(x)
+        assert L.conj_physical(x) is x
+        assert type(L.conj_physical(z).grad_fn).__name__ == "ConjPhysicalBackward0"
+        assert _graph(z.adjoint()) == ["AccumulateGrad", "ConjBackward0", "MulBackward0",
+                                      "TransposeBackward0"]
+        np.testing.assert_allclose(L.adjoint(z).detach().resolve_conj().numpy(), Z.conj().T)
+        with pytest.raises(RuntimeError, match="Got 1-D tensor"):
+            L.ones(3).adjoint()
+        with pytest.warns(UserWarning, match="adjoint\\(\\) is deprecated on 0-D"):
+            L.ones(()).adjoint()
+    res = []
+    for L in (torch, dagrad):
+        z = L.tensor(Z, requires_grad=True)
+        (L.conj_physical(z) * L.tensor(W)).real.sum().backward()
+        res.append(z.grad.resolve_conj().numpy())
+    np.testing.assert_allclose(res[1], res[0])

@@ -32,7 +32,8 @@ __all__ = ["gcd", "lcm", "unique", "unique_consecutive", "bincount", "histc", "h
            "xlogy", "sinc", "deg2rad", "rad2deg", "heaviside", "copysign", "nextafter",
            "frexp", "ldexp", "logcumsumexp", "median", "nanmedian", "mode", "quantile",
            "nanquantile", "aminmax", "diff", "trapezoid", "trapz", "cumulative_trapezoid",
-           "float_power", "positive", "angle", "xlog1py"]
+           "float_power", "positive", "angle", "xlog1py", "resolve_conj", "resolve_neg",
+           "is_conj", "is_neg", "conj_physical", "adjoint"]
 
 _NODES = {}
 _HistT = collections.namedtuple("histogram", ["hist", "bin_edges"])
@@ -442,6 +443,47 @@ def dist(input, other, p=2):  # noqa: A002
         save_result(n, res)
         link(n, res, input if input._rg else None, other if other._rg else None)
     return res
+
+
+def resolve_conj(x):
+    """dagrad's conj is eager (no conjugate bit): the tensor itself, as PyTorch without the bit."""
+    return x
+
+
+def resolve_neg(x):
+    return x
+
+
+def is_conj(x):
+    return False
+
+
+def is_neg(x):
+    return False
+
+
+def conj_physical(x, *, out=None):
+    """conj as a new tensor (ConjPhysicalBackward0); a real tensor is returned as is."""
+    if x._data.dtype.kind != "c":
+        return _out(x, out) if out is not None else x
+    res = _make(np.conj(x._data))
+    if _rec(x):
+        _node("ConjPhysicalBackward0", lambda n, g: complex_conj(g), (x,), res)
+    return _out(res, out)
+
+
+def adjoint(x):
+    """x.mH: the conjugate transpose of the last two dims (TransposeBackward0, ConjBackward0)."""
+    if x._data.ndim == 0:
+        import warnings
+        warnings.warn("adjoint() is deprecated on 0-D tensors. Consider using x.conj(). "
+                      "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/"
+                      "TensorShape.cpp:4390.)", UserWarning, stacklevel=2)
+        return x.conj()
+    if x._data.ndim == 1:
+        raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of "
+                           "matrices. Got 1-D tensor.")
+    return x.mH
 
 
 def angle(x, *, out=None):
@@ -1118,7 +1160,9 @@ def _bind():
          "median": median, "nanmedian": nanmedian, "mode": mode, "quantile": quantile,
          "nanquantile": nanquantile, "aminmax": aminmax, "diff": diff,
          "float_power": float_power, "positive": positive, "angle": angle,
-         "isin": lambda x, t, **kw: isin(x, t, **kw)}
+         "isin": lambda x, t, **kw: isin(x, t, **kw), "resolve_conj": resolve_conj,
+         "resolve_neg": resolve_neg, "is_conj": is_conj, "is_neg": is_neg,
+         "conj_physical": conj_physical, "adjoint": adjoint}
     from .reduce import std_mean, var_mean
     m["std_mean"], m["var_mean"] = std_mean, var_mean
     for k, f in m.items():
