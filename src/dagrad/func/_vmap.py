@@ -257,7 +257,9 @@ def _lshape(x):
 
 
 def _raw_method(name):
-    return getattr(Tensor, name)
+    """Tensor.<name> as implemented (not the dispatching wrapper swapped in during vmap)."""
+    f = getattr(Tensor, name)
+    return getattr(f, "_vmap_raw", f)
 
 
 # ---------------------------------------------------------------- dispatch
