@@ -321,9 +321,9 @@ def test_non_leaf_inputs_hooks_and_freed_graph_like_torch():
     assert_close(res[1], res[0], atol=1e-12)
 
 
-# graphs whose backward still has a per-sample piece: a grouped conv's weight gradient and the
-# embedding rule with scale_grad_by_freq (it reads the gradient's array)
-_PER_SAMPLE = {"conv_variants": "_conv_tw_op", "embedding_freq": "EmbeddingBackward0"}
+# graphs whose backward still has a per-sample piece: the embedding rule with scale_grad_by_freq
+# (it reads the gradient's array)
+_PER_SAMPLE = {"embedding_freq": "EmbeddingBackward0"}
 
 
 @pytest.mark.parametrize("name", sorted(GRAPHS))
@@ -363,7 +363,7 @@ def test_equals_the_former_row_loop_implementation(create_graph):
     """autograd.functional._grads_batched_loop (the former is_grads_batched: one backward per
     row) gives the same gradients; unused inputs are None in both."""
     from dagrad.autograd import functional as AF
-    for name in ("broadcast", "conv_pool", "gather_scatter", "linalg"):
+    for name in ("broadcast", "conv_pool", "conv_variants", "gather_scatter", "linalg"):
         fn, shapes = GRAPHS[name]
         rng = np.random.RandomState(7)
         xs = [T(dagrad, rng.randn(*s), True) for s in shapes]

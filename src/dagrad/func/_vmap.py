@@ -902,17 +902,28 @@ def _rule_conv_tin(name, raw, level, args, kwargs):
 
 
 def _rule_conv_tw(name, raw, level, args, kwargs):
-    """conv's weight gradient for a batched output gradient g (groups=1): the vmap batch folds
-    into the output channels, each sample's block of the result is its weight gradient."""
+    """conv's weight gradient for a batched output gradient g: the vmap batch folds into the
+    output channels (inside each group), each sample's block of the result is its gradient."""
     x, g, p, kshape = args[:4]
     xp = args[4] if len(args) > 4 else kwargs.get("xp")
     gv = _unwrap(g, level)
-    if gv is None or _is_bt(x) or p.groups != 1 or len(gv.shape) - 1 != p.nd + 2:
+    if gv is None or _is_bt(x) or len(gv.shape) - 1 != p.nd + 2:
         raise NoBatchingRule(f"vmap: {name} with these batched arguments")
     shp = tuple(gv.shape)                               # (B, N, O, *sp)
-    g2 = _reshape(_movedim(gv, 0, 1), (shp[1], shp[0] * shp[2]) + shp[3:])
-    dw = _again(name, raw, (x, g2, p, kshape, xp), {})  # (B*O, C, *k)
-    return _bt(_reshape(dw, (shp[0], shp[2]) + tuple(dw.shape)[1:]), level)
+    B, N, O, sp = shp[0], shp[1], shp[2], shp[3:]
+    G = p.groups
+    # output channels regrouped as (group, sample, channel in group): each group of the grouped
+    # weight gradient then sees B * O/G channels, sample-major
+    g5 = _reshape(gv, (B, N, G, O // G) + sp)
+    g5 = _call("permute", _raw_method("permute"), (g5, (1, 2, 0, 3) + tuple(
+        range(4, 4 + len(sp)))), {})
+    g2 = _reshape(g5, (N, G * B * (O // G)) + sp)
+    dw = _again(name, raw, (x, g2, p, kshape, xp), {})  # (G*B*Og, Cg, *k)
+    rest = tuple(dw.shape)[1:]
+    dw = _reshape(dw, (G, B, O // G) + rest)
+    dw = _call("permute", _raw_method("permute"), (dw, (1, 0, 2) + tuple(
+        range(3, 3 + len(rest)))), {})
+    return _bt(_reshape(dw, (B, O) + rest), level)
 
 
 def _rule_avg_adj(name, raw, level, args, kwargs):
