@@ -46,8 +46,46 @@ int16 = dtype("int16", np.int16, INT, 3)
 int32 = dtype("int32", np.int32, INT, 4)
 int64 = dtype("int64", np.int64, INT, 5)
 float16 = dtype("float16", np.float16, FLOAT, 6)
-# NumPy has no bfloat16; it is stored as float32 and reported as float32 (documented limitation)
-bfloat16 = float16
+
+
+_BF16_MISSING = ("torch.bfloat16 needs the optional package ml_dtypes (NumPy has no bfloat16): "
+                 "pip install ml_dtypes (or pip install dagrad[bf16])")
+_bf16_np = None
+
+
+def bf16_np():
+    """The NumPy bfloat16 dtype of ml_dtypes, imported on first use (it costs ~5 ms, so not at
+    `import dagrad`). Without ml_dtypes: an ImportError naming the fix, never a float16 stand-in."""
+    global _bf16_np
+    if _bf16_np is None:
+        try:
+            import ml_dtypes
+        except ImportError:
+            raise ImportError(_BF16_MISSING) from None
+        _bf16_np = np.dtype(ml_dtypes.bfloat16)
+        FROM_NP[_bf16_np] = bfloat16
+    return _bf16_np
+
+
+class _BFloat16(dtype):
+    """torch.bfloat16: stored as ml_dtypes' NumPy bfloat16 (kind 'V'), resolved lazily."""
+    __slots__ = ()
+
+    @property
+    def np(self):
+        return _bf16_np if _bf16_np is not None else bf16_np()
+
+    def __init__(self):
+        self.name = "bfloat16"
+        self.category = FLOAT
+        self.itemsize = 2
+        self.is_floating_point = True
+        self.is_complex = False
+        self.is_signed = True
+        self._rank = 6  # same rank as float16: promote_types(bfloat16, float16) is float32
+
+
+bfloat16 = _BFloat16()
 float32 = dtype("float32", np.float32, FLOAT, 7)
 float64 = dtype("float64", np.float64, FLOAT, 8)
 complex64 = dtype("complex64", np.complex64, COMPLEX, 9)
@@ -55,6 +93,7 @@ complex128 = dtype("complex128", np.complex128, COMPLEX, 10)
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
 _NAMES = {d.name: d for d in ALL}
+_NAMES["bfloat16"] = bfloat16
 _NAMES.update(half=float16, float=float32, double=float64, long=int64, int=int32, short=int16,
               cfloat=complex64, cdouble=complex128)
 # numpy dtype -> dagrad dtype; keyed by the numpy dtype object (hashable, cheap)
@@ -69,7 +108,21 @@ def from_np(npdt):
     try:
         return FROM_NP[npdt]
     except KeyError:
+        if getattr(npdt, "name", None) == "bfloat16" and _bf16_np is None:
+            bf16_np()  # an ml_dtypes array made before dagrad first needed bfloat16
+            if npdt in FROM_NP:
+                return FROM_NP[npdt]
         raise TypeError(f"dagrad does not support NumPy dtype {npdt}") from None
+
+
+def is_float_np(npdt):
+    """True for a NumPy floating dtype, ml_dtypes' bfloat16 (kind 'V') included."""
+    k = npdt.kind
+    return k == "f" or (k == "V" and npdt.name == "bfloat16")
+
+
+if "ml_dtypes" in __import__("sys").modules:  # already imported by the user: costs nothing
+    bf16_np()
 
 
 class _Default:
@@ -83,7 +136,7 @@ default.np = float32.np
 
 def set_default_dtype(d):
     d = to_dtype(d)
-    if d not in (float16, float32, float64):
+    if d not in (float16, bfloat16, float32, float64):
         raise TypeError("only floating-point types are supported as the default type")
     default.dtype = d
     default.np = d.np
@@ -111,8 +164,8 @@ def to_dtype(d):
         except KeyError:
             raise TypeError(f"invalid dtype name {d!r}") from None
     try:
-        return FROM_NP[np.dtype(d)]
-    except (TypeError, KeyError):
+        return from_np(np.dtype(d))
+    except TypeError:
         raise TypeError(f"dtype must be a dagrad dtype, got {d!r}") from None
 
 
@@ -120,6 +173,7 @@ def can_cast_np(src, dst):
     """PyTorch's canCast for NumPy dtypes: no complex -> real, float -> integral, or
     non-bool -> bool; everything else (narrowing, signed <-> unsigned) is allowed."""
     ks, kd = np.dtype(src).kind, np.dtype(dst).kind
+    ks, kd = ("f" if ks == "V" else ks), ("f" if kd == "V" else kd)  # V: ml_dtypes' bfloat16
     if ks == "c" and kd != "c":
         return False
     if ks == "f" and kd in "iub":
@@ -141,6 +195,8 @@ def promote_types(a, b):
         return hi if hi.category != INT or lo.category == BOOL else hi
     if ca == INT:
         return FROM_NP[np.promote_types(a.np, b.np)]
+    if a._rank == b._rank:  # float16 and bfloat16 (c10: f2)
+        return float32
     return a if a._rank > b._rank else b
 
 

@@ -175,7 +175,7 @@ def _tensor_str(a, indent):
     if a.size == 0:
         return "[]"
     summarize = a.size > PRINT_OPTS.threshold
-    if a.dtype == np.float16:
+    if a.dtype == np.float16 or a.dtype.kind == "V":  # half / bfloat16 print as float (PyTorch)
         a = a.astype(np.float32)
     if a.dtype.kind == "c":
         s = _summarized(a) if summarize else a

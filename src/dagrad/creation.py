@@ -34,7 +34,7 @@ def _finish(arr, requires_grad, device=None):
 
 
 def _factory_requires_grad(t):
-    if t._data.dtype.kind not in "fc":  # factories word it with a capital O (PyTorch)
+    if t._data.dtype.kind not in "fcV":  # factories word it with a capital O (PyTorch)
         raise RuntimeError(
             "Only Tensors of floating point and complex dtype can require gradients")
     t.requires_grad = True
@@ -225,7 +225,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     if type(arr) is not np.ndarray and hasattr(arr, "get"):
         arr = arr.get()
     if (dtype is not None and isinstance(data, (float, complex, list, tuple))
-            and arr.dtype.kind in "fc" and np.dtype(_dt(dtype)).itemsize > arr.dtype.itemsize):
+            and arr.dtype.kind in "fcV" and np.dtype(_dt(dtype)).itemsize > arr.dtype.itemsize):
         # Python floats with an explicit wider dtype: convert directly, not via float32
         try:
             arr = np.array(data, dtype=_dt(dtype))
@@ -256,7 +256,7 @@ def from_numpy(a):
         raise ValueError(
             "given numpy array has byte order different from the native byte order. "
             "Conversion between byte orders is currently not supported.")
-    if a.dtype not in D.FROM_NP:
+    if a.dtype not in D.FROM_NP or a.dtype.kind == "V":  # torch refuses ml_dtypes' bfloat16
         raise TypeError(
             f"can't convert np.ndarray of type numpy.{a.dtype}. The only supported types are: "
             f"float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
@@ -366,7 +366,7 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     import math
     n = max(0, math.ceil((end - start) / step))
     arr = (np.arange(n, dtype=np.float64) * step + start).astype(npdt) if np.dtype(
-        npdt).kind == "f" else np.arange(start, end, step).astype(npdt)
+        npdt).kind in "fV" else np.arange(start, end, step).astype(npdt)
     return _finish(arr[:n], requires_grad, device)
 
 
@@ -413,8 +413,11 @@ def _linspace_float(start, end, steps, dt):
             return np.full(steps, s, dt)
         idx = np.arange(steps)
         first = idx < steps // 2
-        if dt == np.float16:
-            step = cd((np.float32(e) - np.float32(s)) / np.float32(steps - 1))
+        if dt == np.float16 or dt.kind == "V":  # half / bfloat16 arithmetic
+            if dt.kind == "V":  # bfloat16: the step from the float32 (not rounded) ends
+                step = cd((np.float32(end) - np.float32(start)) / np.float32(steps - 1))
+            else:
+                step = cd((np.float32(e) - np.float32(s)) / np.float32(steps - 1))
             st = np.full(steps, step, dt)
             return np.where(first, s + st * idx.astype(dt), e - st * (steps - idx - 1).astype(dt))
         step = (e - s) / cd(steps - 1)
@@ -577,7 +580,7 @@ def _rng(generator):
 
 def _float_dt(dtype, fn):
     npdt = _dt(dtype)
-    if np.dtype(npdt).kind != "f":
+    if np.dtype(npdt).kind not in "fV":  # V: bfloat16
         from .tensor import _SCALAR_NAME
         name = D.from_np(np.dtype(npdt)).name
         raise NotImplementedError(f'"{fn}" not implemented for \'{_SCALAR_NAME.get(name, name)}\'')

@@ -183,13 +183,13 @@ class Tensor:
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
-        if value and self._data.dtype.kind not in "fc":
+        if value and self._data.dtype.kind not in "fcV":  # V: bfloat16
             raise RuntimeError(
                 "only Tensors of floating point and complex dtype can require gradients")
         self._rg = value
 
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self._data.dtype.kind not in "fc" and self.grad_fn is None:
+        if requires_grad and self._data.dtype.kind not in "fcV" and self.grad_fn is None:
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
@@ -402,10 +402,10 @@ class Tensor:
 
     @property
     def is_floating_point_(self):
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in "fV"
 
     def is_floating_point(self):
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in "fV"  # V: ml_dtypes' bfloat16
 
     def is_complex(self):
         return self._data.dtype.kind == "c"
@@ -471,6 +471,8 @@ class Tensor:
             raise TypeError(
                 "can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the "
                 "tensor to host memory first.")
+        if self._data.dtype.kind == "V":
+            raise TypeError("Got unsupported ScalarType BFloat16")
         return self._data
 
     def __array__(self, dtype=None, copy=None):

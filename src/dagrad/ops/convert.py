@@ -85,7 +85,7 @@ _TYPE_NAMES = {
     "torch.FloatTensor": D.float32, "torch.DoubleTensor": D.float64,
     "torch.HalfTensor": D.float16, "torch.LongTensor": D.int64, "torch.IntTensor": D.int32,
     "torch.ShortTensor": D.int16, "torch.CharTensor": D.int8, "torch.ByteTensor": D.uint8,
-    "torch.BoolTensor": D.bool_,
+    "torch.BoolTensor": D.bool_, "torch.BFloat16Tensor": D.bfloat16,
 }
 _NAME_OF = {v.name: k for k, v in _TYPE_NAMES.items()}
 
@@ -97,6 +97,7 @@ def type_(x, dtype=None):
         if dtype not in _TYPE_NAMES:
             raise ValueError(f"invalid type: '{dtype}'")
         dtype = _TYPE_NAMES[dtype]
+    dtype = getattr(dtype, "_dt", dtype)  # a legacy class: x.type(torch.BFloat16Tensor)
     return cast(x, D.to_dtype(dtype))
 
 

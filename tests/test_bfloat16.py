@@ -1,0 +1,467 @@
+"""torch.bfloat16: a real 16-bit brain float (ml_dtypes' NumPy bfloat16), checked against torch 2.13.
+
+Tolerances: torch computes CPU bfloat16 ops in float32 and rounds the result once to bfloat16;
+dagrad does the same (ml_dtypes' ufunc loops also go through float32). Elementwise results are
+compared to within 1 bfloat16 ulp of torch's (most are bit-identical), reductions / matmul /
+softmax / nn layers (different accumulation order) to within a few ulps, stated per test.
+"""
+import math
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import dagrad
+
+ml_dtypes = pytest.importorskip("ml_dtypes")
+BF = dagrad.bfloat16
+
+
+def ulp(x):
+    """The bfloat16 spacing at |x| (8 significand bits), floored at the smallest normal."""
+    ax = np.maximum(np.abs(np.asarray(x, np.float64)), 2.0 ** -126)
+    return 2.0 ** (np.floor(np.log2(ax)) - 7)
+
+
+def f32(t):
+    """A dagrad or torch tensor's values as a float64 NumPy array (via float32)."""
+    if isinstance(t, torch.Tensor):
+        return t.detach().float().numpy().astype(np.float64)
+    return t.detach().float().numpy().astype(np.float64)
+
+
+def assert_ulps(d, t, n=1, msg=""):
+    assert str(d.dtype) == str(t.dtype), f"{msg}: dtype {d.dtype} != {t.dtype}"
+    assert tuple(d.shape) == tuple(t.shape), msg
+    a, b = f32(d), f32(t)
+    fin = np.isfinite(b)
+    assert np.array_equal(np.isfinite(a), fin), f"{msg}: non-finite pattern differs"
+    assert np.array_equal(a[~fin], b[~fin], equal_nan=True), msg
+    err = np.abs(a[fin] - b[fin])
+    tol = n * ulp(np.maximum(np.abs(a[fin]), np.abs(b[fin])))
+    assert np.all(err <= tol), f"{msg}: max error {err.max()} ({(err / tol).max() * n:.2f} ulps)"
+
+
+def pair(*arrays, grad=False):
+    """The same float32 arrays as bfloat16 leaves in dagrad and in torch."""
+    ds = [dagrad.from_numpy(np.array(a, np.float32)).bfloat16().requires_grad_(grad) for a in arrays]
+    ts = [torch.from_numpy(np.array(a, np.float32)).bfloat16().requires_grad_(grad) for a in arrays]
+    return ds, ts
+
+
+RNG = np.random.default_rng(0)
+
+
+# ---------------------------------------------------------------- the dtype object
+def test_dtype_object():
+    assert BF is not dagrad.float16 and BF is not dagrad.float32
+    assert str(BF) == repr(BF) == "torch.bfloat16"
+    assert BF.is_floating_point and not BF.is_complex and BF.is_signed
+    assert BF.itemsize == 2
+    assert pickle.loads(pickle.dumps(BF)) is BF
+    x = dagrad.ones(2, dtype=BF)
+    assert x.dtype is BF and x.is_floating_point() and x.element_size() == 2
+    assert x.dtype == BF and x.dtype != dagrad.float16
+
+
+def test_finfo_matches_torch():
+    a, b = dagrad.finfo(BF), torch.finfo(torch.bfloat16)
+    for k in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution"):
+        assert getattr(a, k) == getattr(b, k), k
+    assert repr(a) == repr(b)
+
+
+DTS = ["bfloat16", "float16", "float32", "float64", "int64", "int32", "uint8", "bool",
+       "complex64", "complex128"]
+
+
+@pytest.mark.parametrize("other", DTS)
+def test_promote_types_and_can_cast(other):
+    tb, db = torch.bfloat16, BF
+    to, do = getattr(torch, other), getattr(dagrad, other)
+    assert str(dagrad.promote_types(db, do)) == str(torch.promote_types(tb, to))
+    assert str(dagrad.promote_types(do, db)) == str(torch.promote_types(to, tb))
+    assert dagrad.can_cast(db, do) == torch.can_cast(tb, to)
+    assert dagrad.can_cast(do, db) == torch.can_cast(to, tb)
+
+
+@pytest.mark.parametrize("other", DTS)
+def test_result_type_and_binary_dtype(other):
+    d = dagrad.ones(3, dtype=BF)
+    t = torch.ones(3, dtype=torch.bfloat16)
+    do, to = dagrad.ones(3, dtype=getattr(dagrad, other)), torch.ones(3, dtype=getattr(torch, other))
+    assert str(dagrad.result_type(d, do)) == str(torch.result_type(t, to))
+    assert str((d + do).dtype) == str((t + to).dtype)
+    assert str((do * d).dtype) == str((to * t).dtype)
+    # 0-dim operands only raise the category
+    d0, t0 = dagrad.tensor(1, dtype=getattr(dagrad, other)), torch.tensor(1, dtype=getattr(torch, other))
+    assert str((d + d0).dtype) == str((t + t0).dtype)
+    d0, t0 = dagrad.tensor(1, dtype=BF), torch.tensor(1, dtype=torch.bfloat16)
+    assert str((do + d0).dtype) == str((to + t0).dtype)
+
+
+@pytest.mark.parametrize("s", [2, 2.5, True, 1j, -3])
+def test_python_scalar_promotion(s):
+    d, t = dagrad.ones(3, dtype=BF), torch.ones(3, dtype=torch.bfloat16)
+    assert str(dagrad.result_type(d, s)) == str(torch.result_type(t, s))
+    for f in (lambda x: x + s, lambda x: x * s, lambda x: s - x, lambda x: x / s):
+        assert str(f(d).dtype) == str(f(t).dtype)
+    di, ti = dagrad.ones(3, dtype=dagrad.int64), torch.ones(3, dtype=torch.int64)
+    assert str((di + dagrad.tensor(1.5, dtype=BF)).dtype) == \
+        str((ti + torch.tensor(1.5, dtype=torch.bfloat16)).dtype)
+
+
+def test_set_default_dtype_bfloat16():
+    old = dagrad.get_default_dtype()
+    try:
+        dagrad.set_default_dtype(BF)
+        torch.set_default_dtype(torch.bfloat16)
+        try:
+            assert dagrad.get_default_dtype() is BF
+            assert dagrad.tensor(1.5).dtype is BF and dagrad.ones(2).dtype is BF
+            assert dagrad.randn(2).dtype is BF
+            assert str((dagrad.ones(2, dtype=dagrad.int64) + 1.5).dtype) == \
+                str((torch.ones(2, dtype=torch.int64) + 1.5).dtype)
+            assert str(dagrad.arange(3.0).dtype) == str(torch.arange(3.0).dtype)
+        finally:
+            torch.set_default_dtype(torch.float32)
+    finally:
+        dagrad.set_default_dtype(old)
+
+
+# ---------------------------------------------------------------- creation / conversion
+def test_creation_and_conversion():
+    vals = [1.0, 2.5, 1 / 3, -1e30, 3e38, 65504.0 * 4, 1e-40]
+    d, t = dagrad.tensor(vals, dtype=BF), torch.tensor(vals, dtype=torch.bfloat16)
+    assert d.dtype is BF
+    # bit-exact rounding (round to nearest even), range of float32 (not float16's 65504)
+    np.testing.assert_array_equal(f32(d), f32(t))
+    assert np.isfinite(f32(d)[4]) and f32(d)[5] == 262144.0
+    for name in ("zeros", "ones", "empty"):
+        assert getattr(dagrad, name)(2, 3, dtype=BF).dtype is BF
+    np.testing.assert_array_equal(f32(dagrad.full((3,), 3.3, dtype=BF)),
+                                  f32(torch.full((3,), 3.3, dtype=torch.bfloat16)))
+    np.testing.assert_array_equal(f32(dagrad.arange(0, 300, 7, dtype=BF)),
+                                  f32(torch.arange(0, 300, 7, dtype=torch.bfloat16)))
+    for a, b, n in [(0, 1, 7), (-3.3, 100.7, 57), (-100, -2, 101)]:
+        np.testing.assert_array_equal(f32(dagrad.linspace(a, b, n, dtype=BF)),
+                                      f32(torch.linspace(a, b, n, dtype=torch.bfloat16)))
+    for fn in ("rand", "randn"):
+        r = getattr(dagrad, fn)(1000, dtype=BF)
+        assert r.dtype is BF and r.float().std().item() > 0.2
+    x = dagrad.tensor([1.0, 2.5, 1 / 3])
+    assert x.bfloat16().dtype is BF and x.to(BF).dtype is BF
+    assert x.type(dagrad.BFloat16Tensor).dtype is BF and x.type("torch.BFloat16Tensor").dtype is BF
+    assert x.bfloat16().type() == "torch.BFloat16Tensor"
+    assert isinstance(x.bfloat16(), dagrad.BFloat16Tensor)
+    b = x.bfloat16()
+    assert b.float().dtype is dagrad.float32 and b.half().dtype is dagrad.float16
+    assert b.double().dtype is dagrad.float64 and b.long().dtype is dagrad.int64
+    np.testing.assert_array_equal(f32(b), f32(torch.tensor([1.0, 2.5, 1 / 3]).bfloat16()))
+    np.testing.assert_array_equal(f32(b.half()), f32(torch.tensor([1.0, 2.5, 1 / 3]).bfloat16().half()))
+    assert b.tolist() == torch.tensor([1.0, 2.5, 1 / 3]).bfloat16().tolist()
+    assert b[1].item() == 2.5 and isinstance(b[1].item(), float)
+    assert dagrad.zeros_like(b).dtype is BF and dagrad.ones_like(x, dtype=BF).dtype is BF
+
+
+def test_numpy_refuses_bfloat16_like_torch():
+    with pytest.raises(TypeError) as tt:
+        torch.ones(2, dtype=torch.bfloat16).numpy()
+    with pytest.raises(TypeError) as td:
+        dagrad.ones(2, dtype=BF).numpy()
+    assert str(td.value) == str(tt.value) == "Got unsupported ScalarType BFloat16"
+    a = np.ones(2, ml_dtypes.bfloat16)
+    with pytest.raises(TypeError):
+        torch.from_numpy(a)
+    with pytest.raises(TypeError):
+        dagrad.from_numpy(a)
+
+
+def test_requires_grad_and_leaf_grad_dtype():
+    x = dagrad.randn(3, dtype=BF, requires_grad=True)
+    (x * x).sum().backward()
+    assert x.grad.dtype is BF
+    np.testing.assert_array_equal(f32(x.grad), f32(2 * x.detach()))
+
+
+def test_printing_like_torch():
+    cases = [[1.0, 2.5, 1 / 3], [1e10, 1e-3], [0.0, -0.0, float("inf"), float("nan")], [3.0],
+             [[1.5, 2], [3, 4e5]], list(np.linspace(-5, 5, 2000))]
+    for v in cases:
+        assert repr(dagrad.tensor(v, dtype=BF)) == repr(torch.tensor(v, dtype=torch.bfloat16)), v
+    assert repr(dagrad.tensor(2.5, dtype=BF)) == repr(torch.tensor(2.5, dtype=torch.bfloat16))
+    assert repr(dagrad.ones(2, dtype=BF, requires_grad=True)) == \
+        repr(torch.ones(2, dtype=torch.bfloat16, requires_grad=True))
+    assert repr(dagrad.zeros(0, dtype=BF)) == repr(torch.zeros(0, dtype=torch.bfloat16))
+
+
+# ---------------------------------------------------------------- ops vs torch
+UNARY = ["exp", "log", "sqrt", "rsqrt", "sin", "cos", "tanh", "sigmoid", "abs", "neg", "relu",
+         "exp2", "expm1", "log1p", "log2", "log10", "reciprocal", "erf", "floor", "ceil", "round",
+         "trunc", "sign", "square", "atan", "asinh", "sinh", "cosh", "frac"]
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_unary_forward_backward(name):
+    """Forward within 1 bf16 ulp of torch; gradient within 2 ulps (its rule rounds twice)."""
+    x = RNG.uniform(0.1, 3.0, (4, 5)) * RNG.choice([-1, 1], (4, 5))
+    if name in ("log", "sqrt", "rsqrt", "log1p", "log2", "log10"):
+        x = np.abs(x)
+    (d,), (t,) = pair(x, grad=True)
+    fd, ft = getattr(dagrad, name)(d), getattr(torch, name)(t)
+    assert_ulps(fd, ft, 1, name)
+    g = RNG.standard_normal((4, 5))
+    (gd,), (gt,) = pair(g)
+    if ft.grad_fn is None:
+        return
+    fd.backward(gd)
+    ft.backward(gt)
+    assert d.grad.dtype is BF
+    assert_ulps(d.grad, t.grad, 2, name + " grad")
+
+
+BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+          "div": lambda a, b: a / b, "pow": lambda a, b: a.abs() ** b,
+          "maximum": lambda a, b: (torch if isinstance(a, torch.Tensor) else dagrad).maximum(a, b),
+          "atan2": lambda a, b: (torch if isinstance(a, torch.Tensor) else dagrad).atan2(a, b),
+          "scalar": lambda a, b: a * 2.5 + 1 - b / 3}
+
+
+@pytest.mark.parametrize("name", list(BINARY))
+def test_binary_forward_backward_broadcast(name):
+    f = BINARY[name]
+    a, b = RNG.uniform(0.5, 2, (3, 4)), RNG.uniform(0.5, 2, (4,))
+    (da, db), (ta, tb) = pair(a, b, grad=True)
+    fd, ft = f(da, db), f(ta, tb)
+    assert_ulps(fd, ft, 1, name)
+    fd.sum().backward()
+    ft.sum().backward()
+    assert da.grad.dtype is BF and db.grad.dtype is BF
+    assert_ulps(da.grad, ta.grad, 2, name + " grad a")
+    assert_ulps(db.grad, tb.grad, 4, name + " grad b (summed over 3 rows)")
+
+
+def test_mixed_dtype_gradients_keep_leaf_dtypes():
+    a = dagrad.randn(3, dtype=BF, requires_grad=True)
+    b = dagrad.randn(3, dtype=dagrad.float16, requires_grad=True)
+    c = dagrad.randn(3, requires_grad=True)
+    out = a * b + c
+    assert out.dtype is dagrad.float32
+    out.sum().backward()
+    assert a.grad.dtype is BF and b.grad.dtype is dagrad.float16 and c.grad.dtype is dagrad.float32
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "prod", "amax", "amin", "var", "std", "norm",
+                                  "logsumexp", "softmax", "log_softmax", "cumsum"])
+def test_reductions(name):
+    """Reductions accumulate in float32 and round once (as torch's CPU kernels): <= 2 ulps."""
+    x = RNG.standard_normal((8, 300)) * 3
+    if name == "prod":
+        x = RNG.uniform(0.9, 1.1, (8, 30))
+    (d,), (t,) = pair(x, grad=True)
+    kw = {} if name in ("norm",) else {"dim": 1}
+    fd, ft = getattr(d, name)(**kw), getattr(t, name)(**kw)
+    assert_ulps(fd, ft, 2, name)
+    full = getattr(d, name)() if name not in ("softmax", "log_softmax", "cumsum", "logsumexp") \
+        else None
+    if full is not None:
+        assert_ulps(full, getattr(t, name)(), 2, name + " full")
+    w = RNG.standard_normal(ft.shape)
+    (wd,), (wt,) = pair(w)
+    (fd * wd).sum().backward()
+    (ft * wt).sum().backward()
+    assert d.grad.dtype is BF
+    assert_ulps(d.grad, t.grad, 4, name + " grad")
+
+
+def test_sum_of_many_is_accumulated_in_float32():
+    """ml_dtypes' own add.reduce would round after every step: 4096 ones + 0.01s drift."""
+    x = np.full(4096, 1.0 + 1 / 64)
+    (d,), (t,) = pair(x)
+    assert_ulps(d.sum(), t.sum(), 1, "sum")
+    assert_ulps(d.mean(), t.mean(), 1, "mean")
+    assert f32(d.sum()) == f32(t.sum())
+
+
+@pytest.mark.parametrize("shapes", [((16, 64), (64, 8)), ((2, 5, 33), (33, 7)), ((40,), (40,)),
+                                    ((3, 4, 50), (3, 50, 6))])
+def test_matmul(shapes):
+    """float32 accumulation, one rounding: within 2 ulps of torch (blocking order differs)."""
+    a, b = RNG.standard_normal(shapes[0]), RNG.standard_normal(shapes[1])
+    (da, db), (ta, tb) = pair(a, b, grad=True)
+    fd, ft = da @ db, ta @ tb
+    assert_ulps(fd, ft, 2, "matmul")
+    g = RNG.standard_normal(ft.shape)
+    (gd,), (gt,) = pair(g)
+    fd.backward(gd)
+    ft.backward(gt)
+    assert da.grad.dtype is BF and db.grad.dtype is BF
+    assert_ulps(da.grad, ta.grad, 2, "matmul grad a")
+    assert_ulps(db.grad, tb.grad, 2, "matmul grad b")
+
+
+def test_matmul_mixed_dtype_error_like_torch():
+    with pytest.raises(RuntimeError) as et:
+        torch.ones(2, 2, dtype=torch.bfloat16) @ torch.ones(2, 2)
+    with pytest.raises(RuntimeError) as ed:
+        dagrad.ones(2, 2, dtype=BF) @ dagrad.ones(2, 2)
+    assert str(ed.value) == str(et.value)
+
+
+def test_indexing_movement_and_cat():
+    x = RNG.standard_normal((4, 6))
+    (d,), (t,) = pair(x, grad=True)
+    fs = [lambda m, a: a[1:3, ::2], lambda m, a: a.t().reshape(3, 8), lambda m, a: a[[0, 2]],
+          lambda m, a: m.cat([a, a * 2], 0), lambda m, a: m.stack([a, a]).permute(1, 0, 2),
+          lambda m, a: m.where(a > 0, a, m.zeros_like(a)), lambda m, a: a.clamp(-0.5, 0.5),
+          lambda m, a: a.masked_fill(a < 0, 1.5), lambda m, a: a.flip(0).roll(1, 1)]
+    for i, f in enumerate(fs):
+        fd, ft = f(dagrad, d), f(torch, t)
+        assert_ulps(fd, ft, 0, f"movement {i}")
+    assert str((d > 0).dtype) == "torch.bool" and (d > 0).tolist() == (t > 0).tolist()
+
+
+# ---------------------------------------------------------------- nn
+def test_module_bfloat16_linear_forward_backward():
+    """nn.Linear in bf16: output and all gradients within 2 bf16 ulps of torch."""
+    tl = torch.nn.Linear(64, 16)
+    dl = dagrad.nn.Linear(64, 16)
+    dl.load_state_dict({k: dagrad.tensor(v.detach().numpy()) for k, v in tl.state_dict().items()})
+    assert dl.bfloat16() is dl
+    tl.bfloat16()
+    assert dl.weight.dtype is BF and dl.bias.dtype is BF
+    x = RNG.standard_normal((10, 64))
+    (dx,), (tx,) = pair(x, grad=True)
+    yd, yt = dl(dx), tl(tx)
+    assert_ulps(yd, yt, 2, "linear")
+    g = RNG.standard_normal((10, 16))
+    (gd,), (gt,) = pair(g)
+    yd.backward(gd)
+    yt.backward(gt)
+    assert_ulps(dx.grad, tx.grad, 2, "linear dx")
+    assert_ulps(dl.weight.grad, tl.weight.grad, 2, "linear dW")
+    assert_ulps(dl.bias.grad, tl.bias.grad, 2, "linear db")
+    assert dl.weight.grad.dtype is BF
+
+
+def test_conv2d_forward_backward():
+    tc = torch.nn.Conv2d(3, 4, 3, padding=1)
+    dc = dagrad.nn.Conv2d(3, 4, 3, padding=1)
+    dc.load_state_dict({k: dagrad.tensor(v.detach().numpy()) for k, v in tc.state_dict().items()})
+    tc.bfloat16()
+    dc.bfloat16()
+    x = RNG.standard_normal((2, 3, 8, 8))
+    (dx,), (tx,) = pair(x, grad=True)
+    yd, yt = dc(dx), tc(tx)
+    assert_ulps(yd, yt, 2, "conv2d")
+    g = RNG.standard_normal(tuple(yt.shape))
+    (gd,), (gt,) = pair(g)
+    yd.backward(gd)
+    yt.backward(gt)
+    assert dc.weight.grad.dtype is BF
+    assert_ulps(dx.grad, tx.grad, 2, "conv dx")
+    assert_ulps(dc.weight.grad, tc.weight.grad, 3, "conv dW")
+    assert_ulps(dc.bias.grad, tc.bias.grad, 2, "conv db")
+
+
+def test_small_mlp_trains_in_bfloat16():
+    dagrad.manual_seed(0)
+    model = dagrad.nn.Sequential(dagrad.nn.Linear(4, 16), dagrad.nn.ReLU(),
+                                 dagrad.nn.Linear(16, 1)).bfloat16()
+    opt = dagrad.optim.SGD(model.parameters(), lr=0.05)
+    x = dagrad.randn(64, 4, dtype=BF)
+    y = (x.float() @ dagrad.tensor([[1.0], [-2.0], [0.5], [0.0]])).bfloat16()
+    losses = []
+    for _ in range(40):
+        opt.zero_grad()
+        loss = dagrad.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert all(p.dtype is BF for p in model.parameters())
+    assert losses[-1] < 0.3 * losses[0]
+
+
+# ---------------------------------------------------------------- serialization
+def test_pth_roundtrip_bit_exact_with_torch(tmp_path):
+    bits = np.array([0x3F80, 0x4020, 0x3EAB, 0x7F7F, 0x0001, 0x8000, 0xFF80, 0x7FC0, 0x1234],
+                    np.uint16)
+    t = torch.from_numpy(bits.view(np.int16).copy()).view(torch.bfloat16)
+    torch.save({"w": t, "n": 3}, tmp_path / "t.pth")
+    got = dagrad.load(str(tmp_path / "t.pth"))
+    assert got["w"].dtype is BF and got["n"] == 3
+    assert np.array_equal(got["w"]._data.view(np.uint16), bits)
+    dagrad.save({"w": got["w"], "v": got["w"][1:4]}, str(tmp_path / "d.pth"))
+    back = torch.load(tmp_path / "d.pth")
+    assert back["w"].dtype == torch.bfloat16
+    assert np.array_equal(back["w"].view(torch.int16).numpy().view(np.uint16), bits)
+    assert np.array_equal(back["v"].view(torch.int16).numpy().view(np.uint16), bits[1:4])
+
+
+def test_module_state_dict_bfloat16_roundtrip(tmp_path):
+    tl = torch.nn.Linear(5, 3).bfloat16()
+    torch.save(tl.state_dict(), tmp_path / "m.pth")
+    dl = dagrad.nn.Linear(5, 3).bfloat16()
+    dl.load_state_dict(dagrad.load(str(tmp_path / "m.pth")))
+    assert np.array_equal(f32(dl.weight), f32(tl.weight))
+    dagrad.save(dl.state_dict(), str(tmp_path / "d.pth"))
+    sd = torch.load(tmp_path / "d.pth")
+    assert sd["weight"].dtype == torch.bfloat16 and torch.equal(sd["weight"], tl.weight.detach())
+
+
+def test_safetensors_bf16_roundtrip(tmp_path):
+    x = dagrad.tensor([1.5, -2.0, 1 / 3, 3e38], dtype=BF)
+    dagrad.save({"x": x}, str(tmp_path / "a.safetensors"))
+    raw = (tmp_path / "a.safetensors").read_bytes()
+    assert b'"BF16"' in raw
+    y = dagrad.load(str(tmp_path / "a.safetensors"))["x"]
+    assert y.dtype is BF and np.array_equal(y._data.view(np.uint16), x._data.view(np.uint16))
+    try:
+        from safetensors.torch import load_file
+    except ImportError:
+        return
+    t = load_file(str(tmp_path / "a.safetensors"))["x"]
+    assert t.dtype == torch.bfloat16 and t.float().tolist() == x.float().tolist()
+
+
+# ---------------------------------------------------------------- without ml_dtypes
+_NO_ML = """
+import sys
+sys.modules["ml_dtypes"] = None  # import ml_dtypes -> ImportError
+import dagrad
+assert str(dagrad.bfloat16) == "torch.bfloat16" and dagrad.bfloat16 is not dagrad.float16
+x = dagrad.ones(2)
+for f in (lambda: x.to(dagrad.bfloat16), lambda: x.bfloat16(),
+          lambda: dagrad.zeros(2, dtype=dagrad.bfloat16),
+          lambda: dagrad.tensor([1.0], dtype=dagrad.bfloat16),
+          lambda: dagrad.nn.Linear(2, 2).bfloat16(),
+          lambda: dagrad.load(sys.argv[1])):
+    try:
+        f()
+    except ImportError as e:
+        assert "pip install ml_dtypes" in str(e) and "dagrad[bf16]" in str(e), str(e)
+    else:
+        raise AssertionError("no error")
+print("ok")
+"""
+
+
+def test_without_ml_dtypes_clear_error(tmp_path):
+    torch.save({"w": torch.ones(2, dtype=torch.bfloat16)}, tmp_path / "w.pth")
+    r = subprocess.run([sys.executable, "-c", _NO_ML, str(tmp_path / "w.pth")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
+
+
+def test_import_does_not_load_ml_dtypes():
+    r = subprocess.run([sys.executable, "-c", "import sys, dagrad; "
+                        "print('ml_dtypes' in sys.modules)"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.stdout.strip() == "False", r.stderr[-2000:]
+
+
+def test_math_module_helpers():
+    assert math.isclose(dagrad.finfo(BF).eps, 2 ** -7)
