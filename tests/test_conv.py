@@ -355,7 +355,7 @@ def test_winograd_kernels_vs_torch_float64(m, dt, tol, monkeypatch):
         x32 = F.conv2d(F.pad(xt.float(), (pad[2], pad[3], pad[0], pad[1])), wt.float())
         t32 = np.abs(x32.detach().numpy() - yt.detach().numpy()).max()   # torch's float32 error
         xa, wa, ga = x.astype(dt), w.astype(dt), g.astype(dt)
-        y = C._wino_fwd(xa, C._wino_U(wa, m).transpose(0, 2, 1), O, pad, m, Ho, Wo)
+        y = C._wino_fwd(xa, C._wino_U(wa, m), O, pad, m, Ho, Wo)
         dx = C._wino_fwd(ga, C._wino_U(wa, m, flip=True), Cin, tuple(2 - q for q in pad), m, H, W)
         dw = C._wino_bwd_weight(xa, ga, pad, m)
         for a, b in ((y, yt), (dx, xt.grad), (dw, wt.grad)):
