@@ -84,7 +84,7 @@ def _float_pair(a, b, name, allow_int=False):
     a = _t(a, b if isinstance(b, Tensor) else None)
     b = _t(b, a)
     xa, xb = promote_arrays(a, b)
-    if xa.dtype.kind not in "fc":
+    if xa.dtype.kind not in "fcV":
         if not allow_int:
             raise NotImplementedError(f'"{name}_cpu" not implemented for '
                                       f"'{_pt_name(xa.dtype)}'")
@@ -95,7 +95,7 @@ def _float_pair(a, b, name, allow_int=False):
 def _float_one(x, name, allow_int=True):
     x = _t(x)
     a = x._data
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fcV":
         if not allow_int:
             raise NotImplementedError(f'"{name}_cpu" not implemented for '
                                       f"'{_pt_name(a.dtype)}'")
@@ -273,7 +273,7 @@ def nextafter(a, b, *, out=None):
 def frexp(x, *, out=None):
     x = _t(x)
     a = x._data
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fV":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     m, e = np.frexp(a)
     return _FrexpT(_make(np.asarray(m, dtype=a.dtype)), _make(np.asarray(e, dtype=np.int32)))
@@ -281,7 +281,7 @@ def frexp(x, *, out=None):
 
 def ldexp(x, other, *, out=None):
     x, other = _t(x), _t(other)
-    if x._data.dtype.kind not in "fc":
+    if x._data.dtype.kind not in "fcV":
         x = x.to(D.default.dtype)
     from .elementwise import _rpow, mul
     return _out(mul(x, _rpow(2.0, other)), out)
@@ -415,7 +415,7 @@ def dist(input, other, p=2):  # noqa: A002
         from .elementwise import _shape_err
         raise _shape_err("dist", input._data, other._data) from None
     a, b = promote_arrays(input, other)
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fcV":
         raise RuntimeError(f"norm(): input dtype should be either floating point or complex. "
                            f"Got {_pt_name(a.dtype)} instead.")
     if _fw_active():
@@ -499,8 +499,8 @@ def angle(x, *, out=None):
                 return (g * z / den * 1j).masked_fill(zero, 0)
             _node("AngleBackward0", crule, (x,), res, saved=(x,))
         return _out(res, out)
-    r = np.where(a < 0, np.pi, 0.0).astype(a.dtype if a.dtype.kind == "f" else D.default.np)
-    r = np.where(np.isnan(a), a, r) if a.dtype.kind == "f" else r
+    r = np.where(a < 0, np.pi, 0.0).astype(a.dtype if a.dtype.kind in "fV" else D.default.np)
+    r = np.where(np.isnan(a), a, r) if a.dtype.kind in "fV" else r
     res = _make(np.asarray(r))
     if _rec(x):
         _node("AngleBackward0", lambda n, g: g * 0, (x,), res)
@@ -510,7 +510,7 @@ def angle(x, *, out=None):
 # ---------------------------------------------------------------- NaN handling, comparisons
 def nan_to_num(x, nan=0.0, posinf=None, neginf=None, *, out=None):
     a = x._data
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fcV":
         return _out(_make(a.copy()), out)
     r = np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
     res = _make(np.asarray(r, dtype=a.dtype))
@@ -529,7 +529,7 @@ def _nan_out_dtype(out, dtype, x):
     od = out._data.dtype
     if od.kind in "iu":
         raise NotImplementedError(f"\"nansum_cpu\" not implemented for '{_pt_name(od)}'")
-    return out.dtype if od.kind in "fc" and x._data.dtype.kind in "fc" else dtype
+    return out.dtype if od.kind in "fcV" and x._data.dtype.kind in "fcV" else dtype
 
 
 def nansum(x, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -538,7 +538,7 @@ def nansum(x, dim=None, keepdim=False, *, dtype=None, out=None):
     from .reduce import sum as _sum
     dtype = _nan_out_dtype(out, dtype, x)
     a = x._data
-    if a.dtype.kind == "f":
+    if a.dtype.kind in "fV":
         x = masked_fill(x, _make(np.isnan(a)), 0)
     return _o(_sum(x, dim, keepdim, dtype=dtype) if dim is not None else
               _sum(x, dtype=dtype) if not keepdim else _sum(x, tuple(range(a.ndim)), True,
@@ -556,7 +556,7 @@ def nanmean(x, dim=None, keepdim=False, *, dtype=None, out=None):
     dtype = _nan_out_dtype(out, dtype, x)
     if out is not None:
         _no_grad_out("nansum", x if x._rg else _make(a))  # PyTorch names its nansum here
-    if a.dtype.kind not in "fc" and dtype is None:
+    if a.dtype.kind not in "fcV" and dtype is None:
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype "
                            f"but got {_pt_name(a.dtype)}")
     cnt = _make(~np.isnan(a))
@@ -666,14 +666,14 @@ def bincount(input, weights=None, minlength=0):  # noqa: A002
     w = weights._data
     if w.shape != a.shape:
         raise RuntimeError("weights should be 1-d and have the same length as input")
-    dt = w.dtype if w.dtype.kind == "f" else np.float64
+    dt = w.dtype if w.dtype.kind in "fV" else np.float64
     dt = np.float32 if w.dtype == np.float32 else (np.float64 if dt != np.float16 else dt)
     return _make(np.bincount(a, weights=w.astype(np.float64), minlength=minlength).astype(dt))
 
 
 def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
     a = input._data
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fV":
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_pt_name(a.dtype)}'")
     if bins <= 0:
         raise RuntimeError("torch.histc(): bins must be > 0, but got " + str(bins) + " for bins")
@@ -690,7 +690,7 @@ def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002
 
 def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):  # noqa
     a = input._data
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fV":
         raise NotImplementedError(f"\"histogramdd\" not implemented for '{_pt_name(a.dtype)}'")
     if isinstance(bins, Tensor):
         b = bins._data
@@ -758,16 +758,19 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):  # 
 
 
 # ---------------------------------------------------------------- cumulative and order stats
-def logcumsumexp(x, dim, *, out=None):
+def logcumsumexp(x, dim=None, *, out=None):
+    if dim is None:
+        from .reduce import _missing_dim
+        raise _missing_dim("logcumsumexp")
     if out is not None:
         from .reduce import _o
         if isinstance(out, Tensor) and out._data.dtype != x._data.dtype and \
-                x._data.dtype.kind in "fc":
+                x._data.dtype.kind in "fcV":
             raise RuntimeError(f"expected scalar_type {_pt_name(x._data.dtype)} but found "
                                f"{_pt_name(out._data.dtype)}")
         return _o(logcumsumexp(x, dim), out, "logcumsumexp")
     a = x._data
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fcV":
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for "
                                   f"'{_pt_name(a.dtype)}'")
     d = wrap_dim(dim, builtins.max(a.ndim, 1))
@@ -809,12 +812,12 @@ def _median_core(a, d, nan_aware):
     key = a
     order = np.argsort(key, axis=d, kind="stable")
     n = a.shape[d]
-    if nan_aware and a.dtype.kind == "f":
+    if nan_aware and a.dtype.kind in "fV":
         cnt = (~np.isnan(a)).sum(axis=d, keepdims=True)
         k = np.maximum((cnt - 1) // 2, 0)
     else:
         k = np.full([1 if i == d else s for i, s in enumerate(a.shape)], (n - 1) // 2)
-        if a.dtype.kind == "f":
+        if a.dtype.kind in "fV":
             # NaN propagates: the median of a row holding NaN is NaN (first NaN's index)
             hasnan = np.isnan(a).any(axis=d, keepdims=True)
             cnt_ok = (~np.isnan(a)).sum(axis=d, keepdims=True)
@@ -947,7 +950,7 @@ def mode(x, dim=-1, keepdim=False, *, out=None):
 
 def _quantile(x, q, dim, keepdim, interpolation, nan_aware, name):
     a = x._data
-    if a.dtype.kind != "f" or a.dtype == np.float16:
+    if a.dtype.kind not in "fV" or a.dtype == np.float16:
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
@@ -1030,6 +1033,19 @@ def _quantile(x, q, dim, keepdim, interpolation, nan_aware, name):
     return stack(outs, 0)
 
 
+_Q_SIGS = (" * (Tensor input, Tensor q, int dim = None, bool keepdim = False, *, str "
+           "interpolation = \"linear\", Tensor out = None)\n * (Tensor input, float q, int dim "
+           "= None, bool keepdim = False, *, str interpolation = \"linear\", Tensor out = None)\n")
+
+
+def _quantile_tuple_out(name, q, dim, out):
+    if isinstance(out, (tuple, list)):
+        from .reduce import _combo
+        got = "Tensor, " + ("Tensor" if isinstance(q, Tensor) else type(q).__name__) + \
+            (", int" if dim is not None else "") + ", out=" + type(out).__name__
+        raise _combo(name, got, _Q_SIGS)
+
+
 def _quantile_out(res, x, out, name):
     if out is None:
         return res
@@ -1041,11 +1057,13 @@ def _quantile_out(res, x, out, name):
 
 
 def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    _quantile_tuple_out("quantile", q, dim, out)
     return _quantile_out(_quantile(x, q, dim, keepdim, interpolation, False, "quantile"), x,
                          out, "quantile")
 
 
 def nanquantile(x, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    _quantile_tuple_out("nanquantile", q, dim, out)
     return _quantile_out(_quantile(x, q, dim, keepdim, interpolation, True, "nanquantile"), x,
                          out, "nanquantile")
 
@@ -1120,7 +1138,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     n = a.shape[d]
     if n == 0:
         z = _sum(y, d)
-        return z.to(D.default.dtype) * 0 if a.dtype.kind not in "fc" else z * 0
+        return z.to(D.default.dtype) * 0 if a.dtype.kind not in "fcV" else z * 0
     h = _trap_dx(y, x, dx, d)
     if isinstance(h, Tensor):
         return (h * (y.narrow(d, 1, n - 1) + y.narrow(d, 0, n - 1))).sum(d) / 2.0

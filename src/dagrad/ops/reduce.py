@@ -161,13 +161,26 @@ def _out_rt(name, fields):
     return rt
 
 
+_VS_SIGS = (" * (Tensor input, tuple of ints dim, bool unbiased = True, bool keepdim = False, *, "
+            "Tensor out = None)\n * (Tensor input, tuple of ints dim = None, *, Number "
+            "correction = None, bool keepdim = False, Tensor out = None)\n * (Tensor input, bool "
+            "unbiased = True)\n")
+_LOGICAL_SIGS = (" * (Tensor input, *, Tensor out = None)\n{bad} * (Tensor input, tuple of ints "
+                 "dim = None, bool keepdim = False, *, Tensor out = None)\n * (Tensor input, int "
+                 "dim, bool keepdim = False, *, Tensor out = None)\n")
+
+
+def _tuple_given(out):
+    return isinstance(out, (tuple, list))
+
+
 def _missing_dim(name):
     return TypeError(f'{name}() missing 1 required positional arguments: "dim"')
 
 
 def sum(x, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
     a = x._data
-    if dim is None and not keepdim and dtype is None and out is None and a.dtype.kind == "f":
+    if dim is None and not keepdim and dtype is None and out is None and a.dtype.kind in "fV":
         if type(a) is _ndarray:  # one C call to a 0-d array (a.sum() is Python + a scalar)
             res = _make(_add_reduce(a, None, None, None, True).reshape(()))
         else:
@@ -243,13 +256,13 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
     if out is not None and (dim is None or isinstance(dim, (list, tuple)) and not dim) \
             and keepdim:
         raise _combo("mean", "Tensor, out=Tensor, keepdim=bool", _SIGS["mean"])
-    if out is not None and dtype is None and out._data.dtype.kind in "fc" and \
-            x._data.dtype.kind in "fc":
+    if out is not None and dtype is None and out._data.dtype.kind in "fcV" and \
+            x._data.dtype.kind in "fcV":
         dtype = out.dtype  # computed in the out= tensor's dtype, as PyTorch
     a = x._data
     if dtype is not None:
         a = a.astype(D.to_dtype(dtype).np)
-    elif a.dtype.kind not in "fc":
+    elif a.dtype.kind not in "fcV":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
             f"complex dtype. Got: {_scalar_name(a.dtype)}")
@@ -389,7 +402,7 @@ def _max_min(x, dim, keepdim, which, other=None):
         np_fn = np.max if which == "max" else np.min
         node = R.MaxBackward1 if which == "max" else R.MinBackward1
         r = np_fn(a)
-        if a.dtype.kind == "f" and np.isnan(a).any():
+        if a.dtype.kind in "fV" and np.isnan(a).any():
             r = np.asarray(np.nan, dtype=a.dtype)
         res = _make(arr(r))
         if x._rg and grad_state.enabled:
@@ -492,7 +505,7 @@ def _var_std(x, dim, unbiased, keepdim, correction, which):
     if isinstance(dim, bool):  # var(unbiased) positional form
         unbiased, dim = dim, None
     a = x._data
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fcV":
         raise RuntimeError(
             "std and var only support floating point and complex dtypes")
     c = _correction(unbiased, correction)
@@ -522,11 +535,19 @@ def _var_std(x, dim, unbiased, keepdim, correction, which):
     return res
 
 
+def _vs_tuple_out(name, dim, out):
+    if _tuple_given(out):
+        raise _combo(name, ("Tensor, int, " if dim is not None else "Tensor, ") + "out=" +
+                     type(out).__name__, _VS_SIGS + ("" if dim is not None else _DIDNT + "out\n"))
+
+
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    _vs_tuple_out("var", dim, out)
     return _o(_var_std(x, dim, unbiased, keepdim, correction, "var"), out, "var")
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    _vs_tuple_out("std", dim, out)
     return _o(_var_std(x, dim, unbiased, keepdim, correction, "std"), out, "std")
 
 
@@ -548,7 +569,7 @@ def logsumexp(x, dim=None, keepdim=False, *, out=None):
     if out is not None:
         if dim is None:
             raise _missing_dim("logsumexp")
-        if isinstance(out, Tensor) and out._data.dtype.kind not in "fc":
+        if isinstance(out, Tensor) and out._data.dtype.kind not in "fcV":
             raise RuntimeError(f"logsumexp(): Expected floating point type for result tensor, but "
                                f"got: {_scalar_name(out._data.dtype)}")
         return _o(logsumexp(x, dim, keepdim), out, "logsumexp")
@@ -579,7 +600,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     a = x._data
     if dtype is not None:
         a = a.astype(D.to_dtype(dtype).np)
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fcV":
         raise RuntimeError(
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
             f"{_pt_name(a.dtype)}")
@@ -621,7 +642,9 @@ def norm(x, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
     return vector_norm(x, p, dim, keepdim, dtype=dtype)
 
 
-def cumsum(x, dim, *, dtype=None, out=None):
+def cumsum(x, dim=None, *, dtype=None, out=None):
+    if dim is None:
+        raise _missing_dim("cumsum")
     a = x._data
     if out is not None and dtype is None and isinstance(out, Tensor):
         if out._data.dtype == np.bool_:
@@ -640,7 +663,9 @@ def cumsum(x, dim, *, dtype=None, out=None):
     return _o(res, out, "cumsum")
 
 
-def cumprod(x, dim, *, dtype=None, out=None):
+def cumprod(x, dim=None, *, dtype=None, out=None):
+    if dim is None:
+        raise _missing_dim("cumprod")
     a = x._data
     if out is not None and dtype is None and isinstance(out, Tensor):
         if out._data.dtype == np.bool_:
@@ -678,8 +703,16 @@ def _bool_out(name, out):
                            f"{_scalar_name(out._data.dtype)}")
 
 
+def _logical_tuple_out(name, dim, out):
+    if _tuple_given(out):
+        raise _combo(name, ("Tensor, int, " if dim is not None else "Tensor, ") + "out=" +
+                     type(out).__name__,
+                     _LOGICAL_SIGS.format(bad=_DIDNT + "out\n" if dim is not None else ""))
+
+
 def all(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
     if out is not None:
+        _logical_tuple_out("all", dim, out)
         _bool_out("all", out)
         return _o(_logical_reduce(np.all, x, dim, keepdim), out, "all")
     return _logical_reduce(np.all, x, dim, keepdim)
@@ -687,6 +720,7 @@ def all(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
 
 def any(x, dim=None, keepdim=False, *, out=None):  # noqa: A001
     if out is not None:
+        _logical_tuple_out("any", dim, out)
         _bool_out("any", out)
         return _o(_logical_reduce(np.any, x, dim, keepdim), out, "any")
     return _logical_reduce(np.any, x, dim, keepdim)
@@ -732,7 +766,7 @@ def softmax(x, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _implicit_dim(a.ndim)
     d = wrap_dim(dim, a.ndim)
-    if dtype is None and a.dtype.kind not in "fc":
+    if dtype is None and a.dtype.kind not in "fcV":
         _softmax_int_error("softmax", a, d)
     r = _softmax_np(a, d) if a.ndim else np.ones_like(a)
     res = _make(r)
@@ -751,7 +785,7 @@ def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
     if dim is None:
         dim = _implicit_dim(a.ndim)
     d = wrap_dim(dim, a.ndim)
-    if dtype is None and a.dtype.kind not in "fc":
+    if dtype is None and a.dtype.kind not in "fcV":
         _softmax_int_error("log_softmax", a, d)
     if a.ndim:
         m = a.max(axis=d, keepdims=True)
@@ -768,12 +802,16 @@ def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
     return res
 
 
-def cummax(x, dim, *, out=None):
+def cummax(x, dim=None, *, out=None):
+    if dim is None:
+        raise _missing_dim("cummax")
     _check_tuple_out("cummax", out)
     return _o2(_cumext(x, dim, np.maximum, CummaxRT, R.CummaxBackward0), out, "cummax")
 
 
-def cummin(x, dim, *, out=None):
+def cummin(x, dim=None, *, out=None):
+    if dim is None:
+        raise _missing_dim("cummin")
     _check_tuple_out("cummin", out)
     return _o2(_cumext(x, dim, np.minimum, CumminRT, R.CumminBackward0), out, "cummin")
 
