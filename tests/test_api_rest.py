@@ -404,7 +404,7 @@ OUT_KNOWN_DIFF = {
     "mean-dim1-out-int", "mean-nodim-out-int", "nansum-dim1-out-bool", "std-dim1-out-f32",
     "var-dim1-out-f32", "aminmax-dim1-out", "aminmax-dim1-outtuple", "aminmax-dim1-out-int",
     "aminmax-dim1-out-f32", "aminmax-dim1-out-bool", "aminmax-grad-out",
-    "nanquantile-dim1-out-bool", "cumprod-dim1-out-f32"}
+    "cumprod-dim1-out-f32"}
 OUT_CASES = [c for c in _out_cases() if c[0] not in OUT_KNOWN_DIFF]
 
 
@@ -564,3 +564,22 @@ def test_conj_bit_api_and_adjoint():
         (L.conj_physical(z) * L.tensor(W)).real.sum().backward()
         res.append(z.grad.resolve_conj().numpy())
     np.testing.assert_allclose(res[1], res[0])
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("q_range", lambda L, x: L.quantile(x, 2.0)), ("q_neg", lambda L, x: L.quantile(x, -0.5)),
+    ("q_int", lambda L, x: L.nanquantile(x, 2)),
+    ("interp", lambda L, x: L.quantile(x, 0.5, interpolation="bad")),
+    ("nan_q_2d", lambda L, x: L.nanquantile(x, L.tensor([[0.5]]))),
+    ("nan_q_tensor_range", lambda L, x: L.nanquantile(x, L.tensor([2.0]))),
+    ("nan_empty", lambda L, x: L.nanquantile(L.ones(0), 0.5)),
+    ("nan_int", lambda L, x: L.nanquantile(x.long(), 0.5)),
+], ids=["q_range", "q_neg", "q_int", "interp", "nan_q_2d", "nan_q_tensor_range", "nan_empty",
+        "nan_int"])
+def test_quantile_errors_match_torch(name, fn):
+    res = []
+    for L in (torch, dagrad):
+        with pytest.raises(Exception) as e:
+            fn(L, L.arange(12.0).reshape(3, 4))
+        res.append((type(e.value).__name__, str(e.value)))
+    assert res[1] == res[0]

@@ -949,14 +949,17 @@ def mode(x, dim=-1, keepdim=False, *, out=None):
 
 
 def _quantile(x, q, dim, keepdim, interpolation, nan_aware, name):
+    name = "quantile"  # PyTorch's messages say quantile() for nanquantile too
     a = x._data
     if a.dtype.kind not in "fV" or a.dtype == np.float16:
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
-                           f"midpoint or nearest. Got {interpolation}")
+                           f"midpoint or nearest, but got {interpolation}")
     scalar_q = not isinstance(q, Tensor)
     if scalar_q:
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q:g}")
         qa = np.asarray([float(q)], dtype=a.dtype)
     else:
         qa = q._data
