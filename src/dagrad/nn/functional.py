@@ -8,10 +8,11 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.grad_mode import state as _grad_state
+from ..ops import derivatives as _Rd
 from ..ops import elementwise as _E
 from ..ops import linalg as _L
 from ..ops import reduce as _R
-from ..ops._core import link, save
+from ..ops._core import link, save, save_result
 from ..tensor import Tensor, _make
 
 # ---------------------------------------------------------------- conv / pool (lazy re-exports)
@@ -255,7 +256,7 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
 def _dtype_word(a):
     return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
             "int32": "Int", "bool": "Bool", "int16": "Short", "int8": "Char",
-            "uint8": "Byte", "complex64": "ComplexFloat",
+            "uint8": "Byte", "complex64": "ComplexFloat", "bfloat16": "BFloat16",
             "complex128": "ComplexDouble"}.get(str(a.dtype), str(a.dtype))
 
 
@@ -1044,22 +1045,6 @@ def _nll_check(input, target):
             f"expected target dtype to be Long or Byte, but got {_type_name(target._data)}")
 
 
-def _to_2d(input, target):
-    """(N, C, d1..dk) -> (N*d1*..dk, C) with class dim last; targets flattened."""
-    nd = input.dim()
-    if nd == 1:
-        return input.unsqueeze(0), target.reshape(1), ()
-    if nd == 2:
-        return input, target, None
-    C = input.shape[1]
-    rest = tuple(input.shape[2:])
-    if tuple(target.shape[1:]) != rest:
-        raise RuntimeError(
-            f"Expected target size {[input.shape[0]] + list(rest)}, got {list(target.shape)}")
-    x2 = input.movedim(1, -1).reshape(-1, C)
-    return x2, target.reshape(-1), (input.shape[0],) + rest
-
-
 def _get_xp(a):
     from ..backend import get_array_module
     return get_array_module(a)
@@ -1070,35 +1055,28 @@ def _arr(r, dtype):
     return arr(r, dtype)
 
 
-def _fused_nll(x2, t, weight, reduction, ignore_index, log_probs_input):
-    """NLL over (M, C) log-probabilities, or cross-entropy over (M, C) logits when
-    log_probs_input is False (log_softmax fused in)."""
+def _fused_nll(x, t, weight, reduction, ignore_index):
+    """NLL over log-probabilities x of shape (C,), (M, C) or (N, C, H, W) (class dim 1), as
+    PyTorch's one NllLossBackward0 / NllLoss2DBackward0 node. Computed on an (M, C) layout."""
     from ..ops import derivatives as R
-    a = x2._data
+    a = x._data
     xp = np if type(a) is np.ndarray else _get_xp(a)
-    tt = t._data.astype(np.int64, copy=False)
-    M, C = a.shape
+    nd = a.ndim
+    C = a.shape[0 if nd == 1 else 1]
+    a2 = a.reshape(1, C) if nd == 1 else a if nd == 2 else xp.moveaxis(a, 1, -1).reshape(-1, C)
+    M = a2.shape[0]
+    tt = t._data.astype(np.int64, copy=False).reshape(-1)
     valid = tt != ignore_index
     if M and np.any(valid & ((tt < 0) | (tt >= C))):
         bad = tt[valid & ((tt < 0) | (tt >= C))][0]
         raise IndexError(f"Target {bad} is out of bounds.")
     tsafe = np.where(valid, tt, 0)
-    if log_probs_input:
-        lp_t = a[xp.arange(M), tsafe]
-        probs = None
-    else:
-        mx = a.max(axis=1, keepdims=True) if M else xp.zeros((0, 1), a.dtype)
-        sh = a - mx
-        e = np.exp(sh)
-        s = e.sum(axis=1, keepdims=True)
-        lse = np.log(s)
-        lp_t = (sh[xp.arange(M), tsafe] - lse[:, 0])
-        probs = e / s
+    lp_t = a2[xp.arange(M), tsafe]
     w = weight._data[tsafe] if weight is not None else xp.ones(M, dtype=a.dtype)
     w = np.where(valid, w, 0).astype(a.dtype)
     losses = -(lp_t * w)
     if reduction == "none":
-        out = losses.astype(a.dtype)
+        out = losses.astype(a.dtype).reshape(t._data.shape)
         coef = w
     elif reduction == "sum":
         out = _arr(losses.sum(), a.dtype)
@@ -1109,14 +1087,13 @@ def _fused_nll(x2, t, weight, reduction, ignore_index, log_probs_input):
             out = _arr(losses.sum() / den, a.dtype)
             coef = (w / den).astype(a.dtype) if den != 0 else np.zeros_like(w)
     res = _make(out)
-    if _grad_state.enabled and x2._rg:
-        n = R.NllLossBackward0() if log_probs_input else R.CrossEntropyFusedBackward()
+    if _grad_state.enabled and x._rg:
+        n = R.NllLoss2DBackward0() if nd == 4 else R.NllLossBackward0()
         n.coef = coef
         n.tsafe = tsafe
         n.reduction = reduction
-        n.probs = probs
-        save(n, x2)
-        link(n, res, x2)
+        save(n, x)
+        link(n, res, x)
     return res
 
 
@@ -1125,21 +1102,29 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _nll_check(input, target)
-    x2, t2, shp = _to_2d(input, target)
-    out = _fused_nll(x2, t2, weight, reduction, ignore_index, True)
-    if reduction == "none":
-        if shp == ():
-            return out.reshape(())
-        if shp is not None:
-            return out.reshape(shp)
-    return out
+    nd = input.dim()
+    if nd == 1 and target.dim() == 1:
+        target = target.reshape(())
+    if nd <= 2 or nd == 4:
+        if nd >= 3 and tuple(target.shape[1:]) != tuple(input.shape[2:]):
+            raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, "
+                               f"got {list(target.shape)}")
+        return _fused_nll(input, target, weight, reduction, ignore_index)
+    # PyTorch's nll_loss_nd: other ranks go through a (N, C, 1, -1) view and NllLoss2D
+    N, C = input.shape[0], input.shape[1]
+    rest = tuple(input.shape[2:])
+    if tuple(target.shape[1:]) != rest:
+        raise RuntimeError(f"Expected target size {[N] + list(rest)}, got {list(target.shape)}")
+    out = _fused_nll(input.contiguous().view(N, C, 1, -1), target.contiguous().view(N, 1, -1),
+                     weight, reduction, ignore_index)
+    return out.view((N,) + rest) if reduction == "none" else out
 
 
 def _ce_fast(input, target, reduction, ignore_index):
     """cross_entropy's common case in few NumPy calls: (M, C) float32/64 logits, int64 class
     targets all in [0, C), no weight, no smoothing, mean or sum. The same arithmetic as
-    _fused_nll (so the same numbers); None when the case does not apply (the general path then
-    runs, with its checks and errors)."""
+    log_softmax + nll_loss (so the same numbers, and PyTorch's two nodes); None when the case
+    does not apply (the general path then runs, with its checks and errors)."""
     a = input._data
     t = target._data
     if (type(a) is not np.ndarray or a.ndim != 2 or t.ndim != 1 or t.dtype != np.int64 or a.dtype.char not in "fd"
@@ -1153,7 +1138,8 @@ def _ce_fast(input, target, reduction, ignore_index):
     e = np.exp(sh)
     s = e.sum(axis=1, keepdims=True)
     rows = np.arange(M)
-    lp_t = sh[rows, t] - np.log(s)[:, 0]
+    lse = np.log(s)
+    lp_t = sh[rows, t] - lse[:, 0]
     one = a.dtype.type(1)
     if reduction == "sum":
         out = _arr(-lp_t.sum(), a.dtype)
@@ -1164,15 +1150,22 @@ def _ce_fast(input, target, reduction, ignore_index):
         coef = np.full(M, one / den, dtype=a.dtype)
     res = _make(out)
     if _grad_state.enabled and input._rg:
+        # PyTorch's graph: NllLossBackward0 <- LogSoftmaxBackward0 <- input (the softmax kept)
         from ..ops import derivatives as R
-        n = R.CrossEntropyFusedBackward()
+        sh -= lse
+        lsm = _make(sh)  # log_softmax(input, 1), computed as log_softmax computes it
+        ls = R.LogSoftmaxBackward0()
+        ls.dim = 1
+        e /= s
+        ls.probs = e
+        save_result(ls, lsm)
+        link(ls, lsm, input)
+        n = R.NllLossBackward0()
         n.coef = coef
         n.tsafe = t.copy()
         n.reduction = reduction
-        e /= s
-        n.probs = e
-        save(n, input)
-        link(n, res, input)
+        save(n, lsm)
+        link(n, res, lsm)
     return res
 
 
@@ -1191,7 +1184,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
     C = input.shape[class_dim]
-    if target._data.dtype.kind == "f" and target.shape == input.shape:
+    if target._data.dtype.kind in "fV" and target.shape == input.shape:
         # class probabilities
         logp = _R.log_softmax(input, class_dim)
         if label_smoothing > 0:
@@ -1207,16 +1200,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             return (-prod.sum()) * float("nan")
         return -prod.sum() / (input.numel() / C)
     _nll_check(input, target)
-    if label_smoothing == 0.0:
-        x2, t2, shp = _to_2d(input, target)
-        out = _fused_nll(x2, t2, weight, reduction, ignore_index, False)
-        if reduction == "none":
-            if shp == ():
-                return out.reshape(())
-            if shp is not None:
-                return out.reshape(shp)
-        return out
     logp = _R.log_softmax(input, class_dim)
+    if label_smoothing == 0.0:
+        return nll_loss(logp, target, weight, None, ignore_index, None, reduction)
     nll = nll_loss(logp, target, weight, None, ignore_index, None, reduction)
     ignore_mask = target == ignore_index
     if weight is not None:
@@ -1236,7 +1222,15 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         ret = smooth.sum()
     else:
         ret = smooth
-    return nll * (1 - label_smoothing) + ret * (label_smoothing / C)
+    return _mul_s(nll, 1 - label_smoothing) + _mul_s(ret, label_smoothing / C)
+
+
+def _mul_s(t, s):
+    """t * s (a Python number) recorded as PyTorch's C++ composites record it: MulBackward1."""
+    r = t * s
+    if type(r.grad_fn) is _Rd.MulScalarBackward:
+        r.grad_fn.__class__ = _Rd.MulScalarBackward1
+    return r
 
 
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
@@ -1316,7 +1310,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
         z = np.zeros(mask.shape, dtype=target_type.np)
         z[mask._data] = -np.inf
         return _make(z)
-    if mask._data.dtype.kind != "f":
+    if mask._data.dtype.kind not in "fV":
         raise AssertionError(
             f"only bool and floating types of {mask_name} are supported")
     return mask

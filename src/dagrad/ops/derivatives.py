@@ -777,6 +777,12 @@ class SoftmaxBackward0(Node):
 
 
 class LogSoftmaxBackward0(Node):
+    probs = None  # exp(result), when the forward had it (cross_entropy): the twin skips an exp
+
+    def _release(self):
+        Node._release(self)
+        self.probs = None
+
     def backward(self, g):
         y = self.result()
         d = self.dim
@@ -1461,37 +1467,26 @@ class EmbeddingBackward0(Node):
 
 
 class NllLossBackward0(Node):
-    """nll_loss over (M, C) log-probabilities; coef: per-row weight / normaliser."""
+    """nll_loss over log-probabilities x of shape (C,), (M, C) or (N, C, H, W) (class dim 1);
+    tsafe: the M flattened targets (0 where ignored), coef: per-target weight / normaliser."""
 
     def backward(self, g):
         from ..tensor import _make
         (x,) = self.saved()
-        M, C = x.shape
-        gg = g * _make(self.coef)
-        return -(gg.unsqueeze(1) * _make(_one_hot_rows(x._data, M, C, self.tsafe)))
+        shape = x.shape
+        C = shape[0 if len(shape) == 1 else 1]
+        M = self.tsafe.shape[0]
+        gg = g.reshape(-1) * _make(self.coef)
+        g2 = -(gg.unsqueeze(1) * _make(_one_hot_rows(x._data, M, C, self.tsafe)))
+        if len(shape) == 1:
+            return g2.reshape(C)
+        if len(shape) == 4:
+            N, _, H, W = shape
+            return g2.reshape(N, H, W, C).permute(0, 3, 1, 2)
+        return g2
 
 
-@_named("NllLossBackward0")
-class CrossEntropyFusedBackward(Node):
-    """cross_entropy over (M, C) logits: log_softmax and nll_loss in one node."""
-    probs = None
-
-    def _release(self):
-        Node._release(self)
-        self.probs = None  # the (M, C) softmax goes with the saved input
-
-    def backward(self, g):
-        from ..autograd.grad_mode import state as _gs
-        from ..tensor import _make
-        (x,) = self.saved()
-        M, C = x.shape
-        if not _gs.enabled and self.probs is not None:
-            gg = (g._data * self.coef).astype(x._data.dtype, copy=False)
-            out = self.probs * gg[:, None]
-            out[_rows(out, M), self.tsafe] -= gg
-            return _make(out)
-        gg = g * _make(self.coef)
-        return (x.softmax(1) - _make(_one_hot_rows(x._data, M, C, self.tsafe))) * gg.unsqueeze(1)
+NllLoss2DBackward0 = type("NllLoss2DBackward0", (NllLossBackward0,), {})
 
 
 def _rows(like, M):
@@ -1956,3 +1951,7 @@ class ClampMinBackward0(ClampBackward1):
 @_named("ClampMaxBackward0")
 class ClampMaxBackward0(ClampBackward1):
     """x.clamp_max(scalar)."""
+
+
+# tensor * Python scalar inside PyTorch's C++ composites (mul.Scalar): same rule, its own name
+MulScalarBackward1 = type("MulBackward1", (MulScalarBackward,), {})

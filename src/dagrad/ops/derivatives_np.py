@@ -252,9 +252,20 @@ def log_softmax(self, g):
 
 def nll_loss(self, g):
     (x,) = _saved(self)
-    M = x.shape[0]
-    out = zeros(x, x.shape)
-    out[get_array_module(x).arange(M), self.tsafe] = -(g * self.coef).astype(x.dtype, copy=False)
+    shape = x.shape
+    if len(shape) == 2:
+        M, C = shape
+    else:
+        C = shape[0 if len(shape) == 1 else 1]
+        M = self.tsafe.shape[0]
+    out = zeros(x, (M, C))
+    out[get_array_module(x).arange(M), self.tsafe] = -(g.reshape(-1) * self.coef).astype(
+        x.dtype, copy=False)
+    if len(shape) == 1:
+        return out.reshape(C)
+    if len(shape) == 4:
+        N, _, H, W = shape
+        return np.ascontiguousarray(out.reshape(N, H, W, C).transpose(0, 3, 1, 2))
     return out
 
 
@@ -347,6 +358,7 @@ TWINS = {
     "LogSoftmaxBackward0": (R.LogSoftmaxBackward0, log_softmax),
     "IndexBackward0": (R.IndexBackward0, index),
     "NllLossBackward0": (R.NllLossBackward0, nll_loss),
+    "NllLoss2DBackward0": (R.NllLoss2DBackward0, nll_loss),
     "NativeBatchNormBackward0": (R.NativeBatchNormBackward0, native_norm),
 }
 
