@@ -17,6 +17,7 @@ from ._core import (
     np,
     save,
     save_result,
+    via_f32,
     wrap_dim,
 )
 from .elementwise import _out, _pt_name
@@ -180,7 +181,7 @@ def _missing_dim(name):
 
 def sum(x, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
     a = x._data
-    if dim is None and not keepdim and dtype is None and out is None and a.dtype.kind in "fV":
+    if dim is None and not keepdim and dtype is None and out is None and a.dtype.kind == "f":
         if type(a) is _ndarray:  # one C call to a 0-d array (a.sum() is Python + a scalar)
             res = _make(_add_reduce(a, None, None, None, True).reshape(()))
         else:
@@ -191,6 +192,8 @@ def sum(x, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
             n.shape = a.shape
             link(n, res, x)
         return res
+    if a.dtype.kind == "V" and dtype is None and out is None:  # bfloat16: float32 accumulation
+        return via_f32(sum, x, dim, keepdim)
     if isinstance(dim, (list, tuple)) and len(dim) == 0:
         dim = None
     if out is not None and dim is None:  # torch.sum(x, out=...) needs dim
@@ -250,6 +253,8 @@ def sum_to_size(x, *size):
 
 
 def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
+    if x._data.dtype.kind == "V" and dtype is None and out is None:  # bfloat16
+        return via_f32(mean, x, dim, keepdim)
     if out is not None and not isinstance(out, Tensor):
         raise _combo("mean", ("Tensor, int, " if dim is not None else "Tensor, ") + "out=" +
                      type(out).__name__, _SIGS["mean"])
@@ -299,6 +304,8 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
 
 def prod(x, dim=None, keepdim=False, *, dtype=None, out=None):
     a = x._data
+    if a.dtype.kind == "V" and dtype is None and out is None:  # bfloat16
+        return via_f32(prod, x, dim, keepdim)
     if out is not None and dim is None:
         if keepdim or dtype is not None:
             raise _missing_dim("prod")
@@ -505,6 +512,8 @@ def _var_std(x, dim, unbiased, keepdim, correction, which):
     if isinstance(dim, bool):  # var(unbiased) positional form
         unbiased, dim = dim, None
     a = x._data
+    if a.dtype.kind == "V":  # bfloat16
+        return via_f32(_var_std, x, dim, unbiased, keepdim, correction, which)
     if a.dtype.kind not in "fcV":
         raise RuntimeError(
             "std and var only support floating point and complex dtypes")
@@ -541,13 +550,27 @@ def _vs_tuple_out(name, dim, out):
                      type(out).__name__, _VS_SIGS + ("" if dim is not None else _DIDNT + "out\n"))
 
 
+def _vs_out_input(x, out):
+    """std/var with a float out= of another dtype compute in that dtype, as PyTorch."""
+    if isinstance(out, Tensor) and out._data.dtype != x._data.dtype and \
+            out._data.dtype.kind == "f" and x._data.dtype.kind == "f":
+        return _make(x._data.astype(out._data.dtype))
+    return x
+
+
 def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     _vs_tuple_out("var", dim, out)
+    if out is not None:
+        _no_grad_out("var", x)
+        x = _vs_out_input(x, out)
     return _o(_var_std(x, dim, unbiased, keepdim, correction, "var"), out, "var")
 
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     _vs_tuple_out("std", dim, out)
+    if out is not None:
+        _no_grad_out("std", x)
+        x = _vs_out_input(x, out)
     return _o(_var_std(x, dim, unbiased, keepdim, correction, "std"), out, "std")
 
 
@@ -573,6 +596,8 @@ def logsumexp(x, dim=None, keepdim=False, *, out=None):
             raise RuntimeError(f"logsumexp(): Expected floating point type for result tensor, but "
                                f"got: {_scalar_name(out._data.dtype)}")
         return _o(logsumexp(x, dim, keepdim), out, "logsumexp")
+    if x._data.dtype.kind == "V":  # bfloat16
+        return via_f32(logsumexp, x, dim, keepdim)
     a = float_array(x)
     if dim is None:
         dim = tuple(range(a.ndim))
@@ -598,6 +623,8 @@ def logsumexp(x, dim=None, keepdim=False, *, out=None):
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     a = x._data
+    if a.dtype.kind == "V" and dtype is None:  # bfloat16
+        return via_f32(vector_norm, x, ord, dim, keepdim)
     if dtype is not None:
         a = a.astype(D.to_dtype(dtype).np)
     if a.dtype.kind not in "fcV":
@@ -646,6 +673,8 @@ def cumsum(x, dim=None, *, dtype=None, out=None):
     if dim is None:
         raise _missing_dim("cumsum")
     a = x._data
+    if a.dtype.kind == "V" and dtype is None and out is None:  # bfloat16
+        return via_f32(cumsum, x, dim)
     if out is not None and dtype is None and isinstance(out, Tensor):
         if out._data.dtype == np.bool_:
             raise NotImplementedError('"cumsum_out_cpu" not implemented for \'Bool\'')
@@ -667,12 +696,12 @@ def cumprod(x, dim=None, *, dtype=None, out=None):
     if dim is None:
         raise _missing_dim("cumprod")
     a = x._data
+    if a.dtype.kind == "V" and dtype is None and out is None:  # bfloat16
+        return via_f32(cumprod, x, dim)
     if out is not None and dtype is None and isinstance(out, Tensor):
         if out._data.dtype == np.bool_:
             raise NotImplementedError('"cumprod_out_cpu" not implemented for \'Bool\'')
-        od = out._data.dtype
-        if od.kind in "iu" or od.itemsize > a.dtype.itemsize:
-            dtype = out.dtype  # PyTorch computes in the out= dtype (a wider float accumulates)
+        dtype = out.dtype  # PyTorch computes cumprod in the out= dtype
     d = wrap_dim(dim, a.ndim)
     nd = _sum_dtype(a, dtype)
     r = np.cumprod(a, axis=d, dtype=nd) if a.ndim else a.astype(nd or a.dtype).copy()
@@ -761,6 +790,8 @@ def _softmax_int_error(op, a, d):
 
 def softmax(x, dim=None, _stacklevel=3, dtype=None):
     a = x._data
+    if a.dtype.kind == "V" and dtype is None:  # bfloat16
+        return via_f32(softmax, x, dim, _stacklevel)
     if dtype is not None:
         a = a.astype(D.to_dtype(dtype).np)
     if dim is None:
@@ -780,6 +811,8 @@ def softmax(x, dim=None, _stacklevel=3, dtype=None):
 
 def log_softmax(x, dim=None, _stacklevel=3, dtype=None):
     a = x._data
+    if a.dtype.kind == "V" and dtype is None:  # bfloat16
+        return via_f32(log_softmax, x, dim, _stacklevel)
     if dtype is not None:
         a = a.astype(D.to_dtype(dtype).np)
     if dim is None:
