@@ -107,7 +107,10 @@ def test_result_type_and_binary_dtype(other):
 def test_python_scalar_promotion(s):
     d, t = dagrad.ones(3, dtype=BF), torch.ones(3, dtype=torch.bfloat16)
     assert str(dagrad.result_type(d, s)) == str(torch.result_type(t, s))
-    for f in (lambda x: x + s, lambda x: x * s, lambda x: s - x, lambda x: x / s):
+    fs = [lambda x: x + s, lambda x: x * s, lambda x: x / s]
+    if not isinstance(s, bool):
+        fs.append(lambda x: s - x)
+    for f in fs:
         assert str(f(d).dtype) == str(f(t).dtype)
     di, ti = dagrad.ones(3, dtype=dagrad.int64), torch.ones(3, dtype=torch.int64)
     assert str((di + dagrad.tensor(1.5, dtype=BF)).dtype) == \

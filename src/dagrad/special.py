@@ -34,7 +34,7 @@ def _fl(x):
         from .creation import tensor
         x = tensor(x)
     a = x._data
-    dt = a.dtype if a.dtype.kind == "f" else np.dtype(D.default.np)
+    dt = a.dtype if a.dtype.kind in "fV" else np.dtype(D.default.np)
     return x, a.astype(np.float64), dt
 
 
@@ -291,7 +291,7 @@ def zeta(x, q, *, out=None):
         r = np.where(xa == 1, np.inf, np.where(xa < 1, np.nan, r))
     ref = [t for t in (xt, qt) if t is not None]
     dt = np.result_type(*[t._data.dtype for t in ref]) if ref else np.dtype(D.default.np)
-    if dt.kind != "f":
+    if dt.kind not in "fV":
         dt = np.dtype(D.default.np)
     return _out(_make(np.asarray(r, dtype=dt)), out)
 

@@ -302,7 +302,7 @@ class Tensor:
         fn = self.grad_fn
         if gradient is None and inputs is None and fn is not None:
             d = self._data
-            if d.size == 1 and d.dtype.kind == "f":
+            if d.size == 1 and d.dtype.kind in "fV":
                 # the common `loss.backward()`: seed with ones, skip argument normalisation
                 keep = create_graph if retain_graph is None else retain_graph
                 one = _one_like(d) if type(d) is _ndarray else d * 0 + 1

@@ -54,7 +54,7 @@ def _make_grads(outputs, grads, is_grads_batched=False):
             if o._rg:
                 if o._data.size != 1:
                     raise RuntimeError("grad can be implicitly created only for scalar outputs")
-                if o._data.dtype.kind not in "fc":
+                if o._data.dtype.kind not in "fcV":
                     raise RuntimeError(
                         f"grad can be implicitly created only for real scalar outputs but got "
                         f"{o.dtype}")
@@ -67,7 +67,7 @@ def _make_grads(outputs, grads, is_grads_batched=False):
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {Size(g._data.shape)} "
                     f"and output[{i}] has a shape of {Size(o._data.shape)}.")
-            if g._data.dtype.kind != o._data.dtype.kind and o._data.dtype.kind in "fc":
+            if g._data.dtype.kind != o._data.dtype.kind and o._data.dtype.kind in "fcV":
                 raise RuntimeError(
                     f"For complex Tensors, both grad_output and output are required to have the "
                     f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} "

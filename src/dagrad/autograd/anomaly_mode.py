@@ -60,7 +60,7 @@ def _nan_checked(node, bw):
             rr = r if type(r) is tuple else (r,)
             for i, g in enumerate(rr):
                 a = getattr(g, "_data", None)
-                if a is not None and a.dtype.kind in "fc" and a.size and _isnan_any(a):
+                if a is not None and a.dtype.kind in "fcV" and a.size and _isnan_any(a):
                     raise RuntimeError(
                         f"Function '{node.name()}' returned nan values in its {i}th output.")
         return r

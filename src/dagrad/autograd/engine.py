@@ -66,6 +66,9 @@ def _accumulate(node, g, create_graph):
                 g = r
     if g is None:
         return
+    if g._data.dtype != var._data.dtype and g._data.dtype.kind in "fV" and \
+            var._data.dtype.kind in "fV":  # PyTorch's validate_outputs: grad in the leaf's dtype
+        g = g.to(var._data.dtype)
     old = getattr(var, "_grad", None)
     if old is None:
         if create_graph:

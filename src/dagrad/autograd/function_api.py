@@ -277,7 +277,7 @@ def _apply(cls, args, kwargs):
                 metas.append(None)
                 continue
             metas.append((o._data.shape, o._data.dtype))
-            if _contains(non_diff, o) or o._data.dtype.kind not in "fc":
+            if _contains(non_diff, o) or o._data.dtype.kind not in "fcV":
                 o._rg = False
                 continue
             if _contains(dirty, o):

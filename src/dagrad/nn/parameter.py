@@ -83,7 +83,7 @@ class UninitializedTensorMixin:
         if isinstance(shape, int):
             shape = (shape,)
         npdt = (dtype or D.get_default_dtype()).np if dtype is not None or \
-            self._data.dtype.kind != "f" else self._data.dtype
+            self._data.dtype.kind not in "fV" else self._data.dtype
         self._data = _np.empty(tuple(shape), dtype=npdt)
         self.__class__ = self.cls_to_become
 

@@ -150,6 +150,36 @@ def is_scalar(x):
     return isinstance(x, _SCALARS)
 
 
+def via_f32(fn, *args, **kw):
+    """Run op `fn` with every bfloat16 Tensor argument's array widened to float32, then round
+    its Tensor result(s) once to bfloat16: PyTorch's CPU bfloat16 kernels (matmul, reductions,
+    softmax, conv) accumulate in float32 (ml_dtypes' own loops would round at every step).
+    Nodes keep their bfloat16 inputs (arrays restored after the call), so gradients are bf16."""
+    swapped = []
+    for t in args:
+        if isinstance(t, Tensor) and t._data.dtype.kind == "V" and \
+                all(t is not s for s, _ in swapped):
+            swapped.append((t, t._data))
+    if not swapped:
+        return fn(*args, **kw)
+    bf = swapped[0][1].dtype
+    for t, a in swapped:
+        t._data = a.astype(np.float32)
+    try:
+        r = fn(*args, **kw)
+    finally:
+        for t, a in swapped:
+            t._data = a
+    for o in (r if isinstance(r, tuple) else (r,)):
+        if isinstance(o, Tensor) and o._data.dtype == np.float32:
+            old = o._data
+            o._data = old.astype(bf)
+            n = o.grad_fn
+            if n is not None and getattr(n, "result_data", None) is old:
+                n.result_data = o._data
+    return r
+
+
 def as_tensor_arg(x, like=None):
     """Coerce an operand (Tensor, Python scalar, NumPy value, list) to a Tensor."""
     if isinstance(x, Tensor):
@@ -173,6 +203,8 @@ def scalar_operand(x, s):
     if ts is float:
         if k in "fc":
             return x, s
+        if k == "V":  # bfloat16 (ml_dtypes): a bare Python float would promote to float32
+            return x, x.dtype.type(s)
         return x.astype(D.default.np), s
     if ts is int:
         if k == "b":
@@ -209,7 +241,7 @@ def promote_arrays(a, b):
 def float_array(x):
     """x's array, cast to the default float dtype when it is integral or bool (exp(int) -> float)."""
     d = x._data
-    if d.dtype.kind not in "fc":
+    if d.dtype.kind not in "fcV":  # V: bfloat16
         return d.astype(D.default.np)
     return d
 

@@ -937,12 +937,15 @@ def _conv_op(x, w, b, p):
     """y = conv(x, w) + b: tensors of 3-D (1-D conv) or 4-D shape."""
     nd = p.nd
     xa, wa = x._data, w._data
+    bf = xa.dtype if xa.dtype.kind == "V" else None  # bfloat16: float32 accumulation
+    if bf is not None:
+        xa, wa = xa.astype(np.float32), wa.astype(np.float32)
     rec = grad_state.enabled and (x._rg or w._rg or (b is not None and b._rg))
     keep = [] if rec and w._rg else None
     y = _conv_fwd(_as4(xa, nd), _as4(wa, nd), p, keep)
     if b is not None:
         y += b._data.reshape(1, -1, 1, 1)
-    res = _make(_from4(y, nd))
+    res = _make(_from4(y, nd) if bf is None else _from4(y, nd).astype(bf))
     if rec:
         n = R.ConvolutionBackward0()
         n.p = p
@@ -958,11 +961,14 @@ def _conv_tin_op(g, w, b, p, hw):
     """Transposed convolution: the input gradient of conv(., w) at input size hw (+ bias)."""
     nd = p.nd
     ga, wa = g._data, w._data
+    bf = ga.dtype if ga.dtype.kind == "V" else None  # bfloat16: float32 accumulation
+    if bf is not None:
+        ga, wa = ga.astype(np.float32), wa.astype(np.float32)
     H, W = (1, hw[0]) if nd == 1 else hw
     y = _conv_bwd_input(_as4(ga, nd), _as4(wa, nd), p, H, W)
     if b is not None:
         y += b._data.reshape(1, -1, 1, 1)
-    res = _make(_from4(y, nd))
+    res = _make(_from4(y, nd) if bf is None else _from4(y, nd).astype(bf))
     if grad_state.enabled and (g._rg or w._rg or (b is not None and b._rg)):
         n = R.ConvolutionBackwardTransposed()
         n.p = p
@@ -976,9 +982,12 @@ def _conv_tw_op(x, g, p, kshape, xp=None):
     xp: x's padded channels-last buffer if the forward kept it)."""
     nd = p.nd
     xa, ga = x._data, g._data
+    bf = xa.dtype if xa.dtype.kind == "V" else None  # bfloat16: float32 accumulation
+    if bf is not None:
+        xa, ga = xa.astype(np.float32), ga.astype(np.float32)
     kh, kw = (1, kshape[0]) if nd == 1 else kshape
     dw = _conv_bwd_weight(_as4(xa, nd), _as4(ga, nd), p, kh, kw, xp)
-    res = _make(_from4(dw, nd))
+    res = _make(_from4(dw, nd) if bf is None else _from4(dw, nd).astype(bf))
     if grad_state.enabled and (x._rg or g._rg):
         n = R.ConvolutionBackwardWeight()
         n.p = p
@@ -991,7 +1000,8 @@ def _conv_tw_op(x, g, p, kshape, xp=None):
 # ---------------------------------------------------------------- checks
 def _dt_name(dt):
     return {np.float32: "Float", np.float64: "Double", np.float16: "Half"}.get(
-        np.dtype(dt).type, D.from_np(dt).name.capitalize())
+        np.dtype(dt).type, "BFloat16" if np.dtype(dt).kind == "V" else
+        D.from_np(dt).name.capitalize())
 
 
 def _check_types(x, w, b):
@@ -1001,7 +1011,7 @@ def _check_types(x, w, b):
     xd, wd = x._data.dtype, w._data.dtype
     if xd != wd:
         raise RuntimeError(f"expected scalar type {_dt_name(xd)} but found {_dt_name(wd)}")
-    if xd.kind != "f":
+    if xd.kind not in "fV":
         raise RuntimeError(f'"slow_conv2d_cpu" not implemented for \'{_dt_name(xd)}\''
                            if xd.kind in "iub" else
                            f"expected scalar type Float but found {_dt_name(xd)}")

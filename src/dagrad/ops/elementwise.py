@@ -201,7 +201,7 @@ def mul(a, b, *, out=None):
                     save(n, a, b)
                     link(n, res, a, b)
                 return res
-        elif (tb is float or tb is int) and a._data.dtype.kind == "f":
+        elif (tb is float or tb is int) and a._data.dtype.kind in "fV":
             res = _make(a._data * b)
             if a._rg and grad_state.enabled:
                 n = R.MulScalarBackward()
@@ -247,7 +247,7 @@ def div(a, b, *, rounding_mode=None, out=None):
     if rounding_mode is not None and _needs_grad(a, b if isinstance(b, Tensor) else None):
         res = div(a.detach(), b.detach() if isinstance(b, Tensor) else b,
                   rounding_mode=rounding_mode)
-        if res._data.dtype.kind in "fc":
+        if res._data.dtype.kind in "fcV":
             n = _DivRoundingBackward()
             ins = (a, b) if isinstance(b, Tensor) else (a,)
             n._meta = tuple(None if t._data.shape == res._data.shape and t._data.dtype ==
@@ -276,7 +276,7 @@ def div(a, b, *, rounding_mode=None, out=None):
 def true_divide(a, b):
     if isinstance(b, Tensor):
         xa, xb = promote_arrays(a, b)
-        if xa.dtype.kind not in "fc":
+        if xa.dtype.kind not in "fcV":
             xa = xa.astype(D.default.np)
             xb = xb.astype(D.default.np)
         try:
@@ -292,10 +292,10 @@ def true_divide(a, b):
             link(n, res, a, b)
         return res
     xd = a._data
-    if xd.dtype.kind not in "fc" and not isinstance(b, complex):
+    if xd.dtype.kind not in "fcV" and not isinstance(b, complex):
         xd = xd.astype(D.default.np)  # before the scalar is cast: uint8 / -3 is -1/3, not 1/253
     xa, s = scalar_operand(xd, b)
-    if xa.dtype.kind not in "fc":
+    if xa.dtype.kind not in "fcV":
         xa = xa.astype(D.default.np)
     with np.errstate(divide="ignore", invalid="ignore"):
         res = _make(xa / s)
@@ -420,7 +420,7 @@ def pow(a, b, *, out=None):  # noqa: A001
     tb = type(b)
     if (tb is int or tb is float) and out is None and type(a) is Tensor:
         xa = a._data
-        if xa.dtype.kind == "f" and (b == 2 or b == 3):
+        if xa.dtype.kind in "fV" and (b == 2 or b == 3):
             res = _make(xa * xa if b == 2 else xa * xa * xa)
             if a._rg and grad_state.enabled:
                 n = R.PowBackward0()
@@ -459,7 +459,7 @@ def pow(a, b, *, out=None):  # noqa: A001
         r = xa * xa
     elif s == 3:
         r = xa * xa * xa
-    elif s == 0.5 and xa.dtype.kind == "f":
+    elif s == 0.5 and xa.dtype.kind in "fV":
         r = np.sqrt(xa)
     else:
         r = xa ** s
@@ -481,12 +481,12 @@ def _rpow(base, x):
     if type(base) is bool and x._data.dtype == np.bool_:
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     xe = x._data
-    if isinstance(base, float) and xe.dtype.kind not in "fc":
+    if isinstance(base, float) and xe.dtype.kind not in "fcV":
         xe = xe.astype(D.default.np)
     xe2, b = scalar_operand(xe, base)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        r = np.power(np.asarray(b, dtype=xe2.dtype) if xe2.dtype.kind in "fc" else b, xe2)
-    if r.dtype != xe2.dtype and xe2.dtype.kind in "fc":
+        r = np.power(np.asarray(b, dtype=xe2.dtype) if xe2.dtype.kind in "fcV" else b, xe2)
+    if r.dtype != xe2.dtype and xe2.dtype.kind in "fcV":
         r = r.astype(xe2.dtype)
     res = _make(r)
     if x._rg and grad_state.enabled:
@@ -994,7 +994,7 @@ def _inplace_src(x, inplace):
 def atan2(a, b, *, out=None):
     b = as_tensor_arg(b, like=a)
     xa, xb = promote_arrays(a, b)
-    if xa.dtype.kind not in "fc":
+    if xa.dtype.kind not in "fcV":
         xa, xb = xa.astype(D.default.np), xb.astype(D.default.np)
     r = np.arctan2(xa, xb)
     res = _make(r)
@@ -1098,7 +1098,7 @@ def lerp(start, end, weight, *, out=None):
         raise RuntimeError(
             f"expected dtype {_CPP_NAME.get(start.dtype.name)} for `weight` but got dtype "
             f"{_CPP_NAME.get(weight.dtype.name)}")
-    if not isinstance(weight, Tensor) and start._data.dtype.kind not in "fc":
+    if not isinstance(weight, Tensor) and start._data.dtype.kind not in "fcV":
         from ..tensor import _SCALAR_NAME
         raise NotImplementedError(
             f"\"lerp_kernel_scalar\" not implemented for '{_SCALAR_NAME.get(start.dtype.name)}'")
@@ -1264,17 +1264,17 @@ bitwise_right_shift = _bitwise(np.right_shift, "rshift")
 
 
 def isnan(x):
-    return _make(np.isnan(x._data) if x._data.dtype.kind in "fc" else
+    return _make(np.isnan(x._data) if x._data.dtype.kind in "fcV" else
                  np.zeros(x._data.shape, bool))
 
 
 def isinf(x):
-    return _make(np.isinf(x._data) if x._data.dtype.kind in "fc" else
+    return _make(np.isinf(x._data) if x._data.dtype.kind in "fcV" else
                  np.zeros(x._data.shape, bool))
 
 
 def isfinite(x):
-    return _make(np.isfinite(x._data) if x._data.dtype.kind in "fc" else
+    return _make(np.isfinite(x._data) if x._data.dtype.kind in "fcV" else
                  np.ones(x._data.shape, bool))
 
 

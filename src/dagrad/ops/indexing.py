@@ -62,7 +62,7 @@ def _convert_key(key, shape):
         elif isinstance(k, (list, tuple, np.ndarray)):
             a = np.asarray([int(v) if isinstance(v, Tensor) else v for v in k]
                            if isinstance(k, (list, tuple)) else k)
-            if a.dtype.kind == "f":
+            if a.dtype.kind in "fV":
                 raise IndexError(
                     "tensors used as indices must be long, int, byte or bool tensors")
             if a.size == 0:
@@ -450,7 +450,7 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
         uf = np.maximum if reduce == "amax" else np.minimum
         if not include_self:
             out[full] = vals.min() if reduce == "amax" else vals.max()
-            out[full] = np.finfo(a.dtype).min if reduce == "amax" and a.dtype.kind == "f" else \
+            out[full] = np.finfo(a.dtype).min if reduce == "amax" and a.dtype.kind in "fV" else \
                 out[full]
         uf.at(out, full, vals)
     elif reduce == "mean":
@@ -645,7 +645,7 @@ def _sort_idx(a, d, descending, stable=True):
     if descending:
         if a.dtype.kind in "ub":
             key = -(a.astype(np.int64))
-        elif a.dtype.kind == "f":
+        elif a.dtype.kind in "fV":
             key = -a
             key = np.where(np.isnan(a), -np.inf, key)
         else:

@@ -6,6 +6,15 @@ from ._core import D, Tensor, _make, arr, grad_state, link, np, save, wrap_dim
 from .elementwise import _out
 
 
+def _mm_bf16(xa, xb, bias=None):
+    """bfloat16 product as PyTorch's CPU kernel: float32 accumulation, one rounding."""
+    f = np.float32
+    r = xa.astype(f) @ xb.astype(f)
+    if bias is not None:
+        r += bias.astype(f)
+    return r.astype(xa.dtype)
+
+
 def _check_float_like(xa, xb, op):
     if xa.dtype != xb.dtype:
         raise RuntimeError(
@@ -48,7 +57,7 @@ def matmul(a, b, *, out=None):
         sb = f"{kb}x{xb.shape[-1]}" if nb > 1 else f"{kb}x1"
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
     try:
-        r = xa @ xb
+        r = xa @ xb if xa.dtype.kind != "V" else _mm_bf16(xa, xb)
     except ValueError:
         raise RuntimeError(
             f"matmul: batch dimensions of {list(xa.shape)} and {list(xb.shape)} do not "
@@ -88,7 +97,7 @@ def bmm(a, b, *, out=None):
             f"Expected size for first two dimensions of batch2 tensor to be: "
             f"[{xa.shape[0]}, {xa.shape[2]}] but got: [{xb.shape[0]}, {xb.shape[1]}].")
     _check_float_like(xa, xb, "bmm")
-    res = _make(xa @ xb)
+    res = _make(xa @ xb if xa.dtype.kind != "V" else _mm_bf16(xa, xb))
     if grad_state.enabled and (a._rg or b._rg):
         n = R.BmmBackward0()
         save(n, a, b)
@@ -144,8 +153,11 @@ def addmm(bias, x, w, *, beta=1, alpha=1):
             f"mat1 and mat2 shapes cannot be multiplied ({xx.shape[0]}x{xx.shape[1]} and "
             f"{xw.shape[0]}x{xw.shape[1]})")
     _check_float_like(xx, xw, "addmm_impl_cpu_")
-    r = xx @ xw
-    r += bias._data
+    if xx.dtype.kind == "V":  # bfloat16
+        r = _mm_bf16(xx, xw, bias._data)
+    else:
+        r = xx @ xw
+        r += bias._data
     res = _make(r)
     if grad_state.enabled and (bias._rg or x._rg or w._rg):
         n = R.AddmmBackward0()

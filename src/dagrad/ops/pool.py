@@ -40,7 +40,7 @@ def _tuple(v, n, name="kernel_size"):
 
 
 def _dtname(a):
-    return D.from_np(a.dtype).name.capitalize() if a.dtype.kind != "f" else \
+    return D.from_np(a.dtype).name.capitalize() if a.dtype.kind not in "fV" else \
         {4: "Float", 8: "Double", 2: "Half"}[a.dtype.itemsize]
 
 
@@ -237,7 +237,7 @@ def _maxpool_arrays(x4, geo):
     as tap = maximum(tap, (s > m) * t): taps come in increasing order and a strict improvement
     at tap t always beats every earlier tap."""
     kind = x4.dtype.kind
-    fill = -np.inf if kind == "f" else np.iinfo(x4.dtype).min
+    fill = -np.inf if kind in "fV" else np.iinfo(x4.dtype).min
     Ho, Wo = geo.Ho, geo.Wo
     taps = _phase_taps(geo)
     planes = _phase_planes(x4, geo, taps, fill)
@@ -255,7 +255,7 @@ def _maxpool_arrays(x4, geo):
         np.maximum(m, s, out=m)
         np.multiply(upd, tdt(t), out=tt)
         np.maximum(tap, tt, out=tap)
-    if kind == "f" and np.isnan(m).any():
+    if kind in "fV" and np.isnan(m).any():
         return _maxpool_arrays_nan(geo.padded(x4, fill), geo)
     return m, tap
 
@@ -582,7 +582,7 @@ def _avg_pool(name, nd, input, kernel_size, stride, padding, ceil_mode, count_in
             raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
         raise RuntimeError(f"avg_pool1d() Expected 2D or 3D input tensor, but got "
                            f"{list(a.shape)}")
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fV":
         raise RuntimeError(f'"avg_pool2d" not implemented for \'{_dtname(a)}\'')
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
@@ -659,7 +659,7 @@ def _check_adaptive(name, x, nd, osz):
             raise RuntimeError(
                 f"{name}(): Expected input to have non-zero size for non-batch dimensions, "
                 f"but input has sizes {list(a.shape)} with dimension {i} being empty")
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fV":
         raise RuntimeError(f'"{name}" not implemented for \'{_dtname(a)}\'')
 
 
@@ -859,7 +859,7 @@ def affine_grid(theta, size, align_corners=None):
         align_corners = False
     size = [builtins.int(v) for v in size]
     t = theta._data
-    if t.dtype.kind != "f":
+    if t.dtype.kind not in "fV":
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
     if len(size) == 4:
         if t.ndim != 3 or t.shape[1:] != (2, 3):

@@ -91,7 +91,7 @@ def _identity_through(tensors, fn):
     # like PyTorch's BackwardHookFunction: every floating tensor goes through the node (the
     # ones that need no gradient get an output that does, with no edge behind it)
     idx = [i for i, t in enumerate(tensors)
-           if isinstance(t, Tensor) and t._data.dtype.kind in "fc"]
+           if isinstance(t, Tensor) and t._data.dtype.kind in "fcV"]
     node = BackwardHookFunctionBackward()
     node.fn = fn
     ins = [tensors[i] for i in idx]
