@@ -14,6 +14,7 @@ from .movement import _fast_broadcast
 
 _ndarray = np.ndarray
 _empty = np.empty
+_prod = math.prod
 
 
 def _saved(node):
@@ -52,9 +53,9 @@ def _conj(a):
 def _broadcast(g, shape):
     if g.shape == shape:
         return g
-    if g.ndim == 0 and type(g) is _ndarray and len(shape) == 1 and shape[0] <= 4096:
+    if g.ndim == 0 and type(g) is _ndarray and _prod(shape) <= 65536:
         r = _empty(shape, g.dtype)  # a small filled array is cheaper than building a view
-        r.fill(g)                   # (and np.full is Python: empty + copyto)
+        r.fill(g)                   # (~2 us: np.full is Python, a strided view ~5 us)
         return r
     if type(g) is _ndarray and g.flags.c_contiguous:
         return _fast_broadcast(g, shape)
