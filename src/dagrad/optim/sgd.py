@@ -124,6 +124,7 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
     lr = _f(lr)
     weight_decay = _f(weight_decay)
     add = np.add
+    work = []  # (p, buf, g) of the common momentum case, run together below (threaded)
     for i, param in enumerate(params):
         p = _real(param._data)
         g = _grad_of(d_p_list[i], param, maximize)
@@ -137,7 +138,7 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
             else:
                 b = _real(buf._data)
                 if dampening == 0 and not nesterov and _flat_ok(p, b, g):
-                    _momentum_update_chunked(p, b, g, momentum, lr)
+                    work.append((p, b, g))
                     buf._bump()
                     param._bump()
                     continue
@@ -157,9 +158,61 @@ def sgd(params, d_p_list, momentum_buffer_list, has_sparse_grad=False, foreach=N
         else:
             p += (-lr) * g
         param._bump()
+    if work:
+        _momentum_all(work, momentum, lr)
 
 
 _CHUNK = 1 << 16
+_PAR_MIN = 1 << 20  # elements: below this a thread hand-off costs more than it saves
+
+
+def _momentum_all(work, momentum, lr):
+    """_momentum_update_chunked over every (p, buf, g), split across the worker threads when
+    the step is large (a memory-bound pass: PyTorch's foreach kernels use all cores too).
+    Each element is updated exactly once, so the split does not change any value."""
+    total = sum(p.size for p, _, _ in work)
+    k = _workers(total)
+    if k == 1:
+        for p, b, g in work:
+            _momentum_update_chunked(p, b, g, momentum, lr)
+        return
+    pieces = []
+    per = -(-total // k)
+    for p, b, g in work:  # cut big tensors so that k groups of ~total/k elements exist
+        p, b, g = p.reshape(-1), b.reshape(-1), g.reshape(-1)
+        for s in range(0, p.size, per):
+            pieces.append((p[s:s + per], b[s:s + per], g[s:s + per]))
+    groups = [[] for _ in range(k)]
+    sizes = [0] * k
+    for piece in sorted(pieces, key=lambda t: -t[0].size):  # greedy: largest first
+        j = sizes.index(min(sizes))
+        groups[j].append(piece)
+        sizes[j] += piece[0].size
+
+    def run(group):
+        for p, b, g in group:
+            _momentum_update_chunked(p, b, g, momentum, lr)
+    pool = _pool()
+    futs = [pool.submit(run, grp) for grp in groups[1:]]
+    run(groups[0])
+    for f in futs:
+        f.result()
+
+
+def _workers(n):
+    if n < _PAR_MIN:
+        return 1
+    from ..ops.conv import _par_setup
+    st = _par_setup()
+    if not st or st[2] is None:
+        return 1
+    nthreads = max(c.num_threads for c in st[1])  # honours set_num_threads
+    return max(1, min(st[3], nthreads))
+
+
+def _pool():
+    from ..ops.conv import _par_setup
+    return _par_setup()[2]
 
 
 def _momentum_update_chunked(p, b, g, momentum, lr):
