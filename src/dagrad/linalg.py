@@ -1010,11 +1010,12 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
                 r = r.unsqueeze(d)
         return _out(r, out)
     if ord in (1, -1, math.inf, -math.inf):
+        # PyTorch: amax/amin over the other dim of the 1-norms (LinalgVectorNorm, Amax/Amin)
         sum_d, red_d = (d0, d1) if ord in (1, -1) else (d1, d0)
-        s = A.abs().sum(sum_d, keepdim=True)
-        r = s.amax(red_d, keepdim=True) if ord > 0 else s.amin(red_d, keepdim=True)
-        if not keepdim:
-            r = r.squeeze(builtins.max(d0, d1)).squeeze(builtins.min(d0, d1))
+        if not keepdim and sum_d < red_d:
+            red_d -= 1
+        s = vector_norm(A, 1, sum_d, keepdim)
+        r = s.amax(red_d, keepdim) if ord > 0 else s.amin(red_d, keepdim)
         return _out(r, out)
     raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
 
@@ -1040,13 +1041,29 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa
 
 
 def cond(A, p=None, *, out=None):
+    """torch.linalg.cond as PyTorch computes it: sigma_max / sigma_min from svdvals for p in
+    (None, 2, -2); otherwise ||A|| * ||A^-1|| with inv_ex (singular -> inf)."""
     if isinstance(A, Tensor) and A._data.ndim < 2:
         raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
     if p is None or p in (2, -2):
         s = svdvals(A)
-        r = s.amax(-1) / s.amin(-1) if p != -2 else s.amin(-1) / s.amax(-1)
-        return _out(r, out)
-    return _out(matrix_norm(A, p) * matrix_norm(inv(A), p), out)
+        if s._data.shape[-1] == 0:
+            return _out(_make(np.zeros(s._data.shape[:-1], s._data.dtype)), out)
+        smax, smin = s.narrow(-1, 0, 1), s.narrow(-1, s._data.shape[-1] - 1, 1)
+        r = smin / smax if p == -2 else smax / smin
+        return _out(r.squeeze(-1), out)
+    pname = p if isinstance(p, str) else ("inf" if p == math.inf else "-inf" if p == -math.inf
+                                          else str(int(p)))
+    a = _check(A, f"linalg.cond(ord={pname})")
+    if a.size == 0:
+        return _out(_make(np.zeros(a.shape[:-2], a.real.dtype)), out)
+    if p == "nuc":
+        s = svdvals(A)
+        return _out(s.sum(-1) * s.reciprocal().sum(-1), out)
+    Ai, info = inv_ex(A)
+    Ai = Ai.masked_fill(_make((info._data > 0)[..., None, None]), math.inf)
+    r = matrix_norm(A, p) * matrix_norm(Ai, p)
+    return _out(r.nan_to_num(math.inf, math.inf, -math.inf), out)
 
 
 def matrix_power(A, n, *, out=None):
@@ -1180,11 +1197,10 @@ def multi_dot(tensors, *, out=None):
         k = split[i][j]
         return chain(i, k) @ chain(k + 1, j)
     r = chain(0, n - 1)
-    if first_vec:
-        r = r.squeeze(0)
-    if last_vec:
-        r = r.squeeze(-1)
-    return _out(r, out)
+    # PyTorch ends with one view to the output shape (ViewBackward0), squeezing vector ends
+    shape = tuple(sz for i, sz in enumerate(r._data.shape)
+                  if not ((i == 0 and first_vec) or (i == 1 and last_vec)))
+    return _out(r.view(shape), out)
 
 
 def vander(x, *, N=None):
