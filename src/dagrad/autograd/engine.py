@@ -53,6 +53,15 @@ def _add(a, b):
     return a + b
 
 
+def _in_dtype(g, t):
+    """autograd.grad's result in its input's float dtype (PyTorch's validate_outputs): a
+    bfloat16 input's gradient may arrive as float32 from a NumPy rule's Python-float constant."""
+    if g is not None and g._data.dtype != t._data.dtype and g._data.dtype.kind in "fV" and \
+            t._data.dtype.kind in "fV":
+        return g.to(t._data.dtype)
+    return g
+
+
 def _accumulate(node, g, create_graph):
     """AccumulateGrad's work: sum `g` into the leaf's .grad, PyTorch-style."""
     var = node._var()
@@ -234,7 +243,7 @@ def run_backward(roots, root_grads, keep_graph, create_graph, inputs=None, captu
         _grad_state.enabled = prev_mode
 
     if captures is not None:
-        return [captures[_key_of(t)].grad for t in inputs]
+        return [_in_dtype(captures[_key_of(t)].grad, t) for t in inputs]
     return None
 
 
@@ -289,7 +298,7 @@ def _run_arrays(order, roots, root_grads, keep_graph, targets, captures, needed,
     finally:
         _grad_state.enabled = prev_mode
     if captures is not None:
-        return [captures[_key_of(t)].grad for t in inputs]
+        return [_in_dtype(captures[_key_of(t)].grad, t) for t in inputs]
     return None
 
 
@@ -307,6 +316,8 @@ def _node_arrays(node, buf):
             return None
         fast = node._np
         if fast is not None and not node._hooks:
+            if g0.dtype.kind == "V":  # bfloat16: the twin runs in float32 (PyTorch's opmath)
+                g0 = g0.astype(_f32)
             grads = fast(node, g0)
             return grads if type(grads) is tuple else (grads,)
         tg = _make(g0)
@@ -362,7 +373,10 @@ def _run_heap(roots, root_grads, keep_graph):
             fast = node._np
             if fast is not None and node._plain:
                 # the common node: a NumPy twin, no hooks, one output (install() guarantees it)
-                grads = fast(node, buf[0])
+                grads = buf[0]
+                if grads.dtype.kind == "V":  # bfloat16: the rule in float32 (PyTorch's opmath)
+                    grads = grads.astype(_f32)
+                grads = fast(node, grads)
                 if type(grads) is not tuple:
                     grads = (grads,)
             elif type(node) is AccumulateGrad:  # a leaf with hooks, at its exact place
@@ -517,6 +531,8 @@ def _accumulate_arr(node, buf):
         _accumulate(node, g, False)
         return
     arr = buf[0]
+    if arr.dtype != var._data.dtype and arr.dtype.kind in "fV" and var._data.dtype.kind in "fV":
+        arr = buf[0] = arr.astype(var._data.dtype)  # validate_outputs: the leaf's dtype (bf16)
     old = var._grad
     if old is None:
         # Adopt the array only when nothing else can see it (PyTorch checks use_count the same
@@ -614,10 +630,11 @@ def _call(node, buf):
 
 
 def _init():
-    global _ndarray, _writeable
+    global _ndarray, _writeable, _f32
     from ..backend import np, writeable
     _ndarray = np.ndarray
     _writeable = writeable
+    _f32 = np.float32
 
 
 _init()

@@ -205,7 +205,8 @@ def scalar_operand(x, s):
             return x, s
         if k == "V":  # bfloat16 (ml_dtypes): a bare Python float would promote to float32
             return x, x.dtype.type(s)
-        return x.astype(D.default.np), s
+        x = x.astype(D.default.np)
+        return x, (x.dtype.type(s) if x.dtype.kind == "V" else s)  # default dtype bfloat16
     if ts is int:
         if k == "b":
             return x.astype(np.int64), s

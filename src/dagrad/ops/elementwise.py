@@ -17,6 +17,7 @@ from ._core import (
     save,
     save_result,
     scalar_operand,
+    via_f32,
 )
 
 _SCALAR_TYPES = (int, float, bool, complex)
@@ -201,7 +202,7 @@ def mul(a, b, *, out=None):
                     save(n, a, b)
                     link(n, res, a, b)
                 return res
-        elif (tb is float or tb is int) and a._data.dtype.kind in "fV":
+        elif (tb is float or tb is int) and a._data.dtype.kind == "f":
             res = _make(a._data * b)
             if a._rg and grad_state.enabled:
                 n = R.MulScalarBackward()
@@ -510,7 +511,10 @@ def _unary(np_fn, node_cls, saves, float_only=True, name=None):
         if not isinstance(x, Tensor):
             x = as_tensor_arg(x)
         arr = float_array(x) if float_only else x._data
-        r = np_fn(arr)
+        if arr.dtype.kind == "V":  # bfloat16: computed in float32, rounded once (PyTorch)
+            r = np_fn(arr.astype(np.float32)).astype(arr.dtype)
+        else:
+            r = np_fn(arr)
         res = _make(r)
         if x._rg and grad_state.enabled and node_cls is not None:
             n = node_cls()
@@ -863,6 +867,8 @@ def gelu(x, approximate="none"):
     if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate}")
     a = x._data
+    if a.dtype.kind == "V":  # bfloat16: computed in float32, rounded once
+        return via_f32(gelu, x, approximate)
     if approximate == "tanh":
         k = np.asarray(math.sqrt(2.0 / math.pi), dtype=a.dtype)
         r = 0.5 * a * (1 + np.tanh(k * (a + np.asarray(0.044715, a.dtype) * a * a * a)))
@@ -878,6 +884,8 @@ def gelu(x, approximate="none"):
 
 
 def silu(x, inplace=False):
+    if not inplace and x._data.dtype.kind == "V":  # bfloat16: float32, rounded once
+        return via_f32(silu, x)
     x0, x = x, _inplace_src(x, inplace)
     a = x._data
     res = _make((a * _sigmoid_np(a)).astype(a.dtype, copy=False))
@@ -911,6 +919,8 @@ def _nn_softplus(x):
 
 
 def mish(x, inplace=False):
+    if not inplace and x._data.dtype.kind == "V":  # bfloat16: float32, rounded once
+        return via_f32(mish, x)
     x0, x = x, _inplace_src(x, inplace)
     a = x._data
     res = _make((a * np.tanh(_softplus_np(a, 1.0, 20.0))).astype(a.dtype))

@@ -17,9 +17,14 @@ def _mm_bf16(xa, xb, bias=None):
 
 def _check_float_like(xa, xb, op):
     if xa.dtype != xb.dtype:
+        from ..tensor import _CPP_NAME, _SCALAR_NAME
+        na, nb = D.from_np(xa.dtype).name, D.from_np(xb.dtype).name
+        if op == "dot":
+            raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                               f"{_SCALAR_NAME[na]} and {_SCALAR_NAME[nb]}")
         raise RuntimeError(
-            f"expected m1 and m2 to have the same dtype, but got: {D.from_np(xa.dtype)} != "
-            f"{D.from_np(xb.dtype)}")
+            f"expected m1 and m2 to have the same dtype, but got: {_CPP_NAME[na]} != "
+            f"{_CPP_NAME[nb]}")
     if xa.dtype == np.bool_ and (op == "dot" or xa.size and xb.size):  # empty mm: no kernel
         raise NotImplementedError(f'"{op}" not implemented for \'Bool\'')
 
