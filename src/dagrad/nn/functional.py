@@ -27,7 +27,7 @@ def _lazy(name):
         fn = _RESOLVED.get(name)
         if fn is None:
             import importlib
-            for mod in ("conv", "pool"):
+            for mod in ("conv", "pool", "pool3d"):
                 try:
                     m = importlib.import_module(f"dagrad.ops.{mod}")
                 except ImportError:
@@ -1591,6 +1591,15 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
 lp_pool1d = _lazy("lp_pool1d")
 lp_pool2d = _lazy("lp_pool2d")
 max_unpool1d = _lazy("max_unpool1d")
+max_pool3d_with_indices = _lazy("max_pool3d_with_indices")
+adaptive_max_pool3d = _lazy("adaptive_max_pool3d")
+adaptive_max_pool3d_with_indices = _lazy("adaptive_max_pool3d_with_indices")
+max_unpool3d = _lazy("max_unpool3d")
+lp_pool3d = _lazy("lp_pool3d")
+fractional_max_pool2d = _lazy("fractional_max_pool2d")
+fractional_max_pool3d = _lazy("fractional_max_pool3d")
+fractional_max_pool2d_with_indices = _lazy("fractional_max_pool2d_with_indices")
+fractional_max_pool3d_with_indices = _lazy("fractional_max_pool3d_with_indices")
 
 
 def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,

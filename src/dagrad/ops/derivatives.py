@@ -1955,3 +1955,161 @@ class ClampMaxBackward0(ClampBackward1):
 
 # tensor * Python scalar inside PyTorch's C++ composites (mul.Scalar): same rule, its own name
 MulScalarBackward1 = type("MulBackward1", (MulScalarBackward,), {})
+
+
+# ---------------------------------------------------------------- 3-D / fractional pooling
+# (ops/pool3d.py) Each backward is a linear op whose own backward is the forward's
+# linearisation (tap scatter <-> tap gather, flat-index scatter <-> gather, avg <-> adjoint).
+class MaxPool3DWithIndicesBackward0(Node):
+    def backward(self, g):
+        from . import pool3d as P
+        return P._tap_scatter(g, self.tap, self.geo, self.xshape)
+
+
+@_named("MaxPool3DWithIndicesBackwardBackward0")
+class MaxPool3DScatterBackward(Node):
+    def backward(self, h):
+        from . import pool3d as P
+        return P._tap_gather(h, self.tap, self.geo, self.oshape)
+
+
+@_named("MaxPool3DWithIndicesBackward0")
+class MaxPool3DGatherBackward(Node):
+    def backward(self, k):
+        from . import pool3d as P
+        return P._tap_scatter(k, self.tap, self.geo, self.xshape)
+
+
+class AvgPool3DBackward0(Node):
+    def backward(self, g):
+        from . import pool3d as P
+        return P._avg_adj_op(g, self.geo, self.div, self.xshape)
+
+
+@_named("AvgPool3DBackwardBackward0")
+class AvgPool3DAdjointBackward(Node):
+    def backward(self, h):
+        from . import pool3d as P
+        return P._avg_op(h, self.geo, self.div, AvgPool3DBackward0)
+
+
+class _FlatIdxScatterBackward(Node):
+    """The forward scattered g at flat per-plane indices: the gradient gathers."""
+    gather_cls = None
+
+    def backward(self, h):
+        from . import pool3d as P
+        return P._idx_gather(h, self.idx, self.oshape, self.gather_cls, self.nd)
+
+
+class _FlatIdxGatherBackward(Node):
+    """The forward gathered at flat per-plane indices: the gradient scatter-adds."""
+    scatter_cls = None
+
+    def backward(self, g):
+        from . import pool3d as P
+        return P._idx_scatter(g, self.idx, self.xshape, self.scatter_cls, False, self.nd)
+
+
+class AdaptiveMaxPool3DBackward0(_FlatIdxGatherBackward):
+    pass
+
+
+@_named("AdaptiveMaxPool3DBackwardBackward0")
+class AdaptiveMaxPool3DScatterBackward(_FlatIdxScatterBackward):
+    gather_cls = AdaptiveMaxPool3DBackward0
+
+
+AdaptiveMaxPool3DBackward0.scatter_cls = AdaptiveMaxPool3DScatterBackward
+
+
+class FractionalMaxPool2DBackward0(_FlatIdxGatherBackward):
+    pass
+
+
+@_named("FractionalMaxPool2DBackwardBackward0")
+class FractionalMaxPool2DScatterBackward(_FlatIdxScatterBackward):
+    gather_cls = FractionalMaxPool2DBackward0
+
+
+FractionalMaxPool2DBackward0.scatter_cls = FractionalMaxPool2DScatterBackward
+
+
+class FractionalMaxPool3DBackward0(_FlatIdxGatherBackward):
+    pass
+
+
+@_named("FractionalMaxPool3DBackwardBackward0")
+class FractionalMaxPool3DScatterBackward(_FlatIdxScatterBackward):
+    gather_cls = FractionalMaxPool3DBackward0
+
+
+FractionalMaxPool3DBackward0.scatter_cls = FractionalMaxPool3DScatterBackward
+
+
+class MaxUnpool3DBackward0(_FlatIdxScatterBackward):
+    pass
+
+
+@_named("GatherBackward0")
+class MaxUnpool3DGatherBackward(_FlatIdxGatherBackward):
+    scatter_cls = MaxUnpool3DBackward0
+
+
+MaxUnpool3DBackward0.gather_cls = MaxUnpool3DGatherBackward
+
+
+class CompositeBackward(Node):
+    """One node for an op PyTorch records as one (TriangularSolveBackward0,
+    CholeskySolveBackward0...) but dagrad composes from differentiable ops: the backward re-runs
+    the composite `self.fn` on the saved inputs and differentiates it (create_graph keeps it
+    differentiable). linalg._one_node subclasses it under PyTorch's names."""
+    _materialize = _multi_out
+
+    def backward(self, *gs):
+        from ..autograd import grad as _grad
+        from ..autograd.grad_mode import enable_grad
+        from ..autograd.grad_mode import state as _gs
+        create = _gs.enabled  # grad mode is on inside a rule only under create_graph=True
+        ins = self.saved()
+        need = [i for i in range(len(ins)) if self.needs(i)]
+        with enable_grad():
+            xs = list(ins) if create else [
+                x.detach().requires_grad_(True) if i in need else x.detach()
+                for i, x in enumerate(ins)]
+            outs = self.fn(*xs)
+            outs = outs if isinstance(outs, tuple) else (outs,)
+            pairs = [(o, g) for o, g in zip(outs, gs) if g is not None and o.requires_grad]
+            if not pairs or not need:
+                return (None,) * len(ins) if len(ins) > 1 else None
+            got = _grad([o for o, _ in pairs], [xs[i] for i in need],
+                        grad_outputs=[g for _, g in pairs], create_graph=create,
+                        allow_unused=True)
+        res = [None] * len(ins)
+        for i, g in zip(need, got):
+            res[i] = g
+        return tuple(res) if len(ins) > 1 else res[0]
+
+
+class TraceBackward0(Node):
+    def backward(self, g):
+        from ..tensor import _make
+        n, m = self.shape
+        return g * _make(np.eye(n, m, dtype=g._data.dtype))
+
+
+class DiagonalBackward0(Node):
+    def backward(self, g):
+        from .linalg import _diagonal_scatter
+        return _diagonal_scatter(g, self.shape, self.offset, self.dim1, self.dim2)
+
+
+class DiagonalBackwardBackward0(Node):
+    def backward(self, g):
+        from .linalg import diagonal
+        return diagonal(g, self.offset, self.dim1, self.dim2)
+
+
+@_named("CholeskyBackward0")
+class CholeskyBackward0(LinalgCholeskyExBackward0):
+    """torch.cholesky (deprecated alias): linalg.cholesky's rule."""
