@@ -431,7 +431,7 @@ def test_module_state_dict_bfloat16_roundtrip(tmp_path):
 
 def test_safetensors_bf16_roundtrip(tmp_path):
     x = dagrad.tensor([1.5, -2.0, 1 / 3, 3e38], dtype=BF)
-    dagrad.save({"x": x}, str(tmp_path / "a.safetensors"))
+    dagrad.serialization.save_file({"x": x}, str(tmp_path / "a.safetensors"))
     raw = (tmp_path / "a.safetensors").read_bytes()
     assert b'"BF16"' in raw
     y = dagrad.load(str(tmp_path / "a.safetensors"))["x"]

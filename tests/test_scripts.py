@@ -200,8 +200,6 @@ def test_run_torch_is_dagrad_only_inside(tmp_path):
     assert out.splitlines()[1] == "True True True"
 
 
-@pytest.mark.xfail(strict=True, reason="bfloat16 is stored as float16 (NumPy has no bfloat16): "
-                                       "prints dtype=torch.float16 and float16 values")
 def test_bfloat16_prints_like_torch(tmp_path):
     code = "import torch\nprint(torch.tensor([1.0, 2.5, 1/3], dtype=torch.bfloat16))\n"
     f = tmp_path / "bf16.py"

@@ -121,7 +121,7 @@ def is_float_np(npdt):
     return k == "f" or (k == "V" and npdt.name == "bfloat16")
 
 
-if "ml_dtypes" in __import__("sys").modules:  # already imported by the user: costs nothing
+if __import__("sys").modules.get("ml_dtypes") is not None:  # already imported: costs nothing
     bf16_np()
 
 

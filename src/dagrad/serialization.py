@@ -9,9 +9,10 @@ and writes the zip format that `torch.load(weights_only=True)` reads back identi
 
 Unpickling is restricted (`weights_only=True`, the default): only the globals that
 `torch.load(weights_only=True)` allows resolve; any other global fails with an
-`UnpicklingError` naming it, before anything from the file is called. The NumPy-backed
-runtime has no bfloat16 / float8 / uint16-64: such storages are converted (bfloat16 and float8
-to float32, uint16 to int32, uint32 to int64) with a warning.
+`UnpicklingError` naming it, before anything from the file is called. bfloat16 storages load
+bit-exact as torch.bfloat16 (ml_dtypes' NumPy bfloat16; without ml_dtypes an ImportError names
+the fix). The NumPy-backed runtime has no float8 / uint16-64: such storages are converted
+(float8 to float32, uint16 to int32, uint32 to int64) with a warning.
 """
 import codecs
 import collections
@@ -59,7 +60,7 @@ _RAW = {
 }
 _NATIVE = {"float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool",
            "complex128", "complex64"}
-_CONVERTED = {"bfloat16": "float32", "uint16": "int32", "uint32": "int64", "uint64": "int64",
+_CONVERTED = {"uint16": "int32", "uint32": "int64", "uint64": "int64",
               "complex32": "complex64", "float8_e4m3fn": "float32", "float8_e5m2": "float32",
               "float8_e4m3fnuz": "float32", "float8_e5m2fnuz": "float32",
               "float8_e8m0fnu": "float32"}
@@ -187,6 +188,9 @@ class _LoadedStorage:
                 arr.view(rawdt.str[:1] + "f" + str(rawdt.itemsize // 2)).byteswap(inplace=True)
             else:
                 arr.byteswap(inplace=True)
+        if name == "bfloat16":  # bit-exact: ml_dtypes' bfloat16 (ImportError naming the fix)
+            from . import _dtype as D
+            arr = arr.view(D.bf16_np())
         if name in _CONVERTED:
             warnings.warn(
                 f"dagrad has no torch.{name}: tensors of that dtype are loaded as "
@@ -332,7 +336,7 @@ def _get_layout(name):
 
 def _dtype_global(name):
     from . import _dtype as D
-    if name in D._NAMES and name != "bfloat16":
+    if name in D._NAMES:
         return D._NAMES[name]
     return _DtypeName("torch", name)
 
