@@ -445,8 +445,9 @@ def _bsum(a, b):
 # back to NCHW. The input gradient is the same computation on g (padded by 2 - pad) with the
 # flipped, transposed kernel; the weight gradient sums (A g A^T)^T V over tiles.
 _WINO_M = 2            # tile size m. F(4x4) is faster (layer1-size fwd+bwd ~0.8x of F(2x2)) but
-#                        its float32 error is ~10x torch's: the ResNet18 train-step test against
-#                        torch fails by 13-47x its tolerance with it, F(2x2) passes at 0.02x
+#                        its float32 error is 10-15x torch's (F(2x2): 1.2-1.5x): a ResNet18
+#                        train step vs torch at 128-224 px misses the vision tests' tolerances
+#                        by 9-47x with it; F(2x2) and the GEMM path stay at 0.01-0.03 of them
 _WINO_BAND = 1 << 20   # bytes of transformed tiles per band (the GEMM reads U once per band)
 _WINO_MIN_C = 32       # fewer in or out channels: the transforms outweigh the GEMM savings
 _WINO_MIN_NHW = 512    # fewer output positions (in one batch slice): the kernel transform and
