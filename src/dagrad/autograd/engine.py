@@ -307,6 +307,20 @@ def _pre_arrays(node, buf, captures):
     return [t._data if t is not None else None for t in tb]
 
 
+def _twin_bf16(fast, node, g):
+    """A NumPy twin on a bfloat16 gradient, as PyTorch's CPU backward kernels: computed in float32
+    and each input's gradient rounded once to bfloat16 (validate_outputs). An input whose dtype
+    differs (its _meta entry, or a ToCopy's source dtype) keeps the float32 gradient."""
+    grads = fast(node, g.astype(_f32))
+    if type(grads) is not tuple:
+        grads = (grads,)
+    if getattr(node, "src_dtype", None) is not None:
+        return grads
+    meta = node._meta
+    return tuple([r.astype(g.dtype) if r is not None and r.dtype == _f32 and
+                  (meta is None or meta[i] is None) else r for i, r in enumerate(grads)])
+
+
 def _node_arrays(node, buf):
     """Run a (non-AccumulateGrad) node on the array path, after its pre-hooks: post-hooks, twin
     or Tensor rule. One gradient array (or None) per next_function; None when nothing flows."""
@@ -317,7 +331,7 @@ def _node_arrays(node, buf):
         fast = node._np
         if fast is not None and not node._hooks:
             if g0.dtype.kind == "V":  # bfloat16: the twin runs in float32 (PyTorch's opmath)
-                g0 = g0.astype(_f32)
+                return _twin_bf16(fast, node, g0)
             grads = fast(node, g0)
             return grads if type(grads) is tuple else (grads,)
         tg = _make(g0)
@@ -375,10 +389,11 @@ def _run_heap(roots, root_grads, keep_graph):
                 # the common node: a NumPy twin, no hooks, one output (install() guarantees it)
                 grads = buf[0]
                 if grads.dtype.kind == "V":  # bfloat16: the rule in float32 (PyTorch's opmath)
-                    grads = grads.astype(_f32)
-                grads = fast(node, grads)
-                if type(grads) is not tuple:
-                    grads = (grads,)
+                    grads = _twin_bf16(fast, node, grads)
+                else:
+                    grads = fast(node, grads)
+                    if type(grads) is not tuple:
+                        grads = (grads,)
             elif type(node) is AccumulateGrad:  # a leaf with hooks, at its exact place
                 if node._has_pre:
                     buf = _pre_arrays(node, buf, None)

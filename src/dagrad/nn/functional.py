@@ -567,8 +567,12 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     dims = tuple(range(-len(normalized_shape), 0))
-    if eps is None:
-        eps = float(np.finfo(input._data.dtype).eps)
+    if input._data.dtype.kind == "V":  # bfloat16: float32 opmath, one rounding (PyTorch)
+        from ..ops._core import via_f32
+        return via_f32(rms_norm, input, normalized_shape, weight, eps)
+    if eps is None:  # PyTorch: the opmath type's epsilon (float32's for float16)
+        eps = float(np.finfo(np.float32 if input._data.dtype == np.float16 else
+                             input._data.dtype).eps)
     r = input * (input.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
     if weight is not None:
         r = r * weight

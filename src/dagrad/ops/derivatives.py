@@ -544,8 +544,12 @@ class GeluBackward0(Node):
 class SiluBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        bf = x.dtype if x._data.dtype.kind == "V" else None  # bfloat16: float32 opmath
+        if bf is not None:
+            x, g = x.float(), g.float()
         s = x.sigmoid()
-        return g * (s * (x * (-s + 1) + 1))
+        r = g * (s * (x * (-s + 1) + 1))
+        return r if bf is None else r.to(bf)
 
 
 class SoftplusBackward0(Node):
@@ -559,9 +563,13 @@ class SoftplusBackward0(Node):
 class MishBackward0(Node):
     def backward(self, g):
         (x,) = self.saved()
+        bf = x.dtype if x._data.dtype.kind == "V" else None  # bfloat16: float32 opmath
+        if bf is not None:
+            x, g = x.float(), g.float()
         sp = x.nn_softplus()
         tsp = sp.tanh()
-        return g * (tsp + x * x.sigmoid() * (-(tsp * tsp) + 1))
+        r = g * (tsp + x * x.sigmoid() * (-(tsp * tsp) + 1))
+        return r if bf is None else r.to(bf)
 
 
 class HardswishBackward0(Node):

@@ -41,7 +41,7 @@ def _tuple(v, n, name="kernel_size"):
 
 def _dtname(a):
     return D.from_np(a.dtype).name.capitalize() if a.dtype.kind not in "fV" else \
-        {4: "Float", 8: "Double", 2: "Half"}[a.dtype.itemsize]
+        "BFloat16" if a.dtype.kind == "V" else {4: "Float", 8: "Double", 2: "Half"}[a.dtype.itemsize]
 
 
 # ---------------------------------------------------------------- window geometry
@@ -453,7 +453,7 @@ def _max_pool(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode
             raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
         raise RuntimeError(f"max_pool1d() Expected 2D or 3D input tensor, but got "
                            f"{list(a.shape)}")
-    if a.dtype.kind not in "f":
+    if a.dtype.kind not in "fV":  # V: bfloat16
         raise RuntimeError(f'"max_pool2d" not implemented for \'{_dtname(a)}\'')
     k = _tuple(kernel_size, nd)
     s = k if stride is None or (not isinstance(stride, builtins.int) and len(stride) == 0) \
@@ -1149,6 +1149,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                 recompute_scale_factor=None, antialias=False):
     x = input
     a = x._data
+    if a.dtype.kind == "V" and mode not in ("nearest", "nearest-exact"):  # bfloat16: float32 math
+        from ._core import via_f32
+        return via_f32(interpolate, input, size, scale_factor, mode, align_corners,
+                       recompute_scale_factor, antialias)
     nd = a.ndim - 2
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError("align_corners option can only be set with the interpolating modes: "
