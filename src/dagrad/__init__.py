@@ -23,6 +23,7 @@ from .creation import polar
 from .creation import range_ as range  # noqa: A004
 from .ops import *  # noqa: F401,F403
 from .ops import _bind  # noqa: F401
+from .ops.gaps import *  # noqa: F401,F403 - API gaps (renorm, block_diag, windows...)
 from .ops.convert import type_as  # noqa: F401
 from .tensor import Size, Tensor, device, is_tensor
 

@@ -2121,3 +2121,32 @@ class DiagonalBackwardBackward0(Node):
 @_named("CholeskyBackward0")
 class CholeskyBackward0(LinalgCholeskyExBackward0):
     """torch.cholesky (deprecated alias): linalg.cholesky's rule."""
+
+
+# ---------------------------------------------------------------- ops/gaps.py
+class RenormBackward0(Node):
+    """y = x * f(||x_slice||_p), f = maxnorm / (norm + 1e-7) where norm > maxnorm else 1."""
+
+    def backward(self, g):
+        from .gaps import _renorm_grad
+        (x,) = self.saved()
+        return _renorm_grad(x, g, self.p, self.axes, self.maxnorm)
+
+
+class BlockDiagBackward0(Node):
+    """Each input's gradient is its block of g (cast back to its dtype)."""
+
+    def backward(self, g):
+        res = []
+        for i, (r, h, c, w, shape, dt) in enumerate(self.spans):
+            if not self.needs(i):
+                res.append(None)
+                continue
+            b = g[r:r + h, c:c + w].reshape(shape)
+            res.append(b if b._data.dtype == dt else b.to(_dtype_of(dt)))
+        return tuple(res) if len(res) > 1 else res[0]
+
+
+def _dtype_of(npdt):
+    from .._dtype import from_np
+    return from_np(npdt)

@@ -1,0 +1,353 @@
+"""API gaps (ops/gaps.py) vs torch 2.13: values, dtypes, gradients, errors; float64 gradcheck."""
+import numpy as np
+import pytest
+import torch
+
+import dagrad
+from dagrad.autograd import gradcheck, gradgradcheck
+
+
+def close(d, t, atol=1e-5, rtol=1e-5):
+    if isinstance(t, (tuple, list)):
+        assert len(d) == len(t)
+        for a, b in zip(d, t):
+            close(a, b, atol, rtol)
+        return
+    assert tuple(d.shape) == tuple(t.shape), (d.shape, t.shape)
+    assert str(d.dtype) == str(t.dtype), (d.dtype, t.dtype)
+    np.testing.assert_allclose(d.detach().numpy(), t.detach().numpy(), atol=atol, rtol=rtol)
+
+
+def both(*arrays, grad=True):
+    ds = [dagrad.tensor(a.copy(), requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    ts = [torch.tensor(a.copy(), requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    return ds, ts
+
+
+def compare(fd, ft, *arrays, seed=0, atol=1e-5):
+    ds, ts = both(*arrays)
+    od, ot = fd(*ds), ft(*ts)
+    close(od, ot, atol=atol)
+    if not ot.requires_grad:
+        return od, ot
+    g = np.random.default_rng(seed).standard_normal(tuple(ot.shape)).astype(
+        arrays[0].dtype)
+    od.backward(dagrad.tensor(g))
+    ot.backward(torch.tensor(g))
+    for a, b in zip(ds, ts):
+        if b.requires_grad:
+            if b.grad is None:
+                assert a.grad is None or not a.grad.numpy().any()
+            else:
+                close(a.grad, b.grad, atol=atol)
+    return od, ot
+
+
+def _err(dfn, tfn):
+    with pytest.raises(Exception) as et:
+        tfn()
+    with pytest.raises(type(et.value)) as ed:
+        dfn()
+    assert str(ed.value) == str(et.value)
+
+
+RNG = np.random.default_rng(0)
+A34 = RNG.standard_normal((3, 4)).astype(np.float32)
+A345 = RNG.standard_normal((3, 4, 5)).astype(np.float32)
+
+
+# ---------------------------------------------------------------- tril_ / triu_
+@pytest.mark.parametrize("name", ["tril", "triu"])
+@pytest.mark.parametrize("k", [0, 1, -1, -5])
+def test_tril_triu_inplace(name, k):
+    for a in (A34, A345):
+        d, t = dagrad.tensor(a), torch.tensor(a)
+        rd, rt = getattr(d, name + "_")(k), getattr(t, name + "_")(k)
+        assert rd is d
+        close(d, t)
+    # on a non-leaf in a graph: gradient flows through the in-place op
+    ds, ts = both(A34)
+    yd, yt = ds[0] * 2, ts[0] * 2
+    getattr(yd, name + "_")(k)
+    getattr(yt, name + "_")(k)
+    (yd * yd).sum().backward()
+    (yt * yt).sum().backward()
+    close(ds[0].grad, ts[0].grad)
+    # a leaf that requires grad
+    _err(lambda: getattr(dagrad.ones(2, 2, requires_grad=True), name + "_")(),
+         lambda: getattr(torch.ones(2, 2, requires_grad=True), name + "_")())
+
+
+# ---------------------------------------------------------------- renorm
+@pytest.mark.parametrize("p,dim,maxnorm", [(2, 0, 1.0), (1, 1, 0.5), (3, -1, 2.0),
+                                           (2.5, 2, 1.5), (2, 1, 100.0), (float("inf"), 0, 1.0)])
+def test_renorm(p, dim, maxnorm):
+    a = A345 if dim in (2, -1) else A34
+    od, ot = compare(lambda x: dagrad.renorm(x, p, dim, maxnorm),
+                     lambda x: torch.renorm(x, p, dim, maxnorm), a, atol=1e-5)
+    assert type(od.grad_fn).__name__ == type(ot.grad_fn).__name__ == "RenormBackward0"
+    compare(lambda x: x.renorm(p, dim, maxnorm), lambda x: x.renorm(p, dim, maxnorm), a)
+    d, t = dagrad.tensor(a), torch.tensor(a)
+    assert d.renorm_(p, dim, maxnorm) is d
+    t.renorm_(p, dim, maxnorm)
+    close(d, t)
+
+
+@pytest.mark.parametrize("p", [1, 2, 3.0])
+def test_renorm_gradcheck(p):
+    a = np.random.default_rng(1).standard_normal((3, 4))
+    x = dagrad.tensor(a, requires_grad=True)
+    assert gradcheck(lambda t: dagrad.renorm(t, p, 0, 1.2), (x,))
+    assert gradgradcheck(lambda t: dagrad.renorm(t, p, 1, 0.9), (x,))
+
+
+def test_renorm_errors():
+    x = torch.randn(3, 4)
+    d = dagrad.tensor(x.numpy())
+    _err(lambda: dagrad.renorm(d, 0, 0, 1.0), lambda: torch.renorm(x, 0, 0, 1.0))
+    _err(lambda: dagrad.renorm(d, 2, 0, -1.0), lambda: torch.renorm(x, 2, 0, -1.0))
+    _err(lambda: dagrad.renorm(d, 2, 0, -0.5), lambda: torch.renorm(x, 2, 0, -0.5))
+    _err(lambda: dagrad.renorm(d, 2, 3, 1.0), lambda: torch.renorm(x, 2, 3, 1.0))
+    _err(lambda: dagrad.renorm(d[0], 2, 0, 1.0), lambda: torch.renorm(x[0], 2, 0, 1.0))
+    _err(lambda: dagrad.renorm(d.long(), 2, 0, 1.0), lambda: torch.renorm(x.long(), 2, 0, 1.0))
+
+
+# ---------------------------------------------------------------- block_diag
+def test_block_diag():
+    a = RNG.standard_normal((2, 3)).astype(np.float32)
+    b = RNG.standard_normal(4).astype(np.float32)
+    c = np.array(5.0, dtype=np.float32)
+    e = RNG.standard_normal((3, 1)).astype(np.float32)
+    od, ot = compare(lambda *xs: dagrad.block_diag(*xs), lambda *xs: torch.block_diag(*xs),
+                     a, b, c, e)
+    assert type(od.grad_fn).__name__ == type(ot.grad_fn).__name__ == "BlockDiagBackward0"
+    # dtype promotion and int inputs
+    ia = np.arange(4).reshape(2, 2)
+    d1 = dagrad.block_diag(dagrad.tensor(ia), dagrad.tensor(a.astype(np.float64)))
+    t1 = torch.block_diag(torch.tensor(ia), torch.tensor(a.astype(np.float64)))
+    close(d1, t1)
+    close(dagrad.block_diag(dagrad.tensor(ia)), torch.block_diag(torch.tensor(ia)))
+    close(dagrad.block_diag(), torch.block_diag())
+    _err(lambda: dagrad.block_diag(dagrad.zeros(2, 2, 2)),
+         lambda: torch.block_diag(torch.zeros(2, 2, 2)))
+    x = dagrad.tensor(a.astype(np.float64), requires_grad=True)
+    y = dagrad.tensor(b.astype(np.float64), requires_grad=True)
+    assert gradcheck(lambda u, v: dagrad.block_diag(u, v), (x, y))
+    assert gradgradcheck(lambda u, v: dagrad.block_diag(u, v), (x, y))
+
+
+# ---------------------------------------------------------------- addr, in-place matmuls
+@pytest.mark.parametrize("beta,alpha", [(1, 1), (0.5, 2.0), (0, 1)])
+def test_addr(beta, alpha):
+    m = RNG.standard_normal((3, 4)).astype(np.float32)
+    u = RNG.standard_normal(3).astype(np.float32)
+    v = RNG.standard_normal(4).astype(np.float32)
+    compare(lambda a, b, c: dagrad.addr(a, b, c, beta=beta, alpha=alpha),
+            lambda a, b, c: torch.addr(a, b, c, beta=beta, alpha=alpha), m, u, v)
+    compare(lambda a, b, c: a.addr(b, c, beta=beta, alpha=alpha),
+            lambda a, b, c: a.addr(b, c, beta=beta, alpha=alpha), m, u, v)
+    d, t = dagrad.tensor(m), torch.tensor(m)
+    d.addr_(dagrad.tensor(u), dagrad.tensor(v), beta=beta, alpha=alpha)
+    t.addr_(torch.tensor(u), torch.tensor(v), beta=beta, alpha=alpha)
+    close(d, t)
+
+
+def test_addr_beta0_ignores_nan():
+    m = np.full((2, 2), np.nan, np.float32)
+    u = np.ones(2, np.float32)
+    close(dagrad.addr(dagrad.tensor(m), dagrad.tensor(u), dagrad.tensor(u), beta=0),
+          torch.addr(torch.tensor(m), torch.tensor(u), torch.tensor(u), beta=0))
+
+
+@pytest.mark.parametrize("name,shapes", [("addmm_", [(3, 4), (3, 5), (5, 4)]),
+                                         ("addmv_", [(3,), (3, 5), (5,)]),
+                                         ("addbmm_", [(3, 4), (2, 3, 5), (2, 5, 4)]),
+                                         ("baddbmm_", [(2, 3, 4), (2, 3, 5), (2, 5, 4)])])
+def test_inplace_matmuls(name, shapes):
+    arrs = [RNG.standard_normal(s).astype(np.float32) for s in shapes]
+    d = [dagrad.tensor(a) for a in arrs]
+    t = [torch.tensor(a) for a in arrs]
+    getattr(d[0], name)(d[1], d[2], beta=0.5, alpha=2.0)
+    getattr(t[0], name)(t[1], t[2], beta=0.5, alpha=2.0)
+    close(d[0], t[0], atol=1e-4)
+
+
+# ---------------------------------------------------------------- cov / corrcoef
+@pytest.mark.parametrize("kw", [dict(), dict(correction=0), dict(correction=2)])
+def test_cov(kw):
+    a = RNG.standard_normal((3, 6)).astype(np.float64)
+    compare(lambda x: dagrad.cov(x, **kw), lambda x: torch.cov(x, **kw), a)
+    compare(lambda x: x.cov(**kw), lambda x: x.cov(**kw), a[0])
+
+
+def test_cov_weights_and_corrcoef():
+    a = RNG.standard_normal((3, 6)).astype(np.float64)
+    fw = np.array([1, 2, 1, 3, 1, 2])
+    aw = RNG.uniform(0.5, 2, 6)
+    ds, ts = both(a)
+    close(dagrad.cov(ds[0], fweights=dagrad.tensor(fw), aweights=dagrad.tensor(aw)),
+          torch.cov(ts[0], fweights=torch.tensor(fw), aweights=torch.tensor(aw)))
+    close(dagrad.cov(ds[0], aweights=dagrad.tensor(aw)),
+          torch.cov(ts[0], aweights=torch.tensor(aw)))
+    compare(lambda x: dagrad.corrcoef(x), lambda x: torch.corrcoef(x), a)
+    compare(lambda x: x.corrcoef(), lambda x: x.corrcoef(), a)
+    close(dagrad.cov(dagrad.tensor(np.arange(6).reshape(2, 3))),
+          torch.cov(torch.tensor(np.arange(6).reshape(2, 3))))
+    x = dagrad.tensor(a, requires_grad=True)
+    assert gradcheck(dagrad.corrcoef, (x,))
+
+
+# ---------------------------------------------------------------- diagflat, *_scatter
+@pytest.mark.parametrize("off", [0, 1, -2])
+def test_diagflat(off):
+    compare(lambda x: dagrad.diagflat(x, off), lambda x: torch.diagflat(x, off), A34)
+    compare(lambda x: x.diagflat(off), lambda x: x.diagflat(off), A34[0])
+
+
+def test_scatters():
+    src = RNG.standard_normal((3, 2)).astype(np.float32)
+    compare(lambda x, s: dagrad.slice_scatter(x, s, 1, 1, 4, 2),
+            lambda x, s: torch.slice_scatter(x, s, 1, 1, 4, 2), A34, src)
+    src2 = RNG.standard_normal((1, 4)).astype(np.float32)
+    compare(lambda x, s: x.slice_scatter(s, start=2),
+            lambda x, s: x.slice_scatter(s, start=2), A34, src2)
+    s3 = RNG.standard_normal(4).astype(np.float32)
+    compare(lambda x, s: dagrad.select_scatter(x, s, 0, -1),
+            lambda x, s: torch.select_scatter(x, s, 0, -1), A34, s3)
+    for off, d1, d2 in [(0, 0, 1), (1, 0, 1), (-1, 1, 0)]:
+        n = torch.diagonal(torch.tensor(A34), off, d1, d2).shape[0]
+        s4 = RNG.standard_normal(n).astype(np.float32)
+        compare(lambda x, s: dagrad.diagonal_scatter(x, s, off, d1, d2),
+                lambda x, s: torch.diagonal_scatter(x, s, off, d1, d2), A34, s4)
+    s5 = RNG.standard_normal((3, 4)).astype(np.float32)   # 3-D: dims (1, 2), shape (3, 4)
+    compare(lambda x, s: dagrad.diagonal_scatter(x, s, 0, 1, 2),
+            lambda x, s: torch.diagonal_scatter(x, s, 0, 1, 2), A345, s5)
+    _err(lambda: dagrad.slice_scatter(dagrad.tensor(A34), dagrad.tensor(src2), 1, 0, 2),
+         lambda: torch.slice_scatter(torch.tensor(A34), torch.tensor(src2), 1, 0, 2))
+
+
+# ---------------------------------------------------------------- windows
+@pytest.mark.parametrize("name,extra", [("hann_window", ()), ("hamming_window", ()),
+                                        ("hamming_window", (0.5, 0.3)),
+                                        ("blackman_window", ()), ("bartlett_window", ()),
+                                        ("kaiser_window", ()), ("kaiser_window", (5.0,))])
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 16])
+@pytest.mark.parametrize("periodic", [True, False])
+def test_windows(name, extra, n, periodic):
+    d = getattr(dagrad, name)(n, periodic, *extra)
+    t = getattr(torch, name)(n, periodic, *extra)
+    close(d, t, atol=1e-6)
+    d = getattr(dagrad, name)(n, periodic, *extra, dtype=dagrad.float64)
+    t = getattr(torch, name)(n, periodic, *extra, dtype=torch.float64)
+    close(d, t, atol=1e-12)
+
+
+def test_window_errors():
+    _err(lambda: dagrad.hann_window(4, dtype=dagrad.int64),
+         lambda: torch.hann_window(4, dtype=torch.int64))
+    _err(lambda: dagrad.hann_window(-1), lambda: torch.hann_window(-1))
+
+
+# ---------------------------------------------------------------- unravel_index, combinations
+def test_unravel_index():
+    for idx, shape in [(torch.tensor([0, 5, 11, -1]), (3, 4)), (torch.tensor(7), (2, 2, 2)),
+                       (torch.tensor([[1, 2], [3, 4]]), (5,))]:
+        close(dagrad.unravel_index(dagrad.tensor(idx.numpy()), shape),
+              torch.unravel_index(idx, shape))
+    for v in (12, -13, 30):      # PyTorch wraps out-of-range indices
+        close(dagrad.unravel_index(dagrad.tensor([v]), (3, 4)),
+              torch.unravel_index(torch.tensor([v]), (3, 4)))
+    _err(lambda: dagrad.unravel_index(dagrad.tensor([1.0]), (3, 4)),
+         lambda: torch.unravel_index(torch.tensor([1.0]), (3, 4)))
+
+
+@pytest.mark.parametrize("r,rep", [(2, False), (3, False), (2, True), (1, False), (5, False)])
+def test_combinations(r, rep):
+    a = RNG.standard_normal(4).astype(np.float32)
+    compare(lambda x: dagrad.combinations(x, r, rep),
+            lambda x: torch.combinations(x, r, rep), a)
+
+
+# ---------------------------------------------------------------- as_strided, misc
+def test_as_strided():
+    a = np.arange(12, dtype=np.float32)
+    compare(lambda x: dagrad.as_strided(x, (3, 3), (3, 1)),
+            lambda x: torch.as_strided(x, (3, 3), (3, 1)), a)
+    compare(lambda x: x.as_strided((4, 2), (2, 1), 2),
+            lambda x: x.as_strided((4, 2), (2, 1), 2), a)   # overlapping windows
+    compare(lambda x: x.reshape(3, 4).as_strided((2, 2), (1, 4)),
+            lambda x: x.reshape(3, 4).as_strided((2, 2), (1, 4)), a)
+
+
+def test_misc_aliases():
+    a = RNG.standard_normal((2, 3)).astype(np.float32)
+    d, t = dagrad.tensor(a), torch.tensor(a)
+    close(dagrad.fill(d, 2.5), torch.fill(t, 2.5))
+    close(dagrad.split_with_sizes(d, [1, 2], 1), torch.split_with_sizes(t, [1, 2], 1))
+    close(d.split_with_sizes([1, 1]), t.split_with_sizes([1, 1]))
+    _err(lambda: dagrad.split_with_sizes(d, [1, 1], 1), lambda: torch.split_with_sizes(t, [1, 1], 1))
+    close(dagrad.unsafe_chunk(d, 2, 1), torch.unsafe_chunk(t, 2, 1))
+    close(dagrad.unsafe_split(d, 2, 1), torch.unsafe_split(t, 2, 1))
+    assert dagrad.is_same_size(d, d) and not d.is_same_size(d[0])
+    assert d[0, 0].is_nonzero() == t[0, 0].is_nonzero()
+    _err(lambda: d.is_nonzero(), lambda: t.is_nonzero())
+    assert not d.is_inference()
+    close(d.isreal(), t.isreal())
+    close(d.hardshrink(0.3), t.hardshrink(0.3))
+    w = np.array([0.25], np.float32)
+    close(d.prelu(dagrad.tensor(w)), t.prelu(torch.tensor(w)))
+    buf = np.arange(6, dtype=np.float32).tobytes()
+    close(dagrad.frombuffer(bytearray(buf), dtype=dagrad.float32, count=4, offset=4),
+          torch.frombuffer(bytearray(buf), dtype=torch.float32, count=4, offset=4))
+    e = dagrad.empty_strided((2, 3), (3, 1))
+    assert tuple(e.shape) == (2, 3) and str(e.dtype) == "torch.float32"
+    b = dagrad.tensor(np.full((2, 3), 0.5, np.float32)).bernoulli()
+    assert set(np.unique(b.numpy())) <= {0.0, 1.0} and str(b.dtype) == "torch.float32"
+    b = dagrad.zeros(100).bernoulli(1.0)
+    assert b.numpy().all()
+    m = dagrad.tensor([0.0, 1.0, 0.0]).multinomial(4, True)
+    assert m.numpy().tolist() == [1, 1, 1, 1]
+    y = (dagrad.tensor(a, requires_grad=True) * 2).unbind(0)
+    assert y[1].output_nr == torch.tensor(a, requires_grad=True).mul(2).unbind(0)[1].output_nr
+
+
+@pytest.mark.parametrize("name,arg", [("erfc_", ()), ("absolute_", ()), ("negative_", ()),
+                                      ("arccosh_", ()), ("arcsinh_", ()), ("arctanh_", ()),
+                                      ("arctan2_", (0.7,)), ("cumprod_", (1,)),
+                                      ("logical_xor_", (0.0,)), ("greater_", (0.1,)),
+                                      ("less_equal_", (0.1,)), ("not_equal_", (0.0,))])
+def test_inplace_aliases(name, arg):
+    a = np.random.default_rng(2).uniform(-0.9, 0.9, (2, 3)).astype(np.float32)
+    if name == "arccosh_":
+        a = a + 2
+    d, t = dagrad.tensor(a), torch.tensor(a)
+    darg = tuple(dagrad.tensor(np.full((2, 3), v, np.float32)) if isinstance(v, float) else v
+                 for v in arg)
+    targ = tuple(torch.tensor(np.full((2, 3), v, np.float32)) if isinstance(v, float) else v
+                 for v in arg)
+    assert getattr(d, name)(*darg) is d
+    getattr(t, name)(*targ)
+    close(d, t)
+
+
+@pytest.mark.parametrize("name", ["acos_", "asin_", "atan_", "arcsin_", "deg2rad_", "exp2_",
+                                  "sinc_", "i0_", "logit_", "erfc_", "negative_"])
+def test_torch_inplace_functions(name):
+    a = np.random.default_rng(3).uniform(0.1, 0.9, (2, 3)).astype(np.float32)
+    d, t = dagrad.tensor(a), torch.tensor(a)
+    assert getattr(dagrad, name)(d) is d
+    getattr(torch, name)(t)
+    close(d, t)
+
+
+def test_float_power_and_swap_inplace():
+    a = RNG.standard_normal((2, 3))
+    d, t = dagrad.tensor(a), torch.tensor(a)
+    d.float_power_(2)
+    t.float_power_(2)
+    close(d, t)
+    _err(lambda: dagrad.ones(2).float_power_(2), lambda: torch.ones(2).float_power_(2))
+    d, t = dagrad.tensor(A345), torch.tensor(A345)
+    d.swapaxes_(0, 2)
+    t.swapaxes_(0, 2)
+    close(d, t)
