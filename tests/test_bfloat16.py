@@ -402,6 +402,27 @@ def test_small_mlp_trains_in_bfloat16():
     assert losses[-1] < 0.3 * losses[0]
 
 
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.01)),
+                                     ("AdamW", dict(lr=0.01, weight_decay=0.1))])
+def test_optimizers_on_bfloat16_parameters(name, kw):
+    """5 steps on a bf16 parameter: within 1 bf16 ulp of the largest weight of torch's, state
+    tensors bf16 as torch's."""
+    w0, x0 = RNG.standard_normal((5, 4)), RNG.standard_normal((8, 5))
+    (dw, dx), (tw, tx) = pair(w0, x0)
+    dw.requires_grad_()
+    tw.requires_grad_()
+    do, to = getattr(dagrad.optim, name)([dw], **kw), getattr(torch.optim, name)([tw], **kw)
+    for _ in range(5):
+        for w, o, x in ((tw, to, tx), (dw, do, dx)):
+            o.zero_grad()
+            ((x @ w).tanh() ** 2).mean().backward()
+            o.step()
+    assert dw.dtype is BF
+    assert_ulps(dw.detach(), tw.detach(), 1, name, scale="max")
+    for k, v in to.state[tw].items():
+        assert str(do.state[dw][k].dtype) == str(v.dtype), k
+
+
 # ---------------------------------------------------------------- serialization
 def test_pth_roundtrip_bit_exact_with_torch(tmp_path):
     bits = np.array([0x3F80, 0x4020, 0x3EAB, 0x7F7F, 0x0001, 0x8000, 0xFF80, 0x7FC0, 0x1234],
