@@ -134,6 +134,14 @@ def test_set_default_dtype_bfloat16():
             assert str((dagrad.ones(2, dtype=dagrad.int64) + 1.5).dtype) == \
                 str((torch.ones(2, dtype=torch.int64) + 1.5).dtype)
             assert str(dagrad.arange(3.0).dtype) == str(torch.arange(3.0).dtype)
+            assert repr(dagrad.tensor([1.5, 2.0])) == repr(torch.tensor([1.5, 2.0]))
+            assert repr(dagrad.tensor([1.5], dtype=dagrad.float32)) == \
+                repr(torch.tensor([1.5], dtype=torch.float32))
+            for m in (torch, dagrad):  # PyTorch has no complex type for a bfloat16 default
+                with pytest.raises(RuntimeError, match="invalid default scalar type for complex"):
+                    m.tensor([1j])
+                assert str(m.tensor([1j], dtype=m.complex64).dtype) == "torch.complex64"
+                assert str((m.ones(2) + 1j).dtype) == "torch.complex64"
         finally:
             torch.set_default_dtype(torch.float32)
     finally:
@@ -339,6 +347,34 @@ def test_indexing_movement_and_cat():
         fd, ft = f(dagrad, d), f(torch, t)
         assert_ulps(fd, ft, 0, f"movement {i}")
     assert str((d > 0).dtype) == "torch.bool" and (d > 0).tolist() == (t > 0).tolist()
+
+
+_INPLACE = {
+    "add_s": lambda m, x, f: x.add_(1.5), "mul_s": lambda m, x, f: x.mul_(0.3),
+    "mul_f32": lambda m, x, f: x.mul_(f), "div_": lambda m, x, f: x.div_(3),
+    "iadd_f32": lambda m, x, f: x.__iadd__(f), "zero_": lambda m, x, f: x.zero_(),
+    "fill_": lambda m, x, f: x.fill_(0.1), "clamp_": lambda m, x, f: x.clamp_(0, 1),
+    "exp_": lambda m, x, f: x.exp_(), "copy_": lambda m, x, f: x.copy_(f),
+    "setitem": lambda m, x, f: x.__setitem__(0, 7.77),
+    "setitem_t": lambda m, x, f: x.__setitem__(slice(0, 2), f[:2]),
+    "masked_fill_": lambda m, x, f: x.masked_fill_(x > 0, 0.3),
+    "sub_": lambda m, x, f: x.sub_(f, alpha=2), "addcmul_": lambda m, x, f: x.addcmul_(f, f, value=3),
+    "lerp_": lambda m, x, f: x.lerp_(x * 2, 0.3), "sqrt_": lambda m, x, f: x.abs_().sqrt_(),
+    "sigmoid_": lambda m, x, f: x.sigmoid_(),
+}
+
+
+@pytest.mark.parametrize("name", list(_INPLACE))
+def test_inplace_ops_bit_exact(name):
+    """In-place ops on a bf16 tensor (float32 operands cast in): bf16 result, bit-equal to torch."""
+    res = []
+    for m in (dagrad, torch):
+        x = m.tensor([1.0, 2.5, -3.3, 0.01], dtype=m.bfloat16)
+        f = m.tensor([0.1, 0.2, 0.3, -7.0])
+        _INPLACE[name](m, x, f)
+        assert str(x.dtype) == "torch.bfloat16"
+        res.append(x.float().tolist())
+    assert res[0] == res[1]
 
 
 # ---------------------------------------------------------------- nn

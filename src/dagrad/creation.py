@@ -94,8 +94,7 @@ def _infer_np(data):
     if isinstance(data, float):
         return np.asarray(data, dtype=D.default.np)
     if isinstance(data, complex):
-        return np.asarray(data, dtype=np.complex64 if D.default.np != np.float64
-                          else np.complex128)
+        return np.asarray(data, dtype=_default_complex_np())
     if isinstance(data, range):
         data = list(data)
     if data is None:
@@ -121,7 +120,7 @@ def _infer_np(data):
         if kind == "b":
             return arr.astype(np.bool_)
         if kind == "c":
-            return arr.astype(np.complex64 if D.default.np != np.float64 else np.complex128)
+            return arr.astype(_default_complex_np())
         if arr.size == 0:
             return arr.astype(D.default.np)
         return arr
@@ -213,6 +212,13 @@ def _bad_len(data):
     return n
 
 
+def _default_complex_np():
+    """The complex dtype Python complex data takes (PyTorch has none for a bfloat16 default)."""
+    if D.default.dtype is D.bfloat16:
+        raise RuntimeError("invalid default scalar type for complex")
+    return np.complex64 if D.default.np != np.float64 else np.complex128
+
+
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
     if isinstance(dtype, str):
         raise TypeError("tensor(): argument 'dtype' must be torch.dtype, not str")
@@ -221,7 +227,12 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
             "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
             "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
-    arr = _infer_np(data)
+    try:
+        arr = _infer_np(data)
+    except RuntimeError as e:  # complex data under a bfloat16 default: fine with a dtype=
+        if dtype is None or str(e) != "invalid default scalar type for complex":
+            raise
+        arr = np.array(data, dtype=_dt(dtype))
     if type(arr) is not np.ndarray and hasattr(arr, "get"):
         arr = arr.get()
     if (dtype is not None and isinstance(data, (float, complex, list, tuple))
