@@ -351,3 +351,180 @@ def test_float_power_and_swap_inplace():
     d.swapaxes_(0, 2)
     t.swapaxes_(0, 2)
     close(d, t)
+
+
+# ---------------------------------------------------------------- batch 2: torch.* natives
+def test_torch_loss_natives():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    y = rng.uniform(0, 1, (4, 3)).astype(np.float32)
+    for red in (0, 1, 2):
+        compare(lambda a, b: dagrad.binary_cross_entropy_with_logits(a, b, None, None, red),
+                lambda a, b: torch.binary_cross_entropy_with_logits(a, b, None, None, red), x, y)
+        compare(lambda a, b: dagrad.kl_div(a, b, red), lambda a, b: torch.kl_div(a, b, red),
+                x, y)
+        compare(lambda a, b: dagrad.hinge_embedding_loss(a, b, 0.5, red),
+                lambda a, b: torch.hinge_embedding_loss(a, b, 0.5, red), x, np.sign(y - 0.5))
+        compare(lambda a, b: dagrad.margin_ranking_loss(a, b, b.sign(), 0.1, red),
+                lambda a, b: torch.margin_ranking_loss(a, b, b.sign(), 0.1, red), x, y - 0.5)
+        compare(lambda a, b: dagrad.poisson_nll_loss(a, b, True, False, 1e-8, red),
+                lambda a, b: torch.poisson_nll_loss(a, b, True, False, 1e-8, red), x, y)
+        compare(lambda a, b: dagrad.cosine_embedding_loss(a, b, dagrad.tensor([1, -1, 1, -1]),
+                                                          0.2, red),
+                lambda a, b: torch.cosine_embedding_loss(a, b, torch.tensor([1, -1, 1, -1]),
+                                                         0.2, red), x, y)
+        compare(lambda a, b: dagrad.triplet_margin_loss(a, b, b * 2, 1.0, 2, 1e-6, False, red),
+                lambda a, b: torch.triplet_margin_loss(a, b, b * 2, 1.0, 2, 1e-6, False, red),
+                x, y)
+
+
+def test_torch_nn_natives():
+    rng = np.random.default_rng(6)
+    w = rng.standard_normal((5, 3)).astype(np.float32)
+    idx = np.array([[0, 2], [4, 1]])
+    compare(lambda a: dagrad.embedding(a, dagrad.tensor(idx)),
+            lambda a: torch.embedding(a, torch.tensor(idx)), w)
+    compare(lambda a: dagrad.embedding(a, dagrad.tensor(idx), 2),
+            lambda a: torch.embedding(a, torch.tensor(idx), 2), w)
+    x = rng.standard_normal((4, 3, 5)).astype(np.float32)
+    g, b = rng.standard_normal(3).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    for training in (True, False):
+        rm, rv = np.zeros(3, np.float32), np.ones(3, np.float32)
+        drm, drv, trm, trv = (dagrad.tensor(rm), dagrad.tensor(rv), torch.tensor(rm),
+                              torch.tensor(rv))
+        compare(lambda a, gg, bb: dagrad.batch_norm(a, gg, bb, drm, drv, training, 0.1, 1e-5,
+                                                    False),
+                lambda a, gg, bb: torch.batch_norm(a, gg, bb, trm, trv, training, 0.1, 1e-5,
+                                                   False), x, g, b, atol=1e-4)
+        close(drm, trm)
+        close(drv, trv)
+    compare(lambda a, gg, bb: dagrad.instance_norm(a, gg, bb, None, None, True, 0.1, 1e-5,
+                                                   False),
+            lambda a, gg, bb: torch.instance_norm(a, gg, bb, None, None, True, 0.1, 1e-5,
+                                                  False), x, g, b, atol=1e-4)
+    compare(lambda a: dagrad.constant_pad_nd(a, [1, 2, 0, 1], 0.5),
+            lambda a: torch.constant_pad_nd(a, [1, 2, 0, 1], 0.5), x)
+    od = dagrad.max_pool1d_with_indices(dagrad.tensor(x), 2)
+    ot = torch.max_pool1d_with_indices(torch.tensor(x), 2)
+    close(od, ot)
+    wt = rng.standard_normal((6, 3, 3)).astype(np.float32)
+    bb = rng.standard_normal(6).astype(np.float32)
+    compare(lambda a, ww, b_: dagrad.convolution(a, ww, b_, [1], [1], [1], False, [0], 1),
+            lambda a, ww, b_: torch.convolution(a, ww, b_, [1], [1], [1], False, [0], 1),
+            x, wt, bb, atol=1e-4)
+    wt2 = rng.standard_normal((3, 2, 3)).astype(np.float32)
+    compare(lambda a, ww: dagrad.convolution(a, ww, None, [2], [1], [1], True, [1], 1),
+            lambda a, ww: torch.convolution(a, ww, None, [2], [1], [1], True, [1], 1),
+            x, wt2, atol=1e-4)
+    d = dagrad.ones(3, 4)
+    assert dagrad.dropout_(d, 0.5, False) is d and d.numpy().all()
+
+
+@pytest.mark.parametrize("cell,k", [("rnn_tanh_cell", 1), ("rnn_relu_cell", 1),
+                                    ("gru_cell", 3), ("lstm_cell", 4)])
+def test_rnn_cells(cell, k):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 3)).astype(np.float32)
+    h = rng.standard_normal((2, 4)).astype(np.float32)
+    c = rng.standard_normal((2, 4)).astype(np.float32)
+    wi = rng.standard_normal((4 * k, 3)).astype(np.float32)
+    wh = rng.standard_normal((4 * k, 4)).astype(np.float32)
+    bi = rng.standard_normal(4 * k).astype(np.float32)
+    bh = rng.standard_normal(4 * k).astype(np.float32)
+    if cell == "lstm_cell":
+        ds, ts = both(x, h, c, wi, wh, bi, bh)
+        od = dagrad.lstm_cell(ds[0], (ds[1], ds[2]), *ds[3:])
+        ot = torch.lstm_cell(ts[0], (ts[1], ts[2]), *ts[3:])
+        close(od, ot, atol=1e-5)
+        (od[0].sum() + od[1].sum()).backward()
+        (ot[0].sum() + ot[1].sum()).backward()
+        for a, b in zip(ds, ts):
+            close(a.grad, b.grad, atol=1e-5)
+        return
+    compare(lambda *a: getattr(dagrad, cell)(*a), lambda *a: getattr(torch, cell)(*a),
+            x, h, wi, wh, bi, bh, atol=1e-5)
+
+
+def test_put():
+    a = RNG.standard_normal((3, 4)).astype(np.float32)
+    src = RNG.standard_normal(3).astype(np.float32)
+    idx = np.array([0, -1, 5])
+    for acc in (False, True):
+        compare(lambda x, s: dagrad.put(x, dagrad.tensor(idx), s, acc),
+                lambda x, s: torch.put(x, torch.tensor(idx), s, acc), a, src)
+        compare(lambda x, s: x.put(dagrad.tensor(idx), s, acc),
+                lambda x, s: x.put(torch.tensor(idx), s, acc), a, src)
+        d, t = dagrad.tensor(a), torch.tensor(a)
+        d.put_(dagrad.tensor(np.array([1, 1])), dagrad.tensor(src[:2]), acc)
+        t.put_(torch.tensor(np.array([1, 1])), torch.tensor(src[:2]), acc)
+        close(d, t)
+    _err(lambda: dagrad.tensor(a).put_(dagrad.tensor([12]), dagrad.tensor([1.0])),
+         lambda: torch.tensor(a).put_(torch.tensor([12]), torch.tensor([1.0])))
+    _err(lambda: dagrad.tensor(a).put_(dagrad.tensor([1, 2]), dagrad.tensor([1.0])),
+         lambda: torch.tensor(a).put_(torch.tensor([1, 2]), torch.tensor([1.0])))
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(spacing=2.0), dict(dim=1), dict(dim=(0, 1)),
+                                dict(edge_order=2), dict(spacing=[0.5, 3.0]),
+                                dict(spacing=[torch.tensor([0.0, 1.0, 3.0, 3.5, 6.0])], dim=1),
+                                dict(spacing=[torch.tensor([0.0, 1.0, 3.0, 3.5, 6.0])], dim=1,
+                                     edge_order=2)])
+def test_gradient(kw):
+    a = np.random.default_rng(8).standard_normal((4, 5))
+    dkw = {k: ([dagrad.tensor(s.numpy()) if isinstance(s, torch.Tensor) else s for s in v]
+               if isinstance(v, list) else v) for k, v in kw.items()}
+    ds, ts = both(a)
+    od, ot = dagrad.gradient(ds[0], **dkw), torch.gradient(ts[0], **kw)
+    close(od, ot, atol=1e-10)
+    sum(o.sum() * (i + 1) for i, o in enumerate(od)).backward()
+    sum(o.sum() * (i + 1) for i, o in enumerate(ot)).backward()
+    close(ds[0].grad, ts[0].grad, atol=1e-10)
+
+
+def test_gradient_int_and_errors():
+    a = np.arange(10).reshape(2, 5) ** 2
+    close(dagrad.gradient(dagrad.tensor(a)), torch.gradient(torch.tensor(a)))
+    _err(lambda: dagrad.gradient(dagrad.ones(1, 3)), lambda: torch.gradient(torch.ones(1, 3)))
+
+
+def test_copies_cond_while():
+    a = RNG.standard_normal((2, 3)).astype(np.float32)
+    d, t = dagrad.tensor(a), torch.tensor(a)
+    close(dagrad.view_copy(d, (3, 2)), torch.view_copy(t, (3, 2)))
+    close(dagrad.permute_copy(d, (1, 0)), torch.permute_copy(t, (1, 0)))
+    close(dagrad.transpose_copy(d, 0, 1), torch.transpose_copy(t, 0, 1))
+    close(dagrad.unsqueeze_copy(d, 1), torch.unsqueeze_copy(t, 1))
+    close(dagrad.expand_copy(d[:1], (4, 3)), torch.expand_copy(t[:1], (4, 3)))
+    close(dagrad.select_copy(d, 1, 2), torch.select_copy(t, 1, 2))
+    close(dagrad.slice_copy(d, 1, 0, 3, 2), torch.slice_copy(t, 1, 0, 3, 2))
+    close(dagrad.split_copy(d, 2, 1), torch.split_copy(t, 2, 1))
+    close(dagrad.unbind_copy(d), torch.unbind_copy(t))
+    close(d.narrow_copy(1, 1, 2), t.narrow_copy(1, 1, 2))
+    c = dagrad.view_copy(d, (6,))
+    c[0] = 100.0
+    assert d.numpy()[0, 0] == a[0, 0]      # a copy, not a view
+    r = dagrad.cond(d.sum() > 0, lambda x: x + 1, lambda x: x - 1, (d,))
+    close(r, torch.cond(t.sum() > 0, lambda x: x + 1, lambda x: x - 1, (t,)))
+    out = dagrad.while_loop(lambda i, x: i < 3, lambda i, x: (i + 1, x * 2),
+                            (dagrad.tensor(0), d))
+    close(out[1], t * 8)
+
+
+def test_tensor_new_and_complex_casts():
+    z = dagrad.zeros(1, dtype=dagrad.float64)
+    tz = torch.zeros(1, dtype=torch.float64)
+    close(z.new([2, 3]), tz.new([2, 3]))
+    assert tuple(z.new(2, 3).shape) == (2, 3) and str(z.new(2, 3).dtype) == "torch.float64"
+    assert tuple(z.new(dagrad.Size([2, 3])).shape) == (2, 3)
+    assert tuple(z.new().shape) == (0,)
+    close(dagrad.tensor(A34).cfloat(), torch.tensor(A34).cfloat())
+    close(dagrad.tensor(A34).cdouble(), torch.tensor(A34).cdouble())
+    a = np.random.default_rng(2).uniform(1.5, 3, (2, 3)).astype(np.float32)
+    d, t = dagrad.tensor(a), torch.tensor(a)
+    d.polygamma_(1)
+    t.polygamma_(1)
+    close(d, t)
+    d, t = dagrad.tensor(a), torch.tensor(a)
+    d.mvlgamma_(2)
+    t.mvlgamma_(2)
+    close(d, t)

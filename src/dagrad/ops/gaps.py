@@ -549,3 +549,355 @@ _bind()
 for _n in _TORCH_INPLACE:
     globals()[_n] = _alias_method(_n)
     __all__.append(_n)
+
+
+# ---------------------------------------------------------------- batch 2: torch.* natives
+_RED = {0: "none", 1: "mean", 2: "sum"}
+
+
+def _red(r):
+    return _RED.get(r, r) if not isinstance(r, str) else r
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=1):
+    return _F().binary_cross_entropy_with_logits(input, target, weight, reduction=_red(reduction),
+                                                 pos_weight=pos_weight)
+
+
+def kl_div(input, target, reduction=1, *, log_target=False):
+    import warnings
+    with warnings.catch_warnings():     # the native op does not warn about 'mean'
+        warnings.simplefilter("ignore")
+        return _F().kl_div(input, target, reduction=_red(reduction), log_target=log_target)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=1):
+    return _F().cosine_embedding_loss(input1, input2, target, margin, reduction=_red(reduction))
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction=1):
+    return _F().hinge_embedding_loss(input, target, margin, reduction=_red(reduction))
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
+    return _F().margin_ranking_loss(input1, input2, target, margin, reduction=_red(reduction))
+
+
+def poisson_nll_loss(input, target, log_input, full, eps, reduction):
+    return _F().poisson_nll_loss(input, target, log_input, full, eps=eps,
+                                 reduction=_red(reduction))
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-06, swap=False,
+                        reduction=1):
+    return _F().triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
+                                    reduction=_red(reduction))
+
+
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    return _F().embedding(indices, weight, None if padding_idx == -1 else padding_idx,
+                          scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
+               cudnn_enabled):
+    return _F().batch_norm(input, running_mean, running_var, weight, bias, training, momentum,
+                           eps)
+
+
+def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum,
+                  eps, cudnn_enabled):
+    return _F().instance_norm(input, running_mean, running_var, weight, bias, use_input_stats,
+                              momentum, eps)
+
+
+def constant_pad_nd(input, pad, value=0):
+    return _F().pad(input, list(pad), "constant", value)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=(), padding=0, dilation=1,
+                            ceil_mode=False):
+    return _F().max_pool1d(input, kernel_size, stride if stride not in ((), []) else None,
+                           padding, dilation, ceil_mode, return_indices=True)
+
+
+def dropout_(input, p, train):
+    return _F().dropout(input, p, train, inplace=True)
+
+
+def alpha_dropout_(input, p, train):
+    return _F().alpha_dropout(input, p, train, inplace=True)
+
+
+def feature_dropout(input, p, train):
+    return _F().dropout2d(input, p, train) if input.dim() == 4 else \
+        _F().dropout1d(input, p, train) if input.dim() in (2, 3) else \
+        _F().dropout3d(input, p, train)
+
+
+def feature_dropout_(input, p, train):
+    return input.copy_(feature_dropout(input, p, train)) if train and p > 0 else input
+
+
+def feature_alpha_dropout_(input, p, train):
+    return input.copy_(_F().feature_alpha_dropout(input, p, train)) if train and p > 0 \
+        else input
+
+
+def _lin(x, w, b):
+    y = x.matmul(w.t())
+    return y + b if b is not None else y
+
+
+def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    return (_lin(input, w_ih, b_ih) + _lin(hx, w_hh, b_hh)).tanh()
+
+
+def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    return (_lin(input, w_ih, b_ih) + _lin(hx, w_hh, b_hh)).relu()
+
+
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    h, c = hx
+    gates = _lin(input, w_ih, b_ih) + _lin(h, w_hh, b_hh)
+    i, f, g, o = gates.chunk(4, -1)
+    c2 = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return o.sigmoid() * c2.tanh(), c2
+
+
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    gi = _lin(input, w_ih, b_ih)
+    gh = _lin(hx, w_hh, b_hh)
+    ir, iz, in_ = gi.chunk(3, -1)
+    hr, hz, hn = gh.chunk(3, -1)
+    r = (ir + hr).sigmoid()
+    z = (iz + hz).sigmoid()
+    n = (in_ + r * hn).tanh()
+    return (1 - z) * n + z * hx
+
+
+def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding,
+                groups):
+    F = _F()
+    nd = weight.dim() - 2
+    if transposed:
+        fn = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[nd]
+        return fn(input, weight, bias, stride, padding, output_padding, groups, dilation)
+    fn = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[nd]
+    return fn(input, weight, bias, stride, padding, dilation, groups)
+
+
+def _put(input, index, source, accumulate=False):
+    if index.dtype.is_floating_point or index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"put_(): Expected a long tensor for index, but got "
+                           f"{str(index.dtype).replace('torch.', '').capitalize()}")
+    if index.numel() != source.numel():
+        raise IndexError(f"put_(): Expected source and index to have the same number of "
+                           f"elements, but got source.numel() = {source.numel()}, "
+                           f"index.numel() = {index.numel()}")
+    n = input.numel()
+    idx = index._data.reshape(-1).astype(np.int64)
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = builtins.int(idx[np.argmax((idx < -n) | (idx >= n))])
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         f"elements.")
+    idx = np.where(idx < 0, idx + n, idx)
+    flat = input.reshape(-1)
+    out = flat.index_put((_make(idx),), source.reshape(-1).to(input.dtype), accumulate)
+    return out.reshape(tuple(input.shape))
+
+
+def put(input, index, source, accumulate=False):
+    return _put(input, index, source, accumulate)
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    nd = input.dim()
+    if dim is None:
+        dims = list(range(nd))
+    elif isinstance(dim, (builtins.int, np.integer)):
+        dims = [builtins.int(dim) % nd]
+    else:
+        dims = [builtins.int(d) % nd for d in dim]
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"torch.gradient only supports edge_order=1 and edge_order=2.")
+    for d in dims:
+        if input.shape[d] < edge_order + 1:
+            raise RuntimeError(f"torch.gradient expected each dimension size to be at least "
+                               f"edge_order+1")
+    if isinstance(spacing, (builtins.int, builtins.float, np.number)):
+        sp = [spacing] * len(dims)
+    elif isinstance(spacing, Tensor) and spacing.dim() == 0:
+        sp = [spacing.item()] * len(dims)
+    else:
+        sp = list(spacing)
+        if len(sp) != len(dims):
+            raise RuntimeError(f"torch.gradient expected spacing to be unspecified, a scalar or "
+                               f"it's spacing and dim arguments to have the same length, but "
+                               f"got a spacing argument of length {len(sp)} and a dim "
+                               f"argument of length {len(dims)}.")
+    x = input if input.is_floating_point() or input.is_complex() else \
+        input.to(_default_float())
+    outs = []
+    for d, s in zip(dims, sp):
+        n = input.shape[d]
+        if isinstance(s, Tensor) and s.dim() == 1:
+            c = s._data.astype(np.float64)
+        else:
+            c = np.arange(n, dtype=np.float64) * (s.item() if isinstance(s, Tensor)
+                                                   else builtins.float(s))
+        outs.append(_grad_1d(x, d, c, edge_order))
+    return tuple(outs)
+
+
+def _coef(arr, d, nd, dt):
+    shape = [1] * nd
+    shape[d] = -1
+    return _make(arr.reshape(shape).astype(dt))
+
+
+def _grad_1d(f, d, c, edge_order):
+    nd = f.dim()
+    dt = f._data.dtype
+    n = f.shape[d]
+    sl = lambda a, b: f.narrow(d, a, b - a)  # noqa: E731
+    hs = c[1:-1] - c[:-2]
+    hd = c[2:] - c[1:-1]
+    pieces = []
+    if edge_order == 1:
+        pieces.append((sl(1, 2) - sl(0, 1)) / builtins.float(c[1] - c[0]))
+    else:
+        dx1, dx2 = c[1] - c[0], c[2] - c[1]
+        a = -(2 * dx1 + dx2) / (dx1 * (dx1 + dx2))
+        b = (dx1 + dx2) / (dx1 * dx2)
+        cc = -dx1 / (dx2 * (dx1 + dx2))
+        pieces.append(sl(0, 1) * builtins.float(a) + sl(1, 2) * builtins.float(b) +
+                      sl(2, 3) * builtins.float(cc))
+    if n > 2:
+        a = -hd / (hs * (hs + hd))
+        b = (hd - hs) / (hs * hd)
+        cc = hs / (hd * (hs + hd))
+        pieces.append(sl(0, n - 2) * _coef(a, d, nd, dt) + sl(1, n - 1) * _coef(b, d, nd, dt) +
+                      sl(2, n) * _coef(cc, d, nd, dt))
+    if edge_order == 1:
+        pieces.append((sl(n - 1, n) - sl(n - 2, n - 1)) / builtins.float(c[-1] - c[-2]))
+    else:
+        dx1, dx2 = c[-2] - c[-3], c[-1] - c[-2]
+        a = dx2 / (dx1 * (dx1 + dx2))
+        b = -(dx2 + dx1) / (dx1 * dx2)
+        cc = (2 * dx2 + dx1) / (dx2 * (dx1 + dx2))
+        pieces.append(sl(n - 3, n - 2) * builtins.float(a) + sl(n - 2, n - 1) * builtins.float(b)
+                      + sl(n - 1, n) * builtins.float(cc))
+    from . import movement as _mv
+    return _mv.cat(pieces, d) if hasattr(_mv, "cat") else _cat(pieces, d)
+
+
+def _cat(pieces, d):
+    import dagrad
+    return dagrad.cat(pieces, d)
+
+
+def cond(pred, true_fn, false_fn, operands=()):
+    p = pred.item() if isinstance(pred, Tensor) else pred
+    return true_fn(*operands) if p else false_fn(*operands)
+
+
+def while_loop(cond_fn, body_fn, carried_inputs):
+    vals = tuple(carried_inputs)
+    while True:
+        c = cond_fn(*vals)
+        if not (c.item() if isinstance(c, Tensor) else c):
+            return vals
+        vals = body_fn(*vals)
+        vals = tuple(vals) if isinstance(vals, (tuple, list)) else (vals,)
+
+
+def _copy_of(fn_name):
+    def f(input, *args, **kwargs):
+        r = getattr(input, fn_name)(*args, **kwargs)
+        if isinstance(r, (tuple, list)):
+            return type(r)(t.clone(memory_format=None) if False else t.clone() for t in r)
+        return r.clone()
+    f.__name__ = fn_name + "_copy"
+    return f
+
+
+_COPIES = ["view", "permute", "t", "transpose", "unsqueeze", "squeeze", "expand", "detach",
+           "diagonal", "select", "split", "split_with_sizes", "unbind", "narrow", "unfold",
+           "view_as_real", "as_strided"]
+for _n in _COPIES:
+    if _n == "view_as_real":
+        def view_as_real_copy(input):
+            import dagrad
+            return dagrad.view_as_real(input).clone()
+        globals()["view_as_real_copy"] = view_as_real_copy
+    else:
+        globals()[_n + "_copy"] = _copy_of(_n)
+    __all__.append(_n + "_copy")
+
+
+def alias_copy(input):
+    return input.clone()
+
+
+def slice_copy(input, dim=0, start=None, end=None, step=1):
+    key = [slice(None)] * input.dim()
+    key[dim] = slice(start, end, step)
+    return input[tuple(key)].clone()
+
+
+__all__ += ["binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
+            "hinge_embedding_loss", "margin_ranking_loss", "poisson_nll_loss",
+            "triplet_margin_loss", "embedding", "batch_norm", "instance_norm", "constant_pad_nd",
+            "max_pool1d_with_indices", "dropout_", "alpha_dropout_", "feature_dropout",
+            "feature_dropout_", "feature_alpha_dropout_", "rnn_tanh_cell", "rnn_relu_cell",
+            "lstm_cell", "gru_cell", "convolution", "put", "gradient", "cond", "while_loop",
+            "alias_copy", "slice_copy", "addmv_", "conj_physical_"]
+addmv_ = _alias_method("addmv_")
+conj_physical_ = _alias_method("conj_physical_")
+
+
+def _bind2():
+    from . import inplace
+    T = Tensor
+    if not hasattr(T, "put"):
+        T.put = _put
+    if not hasattr(T, "put_"):
+        T.put_ = inplace(_put, "put")
+    if not hasattr(T, "conj_physical_"):
+        T.conj_physical_ = inplace(T.conj_physical, "conj_physical")
+    if not hasattr(T, "polygamma_"):
+        T.polygamma_ = inplace(lambda x, n: x.polygamma(n), "polygamma")
+    if not hasattr(T, "mvlgamma_"):
+        T.mvlgamma_ = inplace(lambda x, p: x.mvlgamma(p), "mvlgamma")
+    if not hasattr(T, "narrow_copy"):
+        T.narrow_copy = lambda x, dim, start, length: x.narrow(dim, start, length).clone()
+    if not hasattr(T, "cfloat"):
+        T.cfloat = lambda x: x.to(_cdt("complex64"))
+    if not hasattr(T, "cdouble"):
+        T.cdouble = lambda x: x.to(_cdt("complex128"))
+    if not hasattr(T, "new_empty_strided"):
+        T.new_empty_strided = lambda x, size, stride, *, dtype=None, device=None, \
+            requires_grad=False, **_: x.new_empty(tuple(size), dtype=dtype,
+                                                  requires_grad=requires_grad)
+    if not hasattr(T, "new"):
+        def new(x, *args):
+            """Legacy constructor: new(*sizes) / new(Size) -> uninitialised, new(sequence) ->
+            data, new(tensor) -> the same data."""
+            from ..tensor import Size
+            if len(args) == 1 and isinstance(args[0], Tensor):
+                return args[0].detach()
+            if len(args) == 1 and isinstance(args[0], Size):
+                return x.new_empty(tuple(args[0]))
+            if len(args) == 1 and isinstance(args[0], (list, tuple)):
+                return x.new_tensor(args[0])
+            return x.new_empty(tuple(args) if args else (0,))
+        T.new = new
+
+
+def _cdt(name):
+    from .. import _dtype
+    return getattr(_dtype, name)
+
+
+_bind2()
