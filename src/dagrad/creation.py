@@ -269,7 +269,8 @@ def from_numpy(a):
             "Conversion between byte orders is currently not supported.")
     if a.dtype not in D.FROM_NP or a.dtype.kind == "V":  # torch refuses ml_dtypes' bfloat16
         raise TypeError(
-            f"can't convert np.ndarray of type numpy.{a.dtype}. The only supported types are: "
+            f"can't convert np.ndarray of type "
+            f"{'ml_dtypes' if a.dtype.kind == 'V' else 'numpy'}.{a.dtype}. The only supported types are: "
             f"float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
             f"uint8, and bool.")
     return _make(a)
