@@ -637,3 +637,69 @@ def test_cond_errors_and_empty_match_torch():
     for L in (torch, dagrad):
         assert L.linalg.cond(L.ones(0, 0)).item() == 0.0
         assert tuple(L.linalg.cond(L.ones(2, 0, 0), "fro").shape) == (2,)
+
+
+SPD0 = LA0[0] @ LA0[0].T + 3 * np.eye(3)
+TRI0 = np.triu(LA0[1]) + 3 * np.eye(3)
+RHS0 = rng.standard_normal((3, 2))
+ONE_NODE = [
+    ("triangular_solve", lambda L, b, A: L.triangular_solve(b, A).solution, [RHS0, TRI0]),
+    ("triangular_solve_T", lambda L, b, A: L.triangular_solve(b, A, True, True).solution,
+     [RHS0, TRI0]),
+    ("triangular_solve_coef", lambda L, b, A: L.triangular_solve(b, A)[1], [RHS0, TRI0]),
+    ("cholesky_solve", lambda L, b, S: L.cholesky_solve(b, L.linalg.cholesky(S)), [RHS0, SPD0]),
+    ("cholesky_solve_upper", lambda L, b, S: L.cholesky_solve(
+        b, L.linalg.cholesky(S, upper=True), upper=True), [RHS0, SPD0]),
+    ("cholesky_inverse", lambda L, S: L.cholesky_inverse(L.linalg.cholesky(S)), [SPD0]),
+    ("householder", lambda L, A, t: L.linalg.householder_product(A, t), [LA0[0], LA0[1, 0, :2]
+                                                                          .copy()]),
+    ("lu_solve", lambda L, A, b: L.linalg.lu_solve(*L.linalg.lu_factor(A), b), [LA0[0], RHS0]),
+    ("lu_solve_adjoint", lambda L, A, b: L.linalg.lu_solve(*L.linalg.lu_factor(A), b,
+                                                           adjoint=True), [LA0[0], RHS0]),
+    ("lu_unpack_L", lambda L, A: L.lu_unpack(*L.linalg.lu_factor(A))[1], [LA0[0]]),
+    ("lu_unpack_U", lambda L, A: L.lu_unpack(*L.linalg.lu_factor(A))[2], [LA0[0]]),
+    ("diagonal", lambda L, a: a.diagonal(1, 0, 2), [LA0]),
+    ("linalg_diagonal", lambda L, a: L.linalg.diagonal(a, offset=-1), [LA0]),
+    ("trace", lambda L, a: L.trace(a), [LA0[0]]),
+    ("cholesky_legacy", lambda L, S: L.cholesky(S), [SPD0]),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays", ONE_NODE, ids=[c[0] for c in ONE_NODE])
+def test_single_node_linalg_ops_match_torch(name, fn, arrays):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        to, tg, tgraph, troot = _run(torch, fn, arrays)
+        do, dg, dgraph, droot = _run(dagrad, fn, arrays)
+        assert (droot, dgraph) == (troot, tgraph)
+        np.testing.assert_allclose(do, to, rtol=1e-10, atol=1e-12)
+        for a, b in zip(dg, tg):
+            if b is None:
+                assert a is None or not np.any(a)
+            else:
+                np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+        ts = [dagrad.tensor(a, requires_grad=True) for a in arrays]
+        spd = "cholesky" in name  # only the lower triangle is read: check on symmetric inputs
+
+        def f(*xs):
+            if spd:
+                xs = xs[:-1] + ((xs[-1] + xs[-1].mT) / 2,)
+            return fn(dagrad, *xs)
+        assert gradcheck(f, ts)
+        assert gradgradcheck(f, ts)
+
+
+def test_deprecated_legacy_linalg_warn_once_like_torch():
+    import warnings
+    for key, call in (("cholesky", lambda: dagrad.cholesky(dagrad.tensor(SPD0))),
+                      ("qr", lambda: dagrad.qr(dagrad.tensor(SPD0))),
+                      ("chain_matmul", lambda: dagrad.chain_matmul(dagrad.tensor(SPD0),
+                                                                   dagrad.tensor(SPD0)))):
+        dagrad.linalg._WARNED.discard(key)
+        with pytest.warns(UserWarning, match=f"torch.{key} is deprecated") as rec:
+            call()
+        assert rec[0].filename == __file__  # points at the user's line
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            call()

@@ -389,35 +389,91 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     return _out(res, out)
 
 
+_ONE_NODES = {}
+
+
+def _one_node(name, fn, inputs, diff_out=None):
+    """fn(*inputs) (a composite of differentiable ops) recorded as ONE node named `name`, as
+    PyTorch records the op; its backward re-runs fn and differentiates it
+    (derivatives.CompositeBackward). Without recording, or under forward AD, fn itself."""
+    if not _rec(*inputs) or _fw_active() or not all(isinstance(x, Tensor) for x in inputs):
+        return fn(*inputs)
+    from .autograd.grad_mode import no_grad
+    with no_grad():
+        outs = fn(*inputs)
+    tup = outs if isinstance(outs, tuple) else (outs,)
+    res = tuple(_make(o._data) for o in tup)
+    cls = _ONE_NODES.get(name)
+    if cls is None:
+        cls = _ONE_NODES[name] = type(name, (R.CompositeBackward,), {})
+    n = cls()
+    n.fn = fn
+    save(n, *inputs)
+    linked = tuple(r if r._data.dtype.kind in "fc" and (diff_out is None or i in diff_out)
+                   else None for i, r in enumerate(res))
+    link_multi(n, linked, *[x if x._rg else None for x in inputs])
+    if not isinstance(outs, tuple):
+        return res[0]
+    return type(outs)(*res) if hasattr(outs, "_fields") else res
+
+
+_WARNED = set()
+
+
+def _warn_once(key, msg):
+    """PyTorch's TORCH_WARN_ONCE: the first call in the process warns."""
+    if key not in _WARNED:
+        _WARNED.add(key)
+        import os
+        import sys
+        import warnings
+        pkg = os.path.dirname(os.path.abspath(__file__))
+        level, f = 1, sys._getframe(0)
+        while f is not None and os.path.abspath(f.f_code.co_filename).startswith(pkg):
+            f, level = f.f_back, level + 1  # point at the user's line, past dagrad's frames
+        warnings.warn(msg, UserWarning, stacklevel=level)
+
+
 def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
-    import warnings
-    warnings.warn(
+    _warn_once("triangular_solve",
         "torch.triangular_solve is deprecated in favor of torch.linalg.solve_triangularand will "
         "be removed in a future PyTorch release.\ntorch.linalg.solve_triangular has its "
         "arguments reversed and does not return a copy of one of the inputs.\n"
         "X = torch.triangular_solve(B, A).solution\nshould be replaced with\n"
-        "X = torch.linalg.solve_triangular(A, B).", UserWarning, stacklevel=2)
-    At = A.mT if transpose else A
-    up = (not upper) if transpose else upper
-    x = solve_triangular(At, b, upper=up, unitriangular=unitriangular)
-    return _TriSolveT(x, A.clone())
+        "X = torch.linalg.solve_triangular(A, B). (Triggered internally at "
+        "/__w/pytorch/pytorch/aten/src/ATen/native/BatchLinearAlgebra.cpp:2273.)")
+
+    def fn(b, A):
+        At = A.mT if transpose else A
+        up = (not upper) if transpose else upper
+        x = solve_triangular(At, b, upper=up, unitriangular=unitriangular)
+        return _TriSolveT(x, A.clone())
+    return _one_node("TriangularSolveBackward0", fn, (b, A))
 
 
 def cholesky_solve(B, L, upper=False, *, out=None):
     _check(L, "cholesky_solve", ndim_msg="A")
-    if upper:
-        y = solve_triangular(_mH(L), B, upper=False)
-        x = solve_triangular(L, y, upper=True)
-    else:
+
+    def fn(B, L):
+        if upper:
+            y = solve_triangular(_mH(L), B, upper=False)
+            return solve_triangular(L, y, upper=True)
         y = solve_triangular(L, B, upper=False)
-        x = solve_triangular(_mH(L), y, upper=True)
-    return _out(x, out)
+        return solve_triangular(_mH(L), y, upper=True)
+    return _out(_one_node("CholeskySolveBackward0", fn, (B, L)), out)
 
 
 def cholesky_inverse(L, upper=False, *, out=None):
     a = _check(L, "cholesky_inverse", ndim_msg="input")
     eye = _make(np.ascontiguousarray(_eye_like(a)))
-    return _out(cholesky_solve(eye, L, upper), out)
+
+    def fn(L):
+        if upper:
+            y = solve_triangular(_mH(L), eye, upper=False)
+            return solve_triangular(L, y, upper=True)
+        y = solve_triangular(L, eye, upper=False)
+        return solve_triangular(_mH(L), y, upper=True)
+    return _out(_one_node("CholeskyInverseBackward0", fn, (L,)), out)
 
 
 # ---------------------------------------------------------------- decompositions
@@ -813,6 +869,12 @@ def lu(A, *, pivot=True, out=None):
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):
+    return _one_node("LuUnpackBackward0", lambda d, p: _lu_unpack(d, p, unpack_data,
+                                                                  unpack_pivots),
+                     (LU_data, LU_pivots), diff_out=(1, 2))
+
+
+def _lu_unpack(LU_data, LU_pivots, unpack_data, unpack_pivots):
     a = LU_data._data
     M, N = a.shape[-2:]
     k = builtins.min(M, N)
@@ -833,7 +895,13 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     _check(LU, "linalg.lu_solve")
-    P, L, U = lu_unpack(LU, pivots)
+    return _out(_one_node("LinalgLuSolveBackward0",
+                          lambda LU, p, B: _lu_solve(LU, p, B, left, adjoint), (LU, pivots, B)),
+                out)
+
+
+def _lu_solve(LU, pivots, B, left, adjoint):
+    P, L, U = _lu_unpack(LU, pivots, True, True)
     PT = P.mT
     if left and not adjoint:      # A X = B, A = P L U
         X = solve_triangular(U, solve_triangular(L, PT @ B, upper=False, unitriangular=True),
@@ -847,7 +915,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
     else:                         # X A^H = B
         Y = solve_triangular(_mH(L), B @ P, upper=True, left=False, unitriangular=True)
         X = solve_triangular(_mH(U), Y, upper=False, left=False)
-    return _out(X, out)
+    return X
 
 
 def _lu_backward(P, L, U, gL, gU):
@@ -1261,7 +1329,11 @@ def tensorsolve(A, B, dims=None, *, out=None):
 
 def householder_product(A, tau, *, out=None):
     """Q = H_1 ... H_k (first n columns), H_i = I - tau_i v_i v_i^H, v_i read below A's diagonal
-    (LAPACK's orgqr): a composition of differentiable ops."""
+    (LAPACK's orgqr): a composition of differentiable ops, recorded as one node."""
+    return _out(_one_node("LinalgHouseholderProductBackward0", _householder, (A, tau)), out)
+
+
+def _householder(A, tau):
     a = _check(A, "linalg.householder_product", square=False, ndim_msg="input")
     m, n = a.shape[-2:]
     k = tau._data.shape[-1]
@@ -1283,7 +1355,7 @@ def householder_product(A, tau, *, out=None):
         Q = H if Q is None else Q @ H
     if Q is None:
         Q = eye.expand(*a.shape[:-2], m, m) if a.ndim > 2 else eye
-    return _out(Q[..., :, :n], out)
+    return Q[..., :, :n]
 
 
 orgqr = householder_product
@@ -1438,10 +1510,29 @@ def _out(res, out):
 
 # ---------------------------------------------------------------- torch.* aliases, Tensor methods
 def _legacy_cholesky(A, upper=False, *, out=None):
-    return cholesky(A, upper=upper, out=out)
+    """torch.cholesky (deprecated): linalg.cholesky recorded as CholeskyBackward0."""
+    _warn_once("cholesky",
+               "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
+               "removed in a future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced "
+               "with\nL = torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\n"
+               "should be replaced with\nU = torch.linalg.cholesky(A).mH\nThis transform will "
+               "produce equivalent results for all valid (symmetric positive definite) inputs. "
+               "(Triggered internally at /__w/pytorch/pytorch/aten/src/ATen/native/"
+               "BatchLinearAlgebra.cpp:1765.)")
+    r = cholesky(A, upper=upper)
+    if type(r.grad_fn) is R.LinalgCholeskyExBackward0:
+        r.grad_fn.__class__ = R.CholeskyBackward0
+    return _out(r, out)
 
 
 def _legacy_qr(A, some=True, *, out=None):
+    _warn_once("qr",
+               "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a "
+               "future PyTorch release.\nThe boolean parameter 'some' has been replaced with a "
+               "string parameter 'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\n"
+               "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete') (Triggered "
+               "internally at /__w/pytorch/pytorch/aten/src/ATen/native/"
+               "BatchLinearAlgebra.cpp:2505.)")
     return _QrT(*qr(A, "reduced" if some else "complete"))
 
 
@@ -1450,6 +1541,11 @@ def _pinverse(A, rcond=1e-15):
 
 
 def _chain_matmul(*ms, out=None):
+    _warn_once("chain_matmul",
+               "torch.chain_matmul is deprecated and will be removed in a future PyTorch "
+               "release. Use torch.linalg.multi_dot instead, which accepts a list of two or more "
+               "tensors rather than multiple parameters. (Triggered internally at "
+               "/__w/pytorch/pytorch/aten/src/ATen/native/LinearAlgebra.cpp:1102.)")
     if len(ms) == 1:
         return ms[0]
     return multi_dot(ms, out=out)

@@ -501,8 +501,13 @@ def test_triangular_solve_legacy():
             d = dagrad.triangular_solve(dagrad.tensor(b), dagrad.tensor(A), **kw)
             np.testing.assert_allclose(d.solution.numpy(), t.solution.numpy(), atol=1e-10)
             np.testing.assert_allclose(d.cloned_coefficient.numpy(), t.cloned_coefficient.numpy())
+    # PyTorch warns once per process (TORCH_WARN_ONCE): reset dagrad's once-flag to see it
+    dagrad.linalg._WARNED.discard("triangular_solve")
     with pytest.warns(UserWarning, match="deprecated"):
         dagrad.triangular_solve(dagrad.tensor(b), dagrad.tensor(A))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dagrad.triangular_solve(dagrad.tensor(b), dagrad.tensor(A))  # no second warning
 
 
 def test_cross_default_dim_warns_like_torch():

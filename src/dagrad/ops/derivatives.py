@@ -2094,8 +2094,8 @@ class CompositeBackward(Node):
                         grad_outputs=[g for _, g in pairs], create_graph=create,
                         allow_unused=True)
         res = [None] * len(ins)
-        for i, g in zip(need, got):
-            res[i] = g
+        for i, g in zip(need, got):  # an input this output does not use gets zeros, as torch
+            res[i] = g if g is not None else ins[i].detach() * 0
         return tuple(res) if len(ins) > 1 else res[0]
 
 

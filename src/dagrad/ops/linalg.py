@@ -375,23 +375,41 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
     d1, d2 = wrap_dim(dim1, a.ndim), wrap_dim(dim2, a.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    n1, n2 = a.shape[d1], a.shape[d2]
-    if offset >= 0:
-        L = builtins.max(0, builtins.min(n1, n2 - offset))
-        i1, i2 = np.arange(L), np.arange(L) + offset
-    else:
-        L = builtins.max(0, builtins.min(n1 + offset, n2))
-        i1, i2 = np.arange(L) - offset, np.arange(L)
-    perm = [d for d in range(a.ndim) if d not in (d1, d2)] + [d1, d2]
-    xp = x.permute(perm)
-    from .indexing import getitem
-    return getitem(xp, (Ellipsis, _make(i1), _make(i2)))
+    res = _make(np.ascontiguousarray(np.diagonal(a, offset, d1, d2)))
+    if x._rg and grad_state.enabled:
+        n = R.DiagonalBackward0()
+        n.shape, n.offset, n.dim1, n.dim2 = a.shape, offset, d1, d2
+        link(n, res, x)
+    return res
+
+
+def _diagonal_scatter(g, shape, offset, d1, d2):
+    """zeros(shape) with g written on its (offset, d1, d2) diagonal (diagonal's backward)."""
+    r = np.zeros(shape, g._data.dtype)
+    n1, n2 = shape[d1], shape[d2]
+    L = builtins.max(0, builtins.min(n1, n2 - offset) if offset >= 0 else
+                     builtins.min(n1 + offset, n2))
+    i = np.arange(L)
+    i1, i2 = (i, i + offset) if offset >= 0 else (i - offset, i)
+    np.moveaxis(r, (d1, d2), (-2, -1))[..., i1, i2] = g._data
+    res = _make(r)
+    if g._rg and grad_state.enabled:
+        n = R.DiagonalBackwardBackward0()
+        n.offset, n.dim1, n.dim2 = offset, d1, d2
+        link(n, res, g)
+    return res
 
 
 def trace(x):
     if x._data.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x._data.ndim}")
-    return diagonal(x).sum()
+    a = x._data
+    res = _make(arr(np.trace(a, dtype=np.int64 if a.dtype.kind in "biu" else a.dtype)))
+    if x._rg and grad_state.enabled:
+        n = R.TraceBackward0()
+        n.shape = a.shape
+        link(n, res, x)
+    return res
 
 
 def _tri(x, k, lower):
