@@ -528,3 +528,53 @@ def test_tensor_new_and_complex_casts():
     d.mvlgamma_(2)
     t.mvlgamma_(2)
     close(d, t)
+
+
+# ---------------------------------------------------------------- conv_transpose3d
+CT3 = [  # (N, Ci, Co, D, H, W, kernel, stride, padding, output_padding, groups, dilation)
+    (2, 4, 6, 3, 4, 5, 3, 1, 0, 0, 1, 1),
+    (2, 4, 6, 3, 4, 5, (2, 3, 2), 2, 1, 1, 2, 1),
+    (1, 2, 3, 4, 3, 3, 2, (3, 1, 2), (0, 1, 1), (2, 0, 1), 1, (1, 2, 1)),
+    (1, 3, 2, 2, 3, 2, (3, 1, 2), (1, 2, 2), (1, 0, 0), 0, 1, (2, 1, 1)),
+]
+
+
+@pytest.mark.parametrize("case", CT3)
+def test_conv_transpose3d(case):
+    N, Ci, Co, D, H, W, k, s, p, op, g, dl = case
+    rng = np.random.default_rng(9)
+    ks = (k,) * 3 if isinstance(k, int) else k
+    x = rng.standard_normal((N, Ci, D, H, W)).astype(np.float32)
+    w = rng.standard_normal((Ci, Co // g) + ks).astype(np.float32)
+    b = rng.standard_normal(Co).astype(np.float32)
+    import torch.nn.functional as TF
+    import dagrad.nn.functional as DF
+    compare(lambda a, ww, bb: DF.conv_transpose3d(a, ww, bb, s, p, op, g, dl),
+            lambda a, ww, bb: TF.conv_transpose3d(a, ww, bb, s, p, op, g, dl), x, w, b,
+            atol=1e-4)
+    compare(lambda a, ww: dagrad.conv_transpose3d(a[0], ww, None, s, p, op, g, dl),
+            lambda a, ww: torch.conv_transpose3d(a[0], ww, None, s, p, op, g, dl), x, w,
+            atol=1e-4)
+
+
+def test_conv_transpose3d_gradcheck_and_module():
+    rng = np.random.default_rng(10)
+    x = dagrad.tensor(rng.standard_normal((1, 2, 2, 3, 2)), requires_grad=True)
+    w = dagrad.tensor(rng.standard_normal((2, 2, 2, 2, 2)), requires_grad=True)
+    f = lambda a, ww: dagrad.conv_transpose3d(a, ww, None, 2, (1, 0, 0), 1)  # noqa: E731
+    assert gradcheck(f, (x, w))
+    assert gradgradcheck(f, (x, w))
+    md = dagrad.nn.ConvTranspose3d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2)
+    mt = torch.nn.ConvTranspose3d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2)
+    assert repr(md) == repr(mt)
+    mt.weight.data = torch.tensor(md.weight.detach().numpy())
+    mt.bias.data = torch.tensor(md.bias.detach().numpy())
+    a = rng.standard_normal((2, 4, 3, 4, 5)).astype(np.float32)
+    close(md(dagrad.tensor(a)), mt(torch.tensor(a)), atol=1e-4)
+    close(md(dagrad.tensor(a), output_size=(6, 8, 10)),
+          mt(torch.tensor(a), output_size=(6, 8, 10)), atol=1e-4)
+    lz = dagrad.nn.LazyConvTranspose3d(6, 3)
+    assert tuple(lz(dagrad.tensor(a)).shape) == (2, 6, 5, 6, 7)
+    assert type(lz).__name__ == "ConvTranspose3d"
+    _err(lambda: dagrad.conv_transpose3d(dagrad.tensor(a), md.weight, None, 1, 0, 2),
+         lambda: torch.conv_transpose3d(torch.tensor(a), mt.weight, None, 1, 0, 2))

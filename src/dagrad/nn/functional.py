@@ -27,7 +27,7 @@ def _lazy(name):
         fn = _RESOLVED.get(name)
         if fn is None:
             import importlib
-            for mod in ("conv", "pool", "pool3d"):
+            for mod in ("conv", "pool", "pool3d", "gaps"):
                 try:
                     m = importlib.import_module(f"dagrad.ops.{mod}")
                 except ImportError:

@@ -901,3 +901,66 @@ def _cdt(name):
 
 
 _bind2()
+
+
+# ---------------------------------------------------------------- conv_transpose3d
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """3-D transposed convolution as a sum over kernel depth of 2-D transposed convolutions
+    (depth folded into the batch), each placed at its strided depth offset; composite, so its
+    gradients (and double backward) come from conv_transpose2d's."""
+    import dagrad
+    from . import conv as C
+    name = "conv_transpose3d"
+    C._check_types(input, weight, bias)
+    x, unb = C._batchify(name, input, 3)
+    stride = C._tuple(stride, 3, "stride")
+    dilation = C._tuple(dilation, 3, "dilation")
+    if isinstance(padding, str):
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    pp = C._tuple(padding, 3, "padding")
+    op = C._tuple(output_padding, 3, "output_padding")
+    groups = builtins.int(groups)
+    pad = tuple(q for v in pp for q in (v, v))
+    C._check_conv(name, x, weight, bias, stride, pad, dilation, groups, 3, transposed=True)
+    if builtins.any(op[i] >= stride[i] and op[i] >= dilation[i] for i in range(3)):
+        names = ("depth", "height", "width")
+        raise RuntimeError(
+            "output padding must be smaller than either stride or dilation, but got " +
+            " ".join(f"output_padding_{n}: {v}" for n, v in zip(names, op)) + " " +
+            " ".join(f"stride_{n}: {v}" for n, v in zip(names, stride)) + " " +
+            " ".join(f"dilation_{n}: {v}" for n, v in zip(names, dilation)))
+    ks = weight.shape[2:]
+    osz = tuple((x.shape[2 + i] - 1) * stride[i] - 2 * pp[i] + dilation[i] * (ks[i] - 1)
+                + op[i] + 1 for i in range(3))
+    if builtins.any(o <= 0 for o in osz):
+        raise RuntimeError(
+            f"Given input size per channel: ({' x '.join(map(str, x.shape[2:]))}). Calculated "
+            f"output size per channel: ({' x '.join(map(str, osz))}). Output size is too small")
+    N, Ci, D, H, W = x.shape
+    s0, d0, p0 = stride[0], dilation[0], pp[0]
+    xs = x.permute(0, 2, 1, 3, 4).reshape(N * D, Ci, H, W)
+    span = (D - 1) * s0 + 1
+    full = span + d0 * (ks[0] - 1) + op[0]
+    acc = None
+    for k in range(ks[0]):
+        y = C.conv_transpose2d(xs, weight[:, :, k], None, stride[1:], pp[1:], op[1:], groups,
+                               dilation[1:])
+        Co, Ho, Wo = y.shape[1:]
+        y = y.reshape(N, D, Co, Ho, Wo)
+        if s0 > 1:      # insert s0 - 1 zero planes between input depths
+            z = y.new_zeros((N, D, s0 - 1, Co, Ho, Wo))
+            y = dagrad.cat([y.unsqueeze(2), z], 2).reshape(N, D * s0, Co, Ho, Wo)[:, :span]
+        front, back = k * d0, full - span - k * d0
+        parts = ([y.new_zeros((N, front, Co, Ho, Wo))] if front else []) + [y] + (
+            [y.new_zeros((N, back, Co, Ho, Wo))] if back else [])
+        y = dagrad.cat(parts, 1) if len(parts) > 1 else y
+        acc = y if acc is None else acc + y
+    out = acc[:, p0:p0 + osz[0]].permute(0, 2, 1, 3, 4)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1, 1)
+    out = out.contiguous()
+    return out.squeeze(0) if unb else out
+
+
+__all__.append("conv_transpose3d")

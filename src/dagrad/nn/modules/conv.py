@@ -271,3 +271,22 @@ class ConvTranspose2d(_ConvTransposeNd):
                                               self.kernel_size, 2, self.dilation)
         return F.conv_transpose2d(input, weight, self.bias, self.stride, self.padding,
                                   output_padding, self.groups, self.dilation)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    _NDIM = 3
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 device=None, dtype=None):
+        super().__init__(in_channels, out_channels, _triple(kernel_size), _triple(stride),
+                         _triple(padding), _triple(dilation), True, _triple(output_padding),
+                         groups, bias, padding_mode, device, dtype)
+
+    def forward(self, input, output_size=None):
+        weight = self.weight
+        self._check_input(input, weight)
+        output_padding = self._output_padding(input, output_size, self.stride, self.padding,
+                                              self.kernel_size, 3, self.dilation)
+        return F.conv_transpose3d(input, weight, self.bias, self.stride, self.padding,
+                                  output_padding, self.groups, self.dilation)

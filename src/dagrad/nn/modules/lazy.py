@@ -5,7 +5,7 @@ import warnings
 from ... import _dtype as D
 from ... import creation as C
 from ..parameter import UninitializedBuffer, UninitializedParameter, is_lazy
-from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
 from .normalization import (
     BatchNorm1d,
@@ -18,7 +18,8 @@ from .normalization import (
 
 __all__ = ["LazyModuleMixin", "LazyLinear", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
            "LazyConvTranspose2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d",
-           "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
+           "LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d",
+           "LazyConvTranspose3d"]
 
 
 class LazyModuleMixin:
@@ -170,6 +171,19 @@ class LazyConvTranspose2d(_LazyConvXdMixin, ConvTranspose2d):
                                                              output_padding, groups), bias,
                              dtype)
         self.dilation = (dilation, dilation) if isinstance(dilation, int) else tuple(dilation)
+
+
+class LazyConvTranspose3d(_LazyConvXdMixin, ConvTranspose3d):
+    cls_to_become = ConvTranspose3d
+    _n = 3
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups=1, bias=True, dilation=1, padding_mode="zeros", device=None,
+                 dtype=None):
+        self._lazy_conv_init(ConvTranspose3d, out_channels, (kernel_size, stride, padding,
+                                                             output_padding, groups), bias,
+                             dtype)
+        self.dilation = (dilation,) * 3 if isinstance(dilation, int) else tuple(dilation)
 
 
 class _LazyNormBase(LazyModuleMixin):
