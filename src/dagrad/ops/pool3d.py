@@ -26,6 +26,14 @@ _TORCH_NAMES = {np.dtype(np.bool_): "Bool", np.dtype(np.uint8): "Byte", np.dtype
                 np.dtype(np.float32): "Float", np.dtype(np.float64): "Double"}
 
 
+def _xp(a):
+    """The array module of a (NumPy, or CuPy for GPU arrays)."""
+    if type(a) is np.ndarray:
+        return np
+    from ..backend import get_array_module
+    return get_array_module(a)
+
+
 def _rec(*ts):
     return grad_state.enabled and builtins.any(t is not None and t._rg for t in ts)
 
@@ -100,14 +108,14 @@ class _G3:
     def padded(self, x, fill):
         if self.trivial():
             return x
-        xp = np.full(x.shape[:-3] + self.np_, fill, dtype=x.dtype)
+        xp = _xp(x).full(x.shape[:-3] + self.np_, fill, dtype=x.dtype)
         xp[self.inner()] = x
         return xp
 
     def crop(self, xp):
         if self.trivial():
             return xp
-        return np.ascontiguousarray(xp[self.inner()])
+        return _xp(xp).ascontiguousarray(xp[self.inner()])
 
     def ntaps(self):
         return self.k[0] * self.k[1] * self.k[2]
@@ -178,9 +186,10 @@ def _maxpool_arrays(a, geo):
     taps = geo.taps()
     _, sl = next(taps)
     m = xp[sl].copy()
-    tap = np.zeros(m.shape, dtype=tdt)
-    upd = np.empty(m.shape, dtype=bool)
-    tt = np.empty(m.shape, dtype=tdt)
+    X = _xp(a)
+    tap = X.zeros(m.shape, dtype=tdt)
+    upd = X.empty(m.shape, dtype=bool)
+    tt = X.empty(m.shape, dtype=tdt)
     for t, sl in taps:
         s = xp[sl]
         np.greater(s, m, out=upd)
@@ -210,7 +219,7 @@ def _flat_indices(tap, geo):
     for i in range(3):
         shape = [1, 1, 1]
         shape[i] = geo.o[i]
-        pos = (np.arange(geo.o[i], dtype=np.int64) * geo.s[i] - geo.p[i]).reshape(shape) + \
+        pos = (_xp(t).arange(geo.o[i], dtype=np.int64) * geo.s[i] - geo.p[i]).reshape(shape) + \
             offs[i] * geo.d[i]
         res = res * geo.n[i] + pos
     return res
@@ -218,9 +227,10 @@ def _flat_indices(tap, geo):
 
 def _tap_scatter_arr(g, tap, geo):
     """Adjoint of the max-pool gather: each output gradient goes to its winning position."""
-    gp = np.zeros(g.shape[:-3] + geo.np_, dtype=g.dtype)
-    mask = np.empty(g.shape, dtype=bool)
-    tmp = np.empty_like(g)
+    X = _xp(g)
+    gp = X.zeros(g.shape[:-3] + geo.np_, dtype=g.dtype)
+    mask = X.empty(g.shape, dtype=bool)
+    tmp = X.empty_like(g)
     for t, sl in geo.taps():
         np.equal(tap, t, out=mask)
         np.multiply(g, mask, out=tmp)
@@ -230,8 +240,9 @@ def _tap_scatter_arr(g, tap, geo):
 
 def _tap_gather_arr(h, tap, geo):
     hp = geo.padded(h, 0)
-    out = np.zeros(tap.shape, dtype=h.dtype)
-    mask = np.empty(tap.shape, dtype=bool)
+    X = _xp(h)
+    out = X.zeros(tap.shape, dtype=h.dtype)
+    mask = X.empty(tap.shape, dtype=bool)
     for t, sl in geo.taps():
         np.equal(tap, t, out=mask)
         np.copyto(out, hp[sl], where=mask)
@@ -307,10 +318,15 @@ def _avg_divisor(geo, count_include_pad, divisor_override, dtype):
 
 def _divide(acc, div):
     if acc.dtype.kind in "iu":      # C++ integer division truncates toward zero
-        q = np.abs(acc) // div
-        return np.where(acc < 0, -q, q).astype(acc.dtype)
+        X = _xp(acc)
+        if isinstance(div, np.ndarray) and X is not np:
+            div = X.asarray(div)
+        q = X.abs(acc) // div
+        return X.where(acc < 0, -q, q).astype(acc.dtype)
     if isinstance(div, np.ndarray):
         div = div.astype(acc.dtype)
+        if type(acc) is not np.ndarray:
+            div = _xp(acc).asarray(div)
     acc /= div
     return acc
 
@@ -327,7 +343,7 @@ def _avg_fwd_arr(a, geo, div):
 
 def _avg_adj_arr(g, geo, div):
     gd = _divide(g.copy(), div)
-    gp = np.zeros(g.shape[:-3] + geo.np_, dtype=g.dtype)
+    gp = _xp(g).zeros(g.shape[:-3] + geo.np_, dtype=g.dtype)
     for _, sl in geo.taps():
         gp[sl] += gd
     return geo.crop(gp)
@@ -376,13 +392,14 @@ def _idx_scatter(g, idx, xshape, node_cls, assign=False, nd=3):
     ga = g._data
     HW = builtins.int(np.prod(xshape[-nd:]))
     planes = builtins.int(np.prod(xshape[:-nd]))
-    flat = (idx.reshape(planes, -1) + (np.arange(planes, dtype=np.int64) * HW)[:, None]).ravel()
+    X = _xp(ga)
+    flat = (idx.reshape(planes, -1) + (X.arange(planes, dtype=np.int64) * HW)[:, None]).ravel()
     if assign:
-        r = np.zeros(planes * HW, dtype=ga.dtype)
+        r = X.zeros(planes * HW, dtype=ga.dtype)
         r[flat] = ga.reshape(-1)
     else:
-        r = np.bincount(flat, weights=ga.reshape(-1).astype(np.float64),
-                        minlength=planes * HW).astype(ga.dtype)
+        r = X.bincount(flat, weights=ga.reshape(-1).astype(np.float64),
+                       minlength=planes * HW).astype(ga.dtype)
     res = _make(r.reshape(xshape))
     if _rec(g):
         n = node_cls()
@@ -411,8 +428,9 @@ def _argmax_nan(w, axis):
     if w.dtype.kind in "fV":
         nan = np.isnan(w)
         if nan.any():
-            last = w.shape[axis] - 1 - np.argmax(np.flip(nan, axis), axis=axis)
-            am = np.where(nan.any(axis), last, am)
+            X = _xp(w)
+            last = w.shape[axis] - 1 - X.argmax(X.flip(nan, axis), axis=axis)
+            am = X.where(nan.any(axis), last, am)
     return am
 
 
@@ -426,12 +444,12 @@ def _separable_max(a, bounds):
         axis = vals.ndim - 3 + ax
         outs_v, outs_i = [], []
         for (st, en) in bounds[ax]:
-            w = np.take(vals, np.arange(st, en), axis=axis)
+            w = vals[(slice(None),) * axis + (slice(st, en),)]
             am = np.expand_dims(_argmax_nan(w, axis), axis)
             outs_v.append(np.take_along_axis(w, am, axis))
             outs_i.append(am + st)
-        new_v = np.concatenate(outs_v, axis=axis)
-        sel = np.concatenate(outs_i, axis=axis)      # chosen coordinate along ax
+        new_v = _xp(a).concatenate(outs_v, axis=axis)
+        sel = _xp(a).concatenate(outs_i, axis=axis)      # chosen coordinate along ax
         for j in range(3):
             if pos[j] is not None:
                 pos[j] = np.take_along_axis(pos[j], sel, axis)
