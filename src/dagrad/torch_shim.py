@@ -263,11 +263,17 @@ def _rot90(input, k=1, dims=(0, 1)):  # noqa: A002
 
 
 def _addcmul(input, tensor1, tensor2, *, value=1, out=None):  # noqa: A002
+    if out is None and input._data.dtype.kind == "V":  # bfloat16: float32 opmath, one rounding
+        from .ops._core import via_f32
+        return via_f32(_addcmul, input, tensor1, tensor2, value=value)
     r = input + value * tensor1 * tensor2
     return r if out is None else out.copy_(r)
 
 
 def _addcdiv(input, tensor1, tensor2, *, value=1, out=None):  # noqa: A002
+    if out is None and input._data.dtype.kind == "V":  # bfloat16: float32 opmath, one rounding
+        from .ops._core import via_f32
+        return via_f32(_addcdiv, input, tensor1, tensor2, value=value)
     r = input + value * tensor1 / tensor2
     return r if out is None else out.copy_(r)
 

@@ -253,7 +253,7 @@ def _fast_binary_inplace(ufunc, op, name):
                 not isinstance(other, Tensor) or not (grad_state.enabled and other._rg)):
             a = x._data
             b = other._data if isinstance(other, Tensor) else other
-            if _bk_writeable(a) and a.dtype.kind in "fV" and (
+            if _bk_writeable(a) and a.dtype.kind == "f" and (  # bf16: op's own path
                     not isinstance(other, Tensor) or (b.dtype == a.dtype and
                                                       b.shape == np.broadcast_shapes(a.shape,
                                                                                      b.shape)

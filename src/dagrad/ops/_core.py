@@ -150,6 +150,11 @@ def is_scalar(x):
     return isinstance(x, _SCALARS)
 
 
+def bf16r(v):
+    """A Python number rounded to bfloat16 (PyTorch wraps add/sub's scalar and alpha as bf16)."""
+    return float(D.bf16_np().type(v))
+
+
 def via_f32(fn, *args, **kw):
     """Run op `fn` with every bfloat16 Tensor argument's array widened to float32, then round
     its Tensor result(s) once to bfloat16: PyTorch's CPU bfloat16 kernels (matmul, reductions,

@@ -15,6 +15,7 @@ from ._core import (
     np,
     promote_arrays,
     save,
+    bf16r,
     save_result,
     scalar_operand,
     via_f32,
@@ -103,6 +104,8 @@ def add(a, b, *, alpha=1, out=None):
         if alpha != 1:
             if a._data.dtype == np.bool_ and b._data.dtype == np.bool_:
                 b = b if alpha else logical_and(b, False)  # bool alpha: truthiness
+            elif a._data.dtype.kind == "V" == b._data.dtype.kind and out is None:
+                return via_f32(add, a, b, alpha=bf16r(alpha))  # bf16: x + bf16(alpha) * y
             else:
                 b = mul(b, alpha)
         xa, xb, r = _binary_tt(np.add, a, b, "add")
@@ -112,6 +115,9 @@ def add(a, b, *, alpha=1, out=None):
             n._meta = _meta2(a, b, xa, xb, r)
             link(n, res, a, b)
         return _out(res, out)
+    if a._data.dtype.kind == "V" and type(b) is not complex and out is None:
+        # bfloat16: x + bf16(alpha) * bf16(b) in float32, one rounding (PyTorch)
+        return via_f32(add, a, bf16r(b), alpha=bf16r(alpha) if alpha != 1 else 1)
     xa, s = scalar_operand(a._data, b * alpha if alpha != 1 else b)
     res = _make(xa + s)
     if a._rg and grad_state.enabled:
@@ -142,6 +148,8 @@ def sub(a, b, *, alpha=1, out=None):
                 "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
                 "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
         if alpha != 1:
+            if a._data.dtype.kind == "V" == b._data.dtype.kind and out is None:
+                return via_f32(sub, a, b, alpha=bf16r(alpha))  # bf16: x - bf16(alpha) * y
             b = mul(b, alpha)
         xa, xb, r = _binary_tt(np.subtract, a, b, "sub")
         res = _make(r)
@@ -154,6 +162,9 @@ def sub(a, b, *, alpha=1, out=None):
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    if a._data.dtype.kind == "V" and type(b) is not complex and out is None:
+        # bfloat16: x - bf16(alpha) * bf16(b) in float32, one rounding (PyTorch)
+        return via_f32(sub, a, bf16r(b), alpha=bf16r(alpha) if alpha != 1 else 1)
     xa, s = scalar_operand(a._data, b * alpha)
     res = _make(xa - s)
     if a._rg and grad_state.enabled:
@@ -176,6 +187,8 @@ def rsub(a, b, alpha=1):
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    if a._data.dtype.kind == "V" and type(b) is not complex:  # bfloat16: PyTorch's bf16 scalar
+        return via_f32(rsub, a, bf16r(b), bf16r(alpha) if alpha != 1 else 1)
     xa, s = scalar_operand(a._data, b)
     res = _make(s - xa * alpha if alpha != 1 else s - xa)
     if a._rg and grad_state.enabled:
@@ -220,6 +233,8 @@ def mul(a, b, *, out=None):
             save(n, a, b)
             link(n, res, a, b)
         return _out(res, out)
+    if a._data.dtype.kind == "V" and type(b) is not complex and out is None:  # bfloat16: float32(x) * float32(s), one rounding (PyTorch)
+        return via_f32(mul, a, b)
     xa, s = scalar_operand(a._data, b)
     res = _make(xa * s)
     if a._rg and grad_state.enabled:
@@ -293,6 +308,8 @@ def true_divide(a, b):
             link(n, res, a, b)
         return res
     xd = a._data
+    if xd.dtype.kind == "V" and type(b) is not complex:  # bfloat16: float32(x) / float32(s), one rounding
+        return via_f32(true_divide, a, b)
     if xd.dtype.kind not in "fcV" and not isinstance(b, complex):
         xd = xd.astype(D.default.np)  # before the scalar is cast: uint8 / -3 is -1/3, not 1/253
     xa, s = scalar_operand(xd, b)
@@ -1112,6 +1129,8 @@ def lerp(start, end, weight, *, out=None):
         from ..tensor import _SCALAR_NAME
         raise NotImplementedError(
             f"\"lerp_kernel_scalar\" not implemented for '{_SCALAR_NAME.get(start.dtype.name)}'")
+    if start._data.dtype.kind == "V" and out is None:  # bfloat16: float32 opmath, one rounding
+        return via_f32(lerp, start, end, weight)
     if isinstance(weight, Tensor):
         xs, xe = promote_arrays(start, end)
         w = weight._data
