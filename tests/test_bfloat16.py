@@ -192,8 +192,10 @@ def test_numpy_refuses_bfloat16_like_torch():
     a = np.ones(2, ml_dtypes.bfloat16)
     with pytest.raises(TypeError):
         torch.from_numpy(a)
-    with pytest.raises(TypeError):
-        dagrad.from_numpy(a)
+    for m in (torch, dagrad):
+        for f in (m.from_numpy, m.tensor, m.as_tensor):
+            with pytest.raises(TypeError, match="ml_dtypes.bfloat16"):
+                f(a)
 
 
 def test_requires_grad_and_leaf_grad_dtype():

@@ -82,6 +82,8 @@ def _infer_np(data):
     if isinstance(data, Tensor):
         return data._data
     if isinstance(data, np.ndarray):
+        if data.dtype.kind == "V":  # an ml_dtypes array: PyTorch refuses it, as from_numpy
+            from_numpy(data)
         return data
     if isinstance(data, np.generic):
         return np.asarray(data)
@@ -252,6 +254,8 @@ def as_tensor(data, dtype=None, device=None):
             return data
         return data.to(dtype=dtype, device=device)
     if isinstance(data, np.ndarray):
+        if data.dtype.kind == "V":  # an ml_dtypes array: PyTorch refuses it, as from_numpy
+            from_numpy(data)
         arr = data if dtype is None else data.astype(_dt(dtype), copy=False)
         return _finish(arr, False, device)
     return tensor(data, dtype=dtype, device=device)
