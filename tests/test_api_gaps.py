@@ -578,3 +578,104 @@ def test_conv_transpose3d_gradcheck_and_module():
     assert type(lz).__name__ == "ConvTranspose3d"
     _err(lambda: dagrad.conv_transpose3d(dagrad.tensor(a), md.weight, None, 1, 0, 2),
          lambda: torch.conv_transpose3d(torch.tensor(a), mt.weight, None, 1, 0, 2))
+
+
+# ---------------------------------------------------------------- batch 3
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_index_reduce(reduce, include_self, dim):
+    rng = np.random.default_rng(11)
+    x = rng.uniform(0.5, 2, (4, 5, 3))
+    n = x.shape[dim]
+    idx = np.array([0, n - 1, 0, 1])
+    sshape = list(x.shape)
+    sshape[dim] = 4
+    src = rng.uniform(0.5, 2, sshape)
+    compare(lambda a, s: a.index_reduce(dim, dagrad.tensor(idx), s, reduce,
+                                        include_self=include_self),
+            lambda a, s: a.index_reduce(dim, torch.tensor(idx), s, reduce,
+                                        include_self=include_self), x, src)
+    d, t = dagrad.tensor(x), torch.tensor(x)
+    d.index_reduce_(dim, dagrad.tensor(idx), dagrad.tensor(src), reduce,
+                    include_self=include_self)
+    t.index_reduce_(dim, torch.tensor(idx), torch.tensor(src), reduce, include_self=include_self)
+    close(d, t)
+    _err(lambda: dagrad.tensor(x).index_reduce(dim, dagrad.tensor(idx), dagrad.tensor(src), "sum"),
+         lambda: torch.tensor(x).index_reduce(dim, torch.tensor(idx), torch.tensor(src), "sum"))
+
+
+def test_nonzero_static_norms_removed():
+    for a, kw in [(np.array([0, 1, 0, 2]), dict(size=3)),
+                  (np.array([[0, 1], [1, 1]]), dict(size=1, fill_value=-5)),
+                  (np.zeros((2, 2)), dict(size=2))]:
+        close(dagrad.nonzero_static(dagrad.tensor(a), **kw),
+              torch.nonzero_static(torch.tensor(a), **kw))
+        close(dagrad.tensor(a).nonzero_static(**kw), torch.tensor(a).nonzero_static(**kw))
+    a = RNG.standard_normal((3, 4))
+    compare(lambda x: dagrad.frobenius_norm(x, (0, 1)),
+            lambda x: torch.frobenius_norm(x, (0, 1)), a)
+    compare(lambda x: dagrad.frobenius_norm(x, (1,), True),
+            lambda x: torch.frobenius_norm(x, (1,), True), a)
+    compare(lambda x: dagrad.nuclear_norm(x), lambda x: torch.nuclear_norm(x), a, atol=1e-8)
+    e = np.eye(2, dtype=np.float32)
+    for name in ("matrix_rank", "eig"):
+        _err(lambda: getattr(dagrad, name)(dagrad.tensor(e)),
+             lambda: getattr(torch, name)(torch.tensor(e)))
+    for name in ("solve", "lstsq"):
+        _err(lambda: getattr(dagrad, name)(dagrad.tensor(e), dagrad.tensor(e)),
+             lambda: getattr(torch, name)(torch.tensor(e), torch.tensor(e)))
+    _err(lambda: dagrad.tensor(e).symeig(), lambda: torch.tensor(e).symeig())
+    m = RNG.standard_normal((3, 3))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        close(dagrad.lu(dagrad.tensor(m)), torch.lu(torch.tensor(m)))
+        close(dagrad.lu(dagrad.tensor(m), get_infos=True),
+              torch.lu(torch.tensor(m), get_infos=True))
+
+
+def test_resize_and_map():
+    for new in [(4,), (2, 5), (3, 2), (1, 1)]:
+        a = np.arange(6, dtype=np.float32).reshape(2, 3)
+        d, t = dagrad.tensor(a), torch.tensor(a)
+        assert d.resize_(*new) is d
+        t.resize_(*new)
+        assert tuple(d.shape) == tuple(t.shape)
+        k = min(6, int(np.prod(new)))
+        np.testing.assert_array_equal(d.numpy().reshape(-1)[:k], t.numpy().reshape(-1)[:k])
+    d = dagrad.zeros(2, 3)
+    d.resize_as_(dagrad.zeros(3, 2))
+    assert tuple(d.shape) == (3, 2)
+    _err(lambda: dagrad.zeros(2, requires_grad=True).resize_(3),
+         lambda: torch.zeros(2, requires_grad=True).resize_(3))
+    a = np.arange(6, dtype=np.float32).reshape(2, 3)
+    d, t = dagrad.tensor(a), torch.tensor(a)
+    d.map_(dagrad.tensor(np.array([1.0, 2.0, 3.0], np.float32)), lambda u, v: u * v + 1)
+    t.map_(torch.tensor(np.array([1.0, 2.0, 3.0], np.float32)), lambda u, v: u * v + 1)
+    close(d, t)
+
+
+# ---------------------------------------------------------------- scatter_reduce gradients
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("dim", [0, 1])
+def test_scatter_reduce_grad(reduce, include_self, dim):
+    rng = np.random.default_rng(12)
+    x = rng.integers(1, 4, (4, 5)).astype(np.float64)      # small ints: ties for amax/amin
+    src = rng.integers(1, 4, (3, 4)).astype(np.float64)   # (torch's backward needs src == index)
+    if reduce == "prod":
+        x[0, 0] = 0.0
+        src[1, 1] = 0.0
+    idx = rng.integers(0, 4, (3, 4))
+    od, ot = compare(lambda a, s: a.scatter_reduce(dim, dagrad.tensor(idx), s, reduce,
+                                                   include_self=include_self),
+                     lambda a, s: a.scatter_reduce(dim, torch.tensor(idx), s, reduce,
+                                                   include_self=include_self), x, src)
+    assert type(od.grad_fn).__name__ == type(ot.grad_fn).__name__
+    if reduce != "prod":
+        xa = dagrad.tensor(rng.standard_normal((4, 5)), requires_grad=True)
+        sa = dagrad.tensor(rng.standard_normal((5, 6)), requires_grad=True)   # src > index
+        f = lambda a, s: a.scatter_reduce(dim, dagrad.tensor(idx), s, reduce,  # noqa: E731
+                                          include_self=include_self)
+        assert gradcheck(f, (xa, sa))

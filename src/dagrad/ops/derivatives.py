@@ -2150,3 +2150,11 @@ class BlockDiagBackward0(Node):
 def _dtype_of(npdt):
     from .._dtype import from_np
     return from_np(npdt)
+
+
+class ScatterReduceBackward0(Node):
+    """scatter_reduce(dim, index, src, reduce, include_self) (ops/gaps.py has the rule)."""
+
+    def backward(self, g):
+        from .gaps import _scatter_reduce_backward
+        return _scatter_reduce_backward(self, g)

@@ -964,3 +964,263 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 __all__.append("conv_transpose3d")
+
+
+# ---------------------------------------------------------------- batch 3
+# Functions PyTorch removed in 1.9: they still exist there and raise these messages.
+_REMOVED = {
+    'matrix_rank': (
+        'This function was deprecated since version 1.9 and is now removed.\n'
+        'Please use the `torch.linalg.matrix_rank` function instead. The parameter '
+        "'symmetric' was renamed in `torch.linalg.matrix_rank()` to 'hermitian'."
+    ),
+    'solve': (
+        'This function was deprecated since version 1.9 and is now removed. '
+        '`torch.solve` is deprecated in favor of `torch.linalg.solve`. '
+        '`torch.linalg.solve` has its arguments reversed and does not return the LU '
+        'factorization.\n'
+        '\n'
+        'To get the LU factorization see `torch.lu`, which can be used with '
+        '`torch.lu_solve` or `torch.lu_unpack`.\n'
+        'X = torch.solve(B, A).solution should be replaced with:\n'
+        'X = torch.linalg.solve(A, B)'
+    ),
+    'lstsq': (
+        'This function was deprecated since version 1.9 and is now removed. '
+        '`torch.lstsq` is deprecated in favor of `torch.linalg.lstsq`.\n'
+        '`torch.linalg.lstsq` has reversed arguments and does not return the QR '
+        'decomposition in the returned tuple (although it returns other information '
+        'about the problem).\n'
+        '\n'
+        'To get the QR decomposition consider using `torch.linalg.qr`.\n'
+        '\n'
+        'The returned solution in `torch.lstsq` stored the residuals of the solution in '
+        'the last m - n columns of the returned value whenever m > n. In '
+        "torch.linalg.lstsq, the residuals are in the field 'residuals' of the returned "
+        'named tuple.\n'
+        '\n'
+        'The unpacking of the solution, as in\n'
+        'X, _ = torch.lstsq(B, A).solution[:A.size(1)]\n'
+        'should be replaced with:\nX = torch.linalg.lstsq(A, B).solution'
+    ),
+    'eig': (
+        'This function was deprecated since version 1.9 and is now removed. '
+        '`torch.linalg.eig` returns complex tensors of dtype `cfloat` or `cdouble` '
+        'rather than real tensors mimicking complex tensors.\n'
+        '\n'
+        'L, _ = torch.eig(A) should be replaced with:\n'
+        'L_complex = torch.linalg.eigvals(A)\n'
+        '\n'
+        'and\n'
+        '\n'
+        'L, V = torch.eig(A, eigenvectors=True) should be replaced with:\n'
+        'L_complex, V_complex = torch.linalg.eig(A)'
+    ),
+    'symeig': (
+        'This function was deprecated since version 1.9 and is now removed. The default '
+        'behavior has changed from using the upper triangular portion of the matrix by '
+        'default to using the lower triangular portion.\n'
+        '\n'
+        'L, _ = torch.symeig(A, upper=upper) should be replaced with:\n'
+        "L = torch.linalg.eigvalsh(A, UPLO='U' if upper else 'L')\n"
+        '\n'
+        'and\n'
+        '\n'
+        'L, V = torch.symeig(A, eigenvectors=True) should be replaced with:\n'
+        "L, V = torch.linalg.eigh(A, UPLO='U' if upper else 'L')"
+    ),
+}
+
+
+def _removed(name):
+    def f(*args, **kwargs):
+        raise RuntimeError(_REMOVED[name])
+    f.__name__ = name
+    return f
+
+
+matrix_rank = _removed("matrix_rank")
+solve = _removed("solve")
+lstsq = _removed("lstsq")
+eig = _removed("eig")
+
+
+def lu(A, pivot=True, get_infos=False, out=None):
+    """torch.lu (deprecated): linalg.lu_factor_ex's (LU, pivots[, infos])."""
+    from .. import linalg
+    LU, piv, info = linalg.lu_factor_ex(A, pivot=pivot)
+    return (LU, piv, info) if get_infos else (LU, piv)
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    nd = input.dim()
+    d = dim % nd if nd else 0
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    if index.dim() > 1:
+        raise IndexError("index_reduce_(): Index is supposed to be a vector")
+    shape = [1] * source.dim()
+    if source.dim():
+        shape[d] = -1
+    idx = index.reshape(shape).expand(*source.shape) if source.dim() else index.reshape(())
+    return input.scatter_reduce(d, idx, source, reduce, include_self=include_self)
+
+
+def nonzero_static(input, *, size, fill_value=-1):
+    from ..creation import tensor
+    nz = np.argwhere(input._data)
+    nd = input.dim()
+    out = np.full((size, nd), fill_value, dtype=np.int64)
+    k = builtins.min(size, nz.shape[0])
+    out[:k] = nz[:k]
+    return tensor(out)
+
+
+def frobenius_norm(input, dim=(), keepdim=False):
+    dims = tuple(dim) if not isinstance(dim, builtins.int) else (dim,)
+    if not dims:
+        dims = None
+    return (input.abs() ** 2 if input.is_complex() else input * input).sum(
+        dims, keepdim=keepdim).sqrt() if dims is not None else \
+        (input.abs() ** 2 if input.is_complex() else input * input).sum().sqrt()
+
+
+def nuclear_norm(input, dim=None, keepdim=False):
+    from .. import linalg
+    if dim is None:
+        if input.dim() != 2:
+            raise RuntimeError(f"nuclear_norm requires a 2-D matrix, but got a {input.dim()}-D "
+                               f"tensor")
+        return linalg.matrix_norm(input, "nuc", keepdim=keepdim)
+    return linalg.matrix_norm(input, "nuc", dim=tuple(dim), keepdim=keepdim)
+
+
+def _resize_(x, *sizes):
+    """In place: x's elements (row-major) become the first ones of the new shape; new ones are
+    uninitialised (zeros here). Tensors that require grad cannot be resized, as PyTorch."""
+    if len(sizes) == 1 and not isinstance(sizes[0], (builtins.int, np.integer)):
+        sizes = tuple(sizes[0])
+    sizes = tuple(builtins.int(s) for s in sizes)
+    if x.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    n = builtins.int(np.prod(sizes)) if sizes else 1
+    a = x._data
+    if n == a.size:
+        new = a.reshape(sizes).copy() if not a.flags.c_contiguous else a.reshape(sizes)
+    else:
+        new = _xp_like(a).zeros(n, dtype=a.dtype)
+        k = builtins.min(n, a.size)
+        new[:k] = a.reshape(-1)[:k]
+        new = new.reshape(sizes)
+    x._data = new
+    return x
+
+
+def _xp_like(a):
+    from ..backend import get_array_module
+    return get_array_module(a)
+
+
+def _map_(x, other, callable):
+    """Legacy in-place map: x[i] = callable(x[i], other[i]) (other broadcast to x)."""
+    from ..creation import tensor
+    a = x._data
+    b = np.broadcast_to(other._data, a.shape)
+    flat = a.reshape(-1)
+    vals = [callable(u, v) for u, v in zip(flat.tolist(), b.reshape(-1).tolist())]
+    x.copy_(tensor(np.asarray(vals, dtype=a.dtype).reshape(a.shape)))
+    return x
+
+
+__all__ += ["matrix_rank", "solve", "lstsq", "eig", "lu", "index_reduce", "nonzero_static",
+            "frobenius_norm", "nuclear_norm"]
+
+
+def _bind3():
+    from . import inplace
+    T = Tensor
+    if not hasattr(T, "index_reduce"):
+        T.index_reduce = index_reduce
+    if not hasattr(T, "index_reduce_"):
+        T.index_reduce_ = inplace(index_reduce, "index_reduce")
+    if not hasattr(T, "nonzero_static"):
+        T.nonzero_static = nonzero_static
+    for n in ("solve", "eig", "lstsq"):
+        if not hasattr(T, n):
+            setattr(T, n, _removed(n))
+    if not hasattr(T, "symeig"):
+        T.symeig = _removed("symeig")
+    if not hasattr(T, "lu"):
+        T.lu = lu
+    if not hasattr(T, "resize_"):
+        T.resize_ = _resize_
+    if not hasattr(T, "resize_as_"):
+        T.resize_as_ = lambda x, other: _resize_(x, tuple(other.shape))
+    if not hasattr(T, "map_"):
+        T.map_ = _map_
+
+
+_bind3()
+
+
+# ---------------------------------------------------------------- scatter_reduce gradient
+def _link_scatter_reduce(res, x, dim, index, src, reduce, include_self):
+    """Record ScatterReduceBackward0 for indexing.scatter_reduce's result (PyTorch's formulas,
+    FunctionsManual scatter_reduce_backward)."""
+    from ._core import save, save_result
+    node = R.ScatterReduceBackward0()
+    node.dim, node.reduce, node.include_self = dim, reduce, include_self
+    node.src_shape = tuple(src.shape)
+    save(node, x, index, src)
+    save_result(node, res)
+    link(node, res, x if x._rg else None, None, src if src._rg else None)
+
+
+def _scatter_reduce_backward(node, g):
+    x, index, src = node.saved()
+    result = node.result()
+    dim, reduce, include_self = node.dim, node.reduce, node.include_self
+    full_src = src
+    if tuple(src.shape) != tuple(index.shape):
+        src = src[tuple(slice(0, k) for k in index.shape)]
+    gs = gsrc = None
+    if reduce == "sum":
+        gs = g
+        gsrc = g.gather(dim, index)
+    elif reduce == "prod":
+        masked_self = x.masked_fill(x == 0, 1)
+        masked_self_result = masked_self.scatter_reduce(dim, index, src, reduce,
+                                                        include_self=include_self)
+        gs = g * masked_self_result / masked_self
+        src_zero = src == 0
+        src_num_zeros = x.new_zeros(tuple(x.shape)).scatter_add(
+            dim, index, src_zero.to(x.dtype)).gather(dim, index)
+        src_single_zero = src_zero & (src_num_zeros == 1)
+        masked_src = src.masked_fill(src_single_zero, 1)
+        masked_src_result = x.scatter_reduce(dim, index, masked_src, reduce,
+                                             include_self=include_self)
+        gsrc = (g * masked_src_result).gather(dim, index).where(
+            src_single_zero, (g * result).gather(dim, index) / src.masked_fill(src_zero, 1))
+    elif reduce == "mean":
+        N = g.new_ones(tuple(g.shape)) if include_self else g.new_zeros(tuple(g.shape))
+        N = N.scatter_add(dim, index, src.new_ones(tuple(src.shape)))
+        N = N.masked_fill(N == 0, 1)
+        gs = g / N
+        gsrc = g.gather(dim, index) / N.gather(dim, index)
+    else:   # amax / amin: the gradient is shared evenly between all the maxima
+        value = result.gather(dim, index)
+        self_is = (x == result).to(x.dtype)
+        src_is = (src == value).to(x.dtype)
+        n_dist = self_is.scatter_add(dim, index, src_is)
+        gd = g / n_dist
+        gs = self_is * gd
+        gsrc = src_is * gd.gather(dim, index)
+    if not include_self and gs is not None:
+        gs = gs.scatter(dim, index, 0)
+    if gsrc is not None and tuple(full_src.shape) != tuple(gsrc.shape):
+        pads = []
+        for k, n in zip(reversed(tuple(gsrc.shape)), reversed(tuple(full_src.shape))):
+            pads += [0, n - k]
+        gsrc = _F().pad(gsrc, pads)
+    return (gs if node.needs(0) else None, None, gsrc if node.needs(2) else None)

@@ -463,7 +463,11 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     else:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
                            f"{reduce}")
-    return _make(out)
+    res = _make(out)
+    if grad_state.enabled and (x._rg or src._rg):
+        from .gaps import _link_scatter_reduce
+        _link_scatter_reduce(res, x, d, index, src, reduce, include_self)
+    return res
 
 
 def index_select(x, dim, index):
