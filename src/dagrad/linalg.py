@@ -597,7 +597,14 @@ def eigvals(A, *, out=None):
     c = np.complex64 if a.dtype in (np.float32, np.complex64) else np.complex128
     if out is not None:  # PyTorch writes out= even when A requires grad
         _eig_out_check("linalg.eigvals", "eigenvalues", c, out)
-        return _out(_make(np.ascontiguousarray(np.linalg.eigvals(a).astype(c))), out)
+        r = _out(_make(np.ascontiguousarray(np.linalg.eigvals(a).astype(c))), out)
+        if _rec(A):  # ... and records a node whose backward refuses, as torch's NotImplemented
+            from .ops.extra import _node
+
+            def refuse(n, g):
+                raise RuntimeError("derivative for aten::linalg_eigvals is not implemented")
+            _node("NotImplemented", refuse, (A,), r)
+        return r
     if _rec(A):
         return eig(A)[0]
     return _make(np.ascontiguousarray(np.linalg.eigvals(a).astype(c)))

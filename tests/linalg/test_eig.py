@@ -288,3 +288,14 @@ def test_eig_empty_and_one_by_one_grads():
             (w.abs().sum() + v.abs().sum()).backward()
             grads.append(a.grad.numpy())
         np.testing.assert_allclose(grads[1], grads[0], atol=1e-12)
+
+
+def test_eigvals_out_with_grad_like_torch():
+    for L in (torch, dagrad):
+        A = L.tensor(REAL[0], requires_grad=True)
+        o = L.empty(0, dtype=L.complex128)
+        r = L.linalg.eigvals(A, out=o)
+        assert r is o and r.requires_grad and type(r.grad_fn).__name__ == "NotImplemented"
+        with pytest.raises(RuntimeError, match="derivative for aten::linalg_eigvals is not "
+                                               "implemented"):
+            r.abs().sum().backward()
