@@ -450,6 +450,37 @@ def test_conv2d_forward_backward():
     assert_ulps(dc.bias.grad, tc.bias.grad, 2, "conv db")
 
 
+def test_cnn_train_steps_match_torch():
+    """Conv-BN-ReLU-MaxPool-Linear-LayerNorm-GELU-Linear in bf16 (Module.to(bfloat16)), three SGD
+    steps on cross-entropy: losses within 1 bf16 ulp, parameters within 2 ulps of their largest
+    entry (accumulation order differs)."""
+    def build(m):
+        nn = m.nn
+        return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 4 * 4, 10),
+                             nn.LayerNorm(10), nn.GELU(), nn.Linear(10, 5))
+    tm, dm = build(torch), build(dagrad)
+    dm.load_state_dict({k: dagrad.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    tm.to(torch.bfloat16)
+    assert dm.to(BF) is dm
+    assert {str(b.dtype) for b in dm.buffers()} == {str(b.dtype) for b in tm.buffers()}
+    x, y = RNG.standard_normal((4, 3, 8, 8)), [1, 0, 4, 2]
+    (dx,), (tx,) = pair(x)
+    to = torch.optim.SGD(tm.parameters(), lr=0.1)
+    do = dagrad.optim.SGD(dm.parameters(), lr=0.1)
+    for _ in range(3):
+        lt = torch.nn.functional.cross_entropy(tm(tx), torch.tensor(y))
+        ld = dagrad.nn.functional.cross_entropy(dm(dx), dagrad.tensor(y))
+        assert_ulps(ld.detach(), lt.detach(), 1, "loss")
+        for o, loss in ((to, lt), (do, ld)):
+            o.zero_grad()
+            loss.backward()
+            o.step()
+    for (n, p), (_, q) in zip(tm.named_parameters(), dm.named_parameters()):
+        assert q.grad.dtype is BF
+        assert_ulps(q.detach(), p.detach(), 2, n, scale="max")
+
+
 def test_small_mlp_trains_in_bfloat16():
     dagrad.manual_seed(0)
     model = dagrad.nn.Sequential(dagrad.nn.Linear(4, 16), dagrad.nn.ReLU(),
