@@ -595,6 +595,7 @@ LINALG_COMPOSITES = [
     ("matrix_norm_-inf", lambda L, a: L.linalg.matrix_norm(a, -math.inf)),
     ("norm_ord1", lambda L, a: L.linalg.norm(a, 1, (-2, -1))),
     ("multi_dot", lambda L, a: L.linalg.multi_dot([a[0], a[1], a[0]])),
+    ("matrix_power_0", lambda L, a: L.linalg.matrix_power(a, 0) + a),
     ("multi_dot_vec", lambda L, a: L.linalg.multi_dot([a[0].select(0, 0), a[1],
                                                       a[0].select(1, 1)])),
     ("multi_dot_vec_first", lambda L, a: L.linalg.multi_dot([a[1].select(0, 2), a[1], a[0]])),

@@ -1152,9 +1152,13 @@ def matrix_power(A, n, *, out=None):
                            f" matrices")
     if not isinstance(n, int):
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
-    if n == 0:
+    if n == 0:  # PyTorch: A.clone().copy_(I) (CloneBackward0, CopyBackwards: zero gradient)
         eye = _make(np.ascontiguousarray(_eye_like(a)))
-        return _out(A * 0 + eye if _rec(A) else eye, out)
+        if not _rec(A):
+            return _out(eye, out)
+        r = A.clone()
+        r.copy_(eye)
+        return _out(r, out)
     if n < 0:
         A = inv(A)
         n = -n
