@@ -453,7 +453,8 @@ def test_conv2d_forward_backward():
 def test_cnn_train_steps_match_torch():
     """Conv-BN-ReLU-MaxPool-Linear-LayerNorm-GELU-Linear in bf16 (Module.to(bfloat16)), three SGD
     steps on cross-entropy: losses within 1 bf16 ulp, parameters within 2 ulps of their largest
-    entry (accumulation order differs)."""
+    entry plus 5e-4 (lr 0.1 times a few ulps of O(1) gradient sums: BatchNorm's bias starts at 0,
+    and its gradient is a cancelling sum, accumulated in another order than torch's)."""
     def build(m):
         nn = m.nn
         return nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
@@ -477,8 +478,9 @@ def test_cnn_train_steps_match_torch():
             loss.backward()
             o.step()
     for (n, p), (_, q) in zip(tm.named_parameters(), dm.named_parameters()):
-        assert q.grad.dtype is BF
-        assert_ulps(q.detach(), p.detach(), 2, n, scale="max")
+        assert q.grad.dtype is BF and q.dtype is BF
+        a, b = f32(q), f32(p)
+        assert np.abs(a - b).max() <= 2 * ulp(np.abs(b).max()) + 5e-4, n
 
 
 def test_small_mlp_trains_in_bfloat16():
