@@ -704,3 +704,12 @@ def test_deprecated_legacy_linalg_warn_once_like_torch():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             call()
+
+
+def test_matrix_power_zero_forward_ad_tangent_is_zero_like_torch():
+    res = []
+    for L, fa in ((torch, tfa), (dagrad, dfa)):
+        with fa.dual_level():
+            A = fa.make_dual(L.tensor(LA0[0]), L.tensor(LA0[1]))
+            res.append(fa.unpack_dual(L.linalg.matrix_power(A, 0)).tangent.numpy().copy())
+    np.testing.assert_array_equal(res[1], res[0])

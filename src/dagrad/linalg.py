@@ -1154,6 +1154,8 @@ def matrix_power(A, n, *, out=None):
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     if n == 0:  # PyTorch: A.clone().copy_(I) (CloneBackward0, CopyBackwards: zero gradient)
         eye = _make(np.ascontiguousarray(_eye_like(a)))
+        if _fw_active():
+            return _out(A * 0 + eye, out)  # a zero tangent, as PyTorch's
         if not _rec(A):
             return _out(eye, out)
         r = A.clone()
