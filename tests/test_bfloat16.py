@@ -407,6 +407,20 @@ def test_inplace_ops_bit_exact(name):
     assert res[0] == res[1]
 
 
+@pytest.mark.parametrize("name", ["quantile", "cdist", "inv", "det", "svdvals"])
+def test_unsupported_ops_raise_like_torch(name):
+    """Ops PyTorch's CPU build has no bfloat16 kernel for: same exception type and message."""
+    fs = {"quantile": lambda m, t: t.quantile(0.3), "cdist": lambda m, t: m.cdist(t, t),
+          "inv": lambda m, t: m.linalg.inv(t[:, :3]), "det": lambda m, t: m.linalg.det(t[:, :3]),
+          "svdvals": lambda m, t: m.linalg.svdvals(t)}
+    (d,), (t,) = pair(RNG.standard_normal((3, 5)))
+    with pytest.raises(Exception) as et:
+        fs[name](torch, t)
+    with pytest.raises(Exception) as ed:
+        fs[name](dagrad, d)
+    assert type(ed.value) is type(et.value) and str(ed.value) == str(et.value)
+
+
 # ---------------------------------------------------------------- nn
 def test_module_bfloat16_linear_forward_backward():
     """nn.Linear in bf16: output and all gradients within 2 bf16 ulps of torch."""

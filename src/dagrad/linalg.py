@@ -1384,6 +1384,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {a.shape[-1]} "
                            f"X2: {b.shape[-1]}")
     for t, nm in ((a, "X1"), (b, "X2")):
+        if t.dtype.kind == "V":
+            raise NotImplementedError("\"cdist\" not implemented for 'BFloat16'")
         if t.dtype.kind != "f":
             raise RuntimeError(f"cdist only supports floating-point dtypes, {nm} got: "
                                f"{_pt(t.dtype)}")

@@ -951,7 +951,7 @@ def mode(x, dim=-1, keepdim=False, *, out=None):
 def _quantile(x, q, dim, keepdim, interpolation, nan_aware, name):
     name = "quantile"  # PyTorch's messages say quantile() for nanquantile too
     a = x._data
-    if a.dtype.kind not in "fV" or a.dtype == np.float16:
+    if a.dtype.kind != "f" or a.dtype == np.float16:  # not bfloat16 (kind 'V') either
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
     if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
