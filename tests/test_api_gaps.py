@@ -679,3 +679,63 @@ def test_scatter_reduce_grad(reduce, include_self, dim):
         f = lambda a, s: a.scatter_reduce(dim, dagrad.tensor(idx), s, reduce,  # noqa: E731
                                           include_self=include_self)
         assert gradcheck(f, (xa, sa))
+
+
+# ---------------------------------------------------------------- torch.fft (dagrad/fft.py)
+FFT_CASES = [("fft", ()), ("ifft", ()), ("rfft", ()), ("irfft", ()), ("hfft", ()),
+             ("ihfft", ()), ("fft2", ()), ("ifft2", ()), ("rfft2", ()), ("irfft2", ()),
+             ("rfftn", ()), ("irfftn", ()), ("hfftn", ()), ("ihfft2", ()), ("fft", (8,)),
+             ("rfft", (5,)), ("irfft", (7,)), ("fftn", ((3, 8),)), ("irfft2", ((5, 9),)),
+             ("fft", (None, 0, "ortho")), ("irfft", (None, 0, "forward")),
+             ("ihfft", (5, -1, "ortho")), ("hfft", (9, -1, "forward")),
+             ("ifftn", (None, (0,), "forward")), ("rfft2", ((3, 4), (1, 0), "ortho"))]
+
+
+@pytest.mark.parametrize("name,args", FFT_CASES)
+@pytest.mark.parametrize("complex_in", [False, True])
+def test_fft_vs_torch(name, args, complex_in):
+    if complex_in and name.startswith(("rfft", "ihfft")):
+        return
+    rng = np.random.default_rng(13)
+    a = rng.standard_normal((4, 6)).astype(np.float32)
+    if complex_in:
+        a = (a + 1j * rng.standard_normal((4, 6))).astype(np.complex64)
+    x, xt = dagrad.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    yd = getattr(dagrad.fft, name)(x, *args)
+    yt = getattr(torch.fft, name)(xt, *args).resolve_conj()
+    assert str(yd.dtype) == str(yt.dtype) and tuple(yd.shape) == tuple(yt.shape)
+    np.testing.assert_allclose(yd.detach().numpy(), yt.detach().numpy(), atol=1e-4, rtol=1e-4)
+    g = rng.standard_normal(tuple(yt.shape)).astype(np.float32)
+    ((yd.abs() if yd.is_complex() else yd) * dagrad.tensor(g)).sum().backward()
+    ((yt.abs() if yt.is_complex() else yt) * torch.tensor(g)).sum().backward()
+    assert str(x.grad.dtype) == str(xt.grad.dtype)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.resolve_conj().numpy(), atol=1e-4,
+                               rtol=1e-4)
+
+
+@pytest.mark.parametrize("fn", [lambda x: dagrad.fft.rfft(x).abs(),
+                                lambda x: dagrad.fft.irfft(dagrad.fft.rfft(x) * 2.0, 7),
+                                lambda x: dagrad.fft.fft2(x).real,
+                                lambda x: dagrad.fft.hfft(x, 6),
+                                lambda x: dagrad.fft.ifftn(x, norm="ortho").imag])
+def test_fft_gradcheck(fn):
+    x = dagrad.tensor(np.random.default_rng(14).standard_normal((3, 5)), requires_grad=True)
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(fn, (x,))
+
+
+def test_fft_helpers_and_errors():
+    for n, dd in [(5, 1.0), (8, 0.1)]:
+        close(dagrad.fft.fftfreq(n, dd), torch.fft.fftfreq(n, dd))
+        close(dagrad.fft.rfftfreq(n, dd), torch.fft.rfftfreq(n, dd))
+    close(dagrad.fft.fftfreq(4, dtype=dagrad.float64), torch.fft.fftfreq(4, dtype=torch.float64))
+    a = np.arange(15.0).reshape(3, 5)
+    for dim in (None, 0, (1,), (0, 1)):
+        close(dagrad.fft.fftshift(dagrad.tensor(a), dim), torch.fft.fftshift(torch.tensor(a), dim))
+        close(dagrad.fft.ifftshift(dagrad.tensor(a), dim),
+              torch.fft.ifftshift(torch.tensor(a), dim))
+    _err(lambda: dagrad.fft.fft(dagrad.ones(4), 0), lambda: torch.fft.fft(torch.ones(4), 0))
+    _err(lambda: dagrad.fft.fft(dagrad.ones(4), norm="bad"),
+         lambda: torch.fft.fft(torch.ones(4), norm="bad"))
+    _err(lambda: dagrad.fft.fft(dagrad.ones(4), dim=2), lambda: torch.fft.fft(torch.ones(4), dim=2))
+    close(dagrad.fft.fft(dagrad.tensor(np.arange(4))), torch.fft.fft(torch.tensor(np.arange(4))))

@@ -2158,3 +2158,22 @@ class ScatterReduceBackward0(Node):
     def backward(self, g):
         from .gaps import _scatter_reduce_backward
         return _scatter_reduce_backward(self, g)
+
+
+# ---------------------------------------------------------------- torch.fft (dagrad/fft.py)
+class FftC2CBackward0(Node):
+    def backward(self, g):
+        from ..fft import _c2c_backward
+        return _c2c_backward(self, g)
+
+
+class FftR2CBackward0(Node):
+    def backward(self, g):
+        from ..fft import _r2c_backward
+        return _r2c_backward(self, g)
+
+
+class FftC2RBackward0(Node):
+    def backward(self, g):
+        from ..fft import _c2r_backward
+        return _c2r_backward(self, g)

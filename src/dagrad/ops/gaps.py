@@ -1052,7 +1052,15 @@ def lu(A, pivot=True, get_infos=False, out=None):
     return (LU, piv, info) if get_infos else (LU, piv)
 
 
+_BETA_WARNED = [False]
+
+
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    if not _BETA_WARNED[0]:     # PyTorch's TORCH_WARN_ONCE
+        import warnings
+        warnings.warn("index_reduce() is in beta and the API may change at any time.",
+                      UserWarning, stacklevel=2)
+        _BETA_WARNED[0] = True
     nd = input.dim()
     d = dim % nd if nd else 0
     if reduce not in ("prod", "mean", "amax", "amin"):
