@@ -739,3 +739,79 @@ def test_fft_helpers_and_errors():
          lambda: torch.fft.fft(torch.ones(4), norm="bad"))
     _err(lambda: dagrad.fft.fft(dagrad.ones(4), dim=2), lambda: torch.fft.fft(torch.ones(4), dim=2))
     close(dagrad.fft.fft(dagrad.tensor(np.arange(4))), torch.fft.fft(torch.tensor(np.arange(4))))
+
+
+# ---------------------------------------------------------------- stft / istft
+STFT_CASES = [dict(n_fft=16),
+              dict(n_fft=16, hop_length=5, win_length=10, window="hann", normalized=True),
+              dict(n_fft=16, center=False, onesided=False),
+              dict(n_fft=12, hop_length=3, window="hamming", pad_mode="constant"),
+              dict(n_fft=8, hop_length=8, win_length=8, window="hann")]
+
+
+def _kw(kw, lib):
+    k = dict(kw)
+    if k.get("window") in ("hann", "hamming"):
+        wl = k.get("win_length", k["n_fft"])
+        k["window"] = getattr(lib, k["window"] + "_window")(wl, dtype=lib.float64)
+    return k
+
+
+@pytest.mark.parametrize("kw", STFT_CASES)
+@pytest.mark.parametrize("batched", [True, False])
+def test_stft_istft(kw, batched):
+    import warnings
+    a = np.random.default_rng(15).standard_normal((2, 64) if batched else (64,))
+    kd, kt = _kw(kw, dagrad), _kw(kw, torch)
+    x, xt = dagrad.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yd = dagrad.stft(x, **kd, return_complex=True)
+        yt = torch.stft(xt, **kt, return_complex=True)
+        close(yd, yt, atol=1e-10)
+        yd.abs().sum().backward()
+        yt.abs().sum().backward()
+        close(x.grad, xt.grad, atol=1e-9)
+        close(x.stft(**kd, return_complex=False), xt.stft(**kt, return_complex=False),
+              atol=1e-10)
+        ikd = {k: v for k, v in kd.items() if k != "pad_mode"}
+        ikt = {k: v for k, v in kt.items() if k != "pad_mode"}
+        if not kw.get("center", True) and "window" not in kw:
+            return
+        sd = yd.detach().requires_grad_(True)
+        st = yt.detach().requires_grad_(True)
+        try:
+            rt = torch.istft(st, **ikt)
+        except RuntimeError:
+            _err(lambda: dagrad.istft(sd, **ikd), lambda: torch.istft(st, **ikt))
+            return
+        rd = dagrad.istft(sd, **ikd)
+        close(rd, rt, atol=1e-10)
+        g = np.random.default_rng(16).standard_normal(tuple(rt.shape))
+        rd.backward(dagrad.tensor(g))
+        rt.backward(torch.tensor(g))
+        close(sd.grad, st.grad, atol=1e-9)
+        for n in (50, 70):
+            _same(lambda: dagrad.istft(sd.detach(), **ikd, length=n),
+                  lambda: torch.istft(st.detach(), **ikt, length=n))
+
+
+def _same(dfn, tfn):
+    """Both raise the same error, or both return the same values."""
+    try:
+        t = tfn()
+    except Exception:
+        _err(dfn, tfn)
+        return
+    close(dfn(), t, atol=1e-10)
+
+
+def test_stft_errors_and_warnings():
+    x, xt = dagrad.randn(100), torch.randn(100)
+    _err(lambda: dagrad.stft(x, 16), lambda: torch.stft(xt, 16))
+    with pytest.warns(UserWarning, match="A window was not provided"):
+        dagrad.stft(x, 16, return_complex=True)
+    with pytest.warns(UserWarning, match="return_complex=False is deprecated"):
+        dagrad.stft(x, 16, window=dagrad.ones(16), return_complex=False)
+    _err(lambda: dagrad.istft(dagrad.randn(9, 5), 16, window=dagrad.ones(16)),
+         lambda: torch.istft(torch.randn(9, 5), 16, window=torch.ones(16)))

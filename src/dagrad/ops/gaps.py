@@ -1232,3 +1232,156 @@ def _scatter_reduce_backward(node, g):
             pads += [0, n - k]
         gsrc = _F().pad(gsrc, pads)
     return (gs if node.needs(0) else None, None, gsrc if node.needs(2) else None)
+
+
+# ---------------------------------------------------------------- stft / istft
+def _warn(msg):
+    import warnings
+    warnings.warn(msg, UserWarning, stacklevel=3)
+
+
+def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
+         pad_mode="reflect", normalized=False, onesided=None, return_complex=None):
+    import dagrad
+    from .. import fft as _fft
+    if window is None:
+        _warn("A window was not provided. A rectangular window will be applied,which is known "
+              "to cause spectral leakage. Other windows such as torch.hann_window or "
+              "torch.hamming_window are recommended to reduce spectral leakage.To suppress "
+              "this warning and use a rectangular window, explicitly set "
+              "`window=torch.ones(n_fft, device=<device>)`.")
+    if return_complex is None:
+        if not (input.is_complex() or (window is not None and window.is_complex())):
+            raise RuntimeError("stft requires the return_complex parameter be given for real "
+                               "inputs, and will further require that return_complex=True in "
+                               "a future PyTorch release.")
+        return_complex = True
+    if not return_complex:
+        _warn("stft with return_complex=False is deprecated. In a future pytorch release, stft "
+              "will return complex tensors for all inputs, and return_complex=False will raise "
+              "an error.\nNote: you can still call torch.view_as_real on the complex output to "
+              "recover the old return format.")
+    hop = n_fft // 4 if hop_length is None else builtins.int(hop_length)
+    wl = n_fft if win_length is None else builtins.int(win_length)
+    if input.dim() not in (1, 2):
+        raise RuntimeError(f"stft: expected a 1D or 2D tensor, but got {input.dim()}D tensor")
+    x = input if input.dim() == 2 else input.unsqueeze(0)
+    if center:
+        p = n_fft // 2
+        x = _F().pad(x.unsqueeze(1), [p, p], mode=pad_mode).squeeze(1)
+    L = x.shape[-1]
+    if n_fft <= 0 or n_fft > L:
+        raise RuntimeError(f"stft: expected 0 < n_fft <= {L}, but got n_fft={n_fft}")
+    if hop <= 0:
+        raise RuntimeError(f"stft: expected hop_length > 0, but got hop_length={hop}")
+    if wl <= 0 or wl > n_fft:
+        raise RuntimeError(f"stft: expected 0 < win_length <= n_fft, but got win_length={wl}")
+    frames = x.unfold(-1, n_fft, hop)           # (B, n_frames, n_fft)
+    if window is not None:
+        if window.dim() != 1 or window.shape[0] != wl:
+            raise RuntimeError(f"stft: expected a 1D window tensor of size equal to "
+                               f"win_length={wl}, but got window with size "
+                               f"{list(window.shape)}")
+        w = window
+        if wl < n_fft:
+            left = (n_fft - wl) // 2
+            w = _F().pad(w.unsqueeze(0), [left, n_fft - wl - left]).squeeze(0)
+        frames = frames * w
+    elif wl < n_fft:
+        left = (n_fft - wl) // 2
+        w = np.zeros(n_fft, dtype=x._data.dtype if x._data.dtype.kind == "f" else np.float32)
+        w[left:left + wl] = 1
+        frames = frames * _make(w)
+    complex_in = frames.is_complex()
+    if onesided is None:
+        onesided = not complex_in
+    norm = "ortho" if normalized else "backward"
+    if onesided:
+        if complex_in:
+            raise RuntimeError("Cannot have onesided output if window or input is complex")
+        spec = _fft.rfft(frames, dim=-1, norm=norm)
+    else:
+        spec = _fft.fft(frames, dim=-1, norm=norm)
+    spec = spec.transpose(-1, -2)                # (B, freq, n_frames)
+    if input.dim() == 1:
+        spec = spec.squeeze(0)
+    return spec if return_complex else dagrad.view_as_real(spec)
+
+
+def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
+          normalized=False, onesided=None, length=None, return_complex=False):
+    from .. import fft as _fft
+    if window is None:
+        _warn("A window was not provided. A rectangular window will be applied.Please provide "
+              "the same window used by stft to make the inversion lossless.To suppress this "
+              "warning and use a rectangular window, explicitly set "
+              "`window=torch.ones(n_fft, device=<device>)`.")
+    if not input.is_complex():
+        raise RuntimeError("istft requires a complex-valued input tensor matching the output "
+                           "from stft with return_complex=True.")
+    hop = n_fft // 4 if hop_length is None else builtins.int(hop_length)
+    wl = n_fft if win_length is None else builtins.int(win_length)
+    x = input if input.dim() == 3 else input.unsqueeze(0)     # (B, freq, n_frames)
+    n_frames = x.shape[-1]
+    onesided_arg = onesided
+    if onesided is None:
+        onesided = x.shape[-2] != n_fft
+    spec = x.transpose(-1, -2)                                # (B, n_frames, freq)
+    norm = "ortho" if normalized else "backward"
+    if onesided:
+        frames = _fft.irfft(spec, n_fft, dim=-1, norm=norm)
+    else:
+        frames = _fft.ifft(spec, n_fft, dim=-1, norm=norm)
+        if not return_complex:
+            frames = frames.real
+    rdt = frames._data.real.dtype if frames.is_complex() else frames._data.dtype
+    if window is not None:
+        w = window
+        if wl < n_fft:
+            left = (n_fft - wl) // 2
+            w = _F().pad(w.unsqueeze(0), [left, n_fft - wl - left]).squeeze(0)
+    else:
+        w = np.zeros(n_fft, dtype=rdt)
+        left = (n_fft - wl) // 2
+        w[left:left + wl] = 1
+        w = _make(w)
+    frames = frames * w
+    expected = n_fft + hop * (n_frames - 1)
+    B = frames.shape[0]
+    # overlap-add: fold the frames (B, n_fft, n_frames) into a (1, expected) signal
+    y = _F().fold(frames.transpose(1, 2), (1, expected), (1, n_fft), stride=(1, hop))
+    y = y.reshape(B, expected)
+    w2 = (w * w).detach()._data
+    env = np.zeros(expected, dtype=rdt)
+    idx = (np.arange(n_frames)[:, None] * hop + np.arange(n_fft)[None, :]).reshape(-1)
+    np.add.at(env, idx, np.tile(w2, n_frames))
+    start = n_fft // 2 if center else 0
+    end = expected - n_fft // 2 if center else expected
+    if length is not None:
+        end = start + builtins.int(length)
+    stop = builtins.min(end, expected)
+    envs = env[start:stop]
+    if envs.size and np.abs(envs).min() < 1e-11:
+        def b(v):
+            return "None" if v is None else str(builtins.int(v))
+        tname = {np.dtype(np.complex64): "ComplexFloatType",
+                 np.dtype(np.complex128): "ComplexDoubleType"}.get(input._data.dtype, "")
+        wname = "None" if window is None else (
+            f"torch.{'Double' if window._data.dtype == np.float64 else 'Float'}Tensor"
+            f"{{{list(window.shape)}}}")
+        raise RuntimeError(
+            f"istft(CPU{tname}{list(input.shape)}, n_fft={n_fft}, hop_length={hop}, "
+            f"win_length={wl}, window={wname}, center={b(center)}, normalized={b(normalized)}, "
+            f"onesided={b(onesided_arg)}, length={b(length)}, "
+            f"return_complex={b(return_complex)}) window overlap add min: 1\n[ CPUBoolType{{}} ]")
+    y = y[:, start:stop] / _make(envs)
+    if end > expected:
+        y = _F().pad(y.unsqueeze(1), [0, end - expected]).squeeze(1)
+    return y.squeeze(0) if input.dim() == 2 else y
+
+
+__all__ += ["stft", "istft"]
+if not hasattr(Tensor, "stft"):
+    Tensor.stft = stft
+if not hasattr(Tensor, "istft"):
+    Tensor.istft = istft
