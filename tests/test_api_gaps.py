@@ -70,9 +70,17 @@ def test_tril_triu_inplace(name, k):
     yd, yt = ds[0] * 2, ts[0] * 2
     getattr(yd, name + "_")(k)
     getattr(yt, name + "_")(k)
+    assert type(yd.grad_fn).__name__ == type(yt.grad_fn).__name__
     (yd * yd).sum().backward()
     (yt * yt).sum().backward()
     close(ds[0].grad, ts[0].grad)
+    x = dagrad.tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+    assert gradgradcheck(lambda t: getattr(t, name)(k) * t, (x,))
+    for dt in (np.bool_, np.int64):
+        close(getattr(dagrad.tensor(A34 > 0).to(dagrad.int64 if dt is np.int64 else
+                                                 dagrad.bool), name)(k),
+              getattr(torch.tensor(A34 > 0).to(torch.int64 if dt is np.int64 else
+                                                torch.bool), name)(k))
     # a leaf that requires grad
     _err(lambda: getattr(dagrad.ones(2, 2, requires_grad=True), name + "_")(),
          lambda: getattr(torch.ones(2, 2, requires_grad=True), name + "_")())

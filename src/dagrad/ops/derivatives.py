@@ -2177,3 +2177,13 @@ class FftC2RBackward0(Node):
     def backward(self, g):
         from ..fft import _c2r_backward
         return _c2r_backward(self, g)
+
+
+class TrilBackward0(Node):
+    def backward(self, g):
+        return g.tril(self.k)
+
+
+class TriuBackward0(Node):
+    def backward(self, g):
+        return g.triu(self.k)

@@ -419,8 +419,15 @@ def _tri(x, k, lower):
                            f"dimensions")
     n, m = a.shape[-2:]
     mask = np.tri(n, m, k, dtype=bool) if lower else ~np.tri(n, m, k - 1, dtype=bool)
-    from .indexing import masked_fill
-    return masked_fill(x, _make(~mask), 0)
+    if type(a) is not np.ndarray:
+        from ..backend import get_array_module
+        mask = get_array_module(a).asarray(mask)
+    out = _make(np.where(mask, a, a.dtype.type(0)))
+    if x._rg and grad_state.enabled:    # PyTorch's TrilBackward0 / TriuBackward0
+        node = (R.TrilBackward0 if lower else R.TriuBackward0)()
+        node.k = k
+        link(node, out, x)
+    return out
 
 
 def tril(x, diagonal=0):
