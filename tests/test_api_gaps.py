@@ -823,3 +823,25 @@ def test_stft_errors_and_warnings():
         dagrad.stft(x, 16, window=dagrad.ones(16), return_complex=False)
     _err(lambda: dagrad.istft(dagrad.randn(9, 5), 16, window=dagrad.ones(16)),
          lambda: torch.istft(torch.randn(9, 5), 16, window=torch.ones(16)))
+
+
+@pytest.mark.parametrize("name", ["fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "rfftn",
+                                  "hfft", "ihfft", "fftshift", "hfftn"])
+@pytest.mark.parametrize("complex_in", [False, True])
+def test_fft_forward_ad(name, complex_in):
+    import dagrad.autograd.forward_ad as fw
+    import torch.autograd.forward_ad as tfw
+    if complex_in and name in ("rfft", "rfftn", "ihfft"):
+        return
+    rng = np.random.default_rng(17)
+    a = rng.standard_normal((4, 6))
+    t = rng.standard_normal((4, 6))
+    if complex_in:
+        a, t = a + 1j * t, t - 0.5j * a
+    with fw.dual_level():
+        y = getattr(dagrad.fft, name)(fw.make_dual(dagrad.tensor(a), dagrad.tensor(t)))
+        td = fw.unpack_dual(y).tangent
+    with tfw.dual_level():
+        y = getattr(torch.fft, name)(tfw.make_dual(torch.tensor(a), torch.tensor(t)))
+        tt = tfw.unpack_dual(y).tangent.resolve_conj()
+    close(td, tt, atol=1e-10)

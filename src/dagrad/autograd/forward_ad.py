@@ -566,7 +566,9 @@ flatten unflatten squeeze unsqueeze transpose swapaxes swapdims t permute movedi
 expand_as broadcast_to narrow select __getitem__ diagonal flip fliplr flipud roll repeat tile
 cat concat concatenate stack hstack vstack split chunk tensor_split unbind sum mean cumsum
 nansum trace tril triu gather take_along_dim index_select diag diag_embed sum_to_size ravel
-real conj to float double half type type_as float64 clone_ select_scatter diff""".split()
+real conj to float double half type type_as float64 clone_ select_scatter diff
+fft ifft rfft irfft hfft ihfft fft2 ifft2 rfft2 irfft2 hfft2 ihfft2 fftn ifftn rfftn irfftn hfftn
+ihfftn fftshift ifftshift""".split()  # torch.fft: all real-linear, tangent = f(tangent)
 _PASS = """size dim ndimension numel nelement item tolist numpy shape eq ne lt le gt ge __eq__
 __ne__ __lt__ __le__ __gt__ __ge__ greater greater_equal less less_equal not_equal logical_and
 logical_or logical_xor logical_not isnan isinf isfinite isneginf isposinf isclose allclose equal
@@ -823,6 +825,11 @@ def _build_plan():
     SP = sys.modules.get("dagrad.special")
     if SP is not None:
         mods.append(SP)
+    try:
+        import dagrad.fft as FFT  # imported now so that torch.fft is wrapped too
+        mods.append(FFT)
+    except ImportError:  # pragma: no cover
+        pass
     seen = set()
     for mod in mods:
         for name, raw in list(mod.__dict__.items()):
