@@ -21,6 +21,7 @@ _NOT_OPS = {"bfloat16", "half", "float", "backward", "register_hook", "retain_gr
             "register_post_accumulate_grad_hook", "numpy", "tolist", "item", "cuda", "cpu",
             "pin_memory", "new_empty", "detach", "new_tensor", "data_ptr", "storage_offset",
             "untyped_storage", "apply", "map", "new_full", "new_ones", "new_zeros"}
+_RANDOM = {"bernoulli"}
 _PIECEWISE = {"remainder", "fmod"}  # jumps inside the sampled range: no finite differences
 
 
@@ -83,6 +84,9 @@ def test_elementwise_tangent_matches_torch(name, kind):
         assert "forward AD" in str(e)
         return
     dp, dt = _tangent(dagrad, dfw, fn)
+    if name in _RANDOM:  # different generators: only the (zero) tangent can be compared
+        assert dt is not None and tt is not None and not dt.numpy().any() and not tt.numpy().any()
+        return
     np.testing.assert_allclose(dp.detach().numpy(), tp.detach().numpy(), rtol=1e-10,
                                equal_nan=True)
     assert dt is not None, f"{name}: no tangent"

@@ -56,9 +56,11 @@ def _add(a, b):
 def _in_dtype(g, t):
     """autograd.grad's result in its input's float dtype (PyTorch's validate_outputs): a
     bfloat16 input's gradient may arrive as float32 from a NumPy rule's Python-float constant."""
-    if g is not None and g._data.dtype != t._data.dtype and g._data.dtype.kind in "fV" and \
-            t._data.dtype.kind in "fV":
-        return g.to(t._data.dtype)
+    if g is None:
+        return g
+    gd, td = g.dtype, t.dtype  # the logical dtypes (g may be a vmap BatchedTensor)
+    if gd != td and gd.is_floating_point and td.is_floating_point:
+        return g.to(td)
     return g
 
 
@@ -310,8 +312,24 @@ def _pre_arrays(node, buf, captures):
 def _twin_bf16(fast, node, g):
     """A NumPy twin on a bfloat16 gradient, as PyTorch's CPU backward kernels: computed in float32
     and each input's gradient rounded once to bfloat16 (validate_outputs). An input whose dtype
-    differs (its _meta entry, or a ToCopy's source dtype) keeps the float32 gradient."""
-    grads = fast(node, g.astype(_f32))
+    differs (its _meta entry, or a ToCopy's source dtype) keeps the float32 gradient. The node's
+    saved bf16 arrays are read as float32 during the call (restored after)."""
+    swapped = []
+    rd = getattr(node, "result_data", None)
+    if rd is not None and rd.dtype.kind == "V":
+        node.result_data = rd.astype(_f32)
+    for t in node._saved or ():
+        a = getattr(t, "_data", None)
+        if a is not None and a.dtype.kind == "V" and all(t is not s for s, _ in swapped):
+            swapped.append((t, a))
+            t._data = a.astype(_f32)
+    try:
+        grads = fast(node, g.astype(_f32))
+    finally:
+        for t, a in swapped:
+            t._data = a
+        if rd is not None:
+            node.result_data = rd
     if type(grads) is not tuple:
         grads = (grads,)
     if getattr(node, "src_dtype", None) is not None:
@@ -319,6 +337,23 @@ def _twin_bf16(fast, node, g):
     meta = node._meta
     return tuple([r.astype(g.dtype) if r is not None and r.dtype == _f32 and
                   (meta is None or meta[i] is None) else r for i, r in enumerate(grads)])
+
+
+# Tensor rules of nodes whose PyTorch backward is one fused kernel (float32 opmath, one
+# rounding): for a bfloat16 node they run in float32. Other Tensor rules stay in bf16, one
+# rounding per op, as PyTorch's composite formulas (derivatives.yaml) do.
+_F32_RULES = frozenset((
+    "GeluBackward0 EluBackward0 SoftplusBackward0 HardswishBackward0 HardsigmoidBackward0 "
+    "LeakyReluBackward0 MishBackward0 SiluBackward0 HardtanhBackward0 LogSigmoidBackward0 "
+    "LogitBackward0 TanhBackward0 SigmoidBackward0 SoftmaxBackward0 LogSoftmaxBackward0 "
+    "Relu6Backward0 SoftshrinkBackward0 HardshrinkBackward0 ThresholdBackward0").split())
+
+
+def _rule_arrays(node, a):
+    r = node.backward(_make(a))
+    if type(r) is not tuple:
+        r = (r,)
+    return tuple([t._data if t is not None else None for t in r])
 
 
 def _node_arrays(node, buf):
@@ -334,6 +369,8 @@ def _node_arrays(node, buf):
                 return _twin_bf16(fast, node, g0)
             grads = fast(node, g0)
             return grads if type(grads) is tuple else (grads,)
+        if g0.dtype.kind == "V" and not node._hooks and type(node).__name__ in _F32_RULES:
+            return _twin_bf16(_rule_arrays, node, g0)  # bfloat16: elementwise rule in float32
         tg = _make(g0)
         buf = g0 = None
         r = node.backward(tg)
@@ -395,6 +432,7 @@ def _run_heap(roots, root_grads, keep_graph):
                     if type(grads) is not tuple:
                         grads = (grads,)
             elif type(node) is AccumulateGrad:  # a leaf with hooks, at its exact place
+                grads = g = b = old = None  # our references would block adopting the buffer
                 if node._has_pre:
                     buf = _pre_arrays(node, buf, None)
                 if buf[0] is not None:
@@ -410,16 +448,12 @@ def _run_heap(roots, root_grads, keep_graph):
             if not keep_graph and (node._saved or node._out_vc is not None):
                 node._release()
             meta = node._meta
-            i = -1
-            for m, nr in node.next_functions:
-                i += 1
-                if m is None:
+            if meta is not None:  # undo broadcasting / promotion, here and nowhere else
+                grads = tuple([g if mt is None or g is None else _fix_arr(g, mt)
+                               for g, mt in zip(grads, meta)])
+            for (m, nr), g in zip(node.next_functions, grads):
+                if m is None or g is None:
                     continue
-                g = grads[i]
-                if g is None:
-                    continue
-                if meta is not None and meta[i] is not None:
-                    g = _fix_arr(g, meta[i])
                 b = get(m)
                 if b is None:
                     if m._n_out == 1:
@@ -437,8 +471,7 @@ def _run_heap(roots, root_grads, keep_graph):
                 else:
                     old = b[nr]
                     b[nr] = g if old is None else old + g
-            grads = g = b = old = None  # let AccumulateGrad adopt buffers without a copy
-        node = None
+        grads = g = b = old = node = None  # let AccumulateGrad adopt buffers without a copy
         for node in accs:
             _accumulate_arr(node, pop(node))
     except Exception as e:  # name the user line that built the failing node (anomaly_mode.py)

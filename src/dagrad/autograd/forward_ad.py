@@ -560,7 +560,8 @@ _UNARY = {
     "sinc": None,
     "__abs__": lambda x, y: x.sign(),
 }
-_ZERO_DERIV = {"sign", "sgn", "round", "floor", "ceil", "trunc", "fix", "frac_zero"}
+_ZERO_DERIV = {"sign", "sgn", "round", "floor", "ceil", "trunc", "fix", "frac_zero",
+               "bernoulli"}  # PyTorch: a random draw's tangent is zero
 _LINEAR = """neg negative __neg__ positive __pos__ clone contiguous reshape view view_as reshape_as
 flatten unflatten squeeze unsqueeze transpose swapaxes swapdims t permute movedim moveaxis expand
 expand_as broadcast_to narrow select __getitem__ diagonal flip fliplr flipud roll repeat tile
@@ -630,6 +631,15 @@ def _zero_rule(args, kwargs, out):
 
 for _n in _ZERO_DERIV:
     _RULES[_n] = _zero_rule
+
+
+def _legacy_new_rule(args, kwargs, out):
+    """Tensor.new(t): PyTorch aliases a tensor argument, so its tangent comes along."""
+    src = args[1] if len(args) == 2 else None
+    return _tangent(src) if isinstance(src, _T()) else None
+
+
+_RULES["new"] = _legacy_new_rule
 
 
 # ---------------------------------------------------------------- patching
