@@ -614,12 +614,13 @@ def _wino_bwd_weight(x, g, pads, m, xb=None):
     dt = x.dtype
     a = m + 2
     th, tw = -(-Ho // m), -(-Wo // m)
-    dU = np.zeros((a * a, O, C), dtype=dt)
+    dU = [None]          # (a*a, O, C), the first product stored as is (no zero-fill and add)
     for n0, n1 in _wino_groups(N, C, th, tw):
         B = xb.a.get((n0, n1)) if isinstance(xb, _WinoBuf) and xb.m == m else None
         if B is None or B.shape != (th * m + 2, tw * m + 2, n1 - n0, C):
             B = _wino_pad(x[n0:n1], pads, m, th, tw)
         _wino_bwd_weight_group(B, g[n0:n1], m, dU)
+    dU = dU[0]
     K = np.kron(_wmats(m, dt)[1], _wmats(m, dt)[1]).astype(dt)           # (a*a, 9)
     return (dU.reshape(a * a, O * C).T @ K).reshape(O, C, 3, 3)
 
@@ -632,7 +633,7 @@ def _wino_bwd_weight_group(B, g, m, dU):
     a = m + 2
     th, tw = -(-Ho // m), -(-Wo // m)
     NO = N * O
-    tb = _wino_bands(th, tw, N, builtins.max(C, O), B.itemsize, a, dU.nbytes)
+    tb = _wino_bands(th, tw, N, builtins.max(C, O), B.itemsize, a, a * a * O * C * B.itemsize)
     gb = np.zeros((tb * m, tw * m, N, O), dtype=dt)
     for t0 in range(0, th, tb):
         nb = builtins.min(th, t0 + tb) - t0
@@ -647,7 +648,11 @@ def _wino_bwd_weight_group(B, g, m, dU):
         Q = np.matmul(A, Yb.reshape(nb, m, tw, m, NO))                   # (nb, m, tw, a, NO)
         dM = np.empty((a, a, nb, tw, NO), dtype=dt)
         np.matmul(A, Q.transpose(0, 2, 3, 1, 4), out=dM.transpose(2, 3, 1, 0, 4))
-        dU += np.matmul(dM.reshape(a * a, nb * tw * N, O).transpose(0, 2, 1), V)
+        r = np.matmul(dM.reshape(a * a, nb * tw * N, O).transpose(0, 2, 1), V)
+        if dU[0] is None:
+            dU[0] = r
+        else:
+            dU[0] += r
 
 
 # depthwise (one input channel per group): shifted multiply-adds on NCHW, no GEMM
