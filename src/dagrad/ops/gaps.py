@@ -1385,3 +1385,71 @@ if not hasattr(Tensor, "stft"):
     Tensor.stft = stft
 if not hasattr(Tensor, "istft"):
     Tensor.istft = istft
+
+
+# ---------------------------------------------------------------- batch 4: small natives
+def binomial(count, prob, generator=None):
+    """Samples Binomial(count, prob) elementwise (no gradient, as PyTorch)."""
+    from ..creation import _rng
+    c = count._data
+    p = prob._data
+    if c.dtype.kind not in "fV":
+        raise ValueError(f"binomial only supports floating-point dtypes for count, got: "
+                         f"{_tname(count)}")
+    if p.dtype.kind not in "fV":
+        raise ValueError(f"binomial only supports floating-point dtypes for prob, got: "
+                         f"{_tname(prob)}")
+    out = _rng(generator).binomial(np.broadcast_to(c, np.broadcast_shapes(c.shape, p.shape))
+                                   .astype(np.int64),
+                                   np.clip(p, 0, 1)).astype(c.dtype)
+    return _make(out)
+
+
+def norm_except_dim(v, pow=2, dim=0):
+    if dim == -1:
+        return v.norm(pow)
+    nd = v.dim()
+    dims = tuple(i for i in range(nd) if i != dim % nd)
+    return v.norm(pow, dims, keepdim=True) if dims else v.abs()
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
+                   requires_grad=False, pin_memory=False):
+    from ..creation import empty
+    size = tuple(size)
+    if sorted(physical_layout) != list(range(len(size))):
+        raise RuntimeError(f"Number of dimensions in size does not match the length of the "
+                           f"physical_layout; i.e. len(size) = {len(size)} is not equal to "
+                           f"len(physical_layout) = {len(physical_layout)}")
+    return empty(size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    idx = as_strided(_make(np.arange(input.numel(), dtype=np.int64).reshape(
+        tuple(input.shape))), size, stride, storage_offset)._data
+    if tuple(src.shape) != tuple(idx.shape):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{list(src.shape)}, slice size = {list(idx.shape)}")
+    flat = input.reshape(-1).index_put((_make(idx.reshape(-1)),), src.reshape(-1))
+    return flat.reshape(tuple(input.shape))
+
+
+def from_dlpack(ext_tensor):
+    a = np.from_dlpack(ext_tensor)
+    from ..tensor import _make as mk
+    return mk(a)
+
+
+def to_dlpack(tensor):
+    return tensor._data.__dlpack__()
+
+
+__all__ += ["binomial", "norm_except_dim", "empty_permuted", "as_strided_scatter",
+            "from_dlpack", "to_dlpack"]
+if not hasattr(Tensor, "as_strided_scatter"):
+    Tensor.as_strided_scatter = as_strided_scatter
+if not hasattr(Tensor, "dim_order"):
+    def dim_order(x, *, ambiguity_check=False):
+        """Dimension order from outermost to innermost (dagrad tensors are row-major)."""
+        return tuple(range(x.dim()))
+    Tensor.dim_order = dim_order
