@@ -396,6 +396,7 @@ def test_winograd_weight_grad_reuses_forward_buffer(monkeypatch):
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_resnet18_train_step_with_winograd_everywhere(monkeypatch):
     """A ResNet18 train step (forward, backward, SGD momentum) against torch with every 3x3
     stride-1 convolution on the Winograd path (thresholds off): the vision test's tolerances
