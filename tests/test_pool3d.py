@@ -213,7 +213,8 @@ def test_fractional_ratio_errors():
     _err(lambda: dnn.FractionalMaxPool3d(2), lambda: torch.nn.FractionalMaxPool3d(2))
     _err(lambda: dnn.FractionalMaxPool2d(2, output_ratio=1.5),
          lambda: torch.nn.FractionalMaxPool2d(2, output_ratio=1.5))
-    _err(lambda: dnn.FractionalMaxPool2d(2, 2, 0.5), lambda: torch.nn.FractionalMaxPool2d(2, 2, 0.5))
+    _err(lambda: dnn.FractionalMaxPool2d(2, 2, 0.5),
+         lambda: torch.nn.FractionalMaxPool2d(2, 2, 0.5))
 
 
 def test_fractional_max_pool_random_samples_shape():

@@ -176,7 +176,7 @@ def _dims_sizes(x, s, dim, name, default_all=True):
     else:
         sizes = list(s)
         if len(sizes) != len(dims):
-            raise RuntimeError(f"When given, dim and shape arguments must have the same length")
+            raise RuntimeError("When given, dim and shape arguments must have the same length")
     return dims, sizes
 
 
@@ -309,15 +309,15 @@ def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
 
 
 def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    from .creation import tensor
     from ._dtype import get_default_dtype
+    from .creation import tensor
     dtype = dtype or get_default_dtype()
     return tensor(np.fft.fftfreq(n, d), dtype=dtype, requires_grad=requires_grad)
 
 
 def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    from .creation import tensor
     from ._dtype import get_default_dtype
+    from .creation import tensor
     dtype = dtype or get_default_dtype()
     return tensor(np.fft.rfftfreq(n, d), dtype=dtype, requires_grad=requires_grad)
 

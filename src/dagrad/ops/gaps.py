@@ -9,9 +9,9 @@ import builtins
 import itertools
 import math
 
+from ..tensor import Tensor
 from . import derivatives as R
 from ._core import _make, grad_state, link, np
-from ..tensor import Tensor
 
 __all__ = ["renorm", "block_diag", "addr", "cov", "corrcoef", "diagflat", "slice_scatter",
            "select_scatter", "diagonal_scatter", "hann_window", "hamming_window",
@@ -391,7 +391,7 @@ def as_strided(input, size, stride, storage_offset=None):
     size = tuple(builtins.int(s) for s in size)
     stride = tuple(builtins.int(s) for s in stride)
     if len(size) != len(stride):
-        raise RuntimeError(f"mismatch in length of strides and shape")
+        raise RuntimeError("mismatch in length of strides and shape")
     off = 0 if storage_offset is None else builtins.int(storage_offset)
     idx = off + builtins.sum((np.arange(s).reshape((-1,) + (1,) * (len(size) - i - 1)) * st
                               for i, (s, st) in enumerate(zip(size, stride))),
@@ -465,7 +465,8 @@ _TORCH_INPLACE = ["acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_
 
 
 def _bind():
-    from . import inplace, linalg as L
+    from . import inplace
+    from . import linalg as L
     T = Tensor
     meth = {"renorm": renorm, "addr": addr, "cov": cov, "corrcoef": corrcoef,
             "diagflat": diagflat, "slice_scatter": slice_scatter,
@@ -720,11 +721,11 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     else:
         dims = [builtins.int(d) % nd for d in dim]
     if edge_order not in (1, 2):
-        raise RuntimeError(f"torch.gradient only supports edge_order=1 and edge_order=2.")
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
     for d in dims:
         if input.shape[d] < edge_order + 1:
-            raise RuntimeError(f"torch.gradient expected each dimension size to be at least "
-                               f"edge_order+1")
+            raise RuntimeError("torch.gradient expected each dimension size to be at least "
+                               "edge_order+1")
     if isinstance(spacing, (builtins.int, builtins.float, np.number)):
         sp = [spacing] * len(dims)
     elif isinstance(spacing, Tensor) and spacing.dim() == 0:
@@ -910,6 +911,7 @@ def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_paddi
     (depth folded into the batch), each placed at its strided depth offset; composite, so its
     gradients (and double backward) come from conv_transpose2d's."""
     import dagrad
+
     from . import conv as C
     name = "conv_transpose3d"
     C._check_types(input, weight, bias)
@@ -1243,6 +1245,7 @@ def _warn(msg):
 def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
          pad_mode="reflect", normalized=False, onesided=None, return_complex=None):
     import dagrad
+
     from .. import fft as _fft
     if window is None:
         _warn("A window was not provided. A rectangular window will be applied,which is known "

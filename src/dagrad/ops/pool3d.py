@@ -614,8 +614,9 @@ def _fractional(nd, input, kernel_size, output_size, output_ratio, return_indice
             raise RuntimeError(f"fractional_max_pool3d_out(): pool {which.lower()}"
                                f" ({k[i]}) too large relative to input {which.lower()} ({n})")
     if _random_samples is None:
-        from .. import creation as _cr  # noqa: F401 - dagrad's global generator
         import dagrad
+
+        from .. import creation as _cr  # noqa: F401 - dagrad's global generator
         samples = dagrad.rand(N, C, nd, dtype=input.dtype)._data
     else:
         samples = _random_samples._data

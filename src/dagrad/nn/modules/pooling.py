@@ -1,8 +1,5 @@
 from .. import functional as F
-from ._utils import _ntuple, _single
-
-_pair = _ntuple(2, "_pair")
-_triple = _ntuple(3, "_triple")
+from ._utils import _pair, _single, _triple
 from .module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
