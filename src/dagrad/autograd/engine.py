@@ -346,7 +346,13 @@ _F32_RULES = frozenset((
     "GeluBackward0 EluBackward0 SoftplusBackward0 HardswishBackward0 HardsigmoidBackward0 "
     "LeakyReluBackward0 MishBackward0 SiluBackward0 HardtanhBackward0 LogSigmoidBackward0 "
     "LogitBackward0 TanhBackward0 SigmoidBackward0 SoftmaxBackward0 LogSoftmaxBackward0 "
-    "Relu6Backward0 SoftshrinkBackward0 HardshrinkBackward0 ThresholdBackward0").split())
+    "Relu6Backward0 SoftshrinkBackward0 HardshrinkBackward0 ThresholdBackward0 "
+    "NativeLayerNormBackward0 NativeGroupNormBackward0 NativeBatchNormBackward0 BmmBackward0 "
+    "MatmulBackward MvBackward0 DotBackward0 EmbeddingBackward0 AvgPool1DBackward0 "
+    "AvgPool2DBackward0 AdaptiveAvgPool1DBackward0 AdaptiveAvgPool2DBackward0 "
+    "UpsampleLinear1DBackward0 UpsampleBilinear2DBackward0 UpsampleBicubic2DBackward0 "
+    "MseLossBackward0 SmoothL1LossBackward0 HuberLossBackward0 BinaryCrossEntropyBackward0 "
+    "BinaryCrossEntropyWithLogitsBackward0").split())
 
 
 def _rule_arrays(node, a):

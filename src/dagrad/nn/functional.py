@@ -477,6 +477,10 @@ def _norm_forward(x, axes, eps, w, b, wshape, waxes, mean=None, var=None, name="
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     a = input._data
+    if a.dtype.kind == "V":  # bfloat16: float32 opmath, one rounding (running stats stay bf16)
+        from ..ops._core import via_f32
+        return via_f32(lambda x, w, b: batch_norm(x, running_mean, running_var, w, b, training,
+                                                  momentum, eps), input, weight, bias)
     if a.ndim < 2:
         raise ValueError(f"expected 2D or 3D input (got {a.ndim}D input)")
     C = a.shape[1]
@@ -523,6 +527,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
                   use_input_stats=True, momentum=0.1, eps=1e-5):
     a = input._data
+    if a.dtype.kind == "V":  # bfloat16: float32 opmath, one rounding (running stats stay bf16)
+        from ..ops._core import via_f32
+        return via_f32(lambda x, w, b: instance_norm(x, running_mean, running_var, w, b,
+                                                     use_input_stats, momentum, eps),
+                       input, weight, bias)
     N, C = a.shape[:2]
     axes = tuple(range(2, a.ndim))
     if use_input_stats:
@@ -546,6 +555,10 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    if input._data.dtype.kind == "V":  # bfloat16: float32 opmath, one rounding
+        from ..ops._core import via_f32
+        return via_f32(lambda x, w, b: layer_norm(x, normalized_shape, w, b, eps),
+                       input, weight, bias)
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     normalized_shape = tuple(normalized_shape)
@@ -581,6 +594,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     a = input._data
+    if a.dtype.kind == "V":  # bfloat16: float32 opmath, one rounding
+        from ..ops._core import via_f32
+        return via_f32(lambda x, w, b: group_norm(x, num_groups, w, b, eps), input, weight, bias)
     if a.ndim < 2:
         raise RuntimeError(
             f"Expected at least 2 dimensions for input tensor but received {a.ndim}")
