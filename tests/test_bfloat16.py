@@ -293,6 +293,27 @@ def test_elementwise_bit_exact_on_wide_range(name):
     np.testing.assert_array_equal(f32(rd), f32(rt))
 
 
+def test_backward_twice_and_double_backward():
+    """bf16 rules read their saved tensors as float32 only during the call: the graph can be
+    run again (retain_graph) with the same result, saved tensors stay bf16, and double backward
+    works (compared with torch)."""
+    res = []
+    for m in (dagrad, torch):
+        x = m.tensor([0.5, -1.25, 2.0, 3.5], dtype=m.bfloat16, requires_grad=True)
+        y = (x.tanh() * x.sigmoid()).sum() + (x @ x)
+        g1, = m.autograd.grad(y, x, retain_graph=True)
+        g2, = m.autograd.grad(y, x, retain_graph=True)
+        assert g1.dtype == m.bfloat16 and x.dtype == m.bfloat16
+        assert g1.tolist() == g2.tolist()
+        gg, = m.autograd.grad((x.tanh() * x).sum(), x, create_graph=True)
+        h, = m.autograd.grad(gg.sum(), x)
+        res.append((g1.float().tolist(), h.float().tolist(), str(h.dtype)))
+    (a1, ah, ad), (b1, bh, bd) = res
+    assert ad == bd == "torch.bfloat16"
+    np.testing.assert_allclose(a1, b1, rtol=2 ** -7)
+    np.testing.assert_allclose(ah, bh, rtol=2 ** -6, atol=2 ** -8)
+
+
 def test_mixed_dtype_gradients_keep_leaf_dtypes():
     a = dagrad.randn(3, dtype=BF, requires_grad=True)
     b = dagrad.randn(3, dtype=dagrad.float16, requires_grad=True)
