@@ -606,6 +606,10 @@ def _install():
         if isinstance(f, types.FunctionType) and not getattr(f, "_dagrad_profiler_shim", False):
             saved.append((cls, "backward", f))
             setattr(cls, "backward", _node_shim(f))
+        tw = cls.__dict__.get("_np")
+        if tw is not None:  # the engine would call the NumPy twin, not the (timed) rule
+            saved.append((cls, "_np", tw))
+            cls._np = None
     # leaf accumulation: whichever of the engine's accumulate functions exist (the tensor and
     # the array paths); a nested call (array path falling back to the tensor one) records once
     for attr in ("_accumulate", "_accumulate_arr"):
