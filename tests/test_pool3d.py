@@ -288,6 +288,8 @@ X5 = np.random.default_rng(0).standard_normal((2, 3, 4, 6, 6)).astype(np.float32
     ("max_pool3d", (X5, -1), {}),
     ("max_pool3d", (X5, 2), dict(dilation=0)),
     ("max_pool3d", (X5, 2), dict(padding=2)),
+    ("max_pool3d", (X5, (2, 3, 3)), dict(padding=(1, 1, 2), dilation=2)),
+    ("max_pool3d", (X5, (2, 3, 3)), dict(padding=(1, 2, 1), dilation=2)),
     ("max_pool3d", (X5, (2, 2)), {}),
     ("max_pool3d", (X5, 2), dict(stride=(1, 1))),
     ("max_pool3d", (X5, 2), dict(padding=(1, 1))),
@@ -398,3 +400,63 @@ def test_forward_ad_3d_pools():
             yt = ft(tfw.make_dual(torch.tensor(a), torch.tensor(t)))
             tt = tfw.unpack_dual(yt).tangent
         close(td, tt)
+
+
+def _empty_window(sp, k, s, p, d, ceil):
+    for i in range(3):
+        o = (sp[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1 + (s[i] - 1 if ceil else 0)) // s[i] + 1
+        for oo in range(max(o, 0)):
+            st = oo * s[i] - p[i]
+            if not any(0 <= st + j * d[i] < sp[i] for j in range(k[i])):
+                return True
+    return False
+
+
+def test_random_sweep_vs_torch():
+    """Random geometries (kernel, stride, padding, dilation, ceil_mode, count_include_pad,
+    divisor_override, unbatched): values, indices, gradients, or the same error. Windows lying
+    wholly in the padding are skipped (PyTorch's own indices are out of range there)."""
+    rng = np.random.default_rng(123)
+    compared = 0
+    for _ in range(80):
+        shape = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) + tuple(
+            int(v) for v in rng.integers(1, 8, 3))
+        if rng.random() < 0.3:
+            shape = shape[1:]
+        k = tuple(int(v) for v in rng.integers(1, 4, 3))
+        s = tuple(int(v) for v in rng.integers(1, 4, 3))
+        d = tuple(int(v) for v in rng.integers(1, 3, 3))
+        p = tuple(int(rng.integers(0, (d[i] * (k[i] - 1) + 1) // 2 + 1)) for i in range(3))
+        ceil = bool(rng.random() < 0.5)
+        a = rng.standard_normal(shape)
+        for kind in ("max", "avg"):
+            kw = dict(kernel_size=k, stride=s, padding=p, ceil_mode=ceil)
+            if kind == "max":
+                kw.update(dilation=d, return_indices=True)
+            else:
+                kw.update(count_include_pad=bool(rng.random() < 0.5),
+                          divisor_override=None if rng.random() < 0.7 else int(rng.integers(1, 5)),
+                          padding=tuple(min(p[i], k[i] // 2) for i in range(3)))
+            if _empty_window(shape[-3:], k, s, kw["padding"], d if kind == "max" else (1, 1, 1),
+                             ceil):
+                continue
+            ft, fd = (TF.max_pool3d, F.max_pool3d) if kind == "max" else (TF.avg_pool3d,
+                                                                          F.avg_pool3d)
+            xt = torch.tensor(a, requires_grad=True)
+            xd = dagrad.tensor(a, requires_grad=True)
+            try:
+                ot = ft(xt, **kw)
+            except RuntimeError:
+                _err(lambda: fd(xd, **kw), lambda: ft(xt, **kw))
+                continue
+            od = fd(xd, **kw)
+            if kind == "max":
+                np.testing.assert_array_equal(od[1].numpy(), ot[1].numpy())
+                od, ot = od[0], ot[0]
+            np.testing.assert_allclose(od.detach().numpy(), ot.detach().numpy(), atol=1e-12)
+            g = rng.standard_normal(tuple(ot.shape))
+            od.backward(dagrad.tensor(g))
+            ot.backward(torch.tensor(g))
+            np.testing.assert_allclose(xd.grad.numpy(), xt.grad.numpy(), atol=1e-12)
+            compared += 1
+    assert compared > 60

@@ -140,6 +140,10 @@ def _geom(a, k, s, p, d, ceil, fn):
             raise RuntimeError(
                 f"pad should be at most half of effective kernel size, but got pad={p[i]}, "
                 f"kernel_size={k[i]} and dilation={d[i]}")
+    if builtins.any(p[i] > k[i] // 2 for i in range(3)):    # pool3d_shape_check's own test
+        raise RuntimeError(
+            f"pad should be smaller than or equal to half of kernel size, but got kT: {k[0]} "
+            f"kW: {k[2]} kH: {k[1]} padT: {p[0]} padW: {p[2]} padH: {p[1]}")
     n = a.shape[-3:]
     if fn == "avg_pool3d" and builtins.any(n[i] < k[i] for i in range(3)):
         raise RuntimeError(f"input image (T: {n[0]} H: {n[1]} W: {n[2]}) smaller than kernel "
