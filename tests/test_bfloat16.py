@@ -573,6 +573,20 @@ def test_pth_roundtrip_bit_exact_with_torch(tmp_path):
     assert np.array_equal(back["v"].view(torch.int16).numpy().view(np.uint16), bits[1:4])
 
 
+def test_pth_views_and_legacy_format(tmp_path):
+    x = dagrad.arange(12.0).reshape(3, 4).bfloat16()
+    obj = {"t": x.t(), "s": x[:, ::2], "full": x, "p": dagrad.nn.Parameter(x.clone())}
+    dagrad.save(obj, str(tmp_path / "v.pth"))
+    back = torch.load(tmp_path / "v.pth")
+    for k, v in back.items():
+        assert v.dtype == torch.bfloat16 and v.float().tolist() == obj[k].float().tolist(), k
+    t = torch.tensor([1.5, -2.25, 3e38], dtype=torch.bfloat16)
+    torch.save({"w": t, "v": t[::2]}, tmp_path / "leg.pth", _use_new_zipfile_serialization=False)
+    d = dagrad.load(str(tmp_path / "leg.pth"))
+    assert d["w"].dtype is BF and d["w"].float().tolist() == t.float().tolist()
+    assert d["v"].float().tolist() == t[::2].float().tolist()
+
+
 def test_module_state_dict_bfloat16_roundtrip(tmp_path):
     tl = torch.nn.Linear(5, 3).bfloat16()
     torch.save(tl.state_dict(), tmp_path / "m.pth")
