@@ -460,3 +460,34 @@ def test_random_sweep_vs_torch():
             np.testing.assert_allclose(xd.grad.numpy(), xt.grad.numpy(), atol=1e-12)
             compared += 1
     assert compared > 60
+
+
+def test_fractional_size_errors():
+    x5, x4 = np.random.default_rng(0).standard_normal((2, 5, 5, 5)), \
+        np.random.default_rng(1).standard_normal((2, 5, 5))
+    s3 = np.random.default_rng(2).uniform(0, 1, (1, 2, 3))
+    s2 = np.random.default_rng(3).uniform(0, 1, (1, 2, 2))
+    for k, o in [((2, 1, 1), (4, 1, 1)), ((1, 2, 1), (1, 4, 1)), ((1, 1, 2), (1, 1, 4)),
+                 ((1, 1, 1), (5, 1, 1)), ((1, 1, 1), (4, 2, 3))]:
+        _same3(lambda: F.fractional_max_pool3d(dagrad.tensor(x5), k, o,
+                                               _random_samples=dagrad.tensor(s3)),
+               lambda: TF.fractional_max_pool3d(torch.tensor(x5), k, o,
+                                                _random_samples=torch.tensor(s3)))
+    for k, o in [((2, 1), (5, 1)), ((1, 2), (1, 5)), ((3, 3), (4, 4)), ((2, 1), (4, 1))]:
+        _same3(lambda: F.fractional_max_pool2d(dagrad.tensor(x4), k, o,
+                                               _random_samples=dagrad.tensor(s2)),
+               lambda: TF.fractional_max_pool2d(torch.tensor(x4), k, o,
+                                                _random_samples=torch.tensor(s2)))
+    _err(lambda: F.fractional_max_pool2d(dagrad.randn(5, 5), 2, 2),
+         lambda: TF.fractional_max_pool2d(torch.randn(5, 5), 2, 2))
+    _err(lambda: F.fractional_max_pool3d(dagrad.randn(5, 5, 5), 2, 2),
+         lambda: TF.fractional_max_pool3d(torch.randn(5, 5, 5), 2, 2))
+
+
+def _same3(dfn, tfn):
+    try:
+        t = tfn()
+    except Exception:
+        _err(dfn, tfn)
+        return
+    close(dfn(), t)

@@ -599,6 +599,9 @@ def _fractional(nd, input, kernel_size, output_size, output_ratio, return_indice
         osz = (builtins.int(output_size),) * nd if isinstance(output_size,
                                                               (builtins.int, np.integer)) \
             else tuple(builtins.int(v) for v in output_size)
+    if a.ndim < nd + 1:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-a.ndim}, "
+                         f"{a.ndim - 1}], but got {-(nd + 1)})")
     if a.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: "
                            f"{list(a.shape)}")
@@ -607,16 +610,12 @@ def _fractional(nd, input, kernel_size, output_size, output_ratio, return_indice
     N, C = x.shape[:2]
     for i in range(nd):
         n = x.shape[2 + i]
-        if osz[i] + k[i] - 1 > n:
-            which = "THW"[3 - nd + i] if nd == 3 else "hw"[i]
-            if nd == 2:
-                raise RuntimeError(
-                    f"fractional_max_pool2d(): pool height {k[0]} too large relative to input "
-                    f"height {x.shape[2]}" if i == 0 else
-                    f"fractional_max_pool2d(): pool width {k[1]} too large relative to input "
-                    f"width {x.shape[3]}")
-            raise RuntimeError(f"fractional_max_pool3d_out(): pool {which.lower()}"
-                               f" ({k[i]}) too large relative to input {which.lower()} ({n})")
+        # PyTorch: 2-D needs o + k - 1 <= n, 3-D the strict o + k - 1 < n
+        if osz[i] + k[i] - 1 > n or (nd == 3 and osz[i] + k[i] - 1 == n):
+            which = ("time", "height", "width")[3 - nd + i]
+            where = "fractional_max_pool2d()" if nd == 2 else "fractional_max_pool3d_out()"
+            raise RuntimeError(f"{where}: pool {which} {k[i]} too large relative to input "
+                               f"{which} {n}")
     if _random_samples is None:
         import dagrad
 
