@@ -359,6 +359,11 @@ def test_sum_of_many_is_accumulated_in_float32():
     assert_ulps(d.sum(), t.sum(), 1, "sum")
     assert_ulps(d.mean(), t.mean(), 1, "mean")
     assert f32(d.sum()) == f32(t.sum())
+    # dtype=bfloat16 on a float32 input: cast, then float32 accumulation (was 512 and 0.125)
+    xf, xt = dagrad.tensor(x.astype(np.float32)), torch.tensor(x.astype(np.float32))
+    for f in (lambda m, v: v.sum(dtype=m.bfloat16), lambda m, v: v.mean(dtype=m.bfloat16),
+              lambda m, v: v.sum(0, dtype=m.bfloat16), lambda m, v: v.cumsum(0, dtype=m.bfloat16)):
+        assert_ulps(f(dagrad, xf), f(torch, xt), 0, "dtype=bfloat16")
 
 
 @pytest.mark.parametrize("shapes", [((16, 64), (64, 8)), ((2, 5, 33), (33, 7)), ((40,), (40,)),

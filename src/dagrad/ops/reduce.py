@@ -78,6 +78,13 @@ CummaxRT = _rt("cummax", ("values", "indices"))
 CumminRT = _rt("cummin", ("values", "indices"))
 
 
+def _is_bf16(dtype):
+    try:
+        return D.to_dtype(dtype) is D.bfloat16
+    except TypeError:
+        return False
+
+
 def _sum_dtype(a, dtype):
     if dtype is not None:
         return D.to_dtype(dtype).np
@@ -192,6 +199,9 @@ def sum(x, dim=None, keepdim=False, *, dtype=None, out=None):  # noqa: A001
             n.shape = a.shape
             link(n, res, x)
         return res
+    if dtype is not None and out is None and _is_bf16(dtype) and a.dtype.kind != "V":
+        x, a, dtype = x.to(D.bfloat16), None, None  # dtype=bfloat16: cast, then as below
+        a = x._data
     if a.dtype.kind == "V" and dtype is None and out is None:  # bfloat16: float32 accumulation
         return via_f32(sum, x, dim, keepdim)
     if isinstance(dim, (list, tuple)) and len(dim) == 0:
@@ -253,6 +263,8 @@ def sum_to_size(x, *size):
 
 
 def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
+    if dtype is not None and out is None and _is_bf16(dtype) and x._data.dtype.kind != "V":
+        x, dtype = x.to(D.bfloat16), None  # dtype=bfloat16: cast, then float32 accumulation
     if x._data.dtype.kind == "V" and dtype is None and out is None:  # bfloat16
         return via_f32(mean, x, dim, keepdim)
     if out is not None and not isinstance(out, Tensor):
@@ -304,6 +316,9 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
 
 def prod(x, dim=None, keepdim=False, *, dtype=None, out=None):
     a = x._data
+    if dtype is not None and out is None and _is_bf16(dtype) and a.dtype.kind != "V":
+        x, dtype = x.to(D.bfloat16), None  # dtype=bfloat16: cast, then float32 accumulation
+        a = x._data
     if a.dtype.kind == "V" and dtype is None and out is None:  # bfloat16
         return via_f32(prod, x, dim, keepdim)
     if out is not None and dim is None:
@@ -673,6 +688,9 @@ def cumsum(x, dim=None, *, dtype=None, out=None):
     if dim is None:
         raise _missing_dim("cumsum")
     a = x._data
+    if dtype is not None and out is None and _is_bf16(dtype) and a.dtype.kind != "V":
+        x, dtype = x.to(D.bfloat16), None  # dtype=bfloat16: cast, then float32 accumulation
+        a = x._data
     if a.dtype.kind == "V" and dtype is None and out is None:  # bfloat16
         return via_f32(cumsum, x, dim)
     if out is not None and dtype is None and isinstance(out, Tensor):
@@ -696,6 +714,9 @@ def cumprod(x, dim=None, *, dtype=None, out=None):
     if dim is None:
         raise _missing_dim("cumprod")
     a = x._data
+    if dtype is not None and out is None and _is_bf16(dtype) and a.dtype.kind != "V":
+        x, dtype = x.to(D.bfloat16), None  # dtype=bfloat16: cast, then float32 accumulation
+        a = x._data
     if a.dtype.kind == "V" and dtype is None and out is None:  # bfloat16
         return via_f32(cumprod, x, dim)
     if out is not None and dtype is None and isinstance(out, Tensor):
