@@ -376,3 +376,18 @@ def _bind():
 
 _bind()
 _ = R
+
+
+def gammainc(input, other, *, out=None):
+    """torch.special.gammainc: the regularised lower incomplete gamma (torch.igamma)."""
+    from .ops.gaps import igamma
+    return igamma(input, other)
+
+
+def gammaincc(input, other, *, out=None):
+    """torch.special.gammaincc: the regularised upper incomplete gamma (torch.igammac)."""
+    from .ops.gaps import igammac
+    return igammac(input, other)
+
+
+__all__ += ["gammainc", "gammaincc"]

@@ -2187,3 +2187,17 @@ class TrilBackward0(Node):
 class TriuBackward0(Node):
     def backward(self, g):
         return g.triu(self.k)
+
+
+class IgammaBackward0(Node):
+    """igamma(a, x): d/dx = x^(a-1) e^-x / Gamma(a); no derivative in a (as PyTorch)."""
+
+    def backward(self, g):
+        from .gaps import _igamma_backward
+        return _igamma_backward(self, g, False)
+
+
+class IgammacBackward0(Node):
+    def backward(self, g):
+        from .gaps import _igamma_backward
+        return _igamma_backward(self, g, True)
