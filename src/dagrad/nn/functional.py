@@ -1119,6 +1119,10 @@ def _fused_nll(x, t, weight, reduction, ignore_index):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
+    if isinstance(input, Tensor) and input._data.dtype.kind == "V":  # bfloat16: float32 sums
+        from ..ops._core import via_f32
+        return via_f32(lambda x, w: nll_loss(x, target, w, size_average, ignore_index, reduce,
+                                             reduction), input, weight)
     reduction = _reduction(size_average, reduce, reduction)
     _check_reduction(reduction)
     _nll_check(input, target)
@@ -1191,6 +1195,10 @@ def _ce_fast(input, target, reduction, ignore_index):
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
                   reduce=None, reduction="mean", label_smoothing=0.0):
+    if isinstance(input, Tensor) and input._data.dtype.kind == "V":  # bfloat16: float32 sums
+        from ..ops._core import via_f32
+        return via_f32(lambda x, w: cross_entropy(x, target, w, size_average, ignore_index, reduce,
+                                                  reduction, label_smoothing), input, weight)
     if (weight is None and label_smoothing == 0.0 and size_average is None and reduce is None
             and (reduction == "mean" or reduction == "sum")
             and type(input) is Tensor and type(target) is Tensor):

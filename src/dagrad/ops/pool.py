@@ -577,6 +577,10 @@ def _avg_pool(name, nd, input, kernel_size, stride, padding, ceil_mode, count_in
               divisor_override):
     x = input
     a = x._data
+    if a.dtype.kind == "V":  # bfloat16: float32 accumulation, one rounding
+        from ._core import via_f32
+        return via_f32(lambda t: _avg_pool(name, nd, t, kernel_size, stride, padding, ceil_mode,
+                                           count_include_pad, divisor_override), x)
     if a.ndim not in (nd + 1, nd + 2):
         if nd == 2:
             raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
@@ -631,6 +635,9 @@ def _sep_arr(a, mats):
 
 
 def _sep_op(x, mats, node_cls):
+    if x._data.dtype.kind == "V":  # bfloat16: float32 accumulation, one rounding
+        from ._core import via_f32
+        return via_f32(lambda t: _sep_op(t, mats, node_cls), x)
     mats = [m.astype(x._data.dtype, copy=False) for m in mats]
     r = _make(_sep_arr(x._data, mats))
     if _rec(x):
