@@ -352,6 +352,21 @@ def test_reductions(name):
     assert_ulps(d.grad, t.grad, 4 if name == "prod" else 2, name + " grad", scale="max")
 
 
+def test_embedding_bag_mean_of_many():
+    """embedding_bag in bf16: float32 sums (bf16 index_add accumulation gave -0.256 for -0.918).
+    Its gradient is the exact 0.5 (torch 2.13's own bf16 backward gives 0.25 here)."""
+    x = np.random.default_rng(0).standard_normal((2, 4096))
+    (d,), (t,) = pair(x, grad=True)
+    idx = [[0, 1] * 1000]
+    od = dagrad.nn.functional.embedding_bag(dagrad.tensor(idx), d)
+    ot = torch.nn.functional.embedding_bag(torch.tensor(idx), t)
+    assert_ulps(od, ot, 1, "embedding_bag")
+    exact = torch.nn.functional.embedding_bag(torch.tensor(idx), t.detach().double())
+    assert_ulps(od, exact.bfloat16(), 0, "vs float64")
+    od.sum().backward()
+    assert d.grad.dtype is BF and np.all(f32(d.grad) == 0.5)
+
+
 def test_large_pools_and_losses_accumulate_in_float32():
     """avg/adaptive pooling and cross-entropy over thousands of bf16 values: float32 sums (bf16
     accumulation gave 0.0625 for a mean of 1.008 and a cross-entropy of 7.1 for 1.98)."""
@@ -456,12 +471,22 @@ def test_inplace_ops_bit_exact(name):
     assert res[0] == res[1]
 
 
-@pytest.mark.parametrize("name", ["quantile", "cdist", "inv", "det", "svdvals"])
+_NO_KERNEL = {
+    "quantile": lambda m, t: t.quantile(0.3), "cdist": lambda m, t: m.cdist(t, t),
+    "inv": lambda m, t: m.linalg.inv(t[:, :3]), "det": lambda m, t: m.linalg.det(t[:, :3]),
+    "svdvals": lambda m, t: m.linalg.svdvals(t),
+    "multi_margin": lambda m, t: m.nn.functional.multi_margin_loss(t, m.tensor([1, 2, 0])),
+    "multilabel_margin": lambda m, t: m.nn.functional.multilabel_margin_loss(
+        t, m.tensor([[1, 2, -1, 0, 0]] * 3)),
+    "ctc": lambda m, t: m.nn.functional.ctc_loss(
+        t.reshape(3, 1, 5).log_softmax(2), m.tensor([[1, 2]]), m.tensor([3]), m.tensor([2])),
+}
+
+
+@pytest.mark.parametrize("name", list(_NO_KERNEL))
 def test_unsupported_ops_raise_like_torch(name):
     """Ops PyTorch's CPU build has no bfloat16 kernel for: same exception type and message."""
-    fs = {"quantile": lambda m, t: t.quantile(0.3), "cdist": lambda m, t: m.cdist(t, t),
-          "inv": lambda m, t: m.linalg.inv(t[:, :3]), "det": lambda m, t: m.linalg.det(t[:, :3]),
-          "svdvals": lambda m, t: m.linalg.svdvals(t)}
+    fs = _NO_KERNEL
     (d,), (t,) = pair(RNG.standard_normal((3, 5)))
     with pytest.raises(Exception) as et:
         fs[name](torch, t)

@@ -722,6 +722,11 @@ def _embedding_renorm_(weight, idx, max_norm, norm_type):
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                   scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
                   include_last_offset=False, padding_idx=None):
+    if weight._data.dtype.kind == "V":  # bfloat16: float32 sums, one rounding (PyTorch's kernel)
+        from ..ops._core import via_f32
+        return via_f32(lambda w, p: embedding_bag(
+            input, w, offsets, max_norm, norm_type, scale_grad_by_freq, mode, sparse, p,
+            include_last_offset, padding_idx), weight, per_sample_weights)
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"mode has to be one of sum, mean or max, but got {mode}")
     if per_sample_weights is not None and mode != "sum":
@@ -1261,8 +1266,15 @@ def _mul_s(t, s):
     return r
 
 
+def _no_bf16_kernel(t, kernel):
+    """PyTorch's CPU build has no bfloat16 kernel for these ops."""
+    if isinstance(t, Tensor) and t._data.dtype.kind == "V":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'BFloat16'")
+
+
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
                       reduce=None, reduction="mean"):
+    _no_bf16_kernel(input, "multi_margin_loss_cpu_kernel")
     reduction = _reduction(size_average, reduce, reduction)
     x = input if input.dim() == 2 else input.unsqueeze(0)
     t = target.reshape(-1)
@@ -1503,6 +1515,7 @@ adaptive_avg_pool3d = _lazy("adaptive_avg_pool3d")
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    _no_bf16_kernel(input, "multilabel_margin_loss_forward_out_frame")
     reduction = _reduction(size_average, reduce, reduction)
     x = input if input.dim() == 2 else input.unsqueeze(0)
     t = target._data if target.dim() == 2 else target._data[None]
@@ -1539,6 +1552,7 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
              zero_infinity=False):
     """Connectionist temporal classification loss: the forward (alpha) recursion in
     probability space, rescaled at every step; gradients come from the recorded ops."""
+    _no_bf16_kernel(log_probs, "ctc_loss_cpu")
     _check_reduction(reduction)
     unbatched = log_probs.dim() == 2
     if unbatched:
