@@ -352,6 +352,24 @@ def test_reductions(name):
     assert_ulps(d.grad, t.grad, 4 if name == "prod" else 2, name + " grad", scale="max")
 
 
+def test_scatter_accumulation_like_torch():
+    """scatter_add / scatter_reduce accumulate in float32 in PyTorch (4096 x 1.0078 -> 4128);
+    index_add / index_put(accumulate=True) accumulate in bf16 there (-> 512): dagrad matches."""
+    res = []
+    for m in (dagrad, torch):
+        src = (m.ones(4096, dtype=m.bfloat16) * 1.0078125).requires_grad_()
+        i = m.zeros(4096, dtype=m.int64)
+        z = m.zeros(1, dtype=m.bfloat16)
+        outs = [z.scatter_add(0, i, src), z.scatter_reduce(0, i, src, "sum"),
+                z.scatter_reduce(0, i, src, "mean"),
+                z.scatter_reduce(0, i, src, "amax", include_self=False),
+                z.index_add(0, i, src), z.index_put((i,), src, accumulate=True)]
+        sum(outs).sum().backward()
+        res.append(([o.item() for o in outs], [str(o.dtype) for o in outs], src.grad[:3].tolist(),
+                    str(src.grad.dtype)))
+    assert res[0] == res[1]
+
+
 def test_embedding_bag_mean_of_many():
     """embedding_bag in bf16: float32 sums (bf16 index_add accumulation gave -0.256 for -0.918).
     Its gradient is the exact 0.5 (torch 2.13's own bf16 backward gives 0.25 here)."""

@@ -417,10 +417,10 @@ def scatter_add(x, dim, index, src):
     idx = index._data
     if idx.dtype not in (np.int64, np.int32):
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
-    out = a.copy()
+    out = a.copy() if a.dtype.kind != "V" else a.astype(np.float32)  # bf16: float32 sums
     sl = tuple(slice(0, k) for k in idx.shape)
-    np.add.at(out, _full_index(idx, d), src._data[sl].astype(a.dtype, copy=False))
-    res = _make(out)
+    np.add.at(out, _full_index(idx, d), src._data[sl].astype(out.dtype, copy=False))
+    res = _make(out if out.dtype == a.dtype else out.astype(a.dtype))
     if grad_state.enabled and (x._rg or src._rg):
         n = R.ScatterAddBackward0()
         n.dim = d
@@ -433,6 +433,10 @@ def scatter_add(x, dim, index, src):
 
 def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     a = x._data
+    if a.dtype.kind == "V":  # bfloat16: float32 accumulation, one rounding (PyTorch)
+        from ._core import via_f32
+        return via_f32(lambda t, s: scatter_reduce(t, dim, index, s, reduce,
+                                                   include_self=include_self), x, src)
     d = wrap_dim(dim, a.ndim)
     idx = index._data
     full = _full_index(idx, d)
