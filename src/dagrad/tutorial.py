@@ -439,8 +439,10 @@ def section_finetune(T):
     with torch.no_grad():
         direct = model(Xte_t[:8])
         via_cache = model.fc(feats_te[:8])
-    T.check("the cached features give exactly the full model's outputs",
-            torch.allclose(direct, via_cache, atol=1e-5))
+    # not bit-exact: the convolution algorithm (Winograd, GEMM bands) depends on the batch, as
+    # PyTorch's does, so a batch of 8 and the whole test set round differently
+    T.check("the cached features give the full model's outputs (to float32 rounding)",
+            torch.allclose(direct, via_cache, rtol=1e-4, atol=1e-4))
     T.check("the frozen backbone did not change",
             torch.equal(model.layer1[0].conv1.weight.detach(), frozen_before))
     T.check("training lowered the loss (last epoch < first epoch)",
