@@ -58,6 +58,11 @@ def __getattr__(name):
         return mod
     if name.startswith("__"):
         raise AttributeError(name)
+    shim = globals().get("_torch_shim")
+    v = shim._lazy_compat(name) if shim is not None else None
+    if v is not None:
+        globals()[name] = v
+        return v
     raise AttributeError(f"dagrad does not implement torch.{name} yet")
 
 

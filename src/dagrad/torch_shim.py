@@ -5,8 +5,7 @@ A meta-path finder maps `torch` to `dagrad`, `torch.X` to `dagrad.X`, `torchvisi
 "dagrad does not implement torch.X yet".
 """
 import importlib
-import importlib.abc
-import importlib.util
+import importlib.machinery
 import sys
 
 _ALIASES = {"torch.nn.modules": "dagrad.nn", "torch.utils.data.dataloader": "dagrad.utils.data",
@@ -24,7 +23,7 @@ def _target(name):
     return None
 
 
-class _AliasLoader(importlib.abc.Loader):
+class _AliasLoader:  # the loader protocol (importlib.abc costs ~10 ms of `import dagrad`)
     def __init__(self, target):
         self.target = target
 
@@ -44,12 +43,12 @@ class _AliasLoader(importlib.abc.Loader):
         pass
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+class _Finder:  # the meta-path finder protocol
     def find_spec(self, name, path=None, target=None):
         t = _target(name)
         if t is None:
             return None
-        return importlib.util.spec_from_loader(name, _AliasLoader(t))
+        return importlib.machinery.ModuleSpec(name, _AliasLoader(t))
 
 
 _finder = _Finder()
@@ -325,7 +324,6 @@ def _compat_names():
     import math
 
     import dagrad
-    from dagrad.nn import functional as F
 
     from .tensor import Tensor
     names = {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan, "newaxis": None,
@@ -339,11 +337,6 @@ def _compat_names():
         names[k] = _legacy_class(k, dt)
     if hasattr(dagrad, "vstack"):
         names["row_stack"] = dagrad.vstack
-    try:
-        from .func import vmap
-        names["vmap"] = vmap
-    except ImportError:
-        pass
     try:
         from .autograd import anomaly_mode as _am
         names["is_anomaly_enabled"] = _am.is_anomaly_enabled
@@ -362,10 +355,20 @@ def _compat_names():
                 return getattr(input, _m)(*a, **k)
             f.__name__ = m
             names[m] = f
-    for m in _F_ALIASES:
-        if hasattr(F, m):
-            names[m] = getattr(F, m)
     return names
+
+
+def _lazy_compat(name):
+    """torch.vmap and the torch.* aliases of nn.functional, resolved on first use (importing
+    dagrad.nn and dagrad.func eagerly would add ~25 ms to `import dagrad`)."""
+    if name == "vmap":
+        from .func import vmap
+        return vmap
+    if name in _F_ALIASES:
+        from .nn import functional as F
+        if hasattr(F, name):
+            return getattr(F, name)
+    return None
 
 
 def _unfold(self, dimension, size, step):
