@@ -18,6 +18,7 @@ __all__ = ["np", "D", "Tensor", "_make", "grad_state", "link", "edge", "as_tenso
            "scalar_operand", "check_inplace", "is_scalar"]
 
 NO_EDGE = (None, 0)
+_NO_INPUT = object()  # link()'s "argument not given" (None means an input without an edge)
 _saved_hooks = False  # set by autograd.graph while saved_tensors_hooks are active
 _anomaly = False      # True while _where is hooked (anomaly mode, checkpoint's recorder):
 #                       link then calls _where instead of its inlined location walk
@@ -36,24 +37,28 @@ def edge(t):
     return NO_EDGE
 
 
-def link(node, out, *inputs):
+def link(node, out, a=_NO_INPUT, b=_NO_INPUT, *rest):
     """Attach `node` as out's grad_fn with one edge per input (None inputs get no edge).
 
     Also records where in user code the node was made (`node._loc`: the code object and
     instruction offset of the first frame outside dagrad; the line is derived only when an
     error needs it). Inlined here rather than called: a call per op was most of its cost.
-    `edge()` is inlined for the one- and two-input cases for the same reason."""
-    if len(inputs) == 1:
-        t = inputs[0]
-        fn = t.grad_fn
-        if fn is not None:
-            node.next_functions = ((fn, t._nr),)
-        elif t._rg:
-            node.next_functions = ((t._get_accumulator(), 0),)
-        else:
+    `edge()` is inlined, and the one- and two-input calls pack no argument tuple, for the same
+    reason."""
+    if b is _NO_INPUT:
+        if a is _NO_INPUT:
+            node.next_functions = ()
+        elif a is None:
             node.next_functions = (NO_EDGE,)
-    elif len(inputs) == 2:
-        a, b = inputs
+        else:
+            fn = a.grad_fn
+            if fn is not None:
+                node.next_functions = ((fn, a._nr),)
+            elif a._rg:
+                node.next_functions = ((a._get_accumulator(), 0),)
+            else:
+                node.next_functions = (NO_EDGE,)
+    elif not rest:
         if a is None:
             ea = NO_EDGE
         else:
@@ -76,7 +81,8 @@ def link(node, out, *inputs):
                 eb = NO_EDGE
         node.next_functions = (ea, eb)
     else:
-        node.next_functions = tuple([edge(t) if t is not None else NO_EDGE for t in inputs])
+        node.next_functions = tuple([edge(t) if t is not None else NO_EDGE
+                                     for t in (a, b) + rest])
     node._seq = _next_seq()
     if _anomaly:
         _where(node)
