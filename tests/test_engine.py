@@ -989,3 +989,24 @@ def test_accumulate_grad_prehook_runs_once_with_the_sum():
         return seen, w.grad.tolist()
     (ts, tg), (ds, dg) = both(f)
     assert ds == ts and dg == tg
+
+
+@pytest.mark.parametrize("name,f", [
+    ("mul_scalar", lambda x: x * 2), ("div_scalar", lambda x: x / 2), ("add_scalar", lambda x: x + 2),
+    ("rdiv", lambda x: 2 / x), ("sum", lambda x: x.sum()), ("relu", lambda x: x.relu()),
+    ("view", lambda x: x.view(2, 1)), ("imul", lambda x: x.clone().mul_(3)),
+])
+def test_second_backward_through_freed_graph_like_torch(name, f):
+    """PyTorch saves the Python number of x * 2 and x / 2 as a tensor: reusing the freed graph
+    raises; nodes that save nothing (x + 2, sum, view) run again."""
+    def run(m):
+        x = m.ones(2, requires_grad=True)
+        y = f(x).sum()
+        y.backward()
+        try:
+            y.backward()
+        except RuntimeError as e:
+            return "error", str(e)
+        return "ok", x.grad.tolist()
+    t, d = run(torch), run(dagrad)
+    assert d == t

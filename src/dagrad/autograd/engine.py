@@ -234,7 +234,7 @@ def run_backward(roots, root_grads, keep_graph, create_graph, inputs=None, captu
                 grads = _call(node, buf)
             else:
                 continue
-            if not keep_graph and (node._saved or node._out_vc is not None):
+            if not keep_graph and (node._saved or node._out_vc is not None or node._frees):
                 node._release()
             _deliver(nf, grads, node._meta, buffers, needed, _fix)
     except Exception as e:  # name the user line that built the failing node (anomaly_mode.py)
@@ -289,7 +289,7 @@ def _run_arrays(order, roots, root_grads, keep_graph, targets, captures, needed,
             if grads is None:
                 continue
             buf = None
-            if not keep_graph and (node._saved or node._out_vc is not None):
+            if not keep_graph and (node._saved or node._out_vc is not None or node._frees):
                 node._release()
             _deliver(nf, grads, node._meta, buffers, needed, _fix_arr)
             grads = None  # drop our reference so AccumulateGrad can adopt a buffer without a copy
@@ -451,7 +451,7 @@ def _run_heap(roots, root_grads, keep_graph):
                 if grads is None:
                     continue
             buf = None
-            if not keep_graph and (node._saved or node._out_vc is not None):
+            if not keep_graph and (node._saved or node._out_vc is not None or node._frees):
                 node._release()
             meta = node._meta
             if meta is not None:  # undo broadcasting / promotion, here and nowhere else

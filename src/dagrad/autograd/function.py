@@ -80,6 +80,7 @@ class Node:
     #                     equals the rule. Set to None on a node to force the Tensor rule.
     _np_rule = None     # the `backward` the twin mirrors
     _plain = True       # no hook of any kind registered: the engine's fast path may run it
+    _frees = False      # release() after backward even with nothing in _saved (scalar mul/div)
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)

@@ -8,7 +8,7 @@ Composite ops (softplus as log1p/exp, etc. where PyTorch also decomposes) get no
 """
 import math
 
-from ..autograd.function import Node
+from ..autograd.function import FREED_MSG, Node
 from ..backend import np
 
 
@@ -69,9 +69,23 @@ class MulBackward0(Node):
                 g * a.conj() if self.needs(1) else None)
 
 
+class _SavesScalar(Node):
+    """tensor * or / a Python number: PyTorch saves the number as a (wrapped) tensor, so a
+    second backward through a freed graph raises its error; the engine frees these nodes too."""
+    _frees = True
+
+    def _release(self):
+        self._saved = None
+
+    def _check(self):
+        if self._saved is None:
+            raise RuntimeError(FREED_MSG)
+
+
 @_named("MulBackward0")
-class MulScalarBackward(Node):
+class MulScalarBackward(_SavesScalar):
     def backward(self, g):
+        self._check()
         o = self.other
         return g * (o.conjugate() if type(o) is complex else o), None
 
@@ -86,8 +100,9 @@ class DivBackward0(Node):
 
 
 @_named("DivBackward0")
-class DivScalarBackward(Node):
+class DivScalarBackward(_SavesScalar):
     def backward(self, g):
+        self._check()
         o = self.other
         return g / (o.conjugate() if type(o) is complex else o), None
 
@@ -1962,7 +1977,7 @@ class ClampMaxBackward0(ClampBackward1):
 
 
 # tensor * Python scalar inside PyTorch's C++ composites (mul.Scalar): same rule, its own name
-MulScalarBackward1 = type("MulBackward1", (MulScalarBackward,), {})
+MulScalarBackward1 = type("MulBackward1", (MulScalarBackward,), {"_frees": False})  # a Scalar
 
 
 # ---------------------------------------------------------------- 3-D / fractional pooling

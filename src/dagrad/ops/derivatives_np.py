@@ -93,6 +93,8 @@ def mul(self, g):
 
 
 def mul_scalar(self, g):
+    if self._saved is None:
+        self._check()
     o = self.other
     return g * (o.conjugate() if type(o) is complex else o), None
 
@@ -107,6 +109,8 @@ def div(self, g):
 
 
 def div_scalar(self, g):
+    if self._saved is None:
+        self._check()
     o = self.other
     return g / (o.conjugate() if type(o) is complex else o), None
 
