@@ -24,7 +24,6 @@ _CPP_NAME = {"float32": "float", "float64": "double", "float16": "c10::Half",
 _SCALAR_NAME = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
                 "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
                 "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-_ones = np.ones
 _ONE = {}  # dtype -> 0-d one: backward()'s seed is a copy (np.ones costs ~2 us of Python)
 
 

@@ -29,10 +29,6 @@ class _Capture:
         self.grad = None
 
 
-def _sum_to(g, shape):
-    return g.sum_to_size(shape)
-
-
 def _fix(g, meta):
     """Reduce a gradient to its input's shape and dtype (broadcasting and promotion undone)."""
     shape, dt = meta
