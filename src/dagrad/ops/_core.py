@@ -15,7 +15,7 @@ from ..tensor import Tensor, _make, _wrap_dim
 
 __all__ = ["np", "D", "Tensor", "_make", "grad_state", "link", "edge", "as_tensor_arg",
            "promote_arrays", "float_array", "wrap_dim", "dims_arg", "save", "NO_EDGE",
-           "scalar_operand", "check_inplace", "is_scalar"]
+           "scalar_operand", "scalar_arr", "check_inplace", "is_scalar"]
 
 NO_EDGE = (None, 0)
 _NO_INPUT = object()  # link()'s "argument not given" (None means an input without an edge)
@@ -149,6 +149,32 @@ def arr(r, dtype=None):
         return np.asarray(r, dtype=dtype)
     if dtype is not None and r.dtype != dtype:
         return r.astype(dtype)
+    return r
+
+
+_SCALAR_ARRS = {}
+
+
+def scalar_arr(v, dt):
+    """Python number `v` as a read-only 0-d array of floating dtype `dt`, or `v` itself where
+    that could differ from NumPy's own conversion. NumPy converts a Python operand on every call
+    (~1 us on a small array); a 0-d operand of the array's own dtype costs half and gives the
+    same value. Zero (-0.0 == 0.0 would share a key), NaN, huge values and ints beyond 2**24 are
+    not cached."""
+    key = (v, dt)
+    r = _SCALAR_ARRS.get(key)
+    if r is not None:
+        return r
+    if type(v) is int:
+        ok = 0 < abs(v) <= 16777216
+    else:
+        ok = type(v) is float and 1e-30 < abs(v) < 1e30
+    if not ok or dt.kind != "f" or dt.itemsize < 4:
+        return v
+    r = np.array(v, dt)
+    r.flags.writeable = False
+    if len(_SCALAR_ARRS) < 4096:
+        _SCALAR_ARRS[key] = r
     return r
 
 

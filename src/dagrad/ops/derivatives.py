@@ -73,6 +73,7 @@ class _SavesScalar(Node):
     """tensor * or / a Python number: PyTorch saves the number as a (wrapped) tensor, so a
     second backward through a freed graph raises its error; the engine frees these nodes too."""
     _frees = True
+    other_arr = None  # the number as a 0-d array of the input's float dtype (the twin's operand)
 
     def _release(self):
         self._saved = None

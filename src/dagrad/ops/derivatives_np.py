@@ -10,6 +10,7 @@ import math
 
 from ..backend import get_array_module, np, zeros
 from . import derivatives as R
+from ._core import scalar_arr
 from .movement import _fast_broadcast
 
 _ndarray = np.ndarray
@@ -95,8 +96,11 @@ def mul(self, g):
 def mul_scalar(self, g):
     if self._saved is None:
         self._check()
-    o = self.other
-    return g * (o.conjugate() if type(o) is complex else o), None
+    o = self.other_arr
+    if o is None:
+        o = self.other
+        o = o.conjugate() if type(o) is complex else o
+    return g * o, None
 
 
 def div(self, g):
@@ -111,8 +115,11 @@ def div(self, g):
 def div_scalar(self, g):
     if self._saved is None:
         self._check()
-    o = self.other
-    return g / (o.conjugate() if type(o) is complex else o), None
+    o = self.other_arr
+    if o is None:
+        o = self.other
+        o = o.conjugate() if type(o) is complex else o
+    return g / o, None
 
 
 def neg(self, g):
@@ -128,9 +135,9 @@ def pow0(self, g):
     if p == 1:
         return g
     if p == 2:
-        return g * (x * 2)
+        return g * (x + x)  # 2x exactly, without NumPy's per-call conversion of a Python 2
     if p == 3:
-        return g * (x * x * 3)
+        return g * (x * x * scalar_arr(3, x.dtype))
     return g * _conj(x0 ** (p - 1) * p)
 
 

@@ -17,9 +17,11 @@ from ._core import (
     promote_arrays,
     save,
     save_result,
+    scalar_arr,
     scalar_operand,
     via_f32,
 )
+from ._core import _SCALAR_ARRS
 
 _SCALAR_TYPES = (int, float, bool, complex)
 
@@ -216,10 +218,15 @@ def mul(a, b, *, out=None):
                     link(n, res, a, b)
                 return res
         elif (tb is float or tb is int) and a._data.dtype.kind == "f":
-            res = _make(a._data * b)
+            xa = a._data
+            s = _SCALAR_ARRS.get((b, xa.dtype))
+            if s is None:
+                s = scalar_arr(b, xa.dtype)
+            res = _make(xa * s)
             if a._rg and grad_state.enabled:
                 n = R.MulScalarBackward()
                 n.other = b
+                n.other_arr = s
                 link(n, res, a, None)
             return res
     a = as_tensor_arg(a) if not isinstance(a, Tensor) else a
@@ -308,6 +315,19 @@ def true_divide(a, b):
             link(n, res, a, b)
         return res
     xd = a._data
+    tb = type(b)
+    if (tb is float or tb is int) and xd.dtype.kind == "f" and type(a) is Tensor:
+        s = _SCALAR_ARRS.get((b, xd.dtype))
+        if s is None:
+            s = scalar_arr(b, xd.dtype)
+        if type(s) is np.ndarray:  # a cached nonzero finite divisor: no division by zero
+            res = _make(xd / s)
+            if a._rg and grad_state.enabled:
+                n = R.DivScalarBackward()
+                n.other = b
+                n.other_arr = s
+                link(n, res, a, None)
+            return res
     if xd.dtype.kind == "V" and type(b) is not complex:  # bfloat16: float32(x) / float32(s), one rounding
         return via_f32(true_divide, a, b)
     if xd.dtype.kind not in "fcV" and not isinstance(b, complex):
