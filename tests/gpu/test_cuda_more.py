@@ -1,0 +1,815 @@
+"""dagrad on CuPy, part 2: the features added since tests/gpu/test_cuda.py give the same values
+and gradients on device='cuda' as on the CPU.
+
+Every test runs a computation twice, on CPU tensors and on CUDA tensors built from the same
+NumPy arrays (or the same seeded model moved with .to('cuda')), and compares. Tolerances are
+float32 GPU-vs-CPU ones: 1e-4 relative for elementwise work, 1e-3 where cuBLAS/cuFFT sum in
+another order (matmul, conv, fft, whole networks).
+
+Skipped where CuPy or a GPU is missing. Run on a GPU machine with tests/gpu/run_device.sh (or
+`PYTHONPATH=src python -m pytest tests/gpu -q`). DAGRAD_GPU_TEST_DEVICE=cpu runs the same tests
+with 'cpu' standing in for 'cuda' (it checks the tests themselves, not the GPU backend).
+"""
+import copy
+import io
+import os
+
+import numpy as np
+import pytest
+
+import dagrad
+from dagrad.backend import has_cuda
+
+DEV = os.environ.get("DAGRAD_GPU_TEST_DEVICE", "cuda")
+pytestmark = pytest.mark.skipif(DEV == "cuda" and not has_cuda(),
+                                reason="needs CuPy and a CUDA GPU")
+
+F = dagrad.nn.functional
+nn = dagrad.nn
+rng = np.random.default_rng(1234)
+
+
+def f32(*shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def host(t):
+    """A tensor's values as a NumPy array (from either device)."""
+    t = t.detach()
+    assert t.device.type == DEV or t.device.type == "cpu"
+    return t.cpu().numpy()
+
+
+def close(gpu, cpu, rtol=1e-4, atol=1e-5, what=""):
+    assert gpu.device.type == DEV, (what, gpu.device)
+    assert gpu.dtype == cpu.dtype, (what, gpu.dtype, cpu.dtype)
+    assert tuple(gpu.shape) == tuple(cpu.shape), (what, gpu.shape, cpu.shape)
+    np.testing.assert_allclose(host(gpu), host(cpu), rtol=rtol, atol=atol, err_msg=what)
+
+
+def both(fn, *arrays, consts=(), rtol=1e-4, atol=1e-5, grad=True):
+    """fn(*tensors, *consts) on CPU and on DEV: same outputs, and the same gradients of
+    sum(outputs) w.r.t. the float tensors. `consts` are arrays passed without requires_grad
+    (indices, targets). fn may return a tensor or a tuple of tensors."""
+    outs, grads = [], []
+    for dev in ("cpu", DEV):
+        ts = [dagrad.tensor(a, device=dev, requires_grad=grad and a.dtype.kind == "f")
+              for a in arrays]
+        cs = [dagrad.tensor(c, device=dev) for c in consts]
+        o = fn(*ts, *cs)
+        o = o if isinstance(o, (tuple, list)) else (o,)
+        outs.append(o)
+        if grad:
+            loss = sum(x.float().sum() if not x.is_floating_point() else x.sum()
+                       for x in o if x.is_floating_point())
+            loss.backward()
+            grads.append([t.grad for t in ts if t.requires_grad])
+    for k, (c, g) in enumerate(zip(*outs)):
+        close(g, c, rtol, atol, f"output {k}")
+    if grad:
+        for k, (c, g) in enumerate(zip(*grads)):
+            assert (g is None) == (c is None), f"grad {k}: {g is None} vs {c is None}"
+            if c is None:
+                continue
+            close(g, c, rtol, atol, f"grad {k}")
+    return outs
+
+
+def params_close(m_gpu, m_cpu, rtol=1e-4, atol=1e-5):
+    for (n, pg), (_, pc) in zip(m_gpu.named_parameters(), m_cpu.named_parameters()):
+        close(pg, pc, rtol, atol, n)
+
+
+# ---------------------------------------------------------------- bfloat16 (CuPy has none)
+def test_bfloat16_on_cuda_raises_clearly():
+    pytest.importorskip("ml_dtypes")
+    if DEV != "cuda":
+        pytest.skip("only meaningful on a real CUDA device")
+    for make in (lambda: dagrad.zeros(2, dtype=dagrad.bfloat16, device="cuda"),
+                 lambda: dagrad.ones(2, dtype=dagrad.bfloat16).to("cuda"),
+                 lambda: dagrad.ones(2, device="cuda").bfloat16(),
+                 lambda: dagrad.ones(2, device="cuda").to(dagrad.bfloat16),
+                 lambda: dagrad.tensor([1.0, 2.0], dtype=dagrad.bfloat16, device="cuda")):
+        with pytest.raises(TypeError, match="bfloat16.*cuda|cuda.*bfloat16"):
+            make()
+    # the CPU keeps working
+    assert dagrad.zeros(2, dtype=dagrad.bfloat16).dtype == dagrad.bfloat16
+
+
+# ---------------------------------------------------------------- conv (Winograd-sized)
+def test_conv2d_winograd_shapes_take_generic_path():
+    # 3x3, stride 1, 32 -> 32 channels, N*H*W >= 512: Winograd on the CPU, generic on CuPy
+    x, w, b = f32(2, 32, 16, 16), f32(32, 32, 3, 3, scale=0.1), f32(32)
+    both(lambda x, w, b: F.conv2d(x, w, b, padding=1), x, w, b, rtol=1e-3, atol=1e-3)
+
+
+def test_conv_variants():
+    x, w = f32(2, 4, 9, 9), f32(6, 2, 3, 3)
+    both(lambda x, w: F.conv2d(x, w, stride=2, padding=1, dilation=1, groups=2), x, w,
+         rtol=1e-3, atol=1e-4)
+    x1, w1 = f32(2, 3, 20), f32(5, 3, 4)
+    both(lambda x, w: F.conv1d(x, w, padding=2), x1, w1, rtol=1e-3, atol=1e-4)
+    xt, wt = f32(1, 4, 5, 5), f32(4, 3, 3, 3)
+    both(lambda x, w: F.conv_transpose2d(x, w, stride=2), xt, wt, rtol=1e-3, atol=1e-4)
+
+
+# ---------------------------------------------------------------- losses
+def test_cross_entropy_graph_and_twins():
+    x = f32(8, 5)
+    t = rng.integers(0, 5, 8)
+    wt = np.abs(f32(5)) + 0.5
+    both(lambda x, t: F.cross_entropy(x, t), x, consts=(t,))
+    both(lambda x, t: F.cross_entropy(x, t, reduction="none", label_smoothing=0.1), x,
+         consts=(t,))
+    t2 = t.copy()
+    t2[2] = -100
+    both(lambda x, w, t: F.cross_entropy(x, t, weight=w), x, consts=(wt, t2))
+    # probabilities as target, and a (N, C, d) input
+    both(lambda x, p: F.cross_entropy(x, p.softmax(1)), x, f32(8, 5))
+    both(lambda x, t: F.cross_entropy(x, t), f32(2, 5, 3), consts=(rng.integers(0, 5, (2, 3)),))
+    both(lambda x, t: F.nll_loss(x.log_softmax(1), t), x, consts=(t,))
+
+
+def test_cross_entropy_graph_names_on_cuda():
+    x = dagrad.tensor(f32(4, 3), device=DEV, requires_grad=True)
+    loss = F.cross_entropy(x, dagrad.tensor([0, 1, 2, 1], device=DEV))
+    assert loss.device.type == DEV
+    assert type(loss.grad_fn).__name__ == "NllLossBackward0"
+    loss.backward()
+    assert x.grad.device.type == DEV
+
+
+def test_other_losses():
+    a, b = f32(6, 4), f32(6, 4)
+    both(lambda a, b: F.mse_loss(a, b) + F.l1_loss(a, b) + F.smooth_l1_loss(a, b)
+         + F.huber_loss(a, b), a, b)
+    both(lambda a, b: F.binary_cross_entropy_with_logits(a, b.sigmoid()), a, b)
+    both(lambda a, b: F.binary_cross_entropy(a.sigmoid(), b.sigmoid()), a, b)
+    both(lambda a, b: F.kl_div(a.log_softmax(1), b.softmax(1), reduction="batchmean"), a, b)
+
+
+# ---------------------------------------------------------------- pooling
+def test_pool2d():
+    x = f32(2, 3, 8, 8)
+    both(lambda x: F.max_pool2d(x, 2) + F.avg_pool2d(x, 2), x)
+    both(lambda x: F.max_pool2d(x, 3, stride=2, padding=1), x)
+    both(lambda x: F.adaptive_avg_pool2d(x, (3, 3)) + F.adaptive_max_pool2d(x, (3, 3)), x)
+
+
+def test_pool3d():
+    x = f32(2, 2, 6, 6, 6)
+    both(lambda x: F.max_pool3d(x, 2), x)
+    both(lambda x: F.avg_pool3d(x, 3, stride=2, padding=1), x)
+    both(lambda x: F.max_pool3d(x, 3, stride=2, padding=1), x)
+    both(lambda x: F.adaptive_avg_pool3d(x, 2) + F.adaptive_max_pool3d(x, 2), x)
+    (oc, ic), (og, ig) = both(lambda x: F.max_pool3d(x, 2, return_indices=True), x)
+    assert ig.dtype == dagrad.int64
+
+
+def test_interpolate_and_pad():
+    x = f32(1, 2, 5, 5)
+    both(lambda x: F.interpolate(x, scale_factor=2, mode="nearest"), x)
+    both(lambda x: F.interpolate(x, size=(7, 9), mode="bilinear", align_corners=False), x)
+    both(lambda x: F.pad(x, (1, 2, 0, 1)) + 0, x)
+    both(lambda x: F.pad(x, (1, 1, 1, 1), mode="reflect"), x)
+
+
+# ---------------------------------------------------------------- fft / stft
+def test_fft():
+    x = f32(4, 16)
+    both(lambda x: dagrad.fft.rfft(x).abs(), x, rtol=1e-3, atol=1e-4)
+    both(lambda x: dagrad.fft.fft(x).real + dagrad.fft.ifft(x).imag, x, rtol=1e-3, atol=1e-4)
+    both(lambda x: dagrad.fft.irfft(dagrad.fft.rfft(x), n=16), x, rtol=1e-3, atol=1e-4)
+    both(lambda x: dagrad.fft.fft2(x.reshape(4, 4, 4)).abs(), x, rtol=1e-3, atol=1e-4)
+    both(lambda x: dagrad.fft.fftshift(x, dim=1) * 1, x)
+
+
+def test_stft():
+    x = f32(2, 64)
+
+    def fn(x):
+        win = dagrad.hann_window(16, device=x.device)
+        s = dagrad.stft(x, n_fft=16, hop_length=4, window=win, return_complex=True)
+        return s.abs()
+    both(fn, x, rtol=1e-3, atol=1e-4)
+
+    def rt(x):
+        win = dagrad.hann_window(16, device=x.device)
+        s = dagrad.stft(x, n_fft=16, hop_length=4, window=win, return_complex=True)
+        return dagrad.istft(s, n_fft=16, hop_length=4, window=win, length=64)
+    (c,), (g,) = both(rt, x, rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(host(g), x, atol=1e-4)
+
+
+# ---------------------------------------------------------------- linalg
+def test_linalg():
+    a = f32(4, 4) + 4 * np.eye(4, dtype=np.float32)
+    b = f32(4, 2)
+    spd = a @ a.T + np.eye(4, dtype=np.float32)
+    tol = dict(rtol=1e-3, atol=1e-4)
+    both(lambda a: dagrad.linalg.inv(a), a, **tol)
+    both(lambda a, b: dagrad.linalg.solve(a, b), a, b, **tol)
+    both(lambda a: dagrad.linalg.det(a) + dagrad.linalg.slogdet(a)[1], a, **tol)
+    both(lambda s: dagrad.linalg.cholesky(s), spd, **tol)
+    both(lambda a: dagrad.linalg.norm(a) + dagrad.linalg.matrix_norm(a, "fro")
+         + dagrad.linalg.vector_norm(a, 3), a, **tol)
+    both(lambda s: dagrad.linalg.eigvalsh(s), spd, **tol)
+    both(lambda a: dagrad.linalg.svdvals(a), a, **tol)
+    # QR: compare R's diagonal magnitudes and Q R = A (signs may differ between LAPACKs)
+    for dev in ("cpu", DEV):
+        q, r = dagrad.linalg.qr(dagrad.tensor(a, device=dev))
+        assert q.device.type == dev
+        np.testing.assert_allclose(host(q @ r), a, atol=1e-4)
+
+
+def test_matmul_family():
+    a, b, c = f32(3, 4, 5), f32(3, 5, 2), f32(5)
+    tol = dict(rtol=1e-3, atol=1e-4)
+    both(lambda a, b: dagrad.bmm(a, b), a, b, **tol)
+    both(lambda a, c: a @ c, a, c, **tol)
+    both(lambda a, b: dagrad.einsum("bij,bjk->bik", a, b), a, b, **tol)
+    both(lambda a, b, c: F.linear(a, b[0].t(), c[:2]), a, b, c, **tol)
+    both(lambda a, b: dagrad.baddbmm(a @ b, a, b, beta=0.5, alpha=2.0), a, b, **tol)
+
+
+# ---------------------------------------------------------------- indexing / scatter (add.at)
+def test_indexing_and_scatter():
+    x = f32(6, 4)
+    idx = np.array([0, 2, 2, 5])
+    both(lambda x, i: x[i] * 2, x, consts=(idx,))
+    both(lambda x, i: x.index_select(0, i), x, consts=(idx,))
+    both(lambda x: x[x > 0] * 3, x)
+    both(lambda x, i: dagrad.zeros(6, 4, device=x.device).index_add(0, i, x[:4]), x,
+         consts=(idx,))
+    gi = rng.integers(0, 4, (6, 3))
+    both(lambda x, i: x.gather(1, i), x, consts=(gi,))
+    both(lambda x, i: dagrad.zeros(6, 4, device=x.device).scatter_add(1, i, x[:, :3]), x,
+         consts=(gi,))
+    both(lambda x: x.masked_fill(x < 0, 0.5) + x.clamp(-0.5, 0.5) + dagrad.where(x > 0, x, -x),
+         x)
+    both(lambda x: x.sort(1)[0] + x.topk(4, 1)[0] + x.cumsum(1) + x.cumprod(1), x)
+    both(lambda x: x.max(1)[0] + x.min(0)[0].sum() + x.var(1) + x.std(0).sum() + x.norm(), x)
+
+
+def test_embedding():
+    w = f32(10, 4)
+    i = np.array([[1, 2, 2], [9, 0, 1]])
+    both(lambda w, i: F.embedding(i, w), w, consts=(i,))
+    both(lambda w, i: F.embedding(i, w, padding_idx=2), w, consts=(i,))
+    both(lambda w, i, o: F.embedding_bag(i, w, o, mode="mean"), w,
+         consts=(i.reshape(-1), np.array([0, 2])))
+    for dev in ("cpu", DEV):
+        dagrad.manual_seed(3)
+        emb = nn.Embedding(10, 4).to(dev)
+        out = emb(dagrad.tensor(i, device=dev))
+        out.sum().backward()
+        assert emb.weight.grad.device.type == dev
+
+
+# ---------------------------------------------------------------- autograd features
+def test_vmap():
+    x = f32(5, 3)
+    both(lambda x: dagrad.vmap(lambda r: (r * r).sum() + r.sin().mean())(x), x)
+    both(lambda x, y: dagrad.vmap(lambda a, b: a @ b, in_dims=(0, None))(x, y), x, f32(3, 2),
+         rtol=1e-3, atol=1e-4)
+
+
+def test_grad_is_grads_batched():
+    x = f32(3, 4)
+    res = []
+    for dev in ("cpu", DEV):
+        xt = dagrad.tensor(x, device=dev, requires_grad=True)
+        y = xt.sin() * 2
+        eye = dagrad.eye(12, device=dev).reshape(12, 3, 4)
+        (jac,) = dagrad.autograd.grad(y, xt, eye, is_grads_batched=True)
+        assert jac.device.type == dev and jac.shape == (12, 3, 4)
+        res.append(jac)
+    close(res[1], res[0])
+    np.testing.assert_allclose(host(res[1]).reshape(12, 12), np.diag(2 * np.cos(x).ravel()),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_double_backward():
+    x = f32(5)
+    res = []
+    for dev in ("cpu", DEV):
+        xt = dagrad.tensor(x, device=dev, requires_grad=True)
+        y = (xt ** 3 + xt.tanh()).sum()
+        (g,) = dagrad.autograd.grad(y, xt, create_graph=True)
+        assert g.requires_grad and g.device.type == dev
+        (gg,) = dagrad.autograd.grad(g.sum(), xt)
+        res.append((g, gg))
+    close(res[1][0], res[0][0])
+    close(res[1][1], res[0][1])
+    t = np.tanh(x)
+    np.testing.assert_allclose(host(res[1][1]), 6 * x - 2 * t * (1 - t * t), rtol=1e-4,
+                               atol=1e-5)
+
+
+def test_jacobian_hessian_functional():
+    x = f32(3)
+    for dev in ("cpu", DEV):
+        xt = dagrad.tensor(x, device=dev)
+        h = dagrad.autograd.functional.hessian(lambda v: (v ** 3).sum(), xt)
+        assert h.device.type == dev
+        np.testing.assert_allclose(host(h), np.diag(6 * x), rtol=1e-5, atol=1e-5)
+        j = dagrad.autograd.functional.jacobian(lambda v: v.exp(), xt)
+        np.testing.assert_allclose(host(j), np.diag(np.exp(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_checkpoint():
+    x = f32(4, 8)
+    res = []
+    for dev in ("cpu", DEV):
+        dagrad.manual_seed(0)
+        block = nn.Sequential(nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 8)).to(dev)
+        xt = dagrad.tensor(x, device=dev, requires_grad=True)
+        y = dagrad.utils.checkpoint.checkpoint(block, xt, use_reentrant=False)
+        y.pow(2).sum().backward()
+        ref = block(xt.detach()).detach()
+        close(y, ref)
+        res.append((y, xt.grad, block[0].weight.grad))
+    for k in range(3):
+        close(res[1][k], res[0][k], rtol=1e-4, atol=1e-5, what=str(k))
+
+
+def test_grad_accumulates_over_two_backwards():
+    x = f32(3, 2)
+    for dev in ("cpu", DEV):
+        xt = dagrad.tensor(x, device=dev, requires_grad=True)
+        (xt * 3).sum().backward()
+        (xt * xt).sum().backward()
+        assert xt.grad.device.type == dev
+        np.testing.assert_allclose(host(xt.grad), 3 + 2 * x, rtol=1e-6, atol=1e-6)
+        xt.grad = None
+        y = (xt.exp()).sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        np.testing.assert_allclose(host(xt.grad), 2 * np.exp(x), rtol=1e-5)
+
+
+def test_inplace_and_version_counter():
+    x = f32(4)
+    xt = dagrad.tensor(x, device=DEV, requires_grad=True)
+    y = xt.exp()
+    y.add_(1)            # exp saved its result: backward must refuse
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        xt.mul_(2)
+    z = xt * 1
+    z.mul_(2).relu_()
+    z.sum().backward()
+    np.testing.assert_allclose(host(xt.grad), 2.0 * (x > 0), rtol=0, atol=0)
+    with dagrad.no_grad():
+        xt.add_(1)
+    np.testing.assert_allclose(host(xt), x + 1, rtol=1e-6)
+    assert xt._version >= 1
+    w = dagrad.zeros(3, device=DEV)
+    w[1] = 5.0
+    w[dagrad.tensor([0, 2], device=DEV)] += 1.0
+    np.testing.assert_allclose(host(w), [1.0, 5.0, 1.0])
+
+
+def test_no_grad_inference_and_tensor_api():
+    dagrad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 5), nn.GELU(), nn.LayerNorm(5), nn.Linear(5, 2))
+    x = f32(3, 6)
+    with dagrad.no_grad():
+        ref = model(dagrad.tensor(x))
+        model.to(DEV)
+        out = model(dagrad.tensor(x, device=DEV))
+    assert not out.requires_grad and out.grad_fn is None
+    close(out, ref, rtol=1e-4, atol=1e-5)
+    with dagrad.inference_mode():
+        out2 = model(dagrad.tensor(x).to(DEV))
+    close(out2, ref, rtol=1e-4, atol=1e-5)
+    # the device follows through the usual constructors
+    t = dagrad.tensor(x, device=DEV)
+    for u in (dagrad.zeros_like(t), dagrad.ones_like(t), dagrad.rand_like(t),
+              dagrad.randn_like(t), dagrad.empty_like(t), dagrad.full_like(t, 2.0),
+              t.new_zeros(2), t.new_ones(2), t.new_tensor([1.0]), t.clone(), t.contiguous(),
+              t.argmax(1), t.to(dagrad.float64), t.int(), t.half(), t.bool()):
+        assert u.device.type == DEV, u
+    assert float(t.sum()) == pytest.approx(float(x.sum()), rel=1e-5)
+    assert t[0, 0].item() == pytest.approx(float(x[0, 0]))
+    assert t.tolist()[1] == pytest.approx(x[1].tolist())
+    assert dagrad.equal(t, t.clone()) and dagrad.allclose(t, t + 1e-9)
+    assert (t.cpu() == dagrad.tensor(x)).all()
+    assert dagrad.randn(3, 2, device=DEV).device.type == DEV
+    assert dagrad.arange(5, device=DEV).sum().item() == 10
+    assert dagrad.linspace(0, 1, 5, device=DEV)[4].item() == pytest.approx(1.0)
+    if DEV == "cuda":
+        with pytest.raises(TypeError, match="cuda"):
+            t.numpy()
+        assert t.cuda() is t or t.cuda().device.type == "cuda"
+        assert t.is_cuda and not t.cpu().is_cuda
+        assert "device='cuda:0'" in repr(t)
+
+
+def test_mixed_devices_raise():
+    if DEV != "cuda":
+        pytest.skip("needs two device types")
+    a = dagrad.ones(3, device="cuda")
+    b = dagrad.ones(3)
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+        a + b
+
+
+# ---------------------------------------------------------------- nn layers
+def _twin(make, seed=0):
+    dagrad.manual_seed(seed)
+    m_cpu = make()
+    dagrad.manual_seed(seed)
+    m_gpu = make().to(DEV)
+    for pg in m_gpu.parameters():
+        assert pg.device.type == DEV
+    return m_cpu, m_gpu
+
+
+def _run_twin(m_cpu, m_gpu, *arrays, rtol=1e-4, atol=1e-5, consts=()):
+    outs = []
+    for m, dev in ((m_cpu, "cpu"), (m_gpu, DEV)):
+        ts = [dagrad.tensor(a, device=dev, requires_grad=True) for a in arrays]
+        cs = [dagrad.tensor(c, device=dev) for c in consts]
+        o = m(*ts, *cs)
+        o = o[0] if isinstance(o, tuple) else o
+        (o.float() * dagrad.linspace(0.5, 1.5, o.numel(), device=dev).reshape(o.shape)
+         ).sum().backward()
+        outs.append((o, [t.grad for t in ts]))
+    close(outs[1][0], outs[0][0], rtol, atol, "output")
+    for k, (gc, gg) in enumerate(zip(outs[0][1], outs[1][1])):
+        close(gg, gc, rtol, atol, f"input grad {k}")
+    for (n, pc), (_, pg) in zip(m_cpu.named_parameters(), m_gpu.named_parameters()):
+        if pc.grad is not None:
+            close(pg.grad, pc.grad, rtol, atol, f"{n}.grad")
+    return outs
+
+
+def test_batchnorm_train_eval():
+    m_cpu, m_gpu = _twin(lambda: nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU()))
+    x = f32(4, 3, 6, 6)
+    for _ in range(2):
+        _run_twin(m_cpu, m_gpu, x, rtol=1e-3, atol=1e-4)
+    bc, bg = m_cpu[1], m_gpu[1]
+    close(bg.running_mean, bc.running_mean, 1e-4, 1e-5, "running_mean")
+    close(bg.running_var, bc.running_var, 1e-4, 1e-5, "running_var")
+    assert int(bg.num_batches_tracked) == 2
+    m_cpu.eval()
+    m_gpu.eval()
+    _run_twin(m_cpu, m_gpu, x, rtol=1e-3, atol=1e-4)
+    m1c, m1g = _twin(lambda: nn.BatchNorm1d(5))
+    _run_twin(m1c, m1g, f32(8, 5))
+    n_c, n_g = _twin(lambda: nn.Sequential(nn.GroupNorm(2, 4), nn.InstanceNorm2d(4)))
+    _run_twin(n_c, n_g, f32(2, 4, 5, 5))
+
+
+def test_lstm_gru():
+    x = f32(5, 3, 4)   # (T, N, H_in)
+    lc, lg = _twin(lambda: nn.LSTM(4, 6, num_layers=2))
+    outs = _run_twin(lc, lg, x, rtol=1e-3, atol=1e-5)
+    assert outs[1][0].shape == (5, 3, 6)
+    gc, gg = _twin(lambda: nn.GRU(4, 6, batch_first=True, bidirectional=True))
+    _run_twin(gc, gg, x, rtol=1e-3, atol=1e-5)
+    cc, cg = _twin(lambda: nn.LSTMCell(4, 3))
+    _run_twin(cc, cg, x[0], rtol=1e-3, atol=1e-5)
+    # with an initial state on the device
+    lstm_c, lstm_g = _twin(lambda: nn.LSTM(4, 6, batch_first=True))
+    h0 = f32(1, 5, 6)
+    c0 = f32(1, 5, 6)
+    res = []
+    for m, dev in ((lstm_c, "cpu"), (lstm_g, DEV)):
+        out, (h, c) = m(dagrad.tensor(x, device=dev),
+                        (dagrad.tensor(h0, device=dev), dagrad.tensor(c0, device=dev)))
+        res.append((out, h, c))
+    for k in range(3):
+        close(res[1][k], res[0][k], 1e-3, 1e-5, str(k))
+
+
+def test_attention_and_transformer():
+    x = f32(2, 5, 8)
+    mc, mg = _twin(lambda: nn.MultiheadAttention(8, 2, batch_first=True))
+
+    class Self(nn.Module):
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, x):
+            return self.m(x, x, x, need_weights=False)[0]
+    _run_twin(Self(mc), Self(mg), x, rtol=1e-3, atol=1e-4)
+    tc, tg = _twin(lambda: nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0,
+                                                      batch_first=True))
+    _run_twin(tc, tg, x, rtol=1e-3, atol=1e-4)
+    both(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True), x, x * 0.5,
+         f32(2, 5, 8), rtol=1e-3, atol=1e-4)
+
+
+def test_transformer_full():
+    tc, tg = _twin(lambda: nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1,
+                                          num_decoder_layers=1, dim_feedforward=16,
+                                          dropout=0.0, batch_first=True))
+    _run_twin(tc, tg, f32(2, 5, 8), f32(2, 4, 8), rtol=1e-3, atol=1e-4)
+
+
+def test_dropout_on_device():
+    x = dagrad.ones(1000, device=DEV, requires_grad=True)
+    y = F.dropout(x, 0.5, training=True)
+    assert y.device.type == DEV
+    v = host(y)
+    assert set(np.unique(v)) <= {0.0, 2.0} and 300 < (v == 0).sum() < 700
+    y.sum().backward()
+    np.testing.assert_array_equal(host(x.grad), v)
+
+
+# ---------------------------------------------------------------- training
+def _train(model, opt, x, y, steps, loss_fn):
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+@pytest.mark.parametrize("name,kw", [
+    ("Adam", dict(lr=1e-2)),
+    ("AdamW", dict(lr=1e-2, weight_decay=0.1)),
+    ("Adam", dict(lr=1e-2, amsgrad=True, weight_decay=0.01)),
+    ("RMSprop", dict(lr=1e-2, momentum=0.5, centered=True)),
+    ("Adagrad", dict(lr=0.1)),
+    ("Adamax", dict(lr=1e-2)),
+    ("NAdam", dict(lr=1e-2)),
+    ("RAdam", dict(lr=1e-2)),
+    ("Adadelta", dict(lr=1.0)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3)),
+    ("Rprop", dict(lr=1e-2)),
+])
+def test_optimizers_match_cpu(name, kw):
+    x, y = f32(16, 6), rng.integers(0, 3, 16)
+    res = []
+    for dev in ("cpu", DEV):
+        dagrad.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 12), nn.Tanh(), nn.Linear(12, 3)).to(dev)
+        opt = getattr(dagrad.optim, name)(model.parameters(), **kw)
+        losses = _train(model, opt, dagrad.tensor(x, device=dev), dagrad.tensor(y, device=dev),
+                        4, F.cross_entropy)
+        for st in opt.state.values():
+            for v in st.values():
+                if isinstance(v, dagrad.Tensor) and v.ndim > 0:
+                    assert v.device.type == dev, (name, v.device)
+        res.append((losses, model))
+    np.testing.assert_allclose(res[1][0], res[0][0], rtol=1e-4)
+    params_close(res[1][1], res[0][1], rtol=1e-4, atol=1e-5)
+
+
+def test_mlp_adam_and_state_dict_round_trip():
+    x, y = f32(32, 10), f32(32, 1)
+    res = []
+    for dev in ("cpu", DEV):
+        dagrad.manual_seed(1)
+        model = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 1)).to(dev)
+        opt = dagrad.optim.Adam(model.parameters(), lr=1e-3)
+        X, Y = dagrad.tensor(x, device=dev), dagrad.tensor(y, device=dev)
+        _train(model, opt, X, Y, 5, F.mse_loss)
+        sd = copy.deepcopy(opt.state_dict())   # load_state_dict keeps the tensors it is given
+        # a fresh optimizer loaded from the state dict continues identically
+        dagrad.manual_seed(1)
+        model2 = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 1)).to(dev)
+        model2.load_state_dict(model.state_dict())
+        opt2 = dagrad.optim.Adam(model2.parameters(), lr=1e-3)
+        opt2.load_state_dict(sd)
+        for st in opt2.state.values():
+            assert st["exp_avg"].device.type == dev
+        l1 = _train(model, opt, X, Y, 2, F.mse_loss)
+        l2 = _train(model2, opt2, X, Y, 2, F.mse_loss)
+        assert l1 == l2
+        params_close(model2, model, rtol=0, atol=0) if dev == "cpu" else \
+            params_close(model2, model, rtol=1e-6, atol=1e-7)
+        res.append((l1, model))
+    np.testing.assert_allclose(res[1][0], res[0][0], rtol=1e-4)
+    params_close(res[1][1], res[0][1], rtol=1e-4, atol=1e-5)
+
+
+def test_sgd_momentum_threaded_sizes():
+    # > 1M elements: the CPU splits the momentum update across threads; CuPy takes its own path
+    res = []
+    xa = f32(4, 1200)
+    for dev in ("cpu", DEV):
+        dagrad.manual_seed(2)
+        w = dagrad.randn(1200, 1000).to(dev).requires_grad_()
+        b = dagrad.zeros(1000, device=dev, requires_grad=True)
+        opt = dagrad.optim.SGD([w, b], lr=0.01, momentum=0.9)
+        x = dagrad.tensor(xa, device=dev)
+        for _ in range(3):
+            opt.zero_grad()
+            ((x @ w + b) ** 2).mean().backward()
+            opt.step()
+        res.append((w, b, opt.state[w]["momentum_buffer"]))
+    for k in range(3):
+        close(res[1][k], res[0][k], rtol=1e-3, atol=1e-5, what=str(k))
+
+
+def test_resnet18_train_step_matches_cpu():
+    models = dagrad.vision.models
+    dagrad.manual_seed(0)
+    m_cpu = models.resnet18()
+    m_gpu = models.resnet18()
+    m_gpu.load_state_dict(m_cpu.state_dict())
+    m_gpu = m_gpu.to(DEV)
+    data = np.random.default_rng(5).random((1, 3, 64, 64), dtype=np.float32)
+    labels = np.random.default_rng(6).random((1, 1000), dtype=np.float32)
+    out = {}
+    for m, dev in ((m_cpu, "cpu"), (m_gpu, DEV)):
+        opt = dagrad.optim.SGD(m.parameters(), lr=1e-2, momentum=0.9)
+        x, lab = dagrad.tensor(data, device=dev), dagrad.tensor(labels, device=dev)
+        preds = []
+        for _ in range(2):
+            opt.zero_grad()
+            pred = m(x)
+            loss = (pred - lab).sum()
+            loss.backward()
+            opt.step()
+            preds.append(pred.detach())
+        out[dev] = preds
+        assert m.conv1.weight.grad.device.type == dev
+    for k in range(2):
+        close(out[DEV][k], out["cpu"][k], rtol=1e-3, atol=2e-3, what=f"pred {k}")
+    for (n, pc), (_, pg) in zip(m_cpu.named_parameters(), m_gpu.named_parameters()):
+        close(pg, pc, rtol=1e-3, atol=1e-4, what=n)
+    for (n, bc), (_, bg) in zip(m_cpu.named_buffers(), m_gpu.named_buffers()):
+        close(bg, bc, rtol=1e-3, atol=1e-4, what=n)
+
+
+def test_finetune_frozen_backbone():
+    models = dagrad.vision.models
+    dagrad.manual_seed(0)
+    model = models.resnet18()
+    for p in model.parameters():
+        p.requires_grad = False
+    model.fc = nn.Linear(512, 10)
+    model = model.to(DEV)
+    opt = dagrad.optim.SGD(model.parameters(), lr=1e-2, momentum=0.9)
+    before = host(model.layer1[0].conv1.weight).copy()
+    fc_before = host(model.fc.weight).copy()
+    out = model(dagrad.rand(2, 3, 32, 32, device=DEV))
+    out.sum().backward()
+    opt.step()
+    assert model.layer1[0].conv1.weight.grad is None
+    np.testing.assert_array_equal(host(model.layer1[0].conv1.weight), before)
+    assert not np.allclose(host(model.fc.weight), fc_before)
+
+
+# ---------------------------------------------------------------- serialization
+def test_save_cuda_load_cpu_and_back(tmp_path):
+    x = f32(3, 4)
+    t = dagrad.tensor(x, device=DEV)
+    path = tmp_path / "t.pt"
+    dagrad.save({"t": t, "list": [t * 2, 3], "i": dagrad.arange(3, device=DEV)}, path)
+    back = dagrad.load(path)                       # stays on the device it was saved from
+    assert back["t"].device.type == DEV
+    np.testing.assert_array_equal(host(back["t"]), x)
+    on_cpu = dagrad.load(path, map_location="cpu")
+    assert on_cpu["t"].device.type == "cpu" and on_cpu["i"].dtype == dagrad.int64
+    np.testing.assert_array_equal(on_cpu["list"][0].numpy(), x * 2)
+    assert on_cpu["list"][1] == 3
+    # saved on the CPU, loaded to the device
+    p2 = tmp_path / "c.pt"
+    dagrad.save(dagrad.tensor(x), p2)
+    for loc in (DEV, dagrad.device(DEV), {"cpu": DEV}, lambda s, loc: s.to(DEV)):
+        r = dagrad.load(p2, map_location=loc)
+        assert r.device.type == DEV, loc
+        np.testing.assert_array_equal(host(r), x)
+    # a buffer in memory works the same
+    buf = io.BytesIO()
+    dagrad.save(t, buf)
+    buf.seek(0)
+    assert dagrad.load(buf, map_location="cpu").device.type == "cpu"
+
+
+def test_model_state_dict_across_devices(tmp_path):
+    dagrad.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(16, 2))
+    model = model.to(DEV)
+    model(dagrad.rand(2, 3, 4, 4, device=DEV)).sum().backward()
+    opt = dagrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    opt.step()
+    path = tmp_path / "ckpt.pth"
+    dagrad.save({"model": model.state_dict(), "opt": opt.state_dict()}, path)
+    ck = dagrad.load(path, map_location="cpu")
+    cpu_model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(),
+                              nn.Linear(16, 2))
+    cpu_model.load_state_dict(ck["model"])
+    for (n, a), (_, b) in zip(cpu_model.state_dict().items(), model.state_dict().items()):
+        assert a.device.type == "cpu"
+        np.testing.assert_array_equal(a.numpy(), host(b), err_msg=n)
+    cpu_opt = dagrad.optim.SGD(cpu_model.parameters(), lr=0.1, momentum=0.9)
+    cpu_opt.load_state_dict(ck["opt"])
+    buf = next(iter(cpu_opt.state.values()))["momentum_buffer"]
+    assert buf.device.type == "cpu"
+    # and back onto the device via map_location
+    ck2 = dagrad.load(path, map_location=DEV)
+    assert all(v.device.type == DEV for v in ck2["model"].values())
+
+
+def test_torch_reads_our_cuda_checkpoint(tmp_path):
+    torch = pytest.importorskip("torch")
+    x = f32(2, 3)
+    path = tmp_path / "for_torch.pt"
+    dagrad.save({"w": dagrad.tensor(x, device=DEV)}, path)
+    got = torch.load(path, map_location="cpu", weights_only=True)
+    np.testing.assert_array_equal(got["w"].numpy(), x)
+
+
+# ---------------------------------------------------------------- dagrad.cuda
+def test_cuda_module_api():
+    if DEV != "cuda":
+        pytest.skip("dagrad.cuda needs a real device")
+    cuda = dagrad.cuda
+    assert cuda.is_available() and cuda.is_initialized()
+    assert cuda.device_count() >= 1
+    assert cuda.current_device() == 0
+    name = cuda.get_device_name(0)
+    assert isinstance(name, str) and name
+    assert cuda.get_device_name() == name
+    major, minor = cuda.get_device_capability()
+    assert major >= 3
+    props = cuda.get_device_properties(0)
+    assert props.name == name and props.total_memory > 0
+    assert props.multi_processor_count > 0 and (props.major, props.minor) == (major, minor)
+    cuda.manual_seed(1)
+    cuda.manual_seed_all(1)
+    cuda.seed()
+    cuda.seed_all()
+    cuda.synchronize()
+    cuda.synchronize(0)
+    cuda.synchronize("cuda:0")
+    base = cuda.memory_allocated()
+    big = dagrad.empty(1 << 20, device="cuda")  # 4 MiB
+    assert cuda.memory_allocated() >= base + (4 << 20)
+    assert cuda.memory_allocated(0) == cuda.memory_allocated()
+    assert cuda.max_memory_allocated() >= cuda.memory_allocated()
+    assert cuda.memory_reserved() >= cuda.memory_allocated()
+    stats = cuda.memory_stats()
+    assert stats["allocated_bytes.all.current"] == cuda.memory_allocated()
+    assert isinstance(cuda.memory_summary(), str)
+    del big
+    cuda.empty_cache()
+    cuda.reset_peak_memory_stats()
+    cuda.reset_max_memory_allocated()
+    free, total = cuda.mem_get_info()
+    assert 0 < free <= total
+    with cuda.device(0):
+        assert cuda.current_device() == 0
+    cuda.set_device(0)
+    cuda.set_device("cuda:0")
+    assert dagrad.device("cuda").type == "cuda"
+    assert dagrad.ones(1, device="cuda:0").device == dagrad.device("cuda", 0)
+    assert not cuda.is_bf16_supported()
+
+
+def test_cuda_events_and_streams():
+    if DEV != "cuda":
+        pytest.skip("needs a real device")
+    cuda = dagrad.cuda
+    start = cuda.Event(enable_timing=True)
+    end = cuda.Event(enable_timing=True)
+    start.record()
+    x = dagrad.randn(256, 256, device="cuda")
+    (x @ x).sum()
+    end.record()
+    end.synchronize()
+    ms = start.elapsed_time(end)
+    assert isinstance(ms, float) and ms >= 0
+    assert end.query()
+    s = cuda.Stream()
+    with cuda.stream(s):
+        y = dagrad.ones(4, device="cuda") * 2
+    s.synchronize()
+    assert y.sum().item() == 8
+    assert cuda.current_stream() is not None
+    cuda.current_stream().synchronize()
+    cuda.default_stream().synchronize()
+
+
+def test_cuda_random_is_seeded():
+    a = dagrad.randn(5, device=DEV, generator=None)
+    dagrad.manual_seed(7)
+    a = dagrad.randn(5, device=DEV)
+    b = dagrad.rand(5, device=DEV)
+    dagrad.manual_seed(7)
+    a2 = dagrad.randn(5, device=DEV)
+    b2 = dagrad.rand(5, device=DEV)
+    np.testing.assert_array_equal(host(a), host(a2))
+    np.testing.assert_array_equal(host(b), host(b2))
+    i = dagrad.randint(0, 10, (20,), device=DEV)
+    assert i.dtype == dagrad.int64 and i.device.type == DEV
+    assert dagrad.randperm(6, device=DEV).sort()[0].tolist() == list(range(6))
+    x = dagrad.zeros(100, device=DEV)
+    x.normal_(0, 1)
+    x.uniform_(2, 3)
+    assert x.device.type == DEV and 2 <= x.min().item() and x.max().item() <= 3
+    m = dagrad.multinomial(dagrad.tensor([0.0, 1.0, 0.0], device=DEV), 3, replacement=True)
+    assert m.tolist() == [1, 1, 1]
