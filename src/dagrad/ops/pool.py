@@ -39,9 +39,15 @@ def _tuple(v, n, name="kernel_size"):
     return v
 
 
+_TORCH_NAMES = {"b": {1: "Bool"}, "u": {1: "Byte"}, "i": {1: "Char", 2: "Short", 4: "Int", 8: "Long"},
+                "f": {2: "Half", 4: "Float", 8: "Double"}, "V": {2: "BFloat16"},
+                "c": {8: "ComplexFloat", 16: "ComplexDouble"}}
+
+
 def _dtname(a):
-    return D.from_np(a.dtype).name.capitalize() if a.dtype.kind not in "fV" else \
-        "BFloat16" if a.dtype.kind == "V" else {4: "Float", 8: "Double", 2: "Half"}[a.dtype.itemsize]
+    """PyTorch's C++ scalar-type name of a's dtype ('Long', 'Float', 'ComplexFloat'...)."""
+    n = _TORCH_NAMES.get(a.dtype.kind, {}).get(a.dtype.itemsize)
+    return n if n is not None else D.from_np(a.dtype).name.capitalize()
 
 
 # ---------------------------------------------------------------- window geometry
@@ -94,32 +100,45 @@ def _out_size(n, k, s, p, d, ceil):
     return o
 
 
-def _pool_geom(x4, k, s, p, d, ceil, nd):
-    """Checks and geometry for a pool over x4 (N, C, H, W) (nd: user-facing spatial dims)."""
+def _half(v):
+    """C++ integer v / 2 (truncates toward zero)."""
+    return v // 2 if v >= 0 else -((-v) // 2)
+
+
+def _pool_geom(x4, k, s, p, d, ceil, nd, shape=None, maxpool=False):
+    """Checks and geometry for a pool over x4 (N, C, H, W) (nd: user-facing spatial dims), in
+    PyTorch's order (pooling_output_shape per dim, then pool2d_shape_check; a 1-D pool is a 2-D
+    one of height 1 and reports as one). shape: the input's shape as PyTorch's message shows it
+    (None: x4's); maxpool: max pooling's extra padding check."""
     N, C, H, W = x4.shape
-    for i in range(2):
-        if s[i] <= 0:
-            raise RuntimeError("stride should be greater than zero, but got stride" + (
-                f"H: {s[0]} strideW: {s[1]}" if nd == 2 else f": {s[1]}"))
-        if k[i] <= 0:
-            raise RuntimeError("kernel size should be greater than zero, but got " + (
-                f"kH: {k[0]} kW: {k[1]}" if nd == 2 else f"kW: {k[1]}"))
-        if d[i] <= 0:
-            raise RuntimeError("dilation should be greater than zero, but got " + (
-                f"dilationH: {d[0]} dilationW: {d[1]}" if nd == 2 else f"dilationW: {d[1]}"))
-    for i in range(2):
-        if p[i] > (d[i] * (k[i] - 1) + 1) // 2:
+    outs = []
+    for i, n in ((0, H), (1, W)):
+        if s[i] == 0:
+            raise RuntimeError("stride should not be zero")
+        if p[i] < 0:
+            raise RuntimeError(f"pad must be non-negative, but got pad: {p[i]}")
+        if p[i] > _half((k[i] - 1) * d[i] + 1):
             raise RuntimeError(
                 f"pad should be at most half of effective kernel size, but got pad={p[i]}, "
                 f"kernel_size={k[i]} and dilation={d[i]}")
-    Ho = _out_size(H, k[0], s[0], p[0], d[0], ceil)
-    Wo = _out_size(W, k[1], s[1], p[1], d[1], ceil)
+        outs.append(_out_size(n, k[i], s[i], p[i], d[i], ceil))
+    Ho, Wo = outs
+    if k[0] <= 0 or k[1] <= 0:
+        raise RuntimeError(f"kernel size should be greater than zero, but got kH: {k[0]} kW: {k[1]}")
+    if s[0] <= 0 or s[1] <= 0:
+        raise RuntimeError(f"stride should be greater than zero, but got dH: {s[0]} dW: {s[1]}")
+    if d[0] <= 0 or d[1] <= 0:
+        raise RuntimeError(f"dilation should be greater than zero, but got dilationH: {d[0]} "
+                           f"dilationW: {d[1]}")
+    if C == 0 or H == 0 or W == 0:
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with optional 0 dim batch size "
+                           f"for input, but got:{list(x4.shape if shape is None else shape)}")
+    if maxpool and (k[1] // 2 < p[1] or k[0] // 2 < p[0]):
+        raise RuntimeError(f"pad should be smaller than or equal to half of kernel size, but got "
+                           f"padW = {p[1]}, padH = {p[0]}, kW = {k[1]}, kH = {k[0]}")
     if Ho < 1 or Wo < 1:
-        if nd == 2:
-            raise RuntimeError(f"Given input size: ({C}x{H}x{W}). Calculated output size: "
-                               f"({C}x{Ho}x{Wo}). Output size is too small")
-        raise RuntimeError(f"Given input size: ({C}x1x{W}). Calculated output size: "
-                           f"({C}x1x{Wo}). Output size is too small")
+        raise RuntimeError(f"Given input size: ({C}x{H}x{W}). Calculated output size: "
+                           f"({C}x{Ho}x{Wo}). Output size is too small")
     return _G(k, s, p, d, H, W, Ho, Wo)
 
 
@@ -257,7 +276,25 @@ def _maxpool_arrays(x4, geo):
         np.maximum(tap, tt, out=tap)
     if kind in "fV" and np.isnan(m).any():
         return _maxpool_arrays_nan(geo.padded(x4, fill), geo)
+    if geo.Hp > geo.H or geo.Wp > geo.W:
+        _first_valid_tap(m, tap, geo, fill)
     return m, tap
+
+
+def _first_valid_tap(m, tap, geo, fill):
+    """A window whose real elements all equal the padding value (the dtype's lowest: -inf, 0 for
+    uint8) has a padding tap as winner; PyTorch, which never reads padding, reports the window's
+    first in-bounds element. Fix those taps in place (tap t = row * kw + col)."""
+    bad = m == fill
+    if not bad.any():
+        return
+    first = []
+    for o, s, p, d, k, n in ((geo.Ho, geo.s[0], geo.p[0], geo.d[0], geo.k[0], geo.H),
+                             (geo.Wo, geo.s[1], geo.p[1], geo.d[1], geo.k[1], geo.W)):
+        pos = np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d
+        first.append(np.argmax((pos >= 0) & (pos < n), axis=1))
+    ft = (first[0][:, None] * geo.k[1] + first[1][None, :]).astype(tap.dtype)
+    np.copyto(tap, np.broadcast_to(ft, tap.shape), where=bad)
 
 
 def _maxpool_arrays_nan(xp, geo):
@@ -324,7 +361,8 @@ def _maxpool_generic(x4, geo):
     """Running max over the taps for any array module (CuPy): where() instead of out= tricks.
     A NaN wins and the last one's tap is kept, as in PyTorch."""
     xp = _xp_of(x4)
-    xpad = _padded_any(geo, x4, -xp.inf)
+    flt = x4.dtype.kind in "fV"
+    xpad = _padded_any(geo, x4, -xp.inf if flt else np.iinfo(x4.dtype).min)
     m = tap = None
     for t, sl in geo.taps():
         s_ = xpad[sl]
@@ -332,7 +370,7 @@ def _maxpool_generic(x4, geo):
             m = s_.copy()
             tap = xp.zeros(m.shape, dtype=xp.int32)
             continue
-        upd = (s_ > m) | xp.isnan(s_)
+        upd = ((s_ > m) | xp.isnan(s_)) if flt else (s_ > m)
         m = xp.where(upd, s_, m)
         tap = xp.where(upd, t, tap)
     return m, tap
@@ -442,28 +480,84 @@ def _tap_gather(h, tap, geo, nd, oshape):
     return r
 
 
+def _ints1d(v, what, stride=False, check=True):
+    """A max_pool1d argument as a tuple of ints (PyTorch's int[1]: an int or a sequence)."""
+    if isinstance(v, (builtins.int, np.integer)):
+        return (builtins.int(v),)
+    v = tuple(builtins.int(a) for a in v)
+    if check and len(v) != 1 and not (stride and len(v) == 0):
+        raise RuntimeError(f"max_pool1d() argument '{what}' should contain one int (got {len(v)})")
+    return v
+
+
+def _check_max_pool1d(a, kernel_size, stride, padding, dilation, ceil_mode):
+    """torch.max_pool1d's own checks (its path without indices), in PyTorch's order."""
+    if a.ndim not in (2, 3) or builtins.any(v == 0 for v in a.shape[a.ndim - 2:]):
+        raise RuntimeError("max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim "
+                           f"batch size for input, but got:{list(a.shape)}")
+    k, s, p, d = (_ints1d(v, n, check=False) for v, n in (
+        (kernel_size, "kernel_size"), (() if stride is None else stride, "stride"),
+        (padding, "padding"), (dilation, "dilation")))
+    for v, n, m in ((k, "kernel_size", "an int, list of ints or tuple of ints"),
+                    (s, "stride", "None, an int, list of ints, or tuple of ints"),
+                    (p, "padding", "an int, list of ints, or tuple of ints"),
+                    (d, "dilation", "an int, list of ints or tuple of ints")):
+        if len(v) != 1 and not (n == "stride" and len(v) == 0):
+            raise RuntimeError(f"max_pool1d() {n} must be {m} of size 1 but got size {len(v)}")
+    (k,), (p,), (d,) = k, p, d
+    s = s[0] if s else k
+    if k <= 0:
+        raise RuntimeError(f"max_pool1d() kernel_size must be greater than zero, but got {k}")
+    if s <= 0:
+        raise RuntimeError(f"max_pool1d() stride must be greater than zero, but got {s}")
+    if p < 0:
+        raise RuntimeError(f"max_pool1d() padding must be non-negative, but got {p}")
+    if p > k // 2:
+        raise RuntimeError(f"max_pool1d() padding should be at most half of kernel size, but got "
+                           f"padding={p} and kernel_size={k}")
+    if d <= 0:
+        raise RuntimeError(f"max_pool1d() dilation must be greater than zero, but got {d}")
+    o = _out_size(a.shape[-1], k, s, p, d, ceil_mode)
+    if o <= 0:
+        raise RuntimeError(f"max_pool1d() Invalid computed output size: {o}")
+
+
 def _max_pool(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode,
               return_indices):
+    """max_pool1d/2d. Integer inputs pool too (forward only), as PyTorch's max_pool2d kernel does;
+    torch.max_pool1d's path without indices (max_pool1d_impl) takes floating inputs only."""
     x = input
     a = x._data
-    bad = a.ndim not in (nd + 1, nd + 2) or builtins.any(
-        s == 0 for s in a.shape[1 if a.ndim == nd + 2 else 0:])
-    if bad:
-        if nd == 2:
+    if nd == 1 and not return_indices:
+        _check_max_pool1d(a, kernel_size, stride, padding, dilation, ceil_mode)
+        if a.dtype.kind not in "fV":
+            raise NotImplementedError(f'"max_pool1d_impl" not implemented for \'{_dtname(a)}\'')
+    if nd == 2:
+        if a.ndim not in (3, 4):
             raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
-        raise RuntimeError(f"max_pool1d() Expected 2D or 3D input tensor, but got "
-                           f"{list(a.shape)}")
-    if a.dtype.kind not in "fV":  # V: bfloat16
-        raise RuntimeError(f'"max_pool2d" not implemented for \'{_dtname(a)}\'')
-    k = _tuple(kernel_size, nd)
-    s = k if stride is None or (not isinstance(stride, builtins.int) and len(stride) == 0) \
-        else _tuple(stride, nd, "stride")
-    p = _tuple(padding, nd, "padding")
-    d = _tuple(dilation, nd, "dilation")
-    if nd == 1:
+        k = _tuple(kernel_size, nd)
+        s = k if stride is None or (not isinstance(stride, builtins.int) and len(stride) == 0) \
+            else _tuple(stride, nd, "stride")
+        p = _tuple(padding, nd, "padding")
+        d = _tuple(dilation, nd, "dilation")
+        shape = a.shape
+    else:
+        if a.ndim not in (2, 3):
+            raise RuntimeError(f"Expected 2 to 3 dimensions, but got {a.ndim}-dimensional tensor "
+                               f"for argument #1 'self' (while checking arguments for max_pool1d)")
+        k = _ints1d(kernel_size, "kernel_size")
+        s = _ints1d(() if stride is None else stride, "stride", True) or k
+        p = _ints1d(padding, "padding")
+        d = _ints1d(dilation, "dilation")
         k, s, p, d = (1,) + k, (1,) + s, (0,) + p, (1,) + d
+        shape = a.shape[:-1] + (1,) + a.shape[-1:]
     x4, _ = _to4(x, nd, name)
-    geo = _pool_geom(x4, k, s, p, d, ceil_mode, nd)
+    geo = _pool_geom(x4, k, s, p, d, ceil_mode, nd, shape, True)
+    if a.dtype.kind not in "fViu":  # V: bfloat16
+        raise NotImplementedError(f'"max_pool2d" not implemented for \'{_dtname(a)}\'')
+    if nd == 1 and _rec(x):  # PyTorch's graph: Squeeze <- MaxPool2DWithIndices <- Unsqueeze
+        r = max_pool2d(x.unsqueeze(-2), k, s, p, d, ceil_mode, return_indices)
+        return (r[0].squeeze(-2), r[1].squeeze(-2)) if return_indices else r.squeeze(-2)
     m, tap = _maxpool_par(x4, geo)
     out = _make(_from4(m, a, nd))
     if _rec(x):
@@ -526,6 +620,9 @@ def _avg_fwd_arr(x4, geo, div):
     acc = planes[ph][:, :, r0:r0 + Ho, c0:c0 + Wo].copy()
     for ph, r0, c0 in taps[1:]:
         acc += planes[ph][:, :, r0:r0 + Ho, c0:c0 + Wo]
+    if acc.dtype.kind in "iu":  # C++ integer division truncates toward zero
+        q = np.abs(acc) // div
+        return np.where(acc < 0, -q, q).astype(acc.dtype)
     acc /= div
     return acc
 
@@ -586,8 +683,6 @@ def _avg_pool(name, nd, input, kernel_size, stride, padding, ceil_mode, count_in
             raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
         raise RuntimeError(f"avg_pool1d() Expected 2D or 3D input tensor, but got "
                            f"{list(a.shape)}")
-    if a.dtype.kind not in "fV":
-        raise RuntimeError(f'"avg_pool2d" not implemented for \'{_dtname(a)}\'')
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
     k = _tuple(kernel_size, nd)
@@ -598,7 +693,13 @@ def _avg_pool(name, nd, input, kernel_size, stride, padding, ceil_mode, count_in
     if nd == 1:
         k, s, p, d = (1,) + k, (1,) + s, (0,) + p, (1,) + d
     x4, _ = _to4(x, nd, name)
-    geo = _pool_geom(x4, k, s, p, d, ceil_mode, nd)
+    geo = _pool_geom(x4, k, s, p, d, ceil_mode, nd,
+                     a.shape if nd == 2 else a.shape[:-1] + (1,) + a.shape[-1:])
+    if a.dtype.kind not in "fV" and a.dtype != np.int64:  # PyTorch pools Long (truncating)
+        raise NotImplementedError(f'"avg_pool2d" not implemented for \'{_dtname(a)}\'')
+    if nd == 1 and _rec(x):  # PyTorch's graph: Squeeze <- AvgPool2D <- Unsqueeze
+        return avg_pool2d(x.unsqueeze(-2), k, s, p, ceil_mode, count_include_pad,
+                          divisor_override).squeeze(-2)
     div = _avg_divisor(geo, count_include_pad, divisor_override, a.dtype)
     out = _from4(_avg_fwd_arr(x4, geo, div), a, nd)
     r = _make(out)
@@ -656,7 +757,12 @@ def _adaptive_avg_matrix(n, o):
     return m
 
 
-def _check_adaptive(name, x, nd, osz):
+def _check_dtype(name, a):
+    if a.dtype.kind not in "fV":
+        raise NotImplementedError(f'"{name}" not implemented for \'{_dtname(a)}\'')
+
+
+def _check_adaptive(name, x, nd, osz, dtype=True):
     a = x._data
     if a.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got "
@@ -666,8 +772,8 @@ def _check_adaptive(name, x, nd, osz):
             raise RuntimeError(
                 f"{name}(): Expected input to have non-zero size for non-batch dimensions, "
                 f"but input has sizes {list(a.shape)} with dimension {i} being empty")
-    if a.dtype.kind not in "fV":
-        raise RuntimeError(f'"{name}" not implemented for \'{_dtname(a)}\'')
+    if dtype:
+        _check_dtype(name.replace("1d", "2d"), a)
 
 
 def _adaptive_size(output_size, sp, nd):
@@ -681,28 +787,33 @@ def _adaptive_size(output_size, sp, nd):
 
 
 def adaptive_avg_pool2d(input, output_size):
-    _check_adaptive("adaptive_avg_pool2d", input, 2, output_size)
+    _check_adaptive("adaptive_avg_pool2d", input, 2, output_size, False)
     sp = input.shape[-2:]
     oh, ow = _adaptive_size(output_size, sp, 2)
-    if oh == 1 and ow == 1:
+    if oh == 1 and ow == 1:  # PyTorch takes the mean here (any dtype mean takes)
         return input.mean((-2, -1), keepdim=True)
+    _check_dtype("adaptive_avg_pool2d", input._data)
     return _sep_op(input, [_adaptive_avg_matrix(sp[0], oh), _adaptive_avg_matrix(sp[1], ow)],
                    R.AdaptiveAvgPool2DBackward0)
 
 
 def adaptive_avg_pool3d(input, output_size):
-    _check_adaptive("adaptive_avg_pool3d", input, 3, output_size)
+    _check_adaptive("adaptive_avg_pool3d", input, 3, output_size, False)
     sp = input.shape[-3:]
     osz = _adaptive_size(output_size, sp, 3)
     if osz == (1, 1, 1):
         return input.mean((-3, -2, -1), keepdim=True)
+    _check_dtype("adaptive_avg_pool3d_cpu", input._data)
     return _sep_op(input, [_adaptive_avg_matrix(sp[i], osz[i]) for i in range(3)],
                    R.AdaptiveAvgPool3DBackward0)
 
 
 def adaptive_avg_pool1d(input, output_size):
-    _check_adaptive("adaptive_avg_pool1d", input, 1, output_size)
+    _check_adaptive("adaptive_avg_pool1d", input, 1, output_size, False)
     (o,) = _adaptive_size(output_size, input.shape[-1:], 1)
+    if o == 1 or _rec(input):  # PyTorch's graph: Squeeze <- AdaptiveAvgPool2D / Mean <- Unsqueeze
+        return adaptive_avg_pool2d(input.unsqueeze(-2), (1, o)).squeeze(-2)
+    _check_dtype("adaptive_avg_pool2d", input._data)
     return _sep_op(input, [_adaptive_avg_matrix(input.shape[-1], o)],
                    R.AdaptiveAvgPool1DBackward0)
 
@@ -770,6 +881,9 @@ def _adaptive_max(name, nd, input, output_size, return_indices):
         oh, ow = _adaptive_size(output_size, a.shape[-2:], 2)
     else:
         oh, (ow,) = 1, _adaptive_size(output_size, a.shape[-1:], 1)
+    if nd == 1 and _rec(input):  # PyTorch's graph: Squeeze <- AdaptiveMaxPool2D <- Unsqueeze
+        r = adaptive_max_pool2d(input.unsqueeze(-2), (1, ow), return_indices)
+        return (r[0].squeeze(-2), r[1].squeeze(-2)) if return_indices else r.squeeze(-2)
     m, idx = _adaptive_max_arrays(x4, oh, ow)
     out = _make(_from4(m, a, nd))
     idx_u = _from4(idx, a, nd)
@@ -835,6 +949,8 @@ def _max_unpool(nd, input, indices, kernel_size, stride, padding, output_size):
     if idx.dtype != np.int64:
         raise RuntimeError(f"elements in indices should be type int64 but got: "
                            f"{D.from_np(idx.dtype).name.capitalize()}")
+    if a.dtype.kind not in "fV":
+        raise NotImplementedError(f'"max_unpool2d" not implemented for \'{_dtname(a)}\'')
     size = builtins.int(np.prod(osz))
     if idx.size and (idx.min() < 0 or idx.max() >= size):
         bad = builtins.int(idx.max() if idx.max() >= size else idx.min())

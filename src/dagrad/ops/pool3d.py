@@ -23,7 +23,8 @@ __all__ = ["max_pool3d", "max_pool3d_with_indices", "avg_pool3d", "adaptive_max_
 _TORCH_NAMES = {np.dtype(np.bool_): "Bool", np.dtype(np.uint8): "Byte", np.dtype(np.int8): "Char",
                 np.dtype(np.int16): "Short", np.dtype(np.int32): "Int",
                 np.dtype(np.int64): "Long", np.dtype(np.float16): "Half",
-                np.dtype(np.float32): "Float", np.dtype(np.float64): "Double"}
+                np.dtype(np.float32): "Float", np.dtype(np.float64): "Double",
+                np.dtype(np.complex64): "ComplexFloat", np.dtype(np.complex128): "ComplexDouble"}
 
 
 def _xp(a):
@@ -547,6 +548,8 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
         raise RuntimeError(
             f"Expected shape of indices to be same as that of the input tensor ({list(a.shape)})"
             f" but got indices tensor with shape: {list(idx.shape)}")
+    if not _is_float(a):
+        raise NotImplementedError(f'"max_unpool3d" not implemented for \'{_dtname(a)}\'')
     size = builtins.int(np.prod(osz))
     if idx.size and (idx.min() < 0 or idx.max() >= size):
         flat = idx.reshape(-1)

@@ -1,0 +1,229 @@
+"""PyTorch-compatibility gaps (third list): integer pooling, complex randn, forward-mode abs on
+complex, indexing / clamp / dropout / index_put graphs, the torch shim's version, optimizer
+state set-up. Everything is compared with the installed torch 2.13."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import dagrad
+import dagrad.nn.functional as F
+from tests.helpers import assert_close, to_dagrad, to_torch
+
+
+def _chain(t):
+    """Node names from t.grad_fn down the first non-AccumulateGrad edge."""
+    out, f = [], t.grad_fn
+    while f is not None:
+        out.append(type(f).__name__)
+        nxt = [n for n, _ in f.next_functions
+               if n is not None and type(n).__name__ != "AccumulateGrad"]
+        f = nxt[0] if nxt else None
+    return out
+
+
+def _both(tfn, dfn, *arrays):
+    """Run tfn on torch tensors and dfn on dagrad tensors of the same arrays: both succeed with
+    equal results (values and dtypes), or both raise the same exception type and message."""
+    try:
+        t = tfn(*[to_torch(a) for a in arrays])
+    except Exception as e:  # noqa: BLE001 - the reference error
+        with pytest.raises(type(e)) as ei:
+            dfn(*[to_dagrad(a) for a in arrays])
+        assert str(ei.value) == str(e)
+        return None
+    d = dfn(*[to_dagrad(a) for a in arrays])
+    rt = {torch.float16: 2e-3, torch.bfloat16: 1e-2}.get(
+        (t[0] if isinstance(t, tuple) else t).dtype, 1e-6)
+    assert_close(d, t, atol=1e-12, rtol=rt)  # integer results compare exactly
+    return d
+
+
+# ---------------------------------------------------------------- 1. pooling of integer inputs
+_DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.int64, np.bool_, np.float16, np.complex64,
+           np.float64]
+_POOLS = {
+    "max_pool1d": lambda M, t: M.max_pool1d(t, 2),
+    "max_pool1d_ri": lambda M, t: M.max_pool1d(t, 3, 2, 1, return_indices=True),
+    "max_pool1d_ceil": lambda M, t: M.max_pool1d(t, 3, 2, 1, ceil_mode=True,
+                                                 return_indices=True),
+    "max_pool2d": lambda M, t: M.max_pool2d(t.reshape(2, 3, 2, 4), 2),
+    "max_pool2d_ri": lambda M, t: M.max_pool2d(t.reshape(2, 3, 2, 4), 2, 1, 1,
+                                               return_indices=True),
+    "max_pool2d_dil": lambda M, t: M.max_pool2d(t.reshape(2, 3, 4, 2), 2, 1, 0, dilation=2),
+    "max_pool2d_3d": lambda M, t: M.max_pool2d(t.reshape(6, 2, 4), (1, 2), ceil_mode=True),
+    "max_pool3d": lambda M, t: M.max_pool3d(t.reshape(1, 3, 2, 2, 4), 2, 1, 1),
+    "avg_pool1d": lambda M, t: M.avg_pool1d(t, 3, 2, 1),
+    "avg_pool2d": lambda M, t: M.avg_pool2d(t.reshape(2, 3, 2, 4), 2, 1, 1,
+                                            count_include_pad=False),
+    "avg_pool2d_div": lambda M, t: M.avg_pool2d(t.reshape(2, 3, 2, 4), 2, divisor_override=3),
+    "avg_pool3d": lambda M, t: M.avg_pool3d(t.reshape(1, 3, 2, 2, 4), 2, 1, 1),
+    "adaptive_avg_pool1d": lambda M, t: M.adaptive_avg_pool1d(t, 3),
+    "adaptive_avg_pool1d_1": lambda M, t: M.adaptive_avg_pool1d(t, 1),
+    "adaptive_avg_pool2d": lambda M, t: M.adaptive_avg_pool2d(t.reshape(2, 3, 2, 4), 3),
+    "adaptive_avg_pool2d_1": lambda M, t: M.adaptive_avg_pool2d(t.reshape(2, 3, 2, 4), 1),
+    "adaptive_avg_pool3d": lambda M, t: M.adaptive_avg_pool3d(t.reshape(1, 3, 2, 2, 4), 2),
+    "adaptive_avg_pool3d_1": lambda M, t: M.adaptive_avg_pool3d(t.reshape(1, 3, 2, 2, 4), 1),
+    "adaptive_max_pool1d": lambda M, t: M.adaptive_max_pool1d(t, 3),
+    "adaptive_max_pool2d": lambda M, t: M.adaptive_max_pool2d(t.reshape(2, 3, 2, 4), 3),
+    "adaptive_max_pool3d": lambda M, t: M.adaptive_max_pool3d(t.reshape(1, 3, 2, 2, 4), 2),
+    "lp_pool1d": lambda M, t: M.lp_pool1d(t, 2, 2),
+    "lp_pool2d": lambda M, t: M.lp_pool2d(t.reshape(2, 3, 2, 4), 2, 2),
+    "max_unpool1d": lambda M, t: M.max_unpool1d(t[:, :, :2], M.tensor([[[1, 3]] * 3] * 2), 2),
+    "max_unpool2d": lambda M, t: M.max_unpool2d(t.reshape(2, 3, 2, 4)[..., :1, :2],
+                                                M.tensor([[[[1, 6]]] * 3] * 2), 2),
+    "max_unpool3d": lambda M, t: M.max_unpool3d(t.reshape(1, 3, 2, 2, 4)[..., :1, :1, :1],
+                                                M.zeros((1, 3, 1, 1, 1), dtype=M.long), 2),
+}
+
+
+class _M:
+    """F's namespace plus the tensor helpers the cases use."""
+    def __init__(self, lib, func):
+        self.lib, self.func = lib, func
+
+    def __getattr__(self, n):
+        return getattr(self.func, n) if hasattr(self.func, n) else getattr(self.lib, n)
+
+
+_TM, _DM = _M(torch, TF), _M(dagrad, F)
+
+
+@pytest.mark.parametrize("dt", _DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", list(_POOLS))
+def test_pool_dtypes_match_torch(name, dt):
+    a = (np.arange(48) - 20).reshape(2, 3, 8)
+    a = (a % 2).astype(dt) if dt is np.bool_ else a.astype(dt)
+    fn = _POOLS[name]
+    _both(lambda t: fn(_TM, t), lambda t: fn(_DM, t), a)
+
+
+@pytest.mark.parametrize("dt", [np.int64, np.int32, np.uint8])
+def test_max_pool_modules_int(dt):
+    a = np.random.default_rng(0).integers(-50, 200, (2, 3, 6, 5)).astype(dt)
+    _both(lambda t: torch.nn.MaxPool2d(3, 2, 1, ceil_mode=True)(t),
+          lambda t: dagrad.nn.MaxPool2d(3, 2, 1, ceil_mode=True)(t), a)
+    _both(lambda t: torch.nn.MaxPool2d(2, return_indices=True)(t),
+          lambda t: dagrad.nn.MaxPool2d(2, return_indices=True)(t), a)
+    _both(lambda t: torch.nn.MaxPool1d(2)(t[0]), lambda t: dagrad.nn.MaxPool1d(2)(t[0]), a)
+    _both(lambda t: torch.nn.MaxPool1d(2, return_indices=True)(t[0]),
+          lambda t: dagrad.nn.MaxPool1d(2, return_indices=True)(t[0]), a)
+    _both(lambda t: torch.nn.MaxPool3d(2, 1)(t), lambda t: dagrad.nn.MaxPool3d(2, 1)(t), a)
+    _both(lambda t: torch.nn.AvgPool2d(2, 1, 1)(t), lambda t: dagrad.nn.AvgPool2d(2, 1, 1)(t), a)
+
+
+def test_int_max_pool_random_vs_float():
+    """Integer max pooling picks the same winners as float64 pooling of the same values
+    (values beyond float32's exact range, all windows and indices)."""
+    rng = np.random.default_rng(1)
+    a = rng.integers(-2**62, 2**62, (3, 4, 9, 7))
+    for kw in [dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=(2, 3), dilation=2),
+               dict(kernel_size=2, ceil_mode=True)]:
+        v, i = F.max_pool2d(to_dagrad(a), return_indices=True, **kw)
+        tv, ti = TF.max_pool2d(to_torch(a), return_indices=True, **kw)
+        assert v.dtype == dagrad.int64
+        np.testing.assert_array_equal(v.numpy(), tv.numpy())
+        np.testing.assert_array_equal(i.numpy(), ti.numpy())
+
+
+_GEOM = [dict(kernel_size=0), dict(kernel_size=-1), dict(kernel_size=(2, 2)),
+         dict(kernel_size=2, stride=(1, 1)), dict(kernel_size=2, stride=-1),
+         dict(kernel_size=2, stride=0), dict(kernel_size=2, padding=-1),
+         dict(kernel_size=2, padding=(1, 1)), dict(kernel_size=2, dilation=0),
+         dict(kernel_size=2, dilation=(1, 1)), dict(kernel_size=4, padding=2, dilation=2),
+         dict(kernel_size=3, padding=2, dilation=2), dict(kernel_size=2, padding=2),
+         dict(kernel_size=7), dict(kernel_size=7, ceil_mode=True), dict(kernel_size=3, dilation=3),
+         dict(kernel_size=2, padding=1, stride=4, ceil_mode=True),
+         dict(kernel_size=(3, 2), padding=(0, 2), dilation=2), dict(kernel_size=(2, 0), stride=1)]
+
+
+@pytest.mark.parametrize("kw", _GEOM, ids=str)
+@pytest.mark.parametrize("dt", [np.float32, np.int64])
+def test_pool_geometry_errors(kw, dt):
+    one = {k: (v[0] if isinstance(v, tuple) and k != "kernel_size" else v) for k, v in kw.items()}
+    if isinstance(one["kernel_size"], tuple) and 0 in one["kernel_size"]:
+        one = None
+    a3 = np.zeros((2, 3, 6), dt)
+    a4 = np.zeros((2, 3, 6, 6), dt)
+    for ri in (False, True):
+        _both(lambda t: TF.max_pool2d(t, return_indices=ri, **kw),
+              lambda t: F.max_pool2d(t, return_indices=ri, **kw), a4)
+        if one is not None:
+            _both(lambda t: TF.max_pool1d(t, return_indices=ri, **kw),
+                  lambda t: F.max_pool1d(t, return_indices=ri, **kw), a3)
+    akw = {k: v for k, v in kw.items() if k != "dilation"}
+    _both(lambda t: TF.avg_pool2d(t, **akw), lambda t: F.avg_pool2d(t, **akw), a4)
+    if one is not None and not isinstance(one["kernel_size"], tuple):
+        akw = {k: v for k, v in one.items() if k != "dilation"}
+        _both(lambda t: TF.avg_pool1d(t, **akw), lambda t: F.avg_pool1d(t, **akw), a3)
+
+
+@pytest.mark.parametrize("shape", [(0, 4, 4), (0, 3, 4, 4), (2, 3, 0, 4), (2, 3, 4, 0, 4), (0, 4),
+                                   (0, 3, 4), (4,), (3, 0), (1, 2, 3, 4)])
+@pytest.mark.parametrize("dt", [np.float32, np.int64, np.bool_])
+def test_pool_shape_errors(shape, dt):
+    a = np.zeros(shape, dt)
+    for ri in (False, True):
+        _both(lambda t: TF.max_pool2d(t, 2, return_indices=ri),
+              lambda t: F.max_pool2d(t, 2, return_indices=ri), a)
+        _both(lambda t: TF.max_pool1d(t, 2, return_indices=ri),
+              lambda t: F.max_pool1d(t, 2, return_indices=ri), a)
+
+
+_GRAPH_1D = {
+    "max_pool1d": lambda M, t: M.max_pool1d(t, 2),
+    "max_pool1d_ri": lambda M, t: M.max_pool1d(t, 3, 2, 1, return_indices=True)[0],
+    "avg_pool1d": lambda M, t: M.avg_pool1d(t, 3, 2, 1, count_include_pad=False),
+    "adaptive_avg_pool1d": lambda M, t: M.adaptive_avg_pool1d(t, 3),
+    "adaptive_avg_pool1d_1": lambda M, t: M.adaptive_avg_pool1d(t, 1),
+    "adaptive_max_pool1d": lambda M, t: M.adaptive_max_pool1d(t, 3),
+    "adaptive_max_pool1d_ri": lambda M, t: M.adaptive_max_pool1d(t, 3, True)[0],
+    "lp_pool1d": lambda M, t: M.lp_pool1d(t, 2, 2),
+}
+
+
+@pytest.mark.parametrize("name", list(_GRAPH_1D))
+@pytest.mark.parametrize("shape", [(2, 3, 7), (3, 7)])
+def test_pool1d_graph_and_grads(name, shape):
+    """1-D pools record PyTorch's Squeeze <- <2-D pool> <- Unsqueeze graph; values, indices and
+    gradients match, and float64 finite differences agree."""
+    fn = _GRAPH_1D[name]
+    a = np.random.default_rng(2).standard_normal(shape)
+    t, d = to_torch(a, True), to_dagrad(a, True)
+    to, do = fn(_TM, t), fn(_DM, d)
+    assert _chain(do) == _chain(to)
+    assert_close(do, to, atol=1e-12, rtol=1e-12)
+    g = np.random.default_rng(3).standard_normal(tuple(to.shape))
+    to.backward(to_torch(g))
+    do.backward(to_dagrad(g))
+    assert_close(d.grad, t.grad, atol=1e-12, rtol=1e-12)
+    assert dagrad.autograd.gradcheck(lambda x: fn(_DM, x), (to_dagrad(a, True),))
+    if name.startswith("max_pool1d"):
+        _, ti = TF.max_pool1d(to_torch(a), 3, 2, 1, return_indices=True)
+        _, di = F.max_pool1d(to_dagrad(a, True), 3, 2, 1, return_indices=True)
+        assert di.grad_fn is None and not di.requires_grad
+        np.testing.assert_array_equal(di.numpy(), ti.numpy())
+
+
+@pytest.mark.parametrize("dt", [np.uint8, np.int32, np.float32])
+def test_max_pool_padding_ties(dt):
+    """A window whose real elements all equal the padding value (0 for uint8, -inf for float)
+    reports its first in-bounds element, as PyTorch; float gradients go there too."""
+    rng = np.random.default_rng(4)
+    a = rng.integers(0, 3, (2, 3, 5, 6)).astype(dt)
+    if dt is np.float32:
+        a[a == 0] = -np.inf
+    elif dt is np.int32:
+        a[a == 0] = np.iinfo(np.int32).min
+    for kw in [dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=2, stride=2,
+                                                             ceil_mode=True),
+               dict(kernel_size=3, padding=1, dilation=2)]:
+        _both(lambda t: TF.max_pool2d(t, return_indices=True, **kw),
+              lambda t: F.max_pool2d(t, return_indices=True, **kw), a)
+        _both(lambda t: TF.max_pool1d(t[0], return_indices=True, **kw),
+              lambda t: F.max_pool1d(t[0], return_indices=True, **kw), a)
+    if dt is np.float32:
+        t, d = to_torch(a, True), to_dagrad(a, True)
+        TF.max_pool2d(t, 3, 2, 1).sum().backward()
+        F.max_pool2d(d, 3, 2, 1).sum().backward()
+        assert_close(d.grad, t.grad, atol=0, rtol=0)
