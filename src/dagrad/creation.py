@@ -8,7 +8,7 @@ import numbers
 import warnings
 
 from . import _dtype as D
-from .backend import np, xp_for
+from .backend import np, to_device, xp_for
 from .tensor import Tensor, _make
 from .tensor import device as _device
 
@@ -26,7 +26,7 @@ def _finish(arr, requires_grad, device=None):
     if device is not None or _default_device[0] != "cpu":
         xp = _xp(device)
         if xp is not np:
-            arr = xp.asarray(arr)
+            arr = to_device(arr, xp)
     t = _make(arr)
     if requires_grad:
         _factory_requires_grad(t)
@@ -594,9 +594,9 @@ def _rng(generator):
     return (generator or default_generator)._rng
 
 
-def _float_dt(dtype, fn):
+def _float_dt(dtype, fn, complex_ok=False):
     npdt = _dt(dtype)
-    if np.dtype(npdt).kind not in "fV":  # V: bfloat16
+    if np.dtype(npdt).kind not in ("fVc" if complex_ok else "fV"):  # V: bfloat16
         from .tensor import _SCALAR_NAME
         name = D.from_np(np.dtype(npdt)).name
         raise NotImplementedError(f'"{fn}" not implemented for \'{_SCALAR_NAME.get(name, name)}\'')
@@ -606,12 +606,24 @@ def _float_dt(dtype, fn):
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
          layout=None, pin_memory=False, **size_kw):
     size = _size_kw(size, size_kw)
-    npdt = _float_dt(dtype, "check_uniform_bounds")
+    npdt = _float_dt(dtype, "check_uniform_bounds", True)
     shape = _size(size)
     r = _rng(generator)
+    if np.dtype(npdt).kind == "c":  # PyTorch: real and imaginary parts each U[0, 1)
+        return _finish(_complex_draw(r.random, shape, npdt, 1.0), requires_grad, device)
     arr = r.random(shape, dtype=np.float32 if npdt == np.float32 else np.float64).astype(
         npdt, copy=False)
     return _finish(arr, requires_grad, device)
+
+
+def _complex_draw(draw, shape, npdt, scale):
+    """A complex array whose (real, imag) pairs are consecutive draws (PyTorch's layout: the
+    complex tensor viewed as real), times scale."""
+    fdt = np.float32 if npdt == np.complex64 else np.float64
+    parts = draw(tuple(shape) + (2,), dtype=fdt)
+    if scale != 1.0:
+        parts *= fdt(scale)
+    return parts.view(npdt)[..., 0]
 
 
 def rand_like(x, *, dtype=None, device=None, requires_grad=False, memory_format=None):
@@ -621,9 +633,12 @@ def rand_like(x, *, dtype=None, device=None, requires_grad=False, memory_format=
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
           layout=None, pin_memory=False, **size_kw):
     size = _size_kw(size, size_kw)
-    npdt = _float_dt(dtype, "normal_kernel_cpu")
+    npdt = _float_dt(dtype, "normal_kernel_cpu", True)
     shape = _size(size)
     r = _rng(generator)
+    if np.dtype(npdt).kind == "c":  # PyTorch: real and imaginary parts each N(0, 1/2)
+        return _finish(_complex_draw(r.standard_normal, shape, npdt, 0.5 ** 0.5), requires_grad,
+                       device)
     arr = r.standard_normal(shape, dtype=np.float32 if npdt == np.float32 else
                             np.float64).astype(npdt, copy=False)
     return _finish(arr, requires_grad, device)

@@ -63,21 +63,43 @@ def synchronize(device=None):
     cp.cuda.Device(_index(device)).synchronize()
 
 
-def get_device_name(device=None):
-    cp = _lazy_init()
-    props = cp.cuda.runtime.getDeviceProperties(_index(device))
-    name = props.get("name", b"")
-    return name.decode() if isinstance(name, bytes) else str(name)
+class _CudaDeviceProperties:
+    """torch.cuda.get_device_properties' object, filled from CuPy's property dict (its raw
+    CUDA names are kept as the `raw` attribute)."""
+
+    def __init__(self, raw):
+        name = raw.get("name", b"")
+        self.name = name.decode() if isinstance(name, bytes) else str(name)
+        self.major = int(raw.get("major", 0))
+        self.minor = int(raw.get("minor", 0))
+        self.total_memory = int(raw.get("totalGlobalMem", 0))
+        self.multi_processor_count = int(raw.get("multiProcessorCount", 0))
+        self.is_integrated = int(raw.get("integrated", 0))
+        self.is_multi_gpu_board = int(raw.get("isMultiGpuBoard", 0))
+        self.L2_cache_size = int(raw.get("l2CacheSize", 0))
+        self.warp_size = int(raw.get("warpSize", 32))
+        self.max_threads_per_multi_processor = int(raw.get("maxThreadsPerMultiProcessor", 0))
+        self.raw = raw
+
+    def __repr__(self):
+        return (f"_CudaDeviceProperties(name='{self.name}', major={self.major}, "
+                f"minor={self.minor}, total_memory={self.total_memory // (1024 * 1024)}MB, "
+                f"multi_processor_count={self.multi_processor_count}, "
+                f"L2_cache_size={self.L2_cache_size // (1024 * 1024)}MB)")
 
 
 def get_device_properties(device=None):
     cp = _lazy_init()
-    return cp.cuda.runtime.getDeviceProperties(_index(device))
+    return _CudaDeviceProperties(cp.cuda.runtime.getDeviceProperties(_index(device)))
+
+
+def get_device_name(device=None):
+    return get_device_properties(device).name
 
 
 def get_device_capability(device=None):
     props = get_device_properties(device)
-    return (int(props.get("major", 0)), int(props.get("minor", 0)))
+    return (props.major, props.minor)
 
 
 def get_arch_list():
@@ -141,7 +163,49 @@ max_memory_reserved = memory_reserved
 
 
 def reset_peak_memory_stats(device=None):
-    _peak[0] = 0
+    _peak[0] = memory_allocated(device)
+
+
+reset_max_memory_allocated = reset_peak_memory_stats
+
+
+def reset_accumulated_memory_stats(device=None):
+    pass
+
+
+def memory_stats(device=None):
+    """The keys of torch.cuda.memory_stats that CuPy's memory pool can answer (current and
+    peak allocated / reserved bytes; the peak is sampled when asked, as max_memory_allocated)."""
+    if not _has_cuda():
+        return {}
+    cur, res = memory_allocated(device), memory_reserved(device)
+    return {"allocated_bytes.all.current": cur,
+            "allocated_bytes.all.peak": max_memory_allocated(device),
+            "reserved_bytes.all.current": res,
+            "reserved_bytes.all.peak": res,
+            "active_bytes.all.current": cur,
+            "num_alloc_retries": 0, "num_ooms": 0}
+
+
+def memory_summary(device=None, abbreviated=False):
+    st = memory_stats(device)
+    mib = 1024 * 1024
+    lines = ["|" + "=" * 75 + "|",
+             "|{:^75}|".format("PyTorch CUDA memory summary (dagrad on CuPy's memory pool)"),
+             "|" + "=" * 75 + "|"]
+    for k in ("allocated_bytes.all.current", "allocated_bytes.all.peak",
+              "reserved_bytes.all.current"):
+        lines.append(f"| {k:<40}{st.get(k, 0) / mib:>30.1f} MiB |")
+    lines.append("|" + "=" * 75 + "|")
+    return "\n".join(lines) + "\n"
+
+
+def set_per_process_memory_fraction(fraction, device=None):
+    cp = _lazy_init()
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"Invalid fraction value: {fraction}. Allowed range: 0~1")
+    total = cp.cuda.runtime.memGetInfo()[1]
+    cp.get_default_memory_pool().set_limit(size=int(total * fraction))
 
 
 def mem_get_info(device=None):
@@ -184,18 +248,47 @@ def _index_safe(d):
     return dd.index if dd.index is not None else -1
 
 
+def default_stream(device=None):
+    cp = _lazy_init()
+    return cp.cuda.Stream.null
+
+
 class Stream:
-    def __new__(cls, *args, **kwargs):
+    """torch.cuda.Stream(device=None, priority=0): a CuPy stream (a context manager, with
+    synchronize(), query(), wait_event(), record_event())."""
+
+    def __new__(cls, device=None, priority=0, **kwargs):
         if not _has_cuda():
             raise RuntimeError("torch.cuda.Stream requires CUDA support")
-        return _cupy().cuda.Stream(*args, **kwargs)
+        s = _cupy().cuda.Stream(non_blocking=False, priority=int(priority) if priority else None)
+        return s
 
 
 class Event:
-    def __new__(cls, *args, **kwargs):
+    """torch.cuda.Event(enable_timing=False, blocking=False, interprocess=False) over a CuPy
+    event: record(stream), synchronize(), query(), wait(stream), elapsed_time(end) in ms."""
+
+    def __init__(self, enable_timing=False, blocking=False, interprocess=False):
         if not _has_cuda():
             raise RuntimeError("Tried to instantiate dummy base class Event")
-        return _cupy().cuda.Event(*args, **kwargs)
+        self._event = _cupy().cuda.Event(block=blocking, disable_timing=not enable_timing,
+                                         interprocess=interprocess)
+
+    def record(self, stream=None):
+        self._event.record(stream)
+
+    def synchronize(self):
+        self._event.synchronize()
+
+    def query(self):
+        return bool(self._event.done)
+
+    def wait(self, stream=None):
+        (stream if stream is not None else _cupy().cuda.get_current_stream()).wait_event(
+            self._event)
+
+    def elapsed_time(self, end_event):
+        return float(_cupy().cuda.get_elapsed_time(self._event, end_event._event))
 
 
 def stream(s):

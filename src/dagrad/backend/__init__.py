@@ -51,6 +51,21 @@ def xp_for(device_type):
     return cp
 
 
+BF16_CUDA = ("torch.bfloat16 is not supported on device 'cuda' by dagrad: CuPy has no bfloat16 "
+             "dtype (keep bfloat16 tensors on the CPU, or use torch.float16 / torch.float32 on "
+             "the GPU)")
+
+
+def to_device(a, xp):
+    """The array `a` (NumPy or CuPy) in array module `xp` (NumPy or CuPy). bfloat16 (ml_dtypes,
+    NumPy kind 'V') cannot go to CuPy: a TypeError naming the dtype and the device."""
+    if xp is np:
+        return a if type(a) is np.ndarray else a.get()
+    if a.dtype.kind == "V":
+        raise TypeError(BF16_CUDA)
+    return xp.asarray(a)
+
+
 def zeros(like, shape, dtype=None):
     """zeros in the array module of `like` (NumPy or CuPy)."""
     xp = np if type(like) is np.ndarray else get_array_module(like)

@@ -1,6 +1,6 @@
 """dtype and device conversion: Tensor.to / .type and friends."""
 from .. import _dtype as D
-from ..backend import np, xp_for
+from ..backend import BF16_CUDA, np, to_device, xp_for
 from ..tensor import Tensor, device
 from . import derivatives as R
 from ._core import _make, grad_state, link
@@ -41,6 +41,8 @@ def cast(x, dt, copy=False):
     a = x._data
     if a.dtype == dt.np and not copy:
         return x
+    if dt is D.bfloat16 and type(a) is not np.ndarray:
+        raise TypeError(BF16_CUDA)
     res = _make(a.astype(dt.np))
     if x._rg and grad_state.enabled and dt.category >= D.FLOAT:
         n = R.ToCopyBackward0()
@@ -59,7 +61,7 @@ def to(x, *args, **kwargs):
                 raise RuntimeError(f"PyTorch is not linked with support for {dev.type} devices")
             xp = xp_for(dev.type)
             a = x._data
-            moved = xp.asarray(a) if dev.type == "cuda" else a.get()
+            moved = to_device(a, xp)
             res = _make(moved)
             if x._rg and grad_state.enabled:
                 n = _ToDeviceBackward()

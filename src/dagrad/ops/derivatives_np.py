@@ -137,7 +137,7 @@ def pow0(self, g):
     if p == 2:
         return g * (x + x)  # 2x exactly, without NumPy's per-call conversion of a Python 2
     if p == 3:
-        return g * (x * x * scalar_arr(3, x.dtype))
+        return g * (x * x * (scalar_arr(3, x.dtype) if type(x) is np.ndarray else 3))
     return g * _conj(x0 ** (p - 1) * p)
 
 
@@ -172,6 +172,10 @@ def sigmoid(self, g):
 
 def relu(self, g):
     r = _result(self)
+    if g.size >= 1 << 18 and type(g) is np.ndarray and g.shape == r.shape:
+        from . import _threads as T     # big maps: cache-blocked, threaded
+        if T.enabled and g.flags.c_contiguous and r.flags.c_contiguous:
+            return T.relu_grad(g, r)
     return g * (r > 0)
 
 
@@ -295,6 +299,12 @@ def native_norm(self, g):
     w = sv[1] if self.has_w else None
     mean, invstd = self.mean_arr, self.invstd_arr
     axes, waxes = tuple(self.axes), tuple(self.waxes)
+    if axes == waxes and axes[0] == 0 and len(axes) == x.ndim - 1:
+        from . import _threads as T     # batch norm: fused, cache-blocked, threaded
+        if (T.enabled and T.ok(x) and type(g) is np.ndarray and g.flags.c_contiguous
+                and g.shape == x.shape and g.dtype == x.dtype):
+            return T.bn_bwd(x, g, mean.reshape(-1), invstd.reshape(-1), w, _needs(self, 0),
+                            _needs(self, 1), _needs(self, 2), self.training)
     xhat = x - mean
     xhat *= invstd
     gx = gw = gb = None

@@ -222,6 +222,8 @@ def mul(a, b, *, out=None):
             s = _SCALAR_ARRS.get((b, xa.dtype))
             if s is None:
                 s = scalar_arr(b, xa.dtype)
+            if type(xa) is not np.ndarray:  # CuPy takes no NumPy operand, not even 0-d
+                s = b
             res = _make(xa * s)
             if a._rg and grad_state.enabled:
                 n = R.MulScalarBackward()
@@ -320,7 +322,7 @@ def true_divide(a, b):
         s = _SCALAR_ARRS.get((b, xd.dtype))
         if s is None:
             s = scalar_arr(b, xd.dtype)
-        if type(s) is np.ndarray:  # a cached nonzero finite divisor: no division by zero
+        if type(s) is np.ndarray and type(xd) is np.ndarray:  # (CuPy: no NumPy operand)  # a cached nonzero finite divisor: no division by zero
             res = _make(xd / s)
             if a._rg and grad_state.enabled:
                 n = R.DivScalarBackward()
