@@ -227,3 +227,71 @@ def test_max_pool_padding_ties(dt):
         TF.max_pool2d(t, 3, 2, 1).sum().backward()
         F.max_pool2d(d, 3, 2, 1).sum().backward()
         assert_close(d.grad, t.grad, atol=0, rtol=0)
+
+
+# ---------------------------------------------------------------- 2. complex rand / randn
+def _part_stats(x):
+    a = x.detach().numpy() if isinstance(x, dagrad.Tensor) else x.detach().numpy()
+    return (a.real.mean(), a.real.var(), a.imag.mean(), a.imag.var(), a.real.min(), a.imag.min(),
+            a.real.max(), a.imag.max())
+
+
+@pytest.mark.parametrize("dt", ["complex64", "complex128"])
+@pytest.mark.parametrize("how", ["randn", "rand", "randn_like", "rand_like", "normal",
+                                 "normal_", "uniform_"])
+def test_complex_random(dt, how):
+    """Complex samplers: real and imaginary parts each N(0, 1/2) (randn), U[0, 1) (rand),
+    N(mean, std**2 / 2) (normal, normal_), U[a, b) (uniform_), as torch's own draws show."""
+    n = 200_000
+
+    def make(M):
+        d = getattr(M, dt)
+        if how in ("randn", "rand"):
+            return getattr(M, how)(n // 2, 2, dtype=d).reshape(-1)
+        if how.endswith("_like"):
+            return getattr(M, how)(M.zeros(n, dtype=d))
+        if how == "normal":
+            return M.normal(1.0, 2.0, (n,), dtype=d)
+        if how == "normal_":
+            return M.empty(n, dtype=d).normal_(1.0, 2.0)
+        return M.empty(n, dtype=d).uniform_(-1.0, 3.0)
+    torch.manual_seed(0)
+    dagrad.manual_seed(0)
+    t, d = make(torch), make(dagrad)
+    assert str(d.dtype) == str(t.dtype) and tuple(d.shape) == tuple(t.shape)
+    ts, ds = _part_stats(t), _part_stats(d)
+    tol = [0.02, 0.03, 0.02, 0.03, 0.3, 0.3, 0.3, 0.3]  # means, variances (4 sigma), extremes
+    if how.startswith("rand") and not how.startswith("randn") or how == "uniform_":
+        tol[4:] = [1e-3] * 4
+    for a, b, tl in zip(ds, ts, tol):
+        assert abs(a - b) <= tl * max(1.0, abs(b)), (ds, ts)
+    # real and imaginary parts are independent draws
+    a = d.numpy()
+    assert abs(np.corrcoef(a.real, a.imag)[0, 1]) < 0.02
+
+
+def test_complex_randn_options():
+    for M in (torch, dagrad):
+        M.manual_seed(3)
+        a = M.randn(4, 3, dtype=M.complex64, requires_grad=True)
+        assert a.requires_grad and a.grad_fn is None and a.is_leaf
+        assert M.randn_like(a).dtype == M.complex64
+        assert M.rand_like(a, dtype=M.complex128).dtype == M.complex128
+        assert M.randn((), dtype=M.complex128).shape == ()
+    dagrad.manual_seed(5)
+    x = dagrad.randn(6, dtype=dagrad.complex64)
+    dagrad.manual_seed(5)
+    np.testing.assert_array_equal(dagrad.randn(6, dtype=dagrad.complex64).numpy(), x.numpy())
+    g = dagrad.Generator().manual_seed(1)
+    y = dagrad.randn(5, dtype=dagrad.complex128, generator=g)
+    g = dagrad.Generator().manual_seed(1)
+    z = dagrad.randn(10, dtype=dagrad.float64, generator=g).numpy() * 0.5 ** 0.5
+    # PyTorch's layout: consecutive draws are (real, imag) pairs of the float stream
+    np.testing.assert_allclose(y.numpy().view(np.float64), z, rtol=1e-15)
+    for dt in ("int64", "bool", "uint8"):
+        for fn in ("randn", "rand"):
+            with pytest.raises(NotImplementedError) as te:
+                getattr(torch, fn)(3, dtype=getattr(torch, dt))
+            with pytest.raises(NotImplementedError) as de:
+                getattr(dagrad, fn)(3, dtype=getattr(dagrad, dt))
+            assert str(de.value) == str(te.value)

@@ -692,7 +692,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     shape = _size((size,) if isinstance(size, int) else (tuple(size or ()),))
-    arr = (r.standard_normal(shape) * std + mean).astype(_dt(dtype))
+    npdt = _dt(dtype)
+    if np.dtype(npdt).kind == "c":  # PyTorch: real and imaginary parts each N(mean, std**2 / 2)
+        parts = r.standard_normal(tuple(shape) + (2,)) * (std * 0.5 ** 0.5) + mean
+        return _finish((parts[..., 0] + 1j * parts[..., 1]).astype(npdt), requires_grad, device)
+    arr = (r.standard_normal(shape) * std + mean).astype(npdt)
     return _finish(arr, requires_grad, device)
 
 

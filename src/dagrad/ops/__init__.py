@@ -353,7 +353,11 @@ def _random_inplace(sampler):
         check_inplace(x)
         from .. import creation as C
         rng = C._rng(generator)
-        arr = sampler(rng, x._data.shape, *args, **kwargs)
+        if x._data.dtype.kind == "c" and sampler in _COMPLEX_SAMPLERS:  # PyTorch fills the
+            arr = _COMPLEX_SAMPLERS[sampler](rng, x._data.shape + (2,), *args, **kwargs)  # real
+            arr = arr[..., 0] + 1j * arr[..., 1]                                          # view
+        else:
+            arr = sampler(rng, x._data.shape, *args, **kwargs)
         x._data[...] = arr.astype(x._data.dtype, copy=False)
         x._bump()
         return x
@@ -366,6 +370,14 @@ def _uniform(rng, shape, a=0.0, b=1.0, **_):
 
 def _normal(rng, shape, mean=0.0, std=1.0, **_):
     return rng.standard_normal(shape) * std + mean
+
+
+def _normal_complex_parts(rng, shape, mean=0.0, std=1.0, **_):
+    """Real and imaginary parts of a complex normal_: each N(mean, std**2 / 2), as PyTorch."""
+    return rng.standard_normal(shape) * (std * 0.5 ** 0.5) + mean
+
+
+_COMPLEX_SAMPLERS = {_uniform: _uniform, _normal: _normal_complex_parts}
 
 
 def _random(rng, shape, start=0, end=None, **_):
