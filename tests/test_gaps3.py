@@ -295,3 +295,55 @@ def test_complex_randn_options():
             with pytest.raises(NotImplementedError) as de:
                 getattr(dagrad, fn)(3, dtype=getattr(dagrad, dt))
             assert str(de.value) == str(te.value)
+
+
+# ---------------------------------------------------------------- 3. forward-mode abs on complex
+@pytest.mark.parametrize("dt", [np.complex128, np.complex64, np.float64])
+@pytest.mark.parametrize("how", ["abs", "absolute", "builtin", "composite"])
+def test_forward_ad_abs_complex(dt, how):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(7) + (1j * rng.standard_normal(7) if dt != np.float64 else 0)
+         ).astype(dt)
+    x[0] = 0
+    x[1] = 2.5  # real axis
+    t = (rng.standard_normal(7) + (1j * rng.standard_normal(7) if dt != np.float64 else 0)
+         ).astype(dt)
+
+    def f(M, z):
+        if how == "abs":
+            return z.abs()
+        if how == "absolute":
+            return M.absolute(z)
+        if how == "builtin":
+            return abs(z)
+        return (z.abs() * 2 + 1).square().sum()
+
+    def dual(M, fwd):
+        with fwd.dual_level():
+            y = f(M, fwd.make_dual(M.from_numpy(x.copy()), M.from_numpy(t.copy())))
+            p, tg = fwd.unpack_dual(y)
+            return p, tg
+    tp, tt = dual(torch, torch.autograd.forward_ad)
+    dp, dtg = dual(dagrad, dagrad.autograd.forward_ad)
+    tol = 1e-5 if dt == np.complex64 else 1e-12
+    assert_close(dp, tp, atol=tol, rtol=tol)
+    assert_close(dtg, tt, atol=tol, rtol=tol)
+    jp, jt = dagrad.func.jvp(lambda z: f(dagrad, z), (dagrad.from_numpy(x.copy()),),
+                             (dagrad.from_numpy(t.copy()),))
+    assert_close(jt, tt, atol=tol, rtol=tol)
+    if dt != np.complex64:  # central difference along t (x[0] = 0 is |.|'s kink: skipped)
+        h = 1e-6
+        xs = x[1:] if how != "composite" else x
+        ts = t[1:] if how != "composite" else t
+        if how == "composite":
+            xs, ts = xs[1:], ts[1:]
+            fd = (np.sum((np.abs(xs + h * ts) * 2 + 1) ** 2)
+                  - np.sum((np.abs(xs - h * ts) * 2 + 1) ** 2)) / (2 * h)
+            with dagrad.autograd.forward_ad.dual_level():
+                y = f(dagrad, dagrad.autograd.forward_ad.make_dual(dagrad.from_numpy(xs.copy()),
+                                                                   dagrad.from_numpy(ts.copy())))
+                got = dagrad.autograd.forward_ad.unpack_dual(y)[1].item()
+            assert abs(got - fd) < 1e-6 * max(1.0, abs(fd))
+        else:
+            fd = (np.abs(xs + h * ts) - np.abs(xs - h * ts)) / (2 * h)
+            np.testing.assert_allclose(dtg.numpy()[1:], fd, atol=1e-7)

@@ -588,6 +588,21 @@ _RULES = {}
 for _n, _d in _UNARY.items():
     if _d is not None:
         _RULES[_n] = _unary(_d)
+
+
+def _abs_jvp(args, kwargs, out):
+    """|x|: t * sign(x) for real x; Re(conj(sgn(x)) * t) for complex x (PyTorch's rule, 0 at 0)."""
+    x = args[0]
+    t = _tangent(x)
+    if t is None:
+        return None
+    if x.is_complex():
+        return (x.sgn().conj() * t).real
+    return t * x.sign()
+
+
+for _n in ("abs", "absolute", "__abs__"):
+    _RULES[_n] = _abs_jvp
 _BIN = {
     "add": _add_jvp(1), "__add__": _add_jvp(1), "__radd__": _add_jvp(1),
     "sub": _add_jvp(-1), "subtract": _add_jvp(-1), "__sub__": _add_jvp(-1),
