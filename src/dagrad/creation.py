@@ -8,7 +8,7 @@ import numbers
 import warnings
 
 from . import _dtype as D
-from .backend import np, to_device, xp_for
+from .backend import BF16_CUDA, np, to_device, xp_for
 from .tensor import Tensor, _make
 from .tensor import device as _device
 
@@ -296,8 +296,10 @@ def _legacy_tensor(*args, **kwargs):
 def _filled(fill, size, dtype, device, requires_grad, out=None):
     shape = _size(size)
     xp = _xp(device)
-    arr = xp.full(shape, fill, dtype=_dt(dtype)) if fill is not None else xp.empty(
-        shape, dtype=_dt(dtype))
+    dt = _dt(dtype)
+    if xp is not np and dt.kind == "V":  # bfloat16 (ml_dtypes): CuPy has none
+        raise TypeError(BF16_CUDA)
+    arr = xp.full(shape, fill, dtype=dt) if fill is not None else xp.empty(shape, dtype=dt)
     t = _make(arr)
     if requires_grad:
         _factory_requires_grad(t)

@@ -10,7 +10,7 @@ from .. import _dtype as D
 from ..autograd.anomaly_mode import _where
 from ..autograd.function import _PKG_DIR, _next_seq
 from ..autograd.grad_mode import state as grad_state
-from ..backend import np
+from ..backend import get_array_module, np
 from ..tensor import Tensor, _make, _wrap_dim
 
 __all__ = ["np", "D", "Tensor", "_make", "grad_state", "link", "edge", "as_tensor_arg",
@@ -263,9 +263,26 @@ def scalar_operand(x, s):
     raise TypeError(f"unsupported operand type {ts.__name__}")
 
 
+def same_device(xa, xb):
+    """A NumPy and a CuPy operand: a 0-d host one goes to the device (PyTorch lets CPU scalars
+    meet CUDA tensors); otherwise PyTorch's RuntimeError."""
+    ha, hb = type(xa) is np.ndarray, type(xb) is np.ndarray
+    if ha and not hb and xa.ndim == 0:
+        return get_array_module(xb).asarray(xa), xb
+    if hb and not ha and xb.ndim == 0:
+        return xa, get_array_module(xa).asarray(xb)
+    if ha != hb:
+        dev = ("cpu", "cuda:0") if ha else ("cuda:0", "cpu")
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least "
+                           f"two devices, {dev[0]} and {dev[1]}!")
+    return xa, xb
+
+
 def promote_arrays(a, b):
     """Arrays of two tensors cast to PyTorch's result dtype (fast path: same dtype)."""
     xa, xb = a._data, b._data
+    if type(xa) is not type(xb):
+        xa, xb = same_device(xa, xb)
     if xa.dtype == xb.dtype:
         return xa, xb
     rt = D.result_type(a, b).np

@@ -570,7 +570,7 @@ def masked_fill(x, mask, value):
             info = np.iinfo(a.dtype)
             if not info.min <= value <= info.max:
                 raise RuntimeError(f"value cannot be converted to type {cname} without overflow")
-        v = np.asarray(value).astype(a.dtype)
+        v = np.asarray(value).astype(a.dtype)[()]  # a NumPy scalar: CuPy takes no 0-d array
     res = _make(np.where(m, v, a))
     if grad_state.enabled and (x._rg or (vt is not None and vt._rg)):
         mt = mask if isinstance(mask, Tensor) else _make(m)
