@@ -13,7 +13,9 @@ import math
 
 from . import _dtype as D
 from .ops import derivatives as R
+from .backend import contiguous as _contig
 from .ops._core import Tensor, _make, grad_state, link, link_multi, np, save, save_result, wrap_dim
+from .ops._core import arr as _arr
 from .ops.reduce import vector_norm as _vector_norm
 
 __all__ = ["LinAlgError", "inv", "inv_ex", "det", "slogdet", "logdet", "solve", "solve_ex",
@@ -212,7 +214,7 @@ def inverse(A, *, out=None):
 
 def det(A, *, out=None):
     a = _check(A, "linalg.det")
-    r = np.asarray(np.linalg.det(a) if a.size else np.ones(a.shape[:-2], a.dtype), dtype=a.dtype)
+    r = _arr(np.linalg.det(a) if a.size else np.ones(a.shape[:-2], a.dtype), a.dtype)
     res = _make(r)
     if _rec(A):
         n = R.LinalgDetBackward0()
@@ -228,8 +230,8 @@ def slogdet(A, *, out=None):
         s, l = np.linalg.slogdet(a)
     else:
         s, l = np.ones(a.shape[:-2], a.dtype), np.zeros(a.shape[:-2], a.dtype)
-    sign = _make(np.asarray(s, dtype=a.dtype))
-    logabs = _make(np.asarray(l, dtype=a.real.dtype))
+    sign = _make(_arr(s, a.dtype))
+    logabs = _make(_arr(l, a.real.dtype))
     if _rec(A):
         n = R.LinalgSlogdetBackward0()
         save(n, A)
@@ -302,7 +304,7 @@ def solve(A, B, *, left=True, out=None):
         x = np.swapaxes(_solve_np(np.swapaxes(a, -1, -2), np.swapaxes(bm, -1, -2)), -1, -2)
     if vec:
         x = x[..., 0]
-    res = _make(np.ascontiguousarray(x))
+    res = _make(_contig(x))
     if _rec(A, B):
         n = R.LinalgSolveExBackward0()
         n.left, n.vec = left, vec
@@ -376,7 +378,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
             f"{'AX = B' if left else 'XA = B'} ({a.shape[-2]}x{a.shape[-1]} and "
             f"{b.shape[-2]}x{b.shape[-1]})")
     x = _tri_solve_np(a, b, upper, left, unitriangular)
-    res = _make(np.ascontiguousarray(x, dtype=a.dtype))
+    res = _make(_contig(x, dtype=a.dtype))
     if _rec(A, B):
         n = R.LinalgSolveTriangularBackward0()
         n.upper, n.left, n.unitriangular = upper, left, unitriangular
@@ -465,7 +467,7 @@ def cholesky_solve(B, L, upper=False, *, out=None):
 
 def cholesky_inverse(L, upper=False, *, out=None):
     a = _check(L, "cholesky_inverse", ndim_msg="input")
-    eye = _make(np.ascontiguousarray(_eye_like(a)))
+    eye = _make(_contig(_eye_like(a)))
 
     def fn(L):
         if upper:
@@ -480,7 +482,7 @@ def cholesky_inverse(L, upper=False, *, out=None):
 def cholesky(A, *, upper=False, out=None):
     a = _check(A, "linalg.cholesky")
     r = _chol_np(a, "linalg.cholesky", True)[0]
-    res = _make(np.ascontiguousarray(np.swapaxes(r, -1, -2).conj() if upper else r))
+    res = _make(_contig(np.swapaxes(r, -1, -2).conj() if upper else r))
     if _rec(A):
         n = R.LinalgCholeskyExBackward0()
         n.upper = upper
@@ -514,7 +516,7 @@ def _chol_np(a, fname, check):
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     a = _check(A, "linalg.cholesky")
     r, info = _chol_np(a, "linalg.cholesky_ex", check_errors)
-    res = _make(np.ascontiguousarray(np.swapaxes(r, -1, -2).conj() if upper else r))
+    res = _make(_contig(np.swapaxes(r, -1, -2).conj() if upper else r))
     if _rec(A):
         n = R.LinalgCholeskyExBackward0()
         n.upper = upper
@@ -533,7 +535,7 @@ def qr(A, mode="reduced", *, out=None):
         q = np.empty((0,), a.dtype)
     else:
         q, r = np.linalg.qr(a, mode=mode)
-    Q, Rr = _make(np.ascontiguousarray(q)), _make(np.ascontiguousarray(r))
+    Q, Rr = _make(_contig(q)), _make(_contig(r))
     if _rec(A):
         n = R.LinalgQrBackward0()
         n.mode = mode
@@ -548,7 +550,7 @@ def eigh(A, UPLO="L", *, out=None):
     if UPLO not in ("L", "U"):
         raise RuntimeError("Expected UPLO argument to be 'L' or 'U', but got " + str(UPLO))
     w, v = np.linalg.eigh(a, UPLO=UPLO)
-    L, V = _make(np.ascontiguousarray(w)), _make(np.ascontiguousarray(v))
+    L, V = _make(_contig(w)), _make(_contig(v))
     if _rec(A):
         n = R.LinalgEighBackward0()
         save(n, L, V)
@@ -560,7 +562,7 @@ def eigvalsh(A, UPLO="L", *, out=None):
     a = _check(A, "linalg.eigh")
     if _rec(A):
         return _out(eigh(A, UPLO)[0], out)
-    return _out(_make(np.ascontiguousarray(np.linalg.eigvalsh(a, UPLO=UPLO))), out)
+    return _out(_make(_contig(np.linalg.eigvalsh(a, UPLO=UPLO))), out)
 
 
 def eig(A, *, out=None):
@@ -569,7 +571,7 @@ def eig(A, *, out=None):
     a = _check(A, "linalg.eig")
     c = np.complex64 if a.dtype in (np.float32, np.complex64) else np.complex128
     w, v = np.linalg.eig(a)
-    L, V = _make(np.ascontiguousarray(w.astype(c))), _make(np.ascontiguousarray(v.astype(c)))
+    L, V = _make(_contig(w.astype(c))), _make(_contig(v.astype(c)))
     if _rec(A):
         n = R.LinalgEigBackward0()
         n.real_input = a.dtype.kind != "c"
@@ -597,7 +599,7 @@ def eigvals(A, *, out=None):
     c = np.complex64 if a.dtype in (np.float32, np.complex64) else np.complex128
     if out is not None:  # PyTorch writes out= even when A requires grad
         _eig_out_check("linalg.eigvals", "eigenvalues", c, out)
-        r = _out(_make(np.ascontiguousarray(np.linalg.eigvals(a).astype(c))), out)
+        r = _out(_make(_contig(np.linalg.eigvals(a).astype(c))), out)
         if _rec(A):  # ... and records a node whose backward refuses, as torch's NotImplemented
             from .ops.extra import _node
 
@@ -607,14 +609,14 @@ def eigvals(A, *, out=None):
         return r
     if _rec(A):
         return eig(A)[0]
-    return _make(np.ascontiguousarray(np.linalg.eigvals(a).astype(c)))
+    return _make(_contig(np.linalg.eigvals(a).astype(c)))
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):
     a = _check(A, "linalg.svd", square=False)
     u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
-    U, S, Vh = (_make(np.ascontiguousarray(u)), _make(np.ascontiguousarray(s)),
-                _make(np.ascontiguousarray(vh)))
+    U, S, Vh = (_make(_contig(u)), _make(_contig(s)),
+                _make(_contig(vh)))
     if _rec(A):
         n = R.LinalgSvdBackward0()
         n.full = full_matrices
@@ -628,7 +630,7 @@ def svdvals(A, *, driver=None, out=None):
     a = _check(A, "linalg.svd", square=False)
     if _rec(A):
         return _out(svd(A, full_matrices=False)[1], out)
-    return _out(_make(np.ascontiguousarray(np.linalg.svd(a, compute_uv=False))), out)
+    return _out(_make(_contig(np.linalg.svd(a, compute_uv=False))), out)
 
 
 def svd_legacy(input, some=True, compute_uv=True, *, out=None):  # noqa: A002
@@ -668,7 +670,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None, rcond=None):
         with np.errstate(divide="ignore"):
             sinv = np.where(keep, 1.0 / np.where(keep, s, 1), 0).astype(s.dtype)
         r = np.swapaxes(vh, -1, -2).conj() @ (sinv[..., :, None] * np.swapaxes(u, -1, -2).conj())
-    res = _make(np.ascontiguousarray(r.astype(a.dtype)))
+    res = _make(_contig(r.astype(a.dtype)))
     if _rec(A):
         n = R.LinalgPinvBackward0()
         save(n, A)
@@ -682,7 +684,7 @@ def _tol_arr(t):
         return None
     if isinstance(t, Tensor):
         return t._data
-    return np.asarray(float(t))
+    return float(t)  # (a Python float meets NumPy and CuPy arrays alike)
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
@@ -724,7 +726,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         resid = _make(np.empty((0,), a.real.dtype))
     rank = _make(np.asarray(rank_np, dtype=np.int64)) if drv != "gels" else \
         _make(np.empty((0,), np.int64))
-    sv = _make(np.ascontiguousarray(s.astype(a.real.dtype))) if drv in ("gelsd", "gelss") else \
+    sv = _make(_contig(s.astype(a.real.dtype))) if drv in ("gelsd", "gelss") else \
         _make(np.empty((0,), a.real.dtype))
     return _LstsqT(X, resid, rank, sv)
 
@@ -865,7 +867,7 @@ def lu(A, *, pivot=True, out=None):
     Lm = np.tril(lu_[..., :, :k], -1) + np.eye(M, k, dtype=a.dtype)
     Um = np.triu(lu_[..., :k, :])
     P = _make(_perm_matrix(perm, a.dtype))
-    L, U = _make(np.ascontiguousarray(Lm)), _make(np.ascontiguousarray(Um))
+    L, U = _make(_contig(Lm)), _make(_contig(Um))
     if _rec(A):
         n = R.LinalgLuBackward0()
         n.m, n.k = M, N
@@ -1010,7 +1012,7 @@ def matrix_exp(A):
         from .ops.convert import cast
         return cast(matrix_exp(cast(A, D.float32)), D.float16)
     a = _check(A, "linalg.matrix_exp")
-    res = _make(np.ascontiguousarray(_expm_np(a)))
+    res = _make(_contig(_expm_np(a)))
     if _rec(A):
         n = R.LinalgMatrixExpBackward0()
         save(n, A)
@@ -1153,7 +1155,7 @@ def matrix_power(A, n, *, out=None):
     if not isinstance(n, int):
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     if n == 0:  # PyTorch: A.clone().copy_(I) (CloneBackward0, CopyBackwards: zero gradient)
-        eye = _make(np.ascontiguousarray(_eye_like(a)))
+        eye = _make(_contig(_eye_like(a)))
         if _fw_active():
             return _out(A * 0 + eye, out)  # a zero tangent, as PyTorch's
         if not _rec(A):
@@ -1192,7 +1194,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None, tol=None)
         rt = 0.0 if at is not None and np.any(at > 0) else \
             np.finfo(s.dtype).eps * builtins.max(a.shape[-2:])
     thr = np.maximum(at if at is not None else 0.0, rt * smax)
-    return _out(_make(np.asarray((s > np.asarray(thr)[..., None]).sum(-1), dtype=np.int64)), out)
+    return _out(_make(_arr((s > _arr(thr)[..., None]).sum(-1), np.int64)), out)
 
 
 def cross(input, other, *, dim=-1, out=None):  # noqa: A002
@@ -1215,7 +1217,7 @@ def cross(input, other, *, dim=-1, out=None):  # noqa: A002
         from .ops._core import promote_arrays
         xa, xb = promote_arrays(input, other)
     r = np.cross(xa, xb, axisa=d - len(shape), axisb=d - len(shape), axisc=d - len(shape))
-    res = _make(np.ascontiguousarray(np.broadcast_to(r, shape)))
+    res = _make(_contig(np.broadcast_to(r, shape)))
     if _rec(input, other):
         n = R.LinalgCrossBackward0()
         n.dim = d - len(shape)
@@ -1415,7 +1417,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         return _cdist_mm(x1, x2)
     # one CdistBackward0 node, as PyTorch's _cdist_forward
     r = _pnorm_last(a[..., :, None, :] - b[..., None, :, :], p)
-    res = _make(np.ascontiguousarray(r, dtype=np.result_type(a.dtype, b.dtype)))
+    res = _make(_contig(r, dtype=np.result_type(a.dtype, b.dtype)))
     if _rec(x1, x2):
         n = R.CdistBackward0()
         n.p = float(p)
@@ -1463,7 +1465,7 @@ def pdist(input, p=2):  # noqa: A002
         i, j = np.triu_indices(a.shape[0], 1)
         return vector_norm(input[_make(i)] - input[_make(j)], p, -1)
     i, j = np.triu_indices(a.shape[0], 1)
-    res = _make(np.ascontiguousarray(_pnorm_last(a[i] - a[j], p), dtype=a.dtype))
+    res = _make(_contig(_pnorm_last(a[i] - a[j], p), dtype=a.dtype))
     if _rec(input):
         n = R.PdistBackward0()
         n.p = float(p)

@@ -80,11 +80,11 @@ def scatter_add(out, key, values):
         get_array_module(out).add.at(out, key, values)
 
 
-def contiguous(a):
+def contiguous(a, dtype=None):
     """np.ascontiguousarray for NumPy or CuPy arrays (CuPy does not dispatch it)."""
     if type(a) is np.ndarray:
-        return np.ascontiguousarray(a)
-    return get_array_module(a).ascontiguousarray(a)
+        return np.ascontiguousarray(a) if dtype is None else np.ascontiguousarray(a, dtype)
+    return get_array_module(a).ascontiguousarray(a, dtype)
 
 
 def writeable(a):

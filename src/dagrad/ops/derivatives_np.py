@@ -8,6 +8,7 @@ every twin against its Tensor rule on random inputs (shapes, broadcasting, dtype
 """
 import math
 
+from ..backend import contiguous as _contig
 from ..backend import get_array_module, np, zeros
 from . import derivatives as R
 from ._core import scalar_arr
@@ -172,10 +173,6 @@ def sigmoid(self, g):
 
 def relu(self, g):
     r = _result(self)
-    if g.size >= 1 << 18 and type(g) is np.ndarray and g.shape == r.shape:
-        from . import _threads as T     # big maps: cache-blocked, threaded
-        if T.enabled and g.flags.c_contiguous and r.flags.c_contiguous:
-            return T.relu_grad(g, r)
     return g * (r > 0)
 
 
@@ -281,7 +278,7 @@ def nll_loss(self, g):
         return out.reshape(C)
     if len(shape) == 4:
         N, _, H, W = shape
-        return np.ascontiguousarray(out.reshape(N, H, W, C).transpose(0, 3, 1, 2))
+        return _contig(out.reshape(N, H, W, C).transpose(0, 3, 1, 2))
     return out
 
 
@@ -299,12 +296,6 @@ def native_norm(self, g):
     w = sv[1] if self.has_w else None
     mean, invstd = self.mean_arr, self.invstd_arr
     axes, waxes = tuple(self.axes), tuple(self.waxes)
-    if axes == waxes and axes[0] == 0 and len(axes) == x.ndim - 1:
-        from . import _threads as T     # batch norm: fused, cache-blocked, threaded
-        if (T.enabled and T.ok(x) and type(g) is np.ndarray and g.flags.c_contiguous
-                and g.shape == x.shape and g.dtype == x.dtype):
-            return T.bn_bwd(x, g, mean.reshape(-1), invstd.reshape(-1), w, _needs(self, 0),
-                            _needs(self, 1), _needs(self, 2), self.training)
     xhat = x - mean
     xhat *= invstd
     gx = gw = gb = None

@@ -10,6 +10,7 @@ import collections
 import math
 
 from . import derivatives as R
+from ..backend import contiguous as _contig
 from ._core import (
     D,
     Tensor,
@@ -902,7 +903,7 @@ def _median(x, dim, keepdim, nan_aware, name, out=None):
         vals = _pick(x, idx, d, keepdim, None)
     else:
         v = np.take_along_axis(a, ik, d)
-        vals = _make(np.ascontiguousarray(v if keepdim else np.squeeze(v, d)))
+        vals = _make(_contig(v if keepdim else np.squeeze(v, d)))
         if _rec(x):
             _node(node + "Backward1", _value_selecting, (x,), vals,
                   idx=_make(np.asarray(ik, dtype=np.int64)), dim=d, keepdim=keepdim,

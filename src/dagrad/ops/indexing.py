@@ -595,7 +595,7 @@ def masked_select(x, mask):
     if x._rg and grad_state.enabled:
         n = R.MaskedSelectBackward0()
         n.shape, n.in_shape = shape, a.shape
-        save(n, _make(np.ascontiguousarray(mb)))
+        save(n, _make(_bk.contiguous(mb)))
         link(n, res, x)
     return res
 

@@ -2,6 +2,7 @@
 import builtins
 
 from . import derivatives as R
+from ..backend import contiguous as _contig
 from ._core import D, Tensor, _make, arr, grad_state, link, np, save, wrap_dim
 from .elementwise import _out
 
@@ -375,7 +376,7 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
     d1, d2 = wrap_dim(dim1, a.ndim), wrap_dim(dim2, a.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    res = _make(np.ascontiguousarray(np.diagonal(a, offset, d1, d2)))
+    res = _make(_contig(np.diagonal(a, offset, d1, d2)))
     if x._rg and grad_state.enabled:
         n = R.DiagonalBackward0()
         n.shape, n.offset, n.dim1, n.dim2 = a.shape, offset, d1, d2

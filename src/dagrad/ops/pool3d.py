@@ -13,6 +13,7 @@ import builtins
 import itertools
 
 from . import derivatives as R
+from ..backend import contiguous as _contig
 from ._core import D, _make, grad_state, link, np
 
 __all__ = ["max_pool3d", "max_pool3d_with_indices", "avg_pool3d", "adaptive_max_pool3d",
@@ -666,8 +667,8 @@ def _fractional(nd, input, kernel_size, output_size, output_ratio, return_indice
         vals, idx = vals[:, :, 0], idx[:, :, 0]
     if not batched:
         vals, idx = vals[0], idx[0]
-    vals = np.ascontiguousarray(vals)
-    idx = np.ascontiguousarray(idx.astype(np.int64))
+    vals = _contig(vals)
+    idx = _contig(idx.astype(np.int64))
     out = _make(vals)
     if _rec(input):
         node = (R.FractionalMaxPool3DBackward0 if nd == 3 else R.FractionalMaxPool2DBackward0)()

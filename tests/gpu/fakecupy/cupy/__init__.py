@@ -16,6 +16,7 @@ __version__ = "0.0-fake"
 _HOST = _np.ndarray
 _NO_CUPY_FUNCS = {"eig", "eigvals", "lu_factor"}  # NumPy functions CuPy does not implement
 _AT_OK = {"add", "subtract", "maximum", "minimum", "bitwise_and", "bitwise_or", "bitwise_xor"}
+_INDEX_FUNCS = {"take", "take_along_axis"}
 _CMP = {"greater", "greater_equal", "less", "less_equal", "equal", "not_equal"}
 
 
@@ -133,7 +134,11 @@ class ndarray:
     def __array_function__(self, func, types, args, kwargs):
         if func.__name__ in _NO_CUPY_FUNCS:
             return NotImplemented
-        res = func(*_un(args), **_un(kwargs))
+        if func.__name__ in _INDEX_FUNCS:  # CuPy copies host index arrays (core.array)
+            args = (_un(args[0]),) + _un(args[1:], strict=False)
+        else:
+            args = _un(args)
+        res = func(*args, **_un(kwargs))
         if "out" in kwargs and kwargs["out"] is not None:
             return kwargs["out"]
         return _wr(res)
@@ -170,6 +175,8 @@ class ndarray:
         self._a.imag = _un(v)
 
     def __getattr__(self, name):
+        if name.startswith("__"):  # no __array_interface__ / __array_struct__ (CuPy has none)
+            raise AttributeError(name)
         attr = getattr(self._a, name)
         if not callable(attr):
             return _wr(attr)
