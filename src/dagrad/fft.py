@@ -123,7 +123,7 @@ def _c2r_backward(node, g):
         w[1:1 + double] = 2
         shape = [1] * gI.dim()
         shape[last] = half
-        gI = gI * _make(w.reshape(shape).astype(_rdtype(gI._data)))
+        gI = gI * _make(w.reshape(shape).astype(_rdtype(gI._data))).to(gI.device)
     return gI
 
 

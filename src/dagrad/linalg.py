@@ -724,7 +724,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
             resid = resid.squeeze(-1)
     else:
         resid = _make(np.empty((0,), a.real.dtype))
-    rank = _make(np.asarray(rank_np, dtype=np.int64)) if drv != "gels" else \
+    rank = _make(_arr(rank_np, np.int64)) if drv != "gels" else \
         _make(np.empty((0,), np.int64))
     sv = _make(_contig(s.astype(a.real.dtype))) if drv in ("gelsd", "gelss") else \
         _make(np.empty((0,), a.real.dtype))

@@ -325,6 +325,8 @@ def _dropout_mask(shape, p, dtype):
 
 def _apply_mask(input, mask, inplace):
     m = _make(mask)
+    if type(input._data) is not type(mask):  # drawn on the host (CPU-identical): to the device
+        m = m.to(input.device)
     if inplace:
         return input.mul_(m)
     return input * m
@@ -1308,7 +1310,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
                 "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
                 "is_causal=True")
         causal = np.tril(np.ones((L, S), dtype=bool))
-        attn = attn.masked_fill(_make(~causal), float("-inf"))
+        attn = attn.masked_fill(_make(~causal).to(attn.device), float("-inf"))
     if attn_mask is not None:
         if attn_mask._data.dtype == np.bool_:
             attn = attn.masked_fill(attn_mask.logical_not(), float("-inf"))

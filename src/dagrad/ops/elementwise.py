@@ -909,10 +909,10 @@ def gelu(x, approximate="none"):
     if a.dtype.kind == "V":  # bfloat16: computed in float32, rounded once
         return via_f32(gelu, x, approximate)
     if approximate == "tanh":
-        k = np.asarray(math.sqrt(2.0 / math.pi), dtype=a.dtype)
-        r = 0.5 * a * (1 + np.tanh(k * (a + np.asarray(0.044715, a.dtype) * a * a * a)))
+        k = a.dtype.type(math.sqrt(2.0 / math.pi))  # NumPy scalars: CuPy takes no 0-d array
+        r = 0.5 * a * (1 + np.tanh(k * (a + a.dtype.type(0.044715) * a * a * a)))
     else:
-        r = 0.5 * a * (1 + _erf_np(a * np.asarray(1 / math.sqrt(2.0), dtype=a.dtype)))
+        r = 0.5 * a * (1 + _erf_np(a * a.dtype.type(1 / math.sqrt(2.0))))
     res = _make(r.astype(a.dtype, copy=False))
     if x._rg and grad_state.enabled:
         n = R.GeluBackward0()

@@ -11,6 +11,7 @@ import math
 
 from . import derivatives as R
 from ..backend import contiguous as _contig
+from ._core import arr as _arr
 from ._core import (
     D,
     Tensor,
@@ -320,7 +321,7 @@ def _view_as_real_rec(x):
 def _complex_from(re, im):
     """re + i im as a complex tensor, differentiable (torch.complex's ComplexBackward0)."""
     r, i = re._data, im._data
-    res = _make(np.asarray(r + 1j * i).astype(np.result_type(r.dtype, i.dtype, np.complex64)))
+    res = _make(_arr(r + 1j * i).astype(np.result_type(r.dtype, i.dtype, np.complex64)))
     if _rec(re, im):
         def rule(n, g):
             return (complex_real(g) if n.needs(0) else None,

@@ -285,7 +285,7 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
 
 
 # ---------------------------------------------------------------- windows
-def _window(name, window_length, periodic, dtype, requires_grad, fn):
+def _window(name, window_length, periodic, dtype, requires_grad, fn, device=None):
     from .._dtype import get_default_dtype
     from ..creation import tensor
     dtype = dtype or get_default_dtype()
@@ -300,19 +300,19 @@ def _window(name, window_length, periodic, dtype, requires_grad, fn):
         raise RuntimeError(f"{name} requires non-negative window_length, got "
                            f"window_length={window_length}")
     if window_length == 0:
-        return tensor(np.zeros(0), dtype=dtype, requires_grad=requires_grad)
+        return tensor(np.zeros(0), dtype=dtype, device=device, requires_grad=requires_grad)
     if window_length == 1:
-        return tensor(np.ones(1), dtype=dtype, requires_grad=requires_grad)
+        return tensor(np.ones(1), dtype=dtype, device=device, requires_grad=requires_grad)
     N = window_length + 1 if periodic else window_length
     w = fn(N)
     if periodic:
         w = w[:-1]
-    return tensor(w, dtype=dtype, requires_grad=requires_grad)
+    return tensor(w, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
                 pin_memory=False, requires_grad=False):
-    return hamming_window(window_length, periodic, 0.5, 0.5, dtype=dtype,
+    return hamming_window(window_length, periodic, 0.5, 0.5, dtype=dtype, device=device,
                           requires_grad=requires_grad, _name="hann_window")
 
 
@@ -322,7 +322,7 @@ def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype
     def f(N):
         k = np.arange(N, dtype=np.float64)
         return alpha - beta * np.cos(2 * math.pi * k / (N - 1))
-    return _window(_name, window_length, periodic, dtype, requires_grad, f)
+    return _window(_name, window_length, periodic, dtype, requires_grad, f, device)
 
 
 def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
@@ -331,7 +331,7 @@ def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, de
         k = np.arange(N, dtype=np.float64)
         return (0.42 - 0.5 * np.cos(2 * math.pi * k / (N - 1)) +
                 0.08 * np.cos(4 * math.pi * k / (N - 1)))
-    return _window("blackman_window", window_length, periodic, dtype, requires_grad, f)
+    return _window("blackman_window", window_length, periodic, dtype, requires_grad, f, device)
 
 
 def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
@@ -339,7 +339,7 @@ def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, de
     def f(N):
         k = np.arange(N, dtype=np.float64)
         return 1 - np.abs(2 * k / (N - 1) - 1)
-    return _window("bartlett_window", window_length, periodic, dtype, requires_grad, f)
+    return _window("bartlett_window", window_length, periodic, dtype, requires_grad, f, device)
 
 
 def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None,
@@ -348,7 +348,7 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout
         k = np.arange(N, dtype=np.float64)
         r = 2 * k / (N - 1) - 1
         return np.i0(beta * np.sqrt(np.clip(1 - r * r, 0, None))) / np.i0(beta)
-    return _window("kaiser_window", window_length, periodic, dtype, requires_grad, f)
+    return _window("kaiser_window", window_length, periodic, dtype, requires_grad, f, device)
 
 
 # ---------------------------------------------------------------- indices, views

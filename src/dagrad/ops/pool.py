@@ -13,6 +13,7 @@ import math
 from numpy.lib.stride_tricks import as_strided
 
 from ..backend import contiguous as _contig
+from ..backend import get_array_module as _xp
 from . import derivatives as R
 from ._core import D, _make, grad_state, link, np
 
@@ -206,7 +207,7 @@ def _phase_planes(x4, geo, taps, fill):
         Q = -(-(geo.Wp - b) // sw)
         r0, r1, xr = _phase_range(a, sh, geo.p[0], geo.H)
         c0, c1, xc = _phase_range(b, sw, geo.p[1], geo.W)
-        pl = np.empty((N, C, P, Q), dtype=x4.dtype)
+        pl = _xp(x4).empty((N, C, P, Q), dtype=x4.dtype)
         pl[:, :, :r0] = fill        # fill only the border outside the input
         pl[:, :, r1:] = fill
         pl[:, :, r0:r1, :c0] = fill
@@ -740,6 +741,8 @@ def _sep_op(x, mats, node_cls):
         from ._core import via_f32
         return via_f32(lambda t: _sep_op(t, mats, node_cls), x)
     mats = [m.astype(x._data.dtype, copy=False) for m in mats]
+    if type(x._data) is not np.ndarray:  # CuPy: the matrices on the device too
+        mats = [_xp(x._data).asarray(m) for m in mats]
     r = _make(_sep_arr(x._data, mats))
     if _rec(x):
         n = node_cls()
@@ -821,8 +824,8 @@ def adaptive_avg_pool1d(input, output_size):
 # ---------------------------------------------------------------- adaptive max pooling
 def _adaptive_max_arrays(x4, oh, ow):
     N, C, H, W = x4.shape
-    out = np.empty((N, C, oh, ow), dtype=x4.dtype)
-    idx = np.empty((N, C, oh, ow), dtype=np.int64)
+    out = _xp(x4).empty((N, C, oh, ow), dtype=x4.dtype)
+    idx = _xp(x4).empty((N, C, oh, ow), dtype=np.int64)
     for i in range(oh):
         hs, he = (i * H) // oh, -((-(i + 1) * H) // oh)
         for j in range(ow):
@@ -844,9 +847,9 @@ def _idx_scatter(g, idx, xshape, nd, node_cls=None, assign=False):
     ga = g._data
     HW = builtins.int(np.prod(xshape[-nd:]))
     planes = builtins.int(np.prod(xshape)) // HW
-    flat_idx = idx.reshape(planes, -1) + (np.arange(planes, dtype=np.int64) * HW)[:, None]
+    flat_idx = idx.reshape(planes, -1) + (_xp(idx).arange(planes, dtype=np.int64) * HW)[:, None]
     if assign:
-        r = np.zeros(planes * HW, dtype=ga.dtype)
+        r = _xp(ga).zeros(planes * HW, dtype=ga.dtype)
         r[flat_idx.ravel()] = ga.reshape(-1)
         r = r.reshape(xshape)
     else:
@@ -1053,14 +1056,16 @@ def _take_adj_arr(g, maps, xshape):
         gm = np.moveaxis(g, ax, -1)
         if np.all(np.diff(idx) >= 0) and len(np.unique(idx)) < len(idx):
             uniq, starts = np.unique(idx, return_index=True)
+            if type(gm) is not np.ndarray:  # CuPy: device indices
+                starts = _xp(gm).asarray(starts)
             red = np.add.reduceat(gm, starts, axis=-1)
             if len(uniq) == n_in:
                 out = red
             else:
-                out = np.zeros(gm.shape[:-1] + (n_in,), dtype=g.dtype)
+                out = _xp(gm).zeros(gm.shape[:-1] + (n_in,), dtype=g.dtype)
                 out[..., uniq] = red
         else:
-            out = np.zeros(gm.shape[:-1] + (n_in,), dtype=g.dtype)
+            out = _xp(gm).zeros(gm.shape[:-1] + (n_in,), dtype=g.dtype)
             for a0, b0, i0, step in _runs(idx):
                 if step == 1:
                     out[..., i0:i0 + (b0 - a0)] += gm[..., a0:b0]
@@ -1110,8 +1115,8 @@ def _constant_pad_arr(a, pads, value):
         widths[ax] = (builtins.max(0, lo), builtins.max(0, hi))
     a = a[tuple(sl)]
     if builtins.any(w != (0, 0) for w in widths):
-        out = np.full(tuple(a.shape[i] + widths[i][0] + widths[i][1] for i in range(a.ndim)),
-                      value, dtype=a.dtype)
+        out = _xp(a).full(tuple(a.shape[i] + widths[i][0] + widths[i][1] for i in range(a.ndim)),
+                          value, dtype=a.dtype)
         out[tuple(slice(w[0], w[0] + a.shape[i]) for i, w in enumerate(widths))] = a
         return out
     return a.copy()
