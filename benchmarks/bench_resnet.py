@@ -97,27 +97,42 @@ def _no_wino(step):
     return run
 
 
-def bench(key, batch, threads, repeats, min_time, no_wino=False):
+def _no_fused(step):
+    import dagrad.ops._threads as T
+
+    def run():
+        T.enabled = False
+        try:
+            step()
+        finally:
+            T.enabled = True
+    return run
+
+
+def bench(key, batch, threads, repeats, min_time, no_wino=False, no_fused=False,
+          clock=time.process_time):
     steps = {fw: _build(key, fw, batch, threads) for fw in ("dagrad", "torch")}
     if no_wino:
         steps["no-wino"] = _no_wino(_build(key, "dagrad", batch, threads))
+    if no_fused:
+        steps["no-fused"] = _no_fused(_build(key, "dagrad", batch, threads))
     inner = {}
     for fw, step in steps.items():
         for _ in range(2):
             step()
-        t0 = time.process_time()
+        t0 = clock()
         step()
-        inner[fw] = max(1, round(min_time / max(time.process_time() - t0, 1e-6)))
+        inner[fw] = max(1, round(min_time / max(clock() - t0, 1e-6)))
     samples = {fw: [] for fw in steps}
     order = list(steps)
     for r in range(repeats):
         for fw in (order if r % 2 == 0 else order[::-1]):
             gc.collect()
             n = inner[fw]
-            t0 = time.process_time()
+            t0 = clock()
             for _ in range(n):
                 steps[fw]()
-            samples[fw].append((time.process_time() - t0) / n)
+            samples[fw].append((clock() - t0) / n)
     return samples
 
 
@@ -136,6 +151,11 @@ def main():
     p.add_argument("--memory", action="store_true", help="peak RSS of each in a subprocess")
     p.add_argument("--no-wino", action="store_true",
                    help="also dagrad without Winograd convolutions (interleaved)")
+    p.add_argument("--no-fused", action="store_true",
+                   help="also dagrad without the fused, threaded batch-norm / ReLU kernels "
+                        "(ops/_threads.py; interleaved)")
+    p.add_argument("--wall", action="store_true",
+                   help="wall time instead of CPU time (needed to see threads' gains)")
     p.add_argument("--_child", nargs=5, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a._child:
@@ -145,9 +165,10 @@ def main():
         return
     _threads_env(a.threads)
     print(f"threads={a.threads} repeats={a.repeats} load={os.getloadavg()[0]:.1f} "
-          f"(CPU time per step; min / median)")
+          f"({'wall' if a.wall else 'CPU'} time per step; min / median)")
+    clock = time.perf_counter if a.wall else time.process_time
     for key in a.only.split(","):
-        s = bench(key, a.batch, a.threads, a.repeats, a.min_time, a.no_wino)
+        s = bench(key, a.batch, a.threads, a.repeats, a.min_time, a.no_wino, a.no_fused, clock)
         d, t = s["dagrad"], s["torch"]
         line = (f"{key:10s} batch={a.batch or 'default':<7} dagrad {fmt(min(d))} / "
                 f"{fmt(statistics.median(d))}   torch {fmt(min(t))} / "
@@ -158,6 +179,11 @@ def main():
             line += (f"   no-wino {fmt(min(nw))} / {fmt(statistics.median(nw))} ratio min "
                      f"{min(nw) / min(t):.2f} median "
                      f"{statistics.median(nw) / statistics.median(t):.2f}")
+        if "no-fused" in s:
+            nf = s["no-fused"]
+            line += (f"   no-fused {fmt(min(nf))} / {fmt(statistics.median(nf))} ratio min "
+                     f"{min(nf) / min(t):.2f} median "
+                     f"{statistics.median(nf) / statistics.median(t):.2f}")
         if a.memory:
             md = peak_rss(key, "dagrad", a.batch, a.threads)
             mt = peak_rss(key, "torch", a.batch, a.threads)

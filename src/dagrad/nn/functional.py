@@ -423,7 +423,28 @@ def _norm_forward(x, axes, eps, w, b, wshape, waxes, mean=None, var=None, name="
         if t is not None and t._data.dtype != a.dtype:
             raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
     training = mean is None
-    if training:
+    fast = None
+    if name == "BN" and axes == waxes and axes[0] == 0 and len(axes) == a.ndim - 1:
+        from ..ops import _threads as T  # batch norm: fused, cache-blocked, threaded
+        if T.enabled and (T.ok_train(a) if training else T.ok(a)):
+            wa = w._data if w is not None else None
+            ba = b._data if b is not None else None
+            if training:
+                fast = T.bn_train_fwd(a, wa, ba, eps)
+            else:
+                invstd = (1.0 / np.sqrt(var + eps)).astype(a.dtype)
+                alpha = invstd * wa.reshape(wshape) if wa is not None else invstd
+                beta = -(mean * alpha)
+                if ba is not None:
+                    beta = beta + ba.reshape(wshape)
+                out = T.scale_shift(a, alpha.astype(a.dtype, copy=False),
+                                    beta.astype(a.dtype, copy=False))
+                fast = (out, mean, var, invstd)
+    if fast is not None:
+        out, m, v, invstd = fast
+        m, v = m.reshape(wshape), v.reshape(wshape)
+        invstd = invstd.reshape(wshape)
+    elif training:
         m = a.mean(axis=axes, keepdims=True)
         xc = a - m
         if a.dtype.char in "fd" and a.ndim <= 26:
@@ -436,8 +457,11 @@ def _norm_forward(x, axes, eps, w, b, wshape, waxes, mean=None, var=None, name="
         m = mean
         v = var
         xc = None
-    invstd = (1.0 / np.sqrt(v + eps)).astype(a.dtype)
-    if xc is None and invstd.shape == tuple(wshape) and a.dtype.char in "fd":
+    if fast is None:
+        invstd = (1.0 / np.sqrt(v + eps)).astype(a.dtype)
+    if fast is not None:
+        pass
+    elif xc is None and invstd.shape == tuple(wshape) and a.dtype.char in "fd":
         # fixed statistics (eval-mode batch norm): out = x * alpha + beta with per-channel
         # alpha = invstd * weight, beta = bias - mean * alpha, as PyTorch's CPU kernel: two passes
         alpha = invstd * w._data.reshape(wshape) if w is not None else invstd
@@ -736,7 +760,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
             "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
             f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
             "GitHub.")
-    idx = input._data.astype(np.int64)
+    from ..backend import to_numpy as _host  # the bag bookkeeping runs on the host (CuPy too)
+    idx = _host(input._data).astype(np.int64)
     num, D = weight.shape
     if padding_idx is not None and padding_idx < 0:
         padding_idx = num + padding_idx
@@ -752,7 +777,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
     else:
         if offsets is None:
             raise ValueError("offsets has to be a 1D Tensor but got None")
-        offs = offsets._data.astype(np.int64)
+        offs = _host(offsets._data).astype(np.int64)
         if include_last_offset:
             starts, B = offs[:-1], len(offs) - 1
         else:
@@ -767,21 +792,23 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2,
                 psw = psw[_make(np.nonzero(keep_range)[0])]
     valid = np.ones(flat.shape, bool) if padding_idx is None else flat != padding_idx
     vpos = np.nonzero(valid)[0]
-    e = embedding(_make(flat[vpos]), weight, None, max_norm, norm_type, scale_grad_by_freq)
+    e = embedding(_make(flat[vpos]).to(weight.device), weight, None, max_norm, norm_type,
+                  scale_grad_by_freq)
     if psw is not None:
-        e = e * psw[_make(vpos)].unsqueeze(-1)
+        e = e * psw[_make(vpos).to(psw.device)].unsqueeze(-1)
     vb = bag[vpos]
     counts = np.bincount(vb, minlength=B)
     if mode in ("sum", "mean"):
-        out = weight.new_zeros((B, D)).index_add(0, _make(vb.astype(np.int64)), e)
+        out = weight.new_zeros((B, D)).index_add(0, _make(vb.astype(np.int64)).to(e.device), e)
         if mode == "mean":
-            out = out / _make(np.maximum(counts, 1).astype(weight._data.dtype)[:, None])
+            out = out / _make(np.maximum(counts, 1).astype(weight._data.dtype)[:, None]).to(
+                out.device)
         return out
     from ..ops.movement import stack
     rows = []
     for b in range(B):
         sel = np.nonzero(vb == b)[0]
-        rows.append(e[_make(sel)].amax(0) if sel.size else weight.new_zeros(D))
+        rows.append(e[_make(sel).to(e.device)].amax(0) if sel.size else weight.new_zeros(D))
     return stack(rows) if rows else weight.new_zeros((0, D))
 
 

@@ -173,6 +173,10 @@ def sigmoid(self, g):
 
 def relu(self, g):
     r = _result(self)
+    if g.size >= 1 << 18 and type(g) is np.ndarray and g.shape == r.shape:
+        from . import _threads as T  # big maps: cache-blocked, threaded
+        if T.enabled and g.flags.c_contiguous and r.flags.c_contiguous:
+            return T.relu_grad(g, r)
     return g * (r > 0)
 
 
@@ -296,6 +300,13 @@ def native_norm(self, g):
     w = sv[1] if self.has_w else None
     mean, invstd = self.mean_arr, self.invstd_arr
     axes, waxes = tuple(self.axes), tuple(self.waxes)
+    if axes == waxes and axes[0] == 0 and len(axes) == x.ndim - 1:
+        from . import _threads as T  # batch norm: fused, cache-blocked, threaded
+        if (T.enabled and (T.ok_train(x) if self.training else T.ok(x))
+                and type(g) is np.ndarray and g.flags.c_contiguous
+                and g.shape == x.shape and g.dtype == x.dtype):
+            return T.bn_bwd(x, g, mean.reshape(-1), invstd.reshape(-1), w, _needs(self, 0),
+                            _needs(self, 1), _needs(self, 2), self.training)
     xhat = x - mean
     xhat *= invstd
     gx = gw = gb = None

@@ -824,18 +824,27 @@ def relu(x, inplace=False):
     return res
 
 
+def _relu_inplace(a):
+    if a.size >= 1 << 18 and type(a) is np.ndarray and a.flags.c_contiguous:
+        from . import _threads as T  # big maps: split over the conv thread pool
+        if T.enabled:
+            T.relu_(a)
+            return
+    np.maximum(a, 0, out=a)
+
+
 def relu_(x):
     check_inplace(x)
     a = x._data
     if x._rg and grad_state.enabled:
-        np.maximum(a, 0, out=a)
+        _relu_inplace(a)
         x._bump()
         n = R.ReluBackward0()
         # the rebased x is the result this node saves
         link(n, x, _shadow(x))
         save_result(n, x)
         return x
-    np.maximum(a, 0, out=a)
+    _relu_inplace(a)
     x._bump()
     return x
 
