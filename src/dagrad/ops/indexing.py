@@ -166,13 +166,22 @@ def _split_ints(k):
 def getitem(x, key):
     a = x._data
     k, basic = _convert_key(key, a.shape)
-    if not basic and builtins.any(isinstance(i, int) for i in k):
-        k1, k2 = _split_ints(k)
-        return _getitem_converted(_getitem_converted(x, k1, True), k2, False)
-    out = _getitem_converted(x, k, basic)
-    if basic and out.grad_fn is not None:
-        out.grad_fn.__class__ = _basic_node_class(key)
-    return out
+    if not (x._rg and grad_state.enabled):  # no graph: one NumPy indexing (two when mixed)
+        if not basic and builtins.any(isinstance(i, int) for i in k):
+            k1, k2 = _split_ints(k)
+            return _getitem_converted(_getitem_converted(x, k1, True), k2, False)
+        return _getitem_converted(x, k, basic)
+    if basic and type(key) is not tuple:  # a[i], a[i:j], a[None], a[...]: one view op
+        cls = (R.SelectBackward0 if type(k[0]) is int else R.SliceBackward0
+               if type(k[0]) is slice else _UnsqueezeIndex if k[0] is None else _AliasIndex)
+        return _getitem_converted(x, k, True, cls)
+    steps, rest = _torch_steps(k, a.shape)
+    if basic and len(steps) <= 1:
+        return _getitem_converted(x, k, True, steps[0][0] if steps else _AliasIndex)
+    y = x
+    for cls, sk in steps:
+        y = _getitem_converted(y, sk, True, cls)
+    return y if basic else _getitem_converted(y, rest, False)
 
 
 _FULL = slice(None)
@@ -180,27 +189,49 @@ _AliasIndex = type("AliasBackward0", (R.IndexBackward0,), {})
 _UnsqueezeIndex = type("UnsqueezeBackward0", (R.IndexBackward0,), {})
 
 
-def _basic_node_class(key):
-    """PyTorch's grad_fn for basic indexing: the last view op its index decomposes into
-    (int -> select, slice -> slice, None -> unsqueeze; ':' inside a tuple is skipped; nothing
-    -> alias)."""
-    if not isinstance(key, tuple):
-        key = (key,) if not isinstance(key, slice) else None
-        if key is None:
-            return R.SliceBackward0
-    cls = _AliasIndex
-    for k in key:
-        if k is None:
-            cls = _UnsqueezeIndex
-        elif isinstance(k, slice):
-            if k != _FULL:
-                cls = R.SliceBackward0
-        elif k is not Ellipsis:
-            cls = R.SelectBackward0
-    return cls
+def _torch_steps(k, shape):
+    """PyTorch's decomposition of a tuple index (applySlicing), left to right: each int a
+    select, each slice but a full one (start 0, step 1, stop past the end) a slice, each None
+    (and a bool scalar) an unsqueeze; then one index with the advanced indices left.
+    Returns ([(node class, key on the intermediate result)], advanced key for the result)."""
+    steps, rest = [], []
+    d = od = 0  # dim in the intermediate result / in x
+    for i in k:
+        t = type(i)
+        if t is int:
+            steps.append((R.SelectBackward0, (_FULL,) * d + (i,)))
+            od += 1
+        elif t is slice:
+            if not (i.start in (None, 0) and i.step in (None, 1) and
+                    (i.stop is None or i.stop >= shape[od])):
+                steps.append((R.SliceBackward0, (_FULL,) * d + (i,)))
+            rest.append(_FULL)
+            d += 1
+            od += 1
+        elif i is None:
+            steps.append((_UnsqueezeIndex, (_FULL,) * d + (None,)))
+            rest.append(_FULL)
+            d += 1
+        elif i is Ellipsis:
+            n = len(shape) - builtins.sum(
+                (j.ndim if isinstance(j, np.ndarray) and j.dtype == np.bool_ else 1)
+                for j in k if j is not None and j is not Ellipsis)
+            rest.extend([_FULL] * n)
+            d += n
+            od += n
+        elif i.dtype == np.bool_ and i.ndim == 0:  # a[True]: unsqueeze, then index by [True]
+            steps.append((_UnsqueezeIndex, (_FULL,) * d + (None,)))
+            rest.append(i.reshape(1))
+            d += 1
+        else:
+            nd = i.ndim if i.dtype == np.bool_ else 1
+            rest.append(i)
+            d += nd
+            od += nd
+    return steps, tuple(rest)
 
 
-def _getitem_converted(x, k, basic):
+def _getitem_converted(x, k, basic, cls=None):
     a = x._data
     r = a[k]
     if basic:
@@ -208,11 +239,12 @@ def _getitem_converted(x, k, basic):
     else:
         out = _make(r if not isinstance(r, np.generic) else np.asarray(r))
     if x._rg and grad_state.enabled:
-        if basic:
-            cls = R.SelectBackward0 if builtins.all(isinstance(i, int) for i in k) and len(
-                k) == 1 else R.SliceBackward0
-        else:
-            cls = R.IndexBackward0
+        if cls is None:
+            if basic:
+                cls = R.SelectBackward0 if builtins.all(isinstance(i, int) for i in k) and len(
+                    k) == 1 else R.SliceBackward0
+            else:
+                cls = R.IndexBackward0
         n = cls()
         n.shape, n.key = a.shape, k
         link(n, out, x)
