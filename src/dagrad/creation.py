@@ -629,7 +629,8 @@ def _complex_draw(draw, shape, npdt, scale):
 
 
 def rand_like(x, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return rand(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+    return rand(x.shape, dtype=dtype or x.dtype, device=device or x.device,
+                requires_grad=requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None,
@@ -647,7 +648,8 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
 
 
 def randn_like(x, *, dtype=None, device=None, requires_grad=False, memory_format=None):
-    return randn(x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad)
+    return randn(x.shape, dtype=dtype or x.dtype, device=device or x.device,
+                 requires_grad=requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
@@ -667,10 +669,12 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
     return _finish(arr.astype(_dt(dtype, np.int64)), requires_grad, device)
 
 
-def randint_like(x, low=0, high=None, *, dtype=None):
+def randint_like(x, low=0, high=None, *, dtype=None, device=None, requires_grad=False,
+                 memory_format=None, layout=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, x.shape, dtype=dtype or x.dtype)
+    return randint(low, high, x.shape, dtype=dtype or x.dtype, device=device or x.device,
+                   requires_grad=requires_grad)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None,
@@ -709,6 +713,9 @@ def bernoulli(x, p=None, *, generator=None):
 
 
 def multinomial(probs, num_samples, replacement=False, *, generator=None):
+    if type(probs._data) is not np.ndarray:  # CuPy: drawn on the host (CPU's stream), moved
+        return multinomial(probs.cpu(), num_samples, replacement, generator=generator).to(
+            probs.device)
     p = probs._data.astype(np.float64)
     r = _rng(generator)
     if p.ndim == 1:

@@ -1377,7 +1377,7 @@ def _fold_arr(c3, osz, k, d, p, s, Ho, Wo):
     C = c3.shape[1] // (k[0] * k[1])
     H, W = osz
     c = c3.reshape(N, C, k[0], k[1], Ho, Wo)
-    out = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), dtype=c3.dtype)
+    out = _xp(c3).zeros((N, C, H + 2 * p[0], W + 2 * p[1]), dtype=c3.dtype)
     for i in range(k[0]):
         for j in range(k[1]):
             out[:, :, i * d[0]:i * d[0] + (Ho - 1) * s[0] + 1:s[0],

@@ -87,7 +87,7 @@ def rprop(params, grads, prevs, step_sizes, state_steps, foreach=None, capturabl
         step_size = _real(step_sizes[i]._data)
         state_steps[i]._data += 1
         state_steps[i]._bump()
-        sign = np.sign(np.asarray(g * prev))
+        sign = np.sign(g * prev)
         sign = np.where(sign > 0, etaplus, sign)
         sign = np.where(sign < 0, etaminus, sign)
         sign = np.where(sign == 0, 1, sign)

@@ -244,8 +244,9 @@ class RNNBase(Module):
         N = bs[0]
         x = _padded_from_packed(data, batch_sizes, None, 0.0)
         if hx is None:
-            h0 = C.zeros(self._expected_hidden(N), dtype=x.dtype)
-            c0 = C.zeros(self._expected_hidden(N, cell=True), dtype=x.dtype) if is_lstm else None
+            h0 = C.zeros(self._expected_hidden(N), dtype=x.dtype, device=x.device)
+            c0 = (C.zeros(self._expected_hidden(N, cell=True), dtype=x.dtype, device=x.device)
+                  if is_lstm else None)
         else:
             if is_lstm:
                 h0, c0 = hx
@@ -304,8 +305,9 @@ class RNNBase(Module):
         x = input.transpose(0, 1) if self.batch_first else input
         N = x.shape[1]
         if hx is None:
-            h0 = C.zeros(self._expected_hidden(N), dtype=x.dtype)
-            c0 = C.zeros(self._expected_hidden(N, cell=True), dtype=x.dtype) if is_lstm else None
+            h0 = C.zeros(self._expected_hidden(N), dtype=x.dtype, device=x.device)
+            c0 = (C.zeros(self._expected_hidden(N, cell=True), dtype=x.dtype, device=x.device)
+                  if is_lstm else None)
         elif is_lstm:
             h0, c0 = hx
             self._check_hidden(h0, self._expected_hidden(N), "Expected hidden[0] size {}, got {}")
@@ -423,7 +425,7 @@ class RNNCellBase(Module):
         if not batched:
             input = input.unsqueeze(0)
         if hx is None:
-            z = C.zeros(input.size(0), self.hidden_size, dtype=input.dtype)
+            z = C.zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
             hx = z if n_state == 1 else (z, z)
         elif not batched:
             hx = hx.unsqueeze(0) if n_state == 1 else (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
