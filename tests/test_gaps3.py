@@ -420,3 +420,82 @@ def test_getitem_no_grad_values():
                              "B": dagrad.from_numpy(_IDX_T1.copy()), "np": np})
         assert d.grad_fn is None
         assert_close(d, t, atol=0, rtol=0, msg=key)
+
+
+# ---------------------------------------------------------------- 5. clamp node names
+_CLAMPS = {
+    "clamp_min(s)": lambda M, x, lo, hi: x.clamp_min(0.1),
+    "clamp_min(T)": lambda M, x, lo, hi: x.clamp_min(lo),
+    "clamp_max(s)": lambda M, x, lo, hi: x.clamp_max(0.1),
+    "clamp_max(T)": lambda M, x, lo, hi: x.clamp_max(hi),
+    "clamp(s,s)": lambda M, x, lo, hi: x.clamp(-0.1, 0.1),
+    "clamp(s,None)": lambda M, x, lo, hi: x.clamp(min=-0.1),
+    "clamp(None,s)": lambda M, x, lo, hi: x.clamp(max=0.1),
+    "clamp(T,T)": lambda M, x, lo, hi: x.clamp(lo, hi),
+    "clamp(T,None)": lambda M, x, lo, hi: x.clamp(min=lo),
+    "clamp(None,T)": lambda M, x, lo, hi: x.clamp(max=hi),
+    "clip(T,T)": lambda M, x, lo, hi: x.clip(lo, hi),
+    "torch.clamp_min(T)": lambda M, x, lo, hi: M.clamp_min(x, lo),
+    "torch.clamp_max(T)": lambda M, x, lo, hi: M.clamp_max(x, hi),
+    "torch.clamp_min(s)": lambda M, x, lo, hi: M.clamp_min(x, 0.2),
+    "clamp_min(T0d)": lambda M, x, lo, hi: x.clamp_min(lo[0]),
+    "clamp_max(Tbcast)": lambda M, x, lo, hi: x.clamp_max(hi[:1]),
+    "clamp_min_(T)": lambda M, x, lo, hi: (x * 1).clamp_min_(lo),
+    "clamp_max_(T)": lambda M, x, lo, hi: (x * 1).clamp_max_(hi),
+    "clamp_(T,T)": lambda M, x, lo, hi: (x * 1).clamp_(lo, hi),
+    "clamp_min_(s)": lambda M, x, lo, hi: (x * 1).clamp_min_(0.0),
+}
+
+
+@pytest.mark.parametrize("lo_rg", [True, False])
+@pytest.mark.parametrize("name", list(_CLAMPS))
+def test_clamp_nodes_match_torch(name, lo_rg):
+    """Node names and edges, values and gradients (ties and NaNs included) as PyTorch."""
+    xs = np.array([-0.5, -0.3, 0.0, 0.2, 0.4, 0.7, np.nan, 0.1])
+    los = np.array([-0.3, -0.3, 0.1, np.nan, -0.2, 0.5, 0.0, 0.1])
+    his = np.array([0.4, 0.0, 0.0, 0.3, 0.4, np.nan, 0.5, 0.2])
+    fn = _CLAMPS[name]
+    out = {}
+    for M in (torch, dagrad):
+        x = M.from_numpy(xs.copy()).requires_grad_()
+        lo = M.from_numpy(los.copy()).requires_grad_(lo_rg)
+        hi = M.from_numpy(his.copy()).requires_grad_(lo_rg)
+        y = fn(M, x, lo, hi)
+        edges = [None if n is None else type(n).__name__ for n, _ in y.grad_fn.next_functions]
+        y.backward(M.from_numpy(np.arange(1.0, 9.0)))
+        out[M] = (type(y.grad_fn).__name__, edges, y, x.grad, lo.grad, hi.grad)
+    t, d = out[torch], out[dagrad]
+    assert d[:2] == t[:2]
+    for a, b in zip(d[2:], t[2:]):
+        if b is None:
+            assert a is None
+        else:
+            assert_close(a, b, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("name", ["clamp_min(T)", "clamp_max(T)", "clamp_max(Tbcast)",
+                                  "clamp_min(T0d)"])
+def test_clamp_tensor_bound_gradcheck(name):
+    rng = np.random.default_rng(10)
+    x, lo, hi = (to_dagrad(rng.standard_normal(6), True) for _ in range(3))
+    fn = _CLAMPS[name]
+    assert dagrad.autograd.gradcheck(lambda a, b, c: fn(dagrad, a, b, c), (x, lo, hi))
+    assert dagrad.autograd.gradgradcheck(lambda a, b, c: fn(dagrad, a, b, c) ** 2, (x, lo, hi))
+
+
+def test_clamp_tensor_bound_promotion():
+    cases = [lambda M: M.arange(5).clamp(M.tensor(1.5)),
+             lambda M: M.arange(5).clamp(1.5),
+             lambda M: M.arange(5).clamp_min(M.tensor(1.5)),
+             lambda M: M.arange(5).clamp_max(M.tensor([2.5] * 5, dtype=M.float64)),
+             lambda M: M.ones(3).clamp(M.zeros(3, dtype=M.float64)),
+             lambda M: M.ones(3).clamp(M.tensor(0.5, dtype=M.float64)),
+             lambda M: M.ones(3, dtype=M.float16).clamp_min(M.zeros(3)),
+             lambda M: M.arange(5).clamp_(M.tensor(1.5)),
+             lambda M: M.arange(5).clamp_min_(M.tensor(1.5))]
+    for f in cases:
+        _both(lambda: f(torch), lambda: f(dagrad))
+    x = dagrad.ones(3, requires_grad=True)
+    y = x.clamp_min(dagrad.zeros(3, dtype=dagrad.float64))
+    y.sum().backward()
+    assert y.dtype == dagrad.float64 and x.grad.dtype == dagrad.float32

@@ -238,21 +238,17 @@ class ClampBackward0(Node):
             lo = None
         if not getattr(self, "has_hi", True):
             hi = None
-        gx = g
-        glo = ghi = None
+        # PyTorch's clamp_backward / clamp_backward_min_max (NaNs and min > max included)
         z = g.new_zeros(())
-        if lo is not None:
-            below = x < lo
-            if self.needs(1):
-                glo = g.where(below, z)
-            gx = z.where(below, gx)
-        if hi is not None:
-            above = x > hi
-            if lo is not None:
-                above = above & ~(x < lo)
-            if self.needs(2):
-                ghi = g.where(above, z)
-            gx = z.where(above, gx)
+        gx = glo = ghi = None
+        if self.needs(0):
+            keep = ((x >= lo) & (x <= hi) if lo is not None and hi is not None else
+                    x >= lo if lo is not None else x <= hi)
+            gx = g.where(keep, z)
+        if lo is not None and self.needs(1):
+            glo = g.where((x < lo) & (lo < hi) if hi is not None else x < lo, z)
+        if hi is not None and self.needs(2):
+            ghi = g.where((x > hi) | (hi < lo) if lo is not None else x > hi, z)
         return gx, glo, ghi
 
 
@@ -2217,3 +2213,24 @@ class IgammacBackward0(Node):
     def backward(self, g):
         from .gaps import _igamma_backward
         return _igamma_backward(self, g, True)
+
+
+class ClampMinBackward1(Node):
+    """x.clamp_min(Tensor min): x's gradient where x >= min, min's where x < min (PyTorch's
+    formulas: NaN on either side sends nothing)."""
+
+    def backward(self, g):
+        x, b = self.saved()
+        z = g.new_zeros(())
+        return (g.where(x >= b, z) if self.needs(0) else None,
+                g.where(x < b, z) if self.needs(1) else None)
+
+
+class ClampMaxBackward1(Node):
+    """x.clamp_max(Tensor max): x's gradient where x <= max, max's where x > max."""
+
+    def backward(self, g):
+        x, b = self.saved()
+        z = g.new_zeros(())
+        return (g.where(x <= b, z) if self.needs(0) else None,
+                g.where(x > b, z) if self.needs(1) else None)

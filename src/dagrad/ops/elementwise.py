@@ -1197,14 +1197,16 @@ def clamp(x, min=None, max=None, *, out=None):  # noqa: A002
             r = np.maximum(r, lo._data)
         if hi is not None:
             r = np.minimum(r, hi._data)
-        res = _make(r.astype(a.dtype, copy=False) if r is not a else a.copy())
+        rt = D.result_type(*(t for t in (x, lo, hi) if t is not None)).np  # PyTorch promotes
+        res = _make(r.astype(rt, copy=False) if r is not a else a.astype(rt))
         if grad_state.enabled and (x._rg or (lo is not None and lo._rg) or
                                    (hi is not None and hi._rg)):
             n = R.ClampBackward0()
             dummy = x.new_zeros(())
             save(n, x, lo if lo is not None else dummy, hi if hi is not None else dummy)
             n.has_lo, n.has_hi = lo is not None, hi is not None
-            n._meta = tuple(None if t is None or t._data.shape == r.shape else
+            n._meta = tuple(None if t is None or (t._data.shape == r.shape and
+                                                  t._data.dtype == rt) else
                             (t._data.shape, t._data.dtype) for t in (x, lo, hi))
             link(n, res, x, lo, hi)
         return _out(res, out, "clamp")
@@ -1226,7 +1228,24 @@ def clamp(x, min=None, max=None, *, out=None):  # noqa: A002
 clip = clamp
 
 
+def _clamp_tensor_bound(x, b, is_min):
+    """clamp_min / clamp_max with a Tensor bound: PyTorch's ClampMinBackward1 /
+    ClampMaxBackward1 over (x, bound), result in the promoted dtype."""
+    xa, ba = promote_arrays(x, b)
+    r = np.maximum(xa, ba) if is_min else np.minimum(xa, ba)
+    res = _make(r)
+    if grad_state.enabled and (x._rg or b._rg):
+        n = R.ClampMinBackward1() if is_min else R.ClampMaxBackward1()
+        save(n, x, b)
+        n._meta = tuple(None if t._data.shape == r.shape and t._data.dtype == r.dtype else
+                        (t._data.shape, t._data.dtype) for t in (x, b))
+        link(n, res, x, b)
+    return res
+
+
 def clamp_min(x, min):  # noqa: A002
+    if isinstance(min, Tensor):
+        return _clamp_tensor_bound(x, min, True)
     r = clamp(x, min=min)
     if type(r.grad_fn) is R.ClampBackward1:  # PyTorch's node name for clamp_min(scalar)
         r.grad_fn.__class__ = R.ClampMinBackward0
@@ -1234,6 +1253,8 @@ def clamp_min(x, min):  # noqa: A002
 
 
 def clamp_max(x, max):  # noqa: A002
+    if isinstance(max, Tensor):
+        return _clamp_tensor_bound(x, max, False)
     r = clamp(x, max=max)
     if type(r.grad_fn) is R.ClampBackward1:
         r.grad_fn.__class__ = R.ClampMaxBackward0
