@@ -751,8 +751,63 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
 
     `weights_only=True` (the default, as in torch >= 2.6) allows only tensors, parameters,
     containers, dtypes, sizes and devices; weights_only=False unpickles anything (only for
-    files you trust), mapping torch classes to dagrad's.
+    files you trust), mapping torch classes to dagrad's. Tensors load on the CPU;
+    `map_location` (a device, a {'from': 'to'} dict or a callable (storage, location) ->
+    storage, given each tensor) then moves them, e.g. map_location='cuda'.
     """
+    obj = _load(f, pickle_module, weights_only=weights_only, mmap=mmap, **kwargs)
+    return obj if map_location is None else _map_location(obj, map_location, {})
+
+
+def _to_loc(t, tgt):
+    from .tensor import device as _dev
+    d = _dev(f"cuda:{tgt}" if isinstance(tgt, int) else tgt)
+    if d.type == t.device.type:
+        return t
+    moved = t.detach().to(d)
+    if t.__class__.__name__ == "Parameter":
+        return type(t)(moved, t.requires_grad)
+    if t.requires_grad:
+        moved.requires_grad_(True)
+    return moved
+
+
+def _map_location(obj, loc, memo):
+    """Move every tensor of a loaded object as torch.load's map_location says (containers are
+    updated in place, so an OrderedDict state_dict keeps its _metadata)."""
+    from .tensor import Tensor
+    from .tensor import device as _dev
+    if isinstance(obj, Tensor):
+        k = id(obj)
+        if k not in memo:
+            src = "cpu" if obj.device.type == "cpu" else f"cuda:{obj.device.index}"
+            if isinstance(loc, dict):
+                tgt = loc.get(src, loc.get(obj.device.type))
+                r = obj if tgt is None else _to_loc(obj, tgt)
+            elif callable(loc) and not isinstance(loc, (str, _dev)):
+                r = loc(obj, src)
+                r = obj if r is None else r
+            else:
+                r = _to_loc(obj, loc)
+            memo[k] = r
+        return memo[k]
+    if isinstance(obj, dict):
+        for k in list(obj):
+            obj[k] = _map_location(obj[k], loc, memo)
+        return obj
+    if isinstance(obj, list):
+        for i, v in enumerate(obj):
+            obj[i] = _map_location(v, loc, memo)
+        return obj
+    if isinstance(obj, tuple):
+        items = [_map_location(v, loc, memo) for v in obj]
+        return type(obj)(*items) if hasattr(obj, "_fields") else type(obj)(items)
+    if hasattr(obj, "_parameters") and hasattr(obj, "to") and isinstance(loc, (str, int, _dev)):
+        return obj.to(f"cuda:{loc}" if isinstance(loc, int) else loc)  # a pickled nn.Module
+    return obj
+
+
+def _load(f, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
     if weights_only is None:
         weights_only = True
     opened = False

@@ -410,7 +410,8 @@ def _cauchy(rng, shape, median=0.0, sigma=1.0, **_):
 
 def new_tensor(x, data, dtype=None, device=None, requires_grad=False):
     from ..creation import tensor
-    return tensor(data, dtype=dtype or x.dtype, device=device, requires_grad=requires_grad)
+    return tensor(data, dtype=dtype or x.dtype, device=device or x.device,
+                  requires_grad=requires_grad)
 
 
 def _new_filled(fill):

@@ -1354,7 +1354,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     # overlap-add: fold the frames (B, n_fft, n_frames) into a (1, expected) signal
     y = _F().fold(frames.transpose(1, 2), (1, expected), (1, n_fft), stride=(1, hop))
     y = y.reshape(B, expected)
-    w2 = (w * w).detach()._data
+    w2 = (w * w).detach().cpu()._data  # the window envelope is built on the host
     env = np.zeros(expected, dtype=rdt)
     idx = (np.arange(n_frames)[:, None] * hop + np.arange(n_fft)[None, :]).reshape(-1)
     np.add.at(env, idx, np.tile(w2, n_frames))
@@ -1377,7 +1377,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
             f"win_length={wl}, window={wname}, center={b(center)}, normalized={b(normalized)}, "
             f"onesided={b(onesided_arg)}, length={b(length)}, "
             f"return_complex={b(return_complex)}) window overlap add min: 1\n[ CPUBoolType{{}} ]")
-    y = y[:, start:stop] / _make(envs)
+    y = y[:, start:stop] / _make(envs).to(y.device)
     if end > expected:
         y = _F().pad(y.unsqueeze(1), [0, end - expected]).squeeze(1)
     return y.squeeze(0) if input.dim() == 2 else y
