@@ -21,7 +21,7 @@ from ._core import (
     scalar_operand,
     via_f32,
 )
-from ._core import _SCALAR_ARRS
+from ._core import _SCALAR_ARRS, same_device
 
 _SCALAR_TYPES = (int, float, bool, complex)
 
@@ -96,7 +96,11 @@ def add(a, b, *, alpha=1, out=None):
     if type(b) is Tensor and alpha == 1 and out is None and type(a) is Tensor:
         xa, xb = a._data, b._data
         if xa.dtype == xb.dtype and xa.shape == xb.shape:
-            res = _make(xa + xb)
+            try:
+                res = _make(xa + xb)
+            except TypeError:  # NumPy meets CuPy: a CPU scalar moves, else PyTorch's error
+                xa, xb = same_device(xa, xb)
+                res = _make(xa + xb)
             if (a._rg or b._rg) and grad_state.enabled:
                 link(R.AddBackward0(), res, a, b)
             return res
@@ -134,7 +138,11 @@ def sub(a, b, *, alpha=1, out=None):
     if type(b) is Tensor and alpha == 1 and out is None and type(a) is Tensor:
         xa, xb = a._data, b._data
         if xa.dtype == xb.dtype and xa.shape == xb.shape and xa.dtype.kind != "b":
-            res = _make(xa - xb)
+            try:
+                res = _make(xa - xb)
+            except TypeError:  # NumPy meets CuPy
+                xa, xb = same_device(xa, xb)
+                res = _make(xa - xb)
             if (a._rg or b._rg) and grad_state.enabled:
                 link(R.SubBackward0(), res, a, b)
             return res
@@ -211,7 +219,11 @@ def mul(a, b, *, out=None):
         if tb is Tensor:
             xa, xb = a._data, b._data
             if xa.dtype == xb.dtype and xa.shape == xb.shape:
-                res = _make(xa * xb)
+                try:
+                    res = _make(xa * xb)
+                except TypeError:  # NumPy meets CuPy
+                    xa, xb = same_device(xa, xb)
+                    res = _make(xa * xb)
                 if (a._rg or b._rg) and grad_state.enabled:
                     n = R.MulBackward0()
                     save(n, a, b)
@@ -322,7 +334,9 @@ def true_divide(a, b):
         s = _SCALAR_ARRS.get((b, xd.dtype))
         if s is None:
             s = scalar_arr(b, xd.dtype)
-        if type(s) is np.ndarray and type(xd) is np.ndarray:  # (CuPy: no NumPy operand)  # a cached nonzero finite divisor: no division by zero
+        # a cached nonzero finite divisor (no division by zero), and a NumPy x: CuPy takes no
+        # NumPy operand, not even 0-d
+        if type(s) is np.ndarray and type(xd) is np.ndarray:
             res = _make(xd / s)
             if a._rg and grad_state.enabled:
                 n = R.DivScalarBackward()

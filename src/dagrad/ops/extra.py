@@ -574,10 +574,10 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
         raise RuntimeError(f"{_pt_name(a._data.dtype)} did not match {_pt_name(b._data.dtype)}")
     xa, xb = a._data, b._data
     if xa.dtype == np.bool_:
-        return _make(np.asarray(xa == xb))
+        return _make(_arr(xa == xb))
     with np.errstate(all="ignore"):
         r = np.isclose(xa, xb, rtol=rtol, atol=atol, equal_nan=equal_nan)
-    return _make(np.asarray(r))
+    return _make(_arr(r))
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):

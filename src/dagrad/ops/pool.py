@@ -1363,12 +1363,17 @@ def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=
 # ---------------------------------------------------------------- unfold / fold
 def _unfold_arr(x4, k, d, p, s, Ho, Wo):
     N, C, H, W = x4.shape
-    xp = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), dtype=x4.dtype) if any(p) else x4
+    mod = _xp(x4)
+    xp = mod.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), dtype=x4.dtype) if any(p) else x4
     if any(p):
         xp[:, :, p[0]:p[0] + H, p[1]:p[1] + W] = x4
     s0, s1, s2, s3 = xp.strides
-    v = as_strided(xp, (N, C, k[0], k[1], Ho, Wo),
-                   (s0, s1, s2 * d[0], s3 * d[1], s2 * s[0], s3 * s[1]), writeable=False)
+    shape = (N, C, k[0], k[1], Ho, Wo)
+    strides = (s0, s1, s2 * d[0], s3 * d[1], s2 * s[0], s3 * s[1])
+    if mod is not np:  # CuPy: its own as_strided (NumPy's would copy to the host)
+        return mod.lib.stride_tricks.as_strided(xp, shape, strides).reshape(
+            N, C * k[0] * k[1], Ho * Wo)
+    v = as_strided(xp, shape, strides, writeable=False)
     return v.reshape(N, C * k[0] * k[1], Ho * Wo)
 
 
