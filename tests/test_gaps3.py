@@ -499,3 +499,124 @@ def test_clamp_tensor_bound_promotion():
     y = x.clamp_min(dagrad.zeros(3, dtype=dagrad.float64))
     y.sum().backward()
     assert y.dtype == dagrad.float64 and x.grad.dtype == dagrad.float32
+
+
+# ---------------------------------------------------------------- 6. dropout graphs
+_DROPS = {
+    "dropout": lambda M, F_, x: F_.dropout(x, 0.3),
+    "dropout_eval": lambda M, F_, x: F_.dropout(x, 0.3, training=False),
+    "dropout_p0": lambda M, F_, x: F_.dropout(x, 0.0),
+    "dropout_p1": lambda M, F_, x: F_.dropout(x, 1.0),
+    "dropout_inplace": lambda M, F_, x: F_.dropout(x * 1, 0.3, inplace=True),
+    "dropout_empty": lambda M, F_, x: F_.dropout(x[:0], 0.3),
+    "dropout1d": lambda M, F_, x: F_.dropout1d(x[0], 0.3),
+    "dropout1d_unbatched": lambda M, F_, x: F_.dropout1d(x[0, 0], 0.3),
+    "dropout1d_unbatched_eval": lambda M, F_, x: F_.dropout1d(x[0, 0], 0.3, training=False),
+    "dropout1d_unbatched_inplace": lambda M, F_, x: F_.dropout1d(x[0, 0] * 1, 0.3, inplace=True),
+    "dropout2d": lambda M, F_, x: F_.dropout2d(x, 0.3),
+    "dropout2d_p1": lambda M, F_, x: F_.dropout2d(x, 1.0),
+    "dropout3d": lambda M, F_, x: F_.dropout3d(x[None], 0.3),
+    "dropout3d_unbatched": lambda M, F_, x: F_.dropout3d(x, 0.3),
+    "dropout3d_unbatched_p0": lambda M, F_, x: F_.dropout3d(x, 0.0),
+    "alpha_dropout": lambda M, F_, x: F_.alpha_dropout(x, 0.3, training=True),
+    "alpha_dropout_default": lambda M, F_, x: F_.alpha_dropout(x, 0.3),
+    "alpha_dropout_p1": lambda M, F_, x: F_.alpha_dropout(x, 1.0, training=True),
+    "alpha_dropout_inplace": lambda M, F_, x: F_.alpha_dropout(x * 1, 0.3, True, True),
+    "feature_alpha_dropout": lambda M, F_, x: F_.feature_alpha_dropout(x, 0.3, training=True),
+    "feature_alpha_dropout_p1": lambda M, F_, x: F_.feature_alpha_dropout(x, 1.0, True),
+    "torch.feature_dropout": lambda M, F_, x: M.feature_dropout(x, 0.3, True),
+    "torch.feature_dropout_2d": lambda M, F_, x: M.feature_dropout(x[0, 0], 0.3, True),
+    "torch.dropout": lambda M, F_, x: M.dropout(x, 0.3, True),
+    "torch.alpha_dropout": lambda M, F_, x: M.alpha_dropout(x, 0.3, True),
+    "nn.Dropout": lambda M, F_, x: M.nn.Dropout(0.3)(x),
+    "nn.Dropout1d": lambda M, F_, x: M.nn.Dropout1d(0.3)(x[0, 0]),
+    "nn.Dropout3d": lambda M, F_, x: M.nn.Dropout3d(0.3)(x),
+    "nn.AlphaDropout": lambda M, F_, x: M.nn.AlphaDropout(0.3)(x),
+    "nn.FeatureAlphaDropout": lambda M, F_, x: M.nn.FeatureAlphaDropout(0.3)(x),
+    "inplace_view_ops": lambda M, F_, x: (x * 1).unsqueeze_(0).squeeze_(0).squeeze_().t_(),
+}
+
+
+@pytest.mark.parametrize("name", list(_DROPS))
+def test_dropout_graph_matches_torch(name):
+    """Node chain and edges as PyTorch 2.13's CPU path (input * noise: MulBackward0; alpha adds
+    AddBackward0; unbatched dropout1d/3d go through Unsqueeze/Squeeze); the gradient is the
+    noise (output / input)."""
+    a = np.random.default_rng(11).uniform(0.5, 1.5, (6, 5, 4, 3))
+    if name == "inplace_view_ops":
+        a = a[:, :1, :, :1]
+    res = {}
+    for M, F_ in ((torch, TF), (dagrad, F)):
+        M.manual_seed(0)
+        x = M.from_numpy(a.copy()).requires_grad_()
+        with np.errstate(all="ignore"):
+            y = _DROPS[name](M, F_, x)
+        edges = ([None if n is None else type(n).__name__ for n, _ in y.grad_fn.next_functions]
+                 if y.grad_fn is not None else None)
+        res[M] = (_chain(y), edges, tuple(y.shape), y.dtype)
+        if y.requires_grad and y.numel() and name != "inplace_view_ops":
+            y.sum().backward()
+            g, yv = x.grad.numpy(), y.detach().numpy()
+            if "lpha" not in name:  # y = x * noise on the part used, grad = noise there
+                np.testing.assert_allclose((g * a).sum(), yv.sum(), rtol=1e-6)
+                assert set(np.unique(g)) <= {0.0, 1.0, 1 / 0.7, 1 / np.float64(0.7)}
+    assert res[dagrad][:2] == res[torch][:2]
+    assert res[dagrad][2] == res[torch][2] and str(res[dagrad][3]) == str(res[torch][3])
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5, 0.9])
+@pytest.mark.parametrize("dt", ["float32", "float64", "float16"])
+def test_dropout_noise_values(p, dt):
+    """Kept entries are scaled by exactly PyTorch's 1/(1 - p) (its noise.div_(1 - p)); feature
+    dropout drops whole channels; about 1 - p are kept."""
+    shape = (64, 32, 9)
+    ones_t = torch.ones(shape, dtype=getattr(torch, dt))
+    ones_d = dagrad.ones(shape, dtype=getattr(dagrad, dt))
+    vt = np.unique(TF.dropout(ones_t, p).numpy())
+    vd = np.unique(F.dropout(ones_d, p).numpy())
+    np.testing.assert_array_equal(vd, vt)
+    kept = (F.dropout(ones_d, p).numpy() != 0).mean()
+    assert abs(kept - (1 - p)) < 0.02
+    fd = F.dropout1d(ones_d, p).numpy()
+    assert (fd == fd[:, :, :1]).all()
+    np.testing.assert_array_equal(np.unique(fd), np.unique(TF.dropout1d(ones_t, p).numpy()))
+
+
+@pytest.mark.parametrize("feature", [False, True])
+def test_alpha_dropout_statistics(feature):
+    """alpha dropout keeps a standard-normal input's mean and variance (values taken: the SELU
+    saturation value mapped, as PyTorch's)."""
+    a = np.random.default_rng(12).standard_normal((200, 50, 20))
+    fn = "feature_alpha_dropout" if feature else "alpha_dropout"
+    yd = getattr(F, fn)(to_dagrad(a), 0.2, True).numpy()
+    yt = getattr(TF, fn)(to_torch(a), 0.2, True).numpy()
+    assert abs(yd.mean() - yt.mean()) < 0.02 and abs(yd.var() - yt.var()) < 0.03
+    # dropped entries all take the same value as PyTorch's
+    al, p = 1.7580993408473766, 0.2
+    k = 1.0 / np.sqrt((al * al * p + 1) * (1 - p))
+    dropped = -al * k + al * k * p  # noise 0: b = (0 - 1) * alpha * a + alpha * a * p
+    assert np.isclose(yd, dropped).mean() > 0.15
+    assert np.isclose(yt, dropped).mean() > 0.15
+
+
+@pytest.mark.parametrize("case", [
+    "F.dropout(torch.arange(5), 0.3)", "F.alpha_dropout(torch.arange(5), 0.3, True)",
+    "F.dropout(torch.ones(3, dtype=torch.bool), 0.5)", "F.dropout(torch.arange(5), 0.3, False)",
+    "F.dropout2d(torch.ones(5), 0.3)", "F.feature_alpha_dropout(torch.ones(5), 0.3, True)",
+    "torch.feature_dropout(torch.ones(5), 0.3, True)", "F.dropout(torch.ones(5), -0.1)",
+    "F.dropout1d(torch.ones(2, 3, 4, 5), 0.3)", "F.dropout1d(torch.ones(2, 3, 4, 5), 1.3)",
+    "F.alpha_dropout(torch.ones(3), 2.0, True)", "F.dropout(torch.arange(5), 1.0)"])
+def test_dropout_errors(case):
+    _both(lambda: eval(case, {"F": TF, "torch": torch}),
+          lambda: eval(case, {"F": F, "torch": dagrad}))
+
+
+def test_dropout_warnings():
+    for case in ("F.dropout3d(M.ones(3, 4), 0.3)", "F.dropout2d(M.ones(3, 4, 5), 0.3)",
+                 "F.dropout2d(M.ones(3, 4), 0.3)"):
+        msgs = []
+        for M, F_ in ((torch, TF), (dagrad, F)):
+            with pytest.warns(UserWarning) as rec:
+                eval(case, {"F": F_, "M": M})
+            msgs.append([str(w.message) for w in rec])
+        assert msgs[0] == msgs[1]

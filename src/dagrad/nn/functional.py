@@ -315,12 +315,50 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _dropout_mask(shape, p, dtype):
+_TORCH_TYPE = {"b": "Bool", "u": "Byte", "i": {1: "Char", 2: "Short", 4: "Int", 8: "Long"}}
+
+
+def _dropout_impl(input, p, training, inplace, feature=False, alpha=False):
+    """PyTorch's _dropout_impl (its CPU path with autograd: input * noise, MulBackward0; alpha:
+    (input * noise) + b, AddBackward0). noise is bernoulli(1 - p) / (1 - p) (alpha: its affine
+    SELU-preserving version), per (N, C) channel for feature dropout; p == 1 multiplies by 0."""
+    _check_p(p)
+    if p == 0 or not training or input.numel() == 0:
+        return input
+    a = input._data
+    if p == 1:
+        z = _make(np.zeros((), dtype=a.dtype))
+        if type(a) is not np.ndarray:
+            z = z.to(input.device)
+        return input.mul_(z) if inplace else input * z
+    if feature:
+        if a.ndim < 2:
+            raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+        shape = a.shape[:2] + (1,) * (a.ndim - 2)
+    else:
+        shape = a.shape
+    dt = a.dtype
+    if dt.kind not in "fcV":  # the noise is divided in place by 1 - p
+        k = _TORCH_TYPE.get(dt.kind)
+        raise RuntimeError("result type Float can't be cast to the desired output type "
+                           f"{k[dt.itemsize] if isinstance(k, dict) else k}")
     from ..creation import _rng
-    if p == 1.0:
-        return np.zeros(shape, dtype=dtype)
-    keep = _rng(None).random(shape) >= p
-    return keep.astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype=dtype)
+    ct = dt if dt.kind in "fc" and dt.itemsize >= 4 else np.dtype(np.float32)  # opmath
+    noise = (_rng(None).random(shape) >= p).astype(ct)
+    if alpha:
+        al = 1.7580993408473766
+        k = 1.0 / math.sqrt((al * al * p + 1) * (1 - p))
+        b = ((noise - 1) * ct.type(al * k) + ct.type(al * k * p)).astype(dt, copy=False)
+        noise = (noise * ct.type(k)).astype(dt, copy=False)
+    else:
+        noise = (noise / ct.type(1 - p)).astype(dt, copy=False)
+    out = _apply_mask(input, noise, inplace)
+    if alpha:
+        bt = _make(b)
+        if type(a) is not np.ndarray:
+            bt = bt.to(input.device)
+        out = out.add_(bt) if inplace else out + bt
+    return out
 
 
 def _apply_mask(input, mask, inplace):
@@ -333,34 +371,29 @@ def _apply_mask(input, mask, inplace):
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
-    _check_p(p)
-    if not training or p == 0.0:
-        return input
-    mask = _dropout_mask(input.shape, p, input._data.dtype)
-    return _apply_mask(input, mask, inplace)
+    return _dropout_impl(input, p, training, inplace)
 
 
-def _feature_dropout(input, p, training, inplace, batched_ndim, name):
-    _check_p(p)
-    if not training or p == 0.0:
-        return input
-    nd = input.dim()
-    if nd == batched_ndim - 1:
-        shape = (input.shape[0],) + (1,) * (nd - 1)
-    else:
-        shape = tuple(input.shape[:2]) + (1,) * (nd - 2)
-    mask = _dropout_mask(shape, p, input._data.dtype)
-    return _apply_mask(input, mask, inplace)
+def _unbatched_feature_dropout(input, p, training, inplace, batched):
+    """dropout1d / dropout3d: an unbatched input goes through unsqueeze(0) ... squeeze(0), as
+    PyTorch's Python wrappers do (whatever training and p are)."""
+    if not batched:
+        input = input.unsqueeze_(0) if inplace else input.unsqueeze(0)
+    r = _dropout_impl(input, p, training, inplace, feature=True)
+    if not batched:
+        r = r.squeeze_(0) if inplace else r.squeeze(0)
+    return r
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
+    _check_p(p)
     if input.dim() not in (2, 3):
         raise RuntimeError(
             f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note "
             "that dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
             "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
             "inputs).")
-    return _feature_dropout(input, p, training, inplace, 3, "dropout1d")
+    return _unbatched_feature_dropout(input, p, training, inplace, input.dim() == 3)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
@@ -381,34 +414,28 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
             "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
             "channel-wise dropout behavior, please switch to using dropout1d instead.",
             stacklevel=2)
-    if not training or p == 0.0:
-        return input
-    shape = tuple(input.shape[:2]) + (1,) * (nd - 2) if nd >= 2 else input.shape
-    return _apply_mask(input, _dropout_mask(shape, p, input._data.dtype), inplace)
+    return _dropout_impl(input, p, training, inplace, feature=True)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    return _feature_dropout(input, p, training, inplace, 5, "dropout3d")
+    _check_p(p)
+    nd = input.dim()
+    if nd not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            "warning, please use dropout instead. Note that dropout3d exists to provide "
+            "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, and "
+            "an optional batch dimension (i.e. 4D or 5D inputs).", stacklevel=2)
+    return _unbatched_feature_dropout(input, p, training, inplace, nd == 5)
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
-    _check_p(p)
-    if not training or p == 0.0:
-        return input
-    from ..creation import _rng
-    alpha = 1.7580993408473766
-    dt = input._data.dtype
-    keep = (_rng(None).random(input.shape) >= p).astype(dt)
-    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
-    b = ((keep - 1) * (alpha * a) + alpha * a * p).astype(dt)
-    out = input * _make((keep * a).astype(dt)) + _make(b)
-    if inplace:
-        input.copy_(out)
-        return input
-    return out
+    return _dropout_impl(input, p, training, inplace, alpha=True)
 
 
-feature_alpha_dropout = alpha_dropout
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    return _dropout_impl(input, p, training, inplace, feature=True, alpha=True)
 
 
 # ---------------------------------------------------------------- normalisation

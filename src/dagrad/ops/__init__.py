@@ -219,10 +219,24 @@ def _shape_inplace(op, name):
         x._data = r._data
         x._bump()
         if r.grad_fn is not None:
+            cls = type(r.grad_fn)
+            named = _INPLACE_VIEW_NODE.get(cls)
+            if named is None and cls.__name__ in _INPLACE_VIEW_NAMES:  # PyTorch's in-place name
+                named = _INPLACE_VIEW_NODE[cls] = type(_INPLACE_VIEW_NAMES[cls.__name__],
+                                                       (cls,), {})
+            if named is not None:
+                r.grad_fn.__class__ = named
             x.grad_fn, x._nr, x._rg = r.grad_fn, r._nr, r._rg
         return x
     method.__name__ = name + "_"
     return method
+
+
+_INPLACE_VIEW_NAMES = {"TBackward0": "TBackward1", "TransposeBackward0": "TransposeBackward1",
+                       "SqueezeBackward0": "SqueezeBackward3", "SqueezeBackward1": "SqueezeBackward4",
+                       "SqueezeBackward2": "SqueezeBackward5",
+                       "UnsqueezeBackward0": "UnsqueezeBackward1"}
+_INPLACE_VIEW_NODE = {}
 
 
 def _write_into(x, r, name):

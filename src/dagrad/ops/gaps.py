@@ -631,18 +631,15 @@ def alpha_dropout_(input, p, train):
 
 
 def feature_dropout(input, p, train):
-    return _F().dropout2d(input, p, train) if input.dim() == 4 else \
-        _F().dropout1d(input, p, train) if input.dim() in (2, 3) else \
-        _F().dropout3d(input, p, train)
+    return _F()._dropout_impl(input, p, train, False, feature=True)
 
 
 def feature_dropout_(input, p, train):
-    return input.copy_(feature_dropout(input, p, train)) if train and p > 0 else input
+    return _F()._dropout_impl(input, p, train, True, feature=True)
 
 
 def feature_alpha_dropout_(input, p, train):
-    return input.copy_(_F().feature_alpha_dropout(input, p, train)) if train and p > 0 \
-        else input
+    return _F()._dropout_impl(input, p, train, True, feature=True, alpha=True)
 
 
 def _lin(x, w, b):
