@@ -109,3 +109,76 @@ def test_fused_kernel_error_propagates_from_worker(monkeypatch):
             raise ValueError("worker failed")
     with pytest.raises(ValueError, match="worker failed"):
         T._run(boom, 4, 1 << 20)
+
+
+def _graph(lib, x, y, self_add=False):
+    a = lib.tensor(x, requires_grad=True)
+    b = lib.tensor(y, requires_grad=True)
+    out = a * 2
+    if self_add:
+        out += out
+    else:
+        out += b * 3
+    (out * out).sum().backward()
+    return out.detach().numpy(), a.grad.numpy(), b.grad, out.grad_fn.name() if hasattr(
+        out.grad_fn, "name") else type(out.grad_fn).__name__
+
+
+@pytest.mark.parametrize("self_add", [False, True])
+def test_recorded_inplace_add_big(self_add):
+    rng = np.random.default_rng(4)
+    shape = (4, 64, 32, 32)
+    x = rng.standard_normal(shape).astype(np.float32)
+    y = rng.standard_normal(shape).astype(np.float32)
+    d, t = _graph(dagrad, x, y, self_add), _graph(torch, x, y, self_add)
+    np.testing.assert_allclose(d[0], t[0], rtol=1e-6)
+    np.testing.assert_allclose(d[1], t[1], rtol=1e-6)
+    if not self_add:
+        np.testing.assert_allclose(d[2].numpy(), t[2].numpy(), rtol=1e-6)
+    assert d[3] == t[3] == "AddBackward0"
+
+
+def test_recorded_inplace_add_errors_like_torch():
+    shape = (4, 64, 32, 32)
+    for lib in (dagrad, torch):
+        leaf = lib.zeros(shape, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+            leaf += lib.ones(shape)
+        x = lib.ones(shape, requires_grad=True)
+        s = x.sigmoid()                    # saves its result
+        s += lib.ones(shape)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            s.sum().backward()
+    # an input that does not require grad becomes part of the graph
+    a = dagrad.ones(shape)
+    w = dagrad.ones(shape, requires_grad=True)
+    a += w
+    assert a.requires_grad and a.grad_fn is not None and not a.is_leaf
+    a.sum().backward()
+    assert float(w.grad.sum()) == w.numel()
+
+
+@pytest.mark.parametrize("xs,ws,stride", [((6, 64, 7, 7), (512, 64, 3, 3), 1),
+                                          ((3, 32, 20, 20), (512, 32, 3, 3), 2)])
+@pytest.mark.parametrize("split", [False, True])
+def test_small_map_conv_column_order_vs_torch(xs, ws, stride, split, monkeypatch):
+    """Deep-layer convolutions (fewer output positions than channels) with >= 256 output
+    positions build their columns in (C, kh, kw, N, Ho, Wo) order (ops/conv.py _cols_km)."""
+    import dagrad.ops.conv as C
+    if not split:
+        monkeypatch.setattr(C, "_PAR_MIN_FLOPS", 1e30)   # one slice: the whole batch
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal(xs)
+    w = rng.standard_normal(ws) * 0.1
+    Ho = (xs[2] + 2 - 3) // stride + 1
+    assert C._small(C._P((stride,) * 2, (1,) * 4, (1, 1), 1, 2), 1, xs[0] * Ho * Ho, ws[0], 3, 3)
+    assert xs[0] * Ho * Ho >= 256
+    gy = rng.standard_normal((xs[0], ws[0], Ho, Ho))
+    outs = []
+    for lib in (dagrad, torch):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, wt, None, stride, 1)
+        y.backward(lib.tensor(gy))
+        outs.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()])
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10 * np.abs(b).max())

@@ -278,6 +278,10 @@ def _fast_binary_inplace(ufunc, op, name):
                     return slow(x, other)
                 x._bump()
                 return x
+        elif name == "add" and type(other) is Tensor and not args and not kwargs:
+            from . import _threads  # big recorded `out += identity`: one pass, threaded
+            if _threads.enabled and _threads.add_recorded(x, other) is not None:
+                return x
         return slow(x, other, *args, **kwargs)
     method.__name__ = name + "_"
     return method

@@ -243,3 +243,41 @@ def relu_grad(g, r):
             np.multiply(gf[i:j], mm, out=of[i:j])
     _run(run, nb, n)
     return out
+
+
+# ---------------------------------------------------------------- in-place add
+def add_(a, b):
+    """a += b for same-shape, same-dtype C-contiguous a (b any layout)."""
+    f = a.reshape(-1)
+    bf = b.reshape(-1)
+    n = f.size
+    step = _BLOCK // a.itemsize * 8
+
+    def run(r0, r1):
+        s = slice(r0 * step, r1 * step)
+        np.add(f[s], bf[s], out=f[s])
+    _run(run, -(-n // step), n)
+
+
+def add_recorded(x, other):
+    """x += other while autograd records (a ResNet block's `out += identity`): one pass
+    into x's buffer instead of the generic in-place path's copy of x, out-of-place add and
+    copy back (AddBackward0 saves nothing, so x's old values are not needed). Returns x, or
+    None where the generic path must run (views, broadcasting, other dtypes, small)."""
+    a, b = x._data, other._data
+    if not (type(a) is np.ndarray and a.size >= _PAR_MIN and b.shape == a.shape
+            and b.dtype == a.dtype and a.dtype.char in "fd" and a.flags.c_contiguous
+            and a.flags.writeable and type(b) is np.ndarray
+            and getattr(x, "_base", None) is None and not getattr(x, "_views", None)):
+        return None
+    from . import derivatives as R
+    from ._core import check_inplace, link
+    check_inplace(x)
+    if np.shares_memory(a, b):
+        np.add(a, b, out=a)
+    else:
+        add_(a, b)
+    x._bump()
+    link(R.AddBackward0(), x, x, other)   # edges from x's old graph position, then rebased
+    x._nr = 0
+    return x

@@ -177,12 +177,31 @@ def _cols_nchw(x, p, kh, kw, Ho, Wo):
     return v.reshape(N * Ho * Wo, C * kh * kw)
 
 
+def _cols_km(x, p, kh, kw, Ho, Wo):
+    """The columns of _cols_nchw transposed, (C*kh*kw, N*Ho*Wo), built in that order: the copy
+    runs along output rows instead of 3-tap kernel rows (2.5x faster at 8x512x7x7)."""
+    N, C, H, W = x.shape
+    t, b, l, r = p.pad
+    Hp, Wp = _hw_padded(p, H, W, kh, kw, Ho, Wo)
+    if Hp == H and Wp == W:
+        xp = x
+    else:
+        xp = np.zeros((N, C, Hp, Wp), dtype=x.dtype)
+        xp[:, :, t:t + H, l:l + W] = x
+    s0, s1, s2, s3 = xp.strides
+    sh, sw = p.stride
+    dh, dw = p.dil
+    v = as_strided(xp, (C, kh, kw, N, Ho, Wo),
+                   (s1, s2 * dh, s3 * dw, s0, s2 * sh, s3 * sw), writeable=False)
+    return v.reshape(C * kh * kw, N * Ho * Wo)
+
+
 def _small_fwd(x, w, p, Ho, Wo):
     N = x.shape[0]
     O = w.shape[0]
-    cols = _cols_nchw(x, p, w.shape[2], w.shape[3], Ho, Wo)
+    cols = _cols_km(x, p, w.shape[2], w.shape[3], Ho, Wo)
     # (O, K) @ (K, M): streams the weight row by row, 2x faster than (M, K) @ (K, O) at M = 4
-    out = w.reshape(O, -1) @ cols.T                       # (O, M)
+    out = w.reshape(O, -1) @ cols                         # (O, M)
     if N == 1:
         return out.reshape(1, O, Ho, Wo)
     return np.ascontiguousarray(out.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3))
@@ -190,14 +209,29 @@ def _small_fwd(x, w, p, Ho, Wo):
 
 def _small_bwd_weight(x, g, p, kh, kw):
     N, O, Ho, Wo = g.shape
-    cols = _cols_nchw(x, p, kh, kw, Ho, Wo)
     gm = np.ascontiguousarray(g.reshape(N, O, Ho * Wo).transpose(1, 0, 2)).reshape(O, -1)
+    if N * Ho * Wo >= 256:    # (ResNet18's 7x7 maps: 0.93x; at 64x64 px the (M, K) copy wins)
+        return (gm @ _cols_km(x, p, kh, kw, Ho, Wo).T).reshape(O, x.shape[1], kh, kw)
+    cols = _cols_nchw(x, p, kh, kw, Ho, Wo)
     return (gm @ cols).reshape(O, x.shape[1], kh, kw)
 
 
 def _small_bwd_input(g, w, p, H, W):
     N, O, Ho, Wo = g.shape
     _, C, kh, kw = w.shape
+    if N * Ho * Wo >= 256:
+        # columns in (C, kh, kw, N, Ho, Wo) order: the kh*kw shifted adds run along output
+        # rows instead of gathering every 9th value (ResNet18's 7x7 maps)
+        gm = np.ascontiguousarray(g.reshape(N, O, Ho * Wo).transpose(1, 0, 2)).reshape(O, -1)
+        dc = (w.reshape(O, -1).T @ gm).reshape(C, kh, kw, N, Ho, Wo)
+        t, b, l, r = p.pad
+        Hp, Wp = _hw_padded(p, H, W, kh, kw, Ho, Wo)
+        dxp = np.zeros((C, N, Hp, Wp), dtype=g.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                si, sj = _shifted(p, i, j, Ho, Wo)
+                dxp[:, :, si, sj] += dc[:, i, j]
+        return np.ascontiguousarray(dxp[:, :, t:t + H, l:l + W].transpose(1, 0, 2, 3))
     gm = g.reshape(N, O, Ho * Wo).transpose(0, 2, 1).reshape(-1, O)
     dc = (gm @ w.reshape(O, -1)).reshape(N, Ho, Wo, C, kh, kw).transpose(0, 3, 1, 2, 4, 5)
     t, b, l, r = p.pad
