@@ -661,7 +661,11 @@ def test_resnet18_train_step_matches_cpu():
         # lr 1e-2 on a sum of 1000 logits it amplifies it ~10x, so only its prediction is
         # compared, loosely, above)
     for (n, bc), (_, bg) in zip(m_cpu.named_buffers(), m_gpu.named_buffers()):
-        close(bg, bc, rtol=1e-3, atol=1e-4, what=n)
+        assert bg.device.type == DEV
+        if bc.is_floating_point():   # running stats include the second forward
+            assert _rel(host(bg), host(bc)) < 1e-2, n
+        else:
+            assert int(bg) == int(bc) == 2, n
 
 
 def test_finetune_frozen_backbone():
