@@ -620,3 +620,107 @@ def test_dropout_warnings():
                 eval(case, {"F": F_, "M": M})
             msgs.append([str(w.message) for w in rec])
         assert msgs[0] == msgs[1]
+
+
+# ---------------------------------------------------------------- 7. index_put graphs
+_IDX = np.array([0, 2, 0])
+_IDX2 = np.array([1, 3])
+
+
+def _setitem(y, k, v):
+    y[k] = v
+    return y
+
+
+def _iadd(y, k, v):
+    y[k] += v
+    return y
+
+
+_PUTS = {
+    "index_put_ acc": lambda M, w, v, v1: (w * 1).index_put_((M.tensor(_IDX),), v, accumulate=True),
+    "index_put_ noacc": lambda M, w, v, v1: (w * 1).index_put_((M.tensor(_IDX2),), v[:2]),
+    "index_put acc": lambda M, w, v, v1: w.index_put((M.tensor(_IDX),), v, accumulate=True),
+    "index_put noacc": lambda M, w, v, v1: w.index_put((M.tensor(_IDX2),), v[:2]),
+    "index_put_ 2idx": lambda M, w, v, v1: (w * 1).index_put_(
+        (M.tensor(_IDX), M.tensor(_IDX)), v1, accumulate=True),
+    "index_put_ bcast": lambda M, w, v, v1: (w * 1).index_put_((M.tensor(_IDX),), v1, True),
+    "index_put_ 0d": lambda M, w, v, v1: (w * 1).index_put_((M.tensor(1),), v1),
+    "index_put_ 0d acc": lambda M, w, v, v1: (w * 1).index_put_((M.tensor(1),), v1, True),
+    "index_put_ bool": lambda M, w, v, v1: (w * 1).index_put_((w.detach() > 0,), v1[0]),
+    "index_put_ bool acc": lambda M, w, v, v1: (w * 1).index_put_((w.detach() > 0,), v1[0],
+                                                                 True),
+    "index_put_ list": lambda M, w, v, v1: (w * 1).index_put_([M.tensor(_IDX)], v, True),
+    "index_put v only": lambda M, w, v, v1: w.detach().index_put((M.tensor(_IDX),), v, True),
+    "index_put_ v only": lambda M, w, v, v1: w.detach().clone().index_put_(
+        (M.tensor(_IDX2),), v[:2]),
+    "torch.index_put": lambda M, w, v, v1: M.index_put(w, (M.tensor(_IDX),), v, True),
+    "torch.index_put_": lambda M, w, v, v1: M.index_put_(w * 1, (M.tensor(_IDX),), v, True),
+    "x[idx] += v": lambda M, w, v, v1: _iadd(w * 1, M.tensor(_IDX2), v[:2]),
+    "x[idx] = v": lambda M, w, v, v1: _setitem(w * 1, M.tensor(_IDX2), v[:2]),
+    "x[0] = v1": lambda M, w, v, v1: _setitem(w * 1, 0, v1),
+}
+
+
+@pytest.mark.parametrize("name", list(_PUTS))
+def test_index_put_graph_matches_torch(name):
+    rng = np.random.default_rng(13)
+    a, b, c = rng.standard_normal((4, 3)), rng.standard_normal((3, 3)), rng.standard_normal(3)
+    res = {}
+    for M in (torch, dagrad):
+        w, v, v1 = (M.from_numpy(t.copy()).requires_grad_() for t in (a, b, c))
+        y = _PUTS[name](M, w, v, v1)
+        edges = [None if n is None else type(n).__name__ for n, _ in y.grad_fn.next_functions]
+        (y * M.from_numpy(np.arange(12.0).reshape(4, 3))).sum().backward()
+        res[M] = (_chain(y), edges, y, w.grad, v.grad, v1.grad)
+    t, d = res[torch], res[dagrad]
+    assert d[:2] == t[:2]
+    for x_, y_ in zip(d[2:], t[2:]):
+        if y_ is None:
+            assert x_ is None
+        else:
+            assert_close(x_, y_, atol=1e-12, rtol=1e-12)
+
+
+@pytest.mark.parametrize("acc", [False, True])
+def test_index_put_gradcheck(acc):
+    rng = np.random.default_rng(14)
+    w, v = to_dagrad(rng.standard_normal((4, 3)), True), to_dagrad(rng.standard_normal(3), True)
+    idx = (dagrad.tensor([0, 2, 0] if acc else [0, 2]),)
+    assert dagrad.autograd.gradcheck(lambda a, b: a.index_put(idx, b, acc), (w, v))
+    assert dagrad.autograd.gradgradcheck(lambda a, b: (a.index_put(idx, b, acc) ** 2), (w, v))
+    assert dagrad.autograd.gradcheck(lambda a, b: (a * 1).index_put_(idx, b, acc), (w, v))
+
+
+@pytest.mark.parametrize("case", [
+    "w.index_put_((idx,), M.ones(3, 3, dtype=M.float64), accumulate=True)",
+    "w.index_put((idx,), M.ones(3, 3, dtype=M.float64))",
+    "w.index_put_((idx,), M.ones(2, 3), accumulate=True)",
+    "w.index_put_(idx, M.ones(3, 3))", "w.index_put_((idx,), 1.0)",
+    "w.index_put((idx,), 1.0, True)",
+    "w.index_put_((idx,), M.ones(3, 3), True)", "w.index_put((M.tensor(1),), M.ones(3))",
+    "w.half().index_put_((idx,), M.ones(3, 3, dtype=M.float16) / 3, True)",
+    "w.long().index_put((idx,), M.ones(3, 3, dtype=M.long), True)",
+])
+def test_index_put_values_and_errors(case):
+    def run(M):
+        w = M.zeros(4, 3)
+        idx = M.tensor(_IDX)
+        r = eval(case, {"M": M, "w": w, "idx": idx})
+        return r, w
+    _both(lambda: run(torch), lambda: run(dagrad))
+
+
+def test_index_put_inplace_version_and_bf16():
+    for M in (torch, dagrad):
+        x = M.zeros(4)
+        v0 = x._version
+        x.index_put_((M.tensor([1, 1]),), M.ones(2), accumulate=True)
+        assert x._version == v0 + 1 and x.tolist() == [0.0, 2.0, 0.0, 0.0]
+    # bfloat16 accumulates in bfloat16, sequentially into x, as PyTorch's CPU kernel
+    idx = np.zeros(600, dtype=np.int64)
+    t = torch.full((2,), 256.0, dtype=torch.bfloat16).index_put_(
+        (torch.from_numpy(idx),), torch.ones(600, dtype=torch.bfloat16), accumulate=True)
+    d = dagrad.full((2,), 256.0, dtype=dagrad.bfloat16).index_put_(
+        (dagrad.from_numpy(idx),), dagrad.ones(600, dtype=dagrad.bfloat16), accumulate=True)
+    assert d.float().tolist() == t.float().tolist()

@@ -2234,3 +2234,13 @@ class ClampMaxBackward1(Node):
         z = g.new_zeros(())
         return (g.where(x <= b, z) if self.needs(0) else None,
                 g.where(x > b, z) if self.needs(1) else None)
+
+
+@_named("IndexPutBackward0")
+class IndexPutAccumulateBackward(Node):
+    """x.index_put(indices, values, accumulate=True): x's gradient is g, values' g[indices]."""
+
+    def backward(self, g):
+        from .indexing import getitem_raw
+        return (g if self.needs(0) else None,
+                getitem_raw(g, self.key) if self.needs(1) else None)

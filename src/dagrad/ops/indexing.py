@@ -772,40 +772,92 @@ def kthvalue(x, k, dim=-1, keepdim=False, *, out=None):
     return KthRT(v, i)
 
 
-def index_put(x, indices, values, accumulate=False):
-    """x with x[indices] = values (or += with accumulate=True: repeated indices add up), out of
-    place. `indices` is a tuple of index tensors, as in PyTorch."""
+_PUT_NAMES = {"b": "Bool", "u": "Byte", "i": {1: "Char", 2: "Short", 4: "Int", 8: "Long"},
+              "f": {2: "Half", 4: "Float", 8: "Double"}, "V": "BFloat16",
+              "c": {8: "ComplexFloat", 16: "ComplexDouble"}}
+
+
+def _put_name(dt):
+    n = _PUT_NAMES.get(dt.kind, str(dt))
+    return n.get(dt.itemsize, str(dt)) if isinstance(n, dict) else n
+
+
+def _index_put(x, indices, values, accumulate, inplace):
+    """x.index_put(_)(indices, values, accumulate) as PyTorch: one IndexPutBackward0 over
+    (x, values); x's gradient is g with the written positions zeroed (all of g when
+    accumulating), values' is g[indices] (summed over broadcast dims by the engine)."""
+    name = "index_put_" if inplace else "index_put"
     if not isinstance(indices, (tuple, list)):
-        raise TypeError("index_put(): argument 'indices' must be tuple of Tensors")
-    key = tuple(indices)
-    if not accumulate:
-        out = x.clone()
-        setitem(out, key, values)
-        return out
-    k, _ = _convert_key(key, x._data.shape)
-    shape = np.shape(x._data[k])
-    v = values if isinstance(values, Tensor) else _make(arr(values, x._data.dtype))
+        raise TypeError(f"{name}(): argument 'indices' (position 1) must be tuple of Tensors, "
+                        f"not {type(indices).__name__}")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"{name}(): argument 'values' (position 2) must be Tensor, not "
+                        f"{type(values).__name__}")
+    if inplace:
+        check_inplace(x)
+    a = x._data
+    k, basic = _convert_key(tuple(indices), a.shape)
+    if not basic and builtins.any(isinstance(i, int) for i in k):
+        k = _Split(_split_ints(k))  # PyTorch's order: ints select first
+    v = values._data
+    shape = np.shape(_get(a, k))
     try:
-        vb = np.broadcast_shapes(v._data.shape, shape)
+        vb = np.broadcast_shapes(v.shape, shape)
     except ValueError:
         vb = None
     if vb != tuple(shape):
         raise RuntimeError(
             f"shape mismatch: value tensor of shape {list(v.shape)} cannot be broadcast to "
             f"indexing result of shape {list(shape)}")
-    if v._data.dtype != x._data.dtype:
-        v = v.to(x.dtype)
-    if v._data.shape != tuple(shape):
-        v = v.expand(*shape)
-    return x + index_put_zeros(x._data.shape, k, v)
+    if v.dtype != a.dtype:
+        raise RuntimeError(
+            f"Index put requires the source and destination dtypes match, got "
+            f"{_put_name(a.dtype)} for the destination and {_put_name(v.dtype)} for the source.")
+    record = grad_state.enabled and (x._rg or values._rg)
+    if inplace:
+        if not _bk_writeable(a):
+            raise RuntimeError(
+                "unsupported operation: more than one element of the written-to tensor refers "
+                "to a single memory location. Please clone() the tensor before performing the "
+                "operation.")
+        if record:
+            from .elementwise import _shadow
+            old = _shadow(x)
+        out = a
+    else:
+        out = a.copy()
+    if accumulate:  # repeated indices add up, in x's dtype (PyTorch's CPU kernel)
+        vv = v if v.shape == tuple(shape) else _bk.contiguous(np.broadcast_to(v, shape)) \
+            if type(v) is np.ndarray else v + _bk.zeros(v, shape)
+        if _is_basic(k):
+            out[k] += vv
+        elif type(k) is _Split:
+            _bk.scatter_add(out[k[0]], k[1], vv)
+        else:
+            _bk.scatter_add(out, k, vv)
+    else:
+        _set(out, k, v)
+    if inplace:
+        res = x
+        x._bump()
+    else:
+        res = _make(out)
+    if record:
+        n = R.IndexPutAccumulateBackward() if accumulate else R.IndexPutBackward0()
+        n.key = k
+        if values._rg:
+            n._meta = (None, None if v.shape == tuple(shape) else (v.shape, v.dtype))
+        link(n, res, old if inplace else x, values)
+        if inplace:
+            x._nr = 0
+    return res
+
+
+def index_put(x, indices, values, accumulate=False):
+    """x with x[indices] = values (or += with accumulate=True: repeated indices add up), out of
+    place. `indices` is a tuple of index tensors, as in PyTorch."""
+    return _index_put(x, indices, values, accumulate, False)
 
 
 def index_put_(x, indices, values, accumulate=False):
-    check_inplace(x)
-    r = index_put(x.detach() if not (x._rg and grad_state.enabled) else x, indices, values,
-                  accumulate)
-    x._data[...] = r._data
-    x._bump()
-    if r.grad_fn is not None and grad_state.enabled:
-        x.grad_fn, x._rg, x._nr = r.grad_fn, True, 0
-    return x
+    return _index_put(x, indices, values, accumulate, True)
