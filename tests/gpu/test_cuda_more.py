@@ -148,6 +148,16 @@ def test_other_losses():
     both(lambda a, b: F.kl_div(a.log_softmax(1), b.softmax(1), reduction="batchmean"), a, b)
 
 
+def test_erf_gelu_special():
+    # erf / erfinv run through cupyx.scipy.special on the device (NumPy's fallback cannot)
+    x = f32(5, 4)
+    both(lambda x: F.gelu(x) + F.gelu(x, approximate="tanh") + dagrad.erf(x), x)
+    both(lambda x: dagrad.special.erfinv(x.tanh() * 0.5) + dagrad.erfc(x), x, rtol=1e-4,
+         atol=1e-5)
+    both(lambda x: F.silu(x) + F.mish(x) + F.softplus(x) + F.elu(x) + F.leaky_relu(x, 0.1)
+         + F.hardswish(x) + F.logsigmoid(x), x)
+
+
 # ---------------------------------------------------------------- pooling
 def test_pool2d():
     x = f32(2, 3, 8, 8)

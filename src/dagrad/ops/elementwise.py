@@ -583,7 +583,18 @@ def _unary(np_fn, node_cls, saves, float_only=True, name=None):
     return op
 
 
+def _cupyx_special(a):
+    """cupyx.scipy.special for a CuPy array (NumPy's frompyfunc fallback cannot run there)."""
+    if type(a) is np.ndarray:
+        return None
+    import cupyx.scipy.special as sp  # noqa: PLC0415
+    return sp
+
+
 def _erf_np(a):
+    sp = _cupyx_special(a)
+    if sp is not None:
+        return sp.erf(a).astype(a.dtype, copy=False)
     try:
         from scipy.special import erf as _e  # noqa: PLC0415
         return _e(a).astype(a.dtype, copy=False)
@@ -598,13 +609,16 @@ def _erf_fallback(a):
 
 
 def _erfinv_np(a):
+    sp = _cupyx_special(a)
+    if sp is not None:
+        return sp.erfinv(a).astype(a.dtype, copy=False)
     try:
         from scipy.special import erfinv as _e  # noqa: PLC0415
         return _e(a).astype(a.dtype, copy=False)
     except ImportError:
         # Newton iterations from a rational first guess
         y = a.astype(np.float64)
-        w = -np.log((1.0 - y) * (1.0 + y))
+        w = np.log((1.0 - y) * (1.0 + y))  # Winitzki's guess (the sign of w was flipped: NaN)
         x = np.sign(y) * np.sqrt(np.sqrt((2 / (np.pi * 0.147) + w / 2) ** 2 - w / 0.147)
                                  - (2 / (np.pi * 0.147) + w / 2))
         erf = np.frompyfunc(math.erf, 1, 1)
