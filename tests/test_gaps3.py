@@ -724,3 +724,65 @@ def test_index_put_inplace_version_and_bf16():
     d = dagrad.full((2,), 256.0, dtype=dagrad.bfloat16).index_put_(
         (dagrad.from_numpy(idx),), dagrad.ones(600, dtype=dagrad.bfloat16), accumulate=True)
     assert d.float().tolist() == t.float().tolist()
+
+
+# ---------------------------------------------------------------- 8. torch.__version__ under the shim
+_VERSION_SCRIPT = '''
+import torch
+import torch.nn as nn
+import torch.version
+from packaging import version
+import dagrad
+v = torch.__version__
+print(str(v), torch.__name__, dagrad.__version__, torch.version.__version__, torch.version.cuda)
+print(version.parse(v) >= version.parse("1.10"), v >= "1.10", v >= (1, 10), v >= (2, 13),
+      v < "2.14", v > "2.13.0", v == "2.13.0", v.split("+")[0], v.startswith("2."),
+      int(v.split(".")[0]) >= 2, v >= "2.13.0a0", v < "2.13.1.dev0", v == str(v), {v: 1}[str(v)])
+print(torch.Tensor is dagrad.Tensor, torch.nn is dagrad.nn, nn.Linear(2, 3).weight.shape)
+'''
+
+
+def test_shim_version(tmp_path):
+    """Under `dagrad run`, torch.__version__ is "2.13.0+dagrad<release>": PyTorch's API release
+    with dagrad's as a PEP 440 local label (like torch's "2.13.0+cpu"), comparing as a version;
+    dagrad.__version__ stays its own."""
+    import os
+    import subprocess
+    import sys
+    s = tmp_path / "ver.py"
+    s.write_text(_VERSION_SCRIPT)
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    r = subprocess.run([sys.executable, "-m", "dagrad", "run", str(s)], capture_output=True,
+                       text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    exp = f"2.13.0+dagrad{dagrad.__version__}"
+    assert lines[0] == f"{exp} dagrad {dagrad.__version__} {exp} None"
+    # the same checks on torch 2.13's own "2.13.0+cpu" give the same answers
+    tv = torch.__version__
+    assert str(tv) == "2.13.0+cpu"
+    want = [tv >= "1.10", tv >= "1.10", tv >= (1, 10), tv >= (2, 13), tv < "2.14", tv > "2.13.0",
+            tv == "2.13.0", "2.13.0", True, True, tv >= "2.13.0a0", tv < "2.13.1.dev0", True, 1]
+    assert lines[1] == " ".join(str(w) for w in want)
+    assert lines[2] == "True True torch.Size([3, 2])"
+    assert dagrad.__version__ == "0.1.0"
+
+
+@pytest.mark.parametrize("other", ["1.10", "2", "2.13", "2.13.0", "2.13.0+cpu", "2.13.0+dagrad0.2",
+                                   "2.13.0+dagrad0.1.0", "2.13.1", "2.13.0rc1", "2.13.0.post1",
+                                   "2.14.0.dev20250101", "3.0a1", (2, 13), (2, 12, 9)])
+def test_torch_version_compares_as_pep440(other):
+    from packaging.version import InvalidVersion, Version
+
+    from dagrad.torch_shim import TorchVersion
+    v = TorchVersion("2.13.0+dagrad0.1.0")
+    try:
+        o = Version(".".join(map(str, other)) if isinstance(other, tuple) else other)
+    except InvalidVersion:
+        o = None
+    if o is None:  # not a version: compares as a string
+        assert (v < other) == (str(v) < other)
+        return
+    pv = Version(str(v))
+    assert (v < other, v <= other, v > other, v >= other, v == other, v != other) == \
+        (pv < o, pv <= o, pv > o, pv >= o, pv == o, pv != o)

@@ -43,7 +43,7 @@ _SUBMODULES = {"autograd", "nn", "optim", "utils", "linalg", "func", "vision", "
                "serialization", "cuda", "backends", "testing", "profiler", "special", "fft",
                "distributions", "jit", "onnx", "random", "cli", "accelerator", "mps", "amp",
                "library", "export", "compiler", "overrides", "types", "multiprocessing",
-               "sparse", "masked", "quantization", "ao", "distributed", "cpu"}
+               "sparse", "masked", "quantization", "ao", "distributed", "cpu", "version"}
 
 
 def __getattr__(name):

@@ -7,6 +7,9 @@ A meta-path finder maps `torch` to `dagrad`, `torch.X` to `dagrad.X`, `torchvisi
 import importlib
 import importlib.machinery
 import sys
+import types
+
+TORCH_API_VERSION = "2.13.0"  # the PyTorch release whose API dagrad follows
 
 _ALIASES = {"torch.nn.modules": "dagrad.nn", "torch.utils.data.dataloader": "dagrad.utils.data",
             "torch.utils.data.dataset": "dagrad.utils.data", "torch.autograd.functional":
@@ -31,6 +34,8 @@ class _AliasLoader:  # the loader protocol (importlib.abc costs ~10 ms of `impor
         try:
             mod = importlib.import_module(self.target)
             _hook_module(mod)
+            if spec.name == "torch":
+                return _torch_module(mod, spec)
             return mod
         except ModuleNotFoundError as e:
             if e.name and (e.name == self.target or self.target.startswith(e.name + ".")):
@@ -52,6 +57,112 @@ class _Finder:  # the meta-path finder protocol
 
 
 _finder = _Finder()
+
+
+# ---------------------------------------------------------------- torch.__version__
+def _version_key(v):
+    """A PEP 440 sort key (release, pre, post, dev, local) of a version string."""
+    import re
+    m = re.match(r"^\s*v?(\d+(?:\.\d+)*)(?:[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?(\d*))?"
+                 r"(?:[-_.]?(post|rev|r)[-_.]?(\d*))?(?:[-_.]?(dev)[-_.]?(\d*))?"
+                 r"(?:\+([a-z0-9]+(?:[-_.][a-z0-9]+)*))?\s*$", v, re.I)
+    if m is None:
+        raise ValueError(f"Invalid version: {v!r}")
+    rel = tuple(int(x) for x in m.group(1).split("."))
+    while len(rel) > 1 and rel[-1] == 0:  # 2.13 == 2.13.0
+        rel = rel[:-1]
+    if m.group(2):
+        pre = ({"a": 0, "alpha": 0, "b": 1, "beta": 1}.get(m.group(2).lower(), 2),
+               int(m.group(3) or 0))
+    elif m.group(6) and not m.group(4):
+        pre = (-1, 0)  # 1.0.dev0 sorts before 1.0a0
+    else:
+        pre = (3, 0)
+    post = int(m.group(5) or 0) if m.group(4) else -1
+    dev = int(m.group(7) or 0) if m.group(6) else 1 << 62
+    local = tuple((1, int(p), "") if p.isdigit() else (0, 0, p.lower())
+                  for p in re.split(r"[-_.]", m.group(8))) if m.group(8) else ()
+    return (rel, pre, post, dev, local)
+
+
+def _version_text(other):
+    if isinstance(other, str):
+        return other
+    if isinstance(other, (tuple, list)):
+        return ".".join(str(v) for v in other)
+    if hasattr(other, "release"):  # packaging.version.Version
+        return str(other)
+    raise TypeError(type(other).__name__)
+
+
+class TorchVersion(str):
+    """`torch.__version__` under `dagrad run`: a str that compares as a PEP 440 version with
+    strings, tuples and packaging Versions, as torch.torch_version.TorchVersion does."""
+
+    __slots__ = ()
+
+    def _cmp(self, other, op):
+        try:
+            a, b = _version_key(self), _version_key(_version_text(other))
+        except (TypeError, ValueError):
+            return getattr(str, op)(self, other)
+        return getattr(tuple, op)((a[0] + (0,) * 16)[:max(len(a[0]), len(b[0]))] + a[1:],
+                                  (b[0] + (0,) * 16)[:max(len(a[0]), len(b[0]))] + b[1:])
+
+    def __lt__(self, other):
+        return self._cmp(other, "__lt__")
+
+    def __le__(self, other):
+        return self._cmp(other, "__le__")
+
+    def __gt__(self, other):
+        return self._cmp(other, "__gt__")
+
+    def __ge__(self, other):
+        return self._cmp(other, "__ge__")
+
+    def __eq__(self, other):
+        return self._cmp(other, "__eq__")
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
+
+
+def torch_version():
+    """What `torch.__version__` reads under `dagrad run`: PyTorch's API release with dagrad's
+    own as a PEP 440 local label, as PyTorch's builds do ("2.13.0+cpu"): version checks
+    (packaging's parse, LooseVersion, `>= "1.10"`, `.split("+")[0]`) see 2.13.0, and the text
+    says it is dagrad."""
+    from . import __version__ as dv
+    return TorchVersion(f"{TORCH_API_VERSION}+dagrad{dv}")
+
+
+class _TorchModule(types.ModuleType):
+    """`torch` under `dagrad run`: dagrad's namespace with torch's version. It holds a copy of
+    dagrad's globals (plain module lookups, no indirection) and fetches (and keeps) any name
+    dagrad makes later; dagrad itself keeps its own __version__."""
+
+
+_torch_mod = []
+
+
+def _torch_module(dagrad_mod, spec):
+    if _torch_mod:
+        return _torch_mod[0]
+    m = _TorchModule("torch")
+    d = m.__dict__
+    d.update(dagrad_mod.__dict__)
+
+    def __getattr__(name):
+        v = getattr(dagrad_mod, name)
+        d[name] = v
+        return v
+    d.update(__spec__=spec, __loader__=spec.loader, __getattr__=__getattr__,
+             __version__=torch_version())  # __name__ stays "dagrad", as its submodules' do
+    _torch_mod.append(m)
+    return m
 
 
 _renamed = []   # [(cls, original __module__)]
@@ -137,7 +248,7 @@ def uninstall():
             del m.__getattr__
     for k in [k for k in sys.modules if k == "torch" or k.startswith(("torch.", "torchvision"))]:
         mod = sys.modules[k]
-        if getattr(mod, "__name__", "").startswith("dagrad"):
+        if getattr(mod, "__name__", "").startswith("dagrad") or mod in _torch_mod:
             del sys.modules[k]
 
 
