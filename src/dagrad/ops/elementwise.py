@@ -585,7 +585,7 @@ def _unary(np_fn, node_cls, saves, float_only=True, name=None):
 
 def _cupyx_special(a):
     """cupyx.scipy.special for a CuPy array (NumPy's frompyfunc fallback cannot run there)."""
-    if type(a) is np.ndarray:
+    if type(a) is np.ndarray or not type(a).__module__.startswith("cupy"):
         return None
     import cupyx.scipy.special as sp  # noqa: PLC0415
     return sp
@@ -892,7 +892,7 @@ def _shadow(x):
 def leaky_relu(x, negative_slope=0.01, inplace=False):
     x0, x = x, _inplace_src(x, inplace)
     a = x._data
-    r = np.where(a > 0, a, a * np.asarray(negative_slope, dtype=a.dtype)).astype(a.dtype)
+    r = np.where(a > 0, a, a * np.asarray(negative_slope, dtype=a.dtype)[()]).astype(a.dtype)
     res = _make(r)
     if x._rg and grad_state.enabled:
         n = R.LeakyReluBackward0()
@@ -1203,7 +1203,7 @@ def lerp(start, end, weight, *, out=None):
             link(n, res, start, end, weight)
         return _out(res, out)
     xs, xe = promote_arrays(start, end)
-    r = xs + (xe - xs) * np.asarray(weight, dtype=xs.dtype)
+    r = xs + (xe - xs) * np.asarray(weight, dtype=xs.dtype)[()]  # (a NumPy scalar: CuPy)
     res = _make(r.astype(xs.dtype, copy=False))
     if grad_state.enabled and (start._rg or end._rg):
         n = R.LerpBackward0()

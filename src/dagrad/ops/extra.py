@@ -278,7 +278,7 @@ def frexp(x, *, out=None):
     if a.dtype.kind not in "fV":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     m, e = np.frexp(a)
-    return _FrexpT(_make(np.asarray(m, dtype=a.dtype)), _make(np.asarray(e, dtype=np.int32)))
+    return _FrexpT(_make(_arr(m, a.dtype)), _make(_arr(e, np.int32)))
 
 
 def ldexp(x, other, *, out=None):
@@ -435,7 +435,7 @@ def dist(input, other, p=2):  # noqa: A002
         r = d.min() if d.size else math.inf
     else:
         r = (d ** p).sum() ** (1.0 / p)
-    res = _make(np.asarray(r, dtype=d.dtype))
+    res = _make(_arr(r, d.dtype))
     if _rec(input, other):
         n = R.DistBackward0()
         n.p = p
@@ -515,7 +515,7 @@ def nan_to_num(x, nan=0.0, posinf=None, neginf=None, *, out=None):
     if a.dtype.kind not in "fcV":
         return _out(_make(a.copy()), out)
     r = np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
-    res = _make(np.asarray(r, dtype=a.dtype))
+    res = _make(_arr(r, a.dtype))
     if _rec(x):
         def rule(n, g):
             (v,) = n.saved()

@@ -425,7 +425,7 @@ def _max_min(x, dim, keepdim, which, other=None):
         node = R.MaxBackward1 if which == "max" else R.MinBackward1
         r = np_fn(a)
         if a.dtype.kind in "fV" and np.isnan(a).any():
-            r = np.asarray(np.nan, dtype=a.dtype)
+            r = np.full_like(r, np.nan)  # (in r's array module: CuPy too)
         res = _make(arr(r))
         if x._rg and grad_state.enabled:
             n = node()
