@@ -80,6 +80,14 @@ def scatter_add(out, key, values):
         get_array_module(out).add.at(out, key, values)
 
 
+def accumulate(ufunc, a, axis):
+    """ufunc.accumulate along axis. CuPy implements it for add and multiply only: other ufuncs
+    (maximum, logaddexp...) run on a host copy and come back."""
+    if type(a) is np.ndarray or ufunc is np.add or ufunc is np.multiply:
+        return ufunc.accumulate(a, axis=axis)
+    return get_array_module(a).asarray(ufunc.accumulate(a.get(), axis=axis))
+
+
 def contiguous(a, dtype=None):
     """np.ascontiguousarray for NumPy or CuPy arrays (CuPy does not dispatch it)."""
     if type(a) is np.ndarray:

@@ -10,6 +10,7 @@ import collections
 import math
 
 from . import derivatives as R
+from ..backend import accumulate as _accumulate
 from ..backend import contiguous as _contig
 from ._core import arr as _arr
 from ._core import (
@@ -779,7 +780,7 @@ def logcumsumexp(x, dim=None, *, out=None):
     if a.ndim == 0:
         res = _make(a.copy())
     else:
-        res = _make(np.logaddexp.accumulate(a, axis=d))
+        res = _make(_accumulate(np.logaddexp, a, d))
     if _rec(x):
         def rule(n, g):
             (v,) = n.saved()

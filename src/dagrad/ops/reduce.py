@@ -3,6 +3,8 @@ import builtins
 import collections
 import math
 
+from ..backend import accumulate as _accumulate
+from ..backend import get_array_module as _gam
 from . import derivatives as R
 from ._core import (
     D,
@@ -875,12 +877,12 @@ def _cumext(x, dim, ufunc, rt, node_cls):
     d = wrap_dim(dim, a.ndim)
     if a.ndim == 0:
         return rt(_make(a.copy()), _make(np.zeros((), np.int64)))
-    vals = ufunc.accumulate(a, axis=d)
+    vals = _accumulate(ufunc, a, d)
     n = a.shape[d]
-    ar = np.arange(n).reshape((-1,) + (1,) * (a.ndim - d - 1))
+    ar = _gam(a).arange(n).reshape((-1,) + (1,) * (a.ndim - d - 1))
     # the running extremum's index: last position where the running value was attained
     hit = np.where(a == vals, ar, -1)
-    idx = np.maximum.accumulate(hit, axis=d).astype(np.int64)
+    idx = _accumulate(np.maximum, hit, d).astype(np.int64)
     v, i = _make(vals), _make(idx)
     if x._rg and grad_state.enabled:
         nd = node_cls()
