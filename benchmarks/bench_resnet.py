@@ -10,7 +10,11 @@ that is the work itself), dagrad and PyTorch samples are interleaved, and both t
 the median of the samples are printed with their ratios dagrad/PyTorch. `--memory` also runs
 each framework's workload alone in a fresh subprocess and reports its peak RSS (VmHWM).
 The workloads are benchmarks/workloads.py's, so they match `make bench`. `--no-wino` adds a
-third, interleaved column: dagrad with its Winograd convolution path switched off.
+third, interleaved column: dagrad with its Winograd convolution path switched off; `--no-fused`
+one with the fused, threaded batch-norm / ReLU / in-place-add kernels (ops/_threads.py) off.
+With more than one thread use `--wall`: CPU time adds up the threads and hides their gain.
+
+    python benchmarks/bench_resnet.py --threads 2 --wall --no-fused --only r18_infer,r18_train
 """
 import argparse
 import gc
