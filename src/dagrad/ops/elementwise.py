@@ -539,7 +539,7 @@ def _rpow(base, x):
         xe = xe.astype(D.default.np)
     xe2, b = scalar_operand(xe, base)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        r = np.power(np.asarray(b, dtype=xe2.dtype) if xe2.dtype.kind in "fcV" else b, xe2)
+        r = np.power(np.asarray(b, dtype=xe2.dtype)[()] if xe2.dtype.kind in "fcV" else b, xe2)
     if r.dtype != xe2.dtype and xe2.dtype.kind in "fcV":
         r = r.astype(xe2.dtype)
     res = _make(r)

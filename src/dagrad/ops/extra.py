@@ -12,6 +12,7 @@ import math
 from . import derivatives as R
 from ..backend import accumulate as _accumulate
 from ..backend import contiguous as _contig
+from ..backend import get_array_module as _gam
 from ._core import arr as _arr
 from ._core import (
     D,
@@ -166,13 +167,13 @@ def logaddexp2(a, b, *, out=None):
 def _xlogy_np(x, y, log_fn):
     with np.errstate(all="ignore"):
         r = x * log_fn(y)
-    return np.where((x == 0) & ~np.isnan(y), np.zeros((), r.dtype), r)
+    return np.where((x == 0) & ~np.isnan(y), r.dtype.type(0), r)
 
 
 def xlogy(a, b, *, out=None):
     k = 1 if not isinstance(a, Tensor) else (2 if not isinstance(b, Tensor) else 0)
     a, b, xa, xb = _float_pair(a, b, "xlogy", allow_int=True)
-    res = _make(np.asarray(_xlogy_np(xa, xb, np.log)))
+    res = _make(_arr(_xlogy_np(xa, xb, np.log)))
     if _rec(a, b):
         def rule(n, g):
             x, y = n.saved()
@@ -189,7 +190,7 @@ def xlogy(a, b, *, out=None):
 def xlog1py(a, b, *, out=None):
     k = 1 if not isinstance(a, Tensor) else (2 if not isinstance(b, Tensor) else 0)
     a, b, xa, xb = _float_pair(a, b, "xlog1py", allow_int=True)
-    res = _make(np.asarray(_xlogy_np(xa, xb, np.log1p)))
+    res = _make(_arr(_xlogy_np(xa, xb, np.log1p)))
     if _rec(a, b):
         def rule(n, g):
             x, y = n.saved()
@@ -206,7 +207,7 @@ def xlog1py(a, b, *, out=None):
 def sinc(x, *, out=None):
     x, a = _float_one(x, "sinc")
     with np.errstate(all="ignore"):
-        res = _make(np.asarray(np.sinc(a), dtype=a.dtype))
+        res = _make(_arr(np.sinc(a), a.dtype))
     if _rec(x):
         def rule(n, g):
             (v,) = n.saved()
@@ -220,7 +221,7 @@ def sinc(x, *, out=None):
 def _scale_op(factor, name, node):
     def op(x, *, out=None):
         x, a = _float_one(x, name)
-        res = _make(np.asarray(a * a.dtype.type(factor), dtype=a.dtype))
+        res = _make(_arr(a * a.dtype.type(factor), a.dtype))
         if _rec(x):
             _node(node, lambda n, g: g * factor, (x,), res)
         return _out(res, out)
@@ -240,7 +241,7 @@ def heaviside(x, values, *, out=None):
     if a.dtype.kind == "c":
         raise RuntimeError("heaviside is not yet implemented for complex tensors.")
     r = np.where(a == 0, v, (a > 0).astype(a.dtype)).astype(a.dtype)
-    res = _make(np.asarray(r))
+    res = _make(_arr(r))
     if _rec(x, values):
         def rule(n, g):
             raise RuntimeError("derivative for aten::heaviside is not implemented")
@@ -250,7 +251,7 @@ def heaviside(x, values, *, out=None):
 
 def copysign(a, b, *, out=None):
     a, b, xa, xb = _float_pair(a, b, "copysign", allow_int=True)
-    res = _make(np.asarray(np.copysign(xa, xb)))
+    res = _make(_arr(np.copysign(xa, xb)))
     if _rec(a, b):
         def rule(n, g):
             (x,) = n.saved()
@@ -265,7 +266,7 @@ def copysign(a, b, *, out=None):
 
 def nextafter(a, b, *, out=None):
     a, b, xa, xb = _float_pair(a, b, "nextafter")
-    res = _make(np.asarray(np.nextafter(xa, xb)))
+    res = _make(_arr(np.nextafter(xa, xb)))
     if _rec(a, b):
         _node("NextafterBackward0", lambda n, g: (g * 0 if n.needs(0) else None,
                                                   g * 0 if n.needs(1) else None),
@@ -819,7 +820,7 @@ def _median_core(a, d, nan_aware):
         cnt = (~np.isnan(a)).sum(axis=d, keepdims=True)
         k = np.maximum((cnt - 1) // 2, 0)
     else:
-        k = np.full([1 if i == d else s for i, s in enumerate(a.shape)], (n - 1) // 2)
+        k = _gam(a).full([1 if i == d else s for i, s in enumerate(a.shape)], (n - 1) // 2)
         if a.dtype.kind in "fV":
             # NaN propagates: the median of a row holding NaN is NaN (first NaN's index)
             hasnan = np.isnan(a).any(axis=d, keepdims=True)
@@ -876,8 +877,19 @@ def _median_out(name, dim, out):
                         f"{type(out).__name__}")
 
 
+def _on_host(fn, x, *args):
+    """fn(x.cpu(), *args) with its tensor result(s) moved back to x's device (CuPy: order
+    statistics with host bookkeeping run on a host copy; autograd follows the copies)."""
+    r = fn(x.cpu(), *args)
+    if isinstance(r, Tensor):
+        return r.to(x.device)
+    return type(r)(*(t.to(x.device) for t in r))
+
+
 def _median(x, dim, keepdim, nan_aware, name, out=None):
     _median_out(name, dim, out)
+    if type(x._data) is not np.ndarray and out is None:
+        return _on_host(_median, x, dim, keepdim, nan_aware, name)
     a = x._data
     node = "Nanmedian" if nan_aware else "Median"
     RT = NanmedianRT if nan_aware else MedianRT
@@ -900,7 +912,7 @@ def _median(x, dim, keepdim, nan_aware, name, out=None):
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     idx = _median_core(a, d, nan_aware)
     ik = np.expand_dims(idx, d)
-    ii = _make(np.asarray(ik if keepdim else idx, dtype=np.int64))
+    ii = _make(_arr(ik if keepdim else idx, np.int64))
     if fw:
         vals = _pick(x, idx, d, keepdim, None)
     else:
@@ -924,6 +936,8 @@ def mode(x, dim=-1, keepdim=False, *, out=None):
         from .reduce import _check_tuple_out, _o2
         _check_tuple_out("mode", out)
         return _o2(mode(x, dim, keepdim), out, "mode")
+    if type(x._data) is not np.ndarray:
+        return _on_host(mode, x, dim, keepdim)
     a = x._data
     if a.ndim == 0:
         return ModeRT(x.clone(), _make(np.zeros((), np.int64)))
@@ -952,6 +966,9 @@ def mode(x, dim=-1, keepdim=False, *, out=None):
 
 
 def _quantile(x, q, dim, keepdim, interpolation, nan_aware, name):
+    if type(x._data) is not np.ndarray:  # CuPy: the order statistics run on the host
+        qc = q.cpu() if isinstance(q, Tensor) else q
+        return _quantile(x.cpu(), qc, dim, keepdim, interpolation, nan_aware, name).to(x.device)
     name = "quantile"  # PyTorch's messages say quantile() for nanquantile too
     a = x._data
     if a.dtype.kind != "f" or a.dtype == np.float16:  # not bfloat16 (kind 'V') either

@@ -303,7 +303,7 @@ def einsum_grad(specs, out_spec, ops, g, i):
             if c in seen:
                 nc = letters.pop(0)
                 tgt += nc
-                deltas.append(eye(sizes[c], dtype=g.dtype))
+                deltas.append(eye(sizes[c], dtype=g.dtype, device=g.device))
                 dspecs.append(c + nc)
             else:
                 seen.add(c)

@@ -289,7 +289,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None, out=None):
         dim = None
     if dim is None:
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = a.mean(keepdims=keepdim) if a.size else arr(np.nan, a.dtype)
+            r = a.mean(keepdims=keepdim) if a.size else _gam(a).full((), np.nan, a.dtype)
         if keepdim and a.size == 0:
             r = r.reshape((1,) * a.ndim)
         res = _make(arr(r, dtype=a.dtype))
