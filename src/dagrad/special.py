@@ -9,7 +9,9 @@ import math
 
 from . import _dtype as D
 from .ops import derivatives as R
+from .backend import get_array_module as _gam
 from .ops._core import Tensor, _make, grad_state, np
+from .ops._core import arr as _arr
 from .ops.elementwise import _out, erf, erfc, erfinv, exp2, expm1, log1p, logit, round, sigmoid  # noqa: F401
 from .ops.extra import _node, sinc, xlog1py, xlogy  # noqa: F401
 from .ops.reduce import log_softmax as _log_softmax
@@ -61,7 +63,7 @@ def entr(x, *, out=None):
     with np.errstate(all="ignore"):
         r = np.where(a > 0, -a * np.log(np.where(a > 0, a, 1)), np.where(a == 0, 0.0, -np.inf))
     r = np.where(np.isnan(a), np.nan, r)
-    res = _make(np.asarray(r, dtype=dt))
+    res = _make(_arr(r, dtype=dt))
     if _rec(x):
         _node("SpecialEntrBackward0", lambda n, g: g * -(n.saved()[0].log() + 1), (x,), res,
               saved=(x,))
@@ -75,7 +77,7 @@ def _erf64(a):
 
 def ndtr(x, *, out=None):
     x, a, dt = _fl(x)
-    res = _make(np.asarray(0.5 * (1.0 + _erf64(a / _SQRT2)), dtype=dt))
+    res = _make(_arr(0.5 * (1.0 + _erf64(a / _SQRT2)), dtype=dt))
     if _rec(x):
         def rule(n, g):
             (v,) = n.saved()
@@ -90,7 +92,7 @@ def ndtri(x, *, out=None):
     from .ops.elementwise import _erfinv_np
     with np.errstate(all="ignore"):
         r = _SQRT2 * _erfinv_np(2.0 * a - 1.0)
-    res = _make(np.asarray(r, dtype=dt))
+    res = _make(_arr(r, dtype=dt))
     if _rec(x):
         def rule(n, g):
             r_ = n.result()
@@ -113,7 +115,7 @@ def _log_ndtr_np(a):
 def log_ndtr(x, *, out=None):
     _no_half(x, "log_ndtr")
     x, a, dt = _fl(x)
-    res = _make(np.asarray(_log_ndtr_np(a), dtype=dt))
+    res = _make(_arr(_log_ndtr_np(a), dtype=dt))
     if _rec(x):
         def rule(n, g):
             (v,) = n.saved()
@@ -125,7 +127,7 @@ def log_ndtr(x, *, out=None):
 
 def _erfcx64(a):
     """exp(x^2) erfc(x): direct for x < 3, continued fraction (Lentz) beyond (no overflow)."""
-    a = np.asarray(a, dtype=np.float64)
+    a = _arr(a, dtype=np.float64)
     with np.errstate(all="ignore"):
         direct = np.exp(a * a) * (1.0 - _erf64(a))
         x = np.where(a >= 3.0, a, 3.0)
@@ -140,7 +142,7 @@ def _erfcx64(a):
 def erfcx(x, *, out=None):
     _no_half(x, "erfcx")
     x, a, dt = _fl(x)
-    res = _make(np.asarray(_erfcx64(a), dtype=dt))
+    res = _make(_arr(_erfcx64(a), dtype=dt))
     if _rec(x):
         def rule(n, g):
             (v,) = n.saved()
@@ -157,11 +159,11 @@ _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.323
 
 
 def _lgamma64(a):
-    a = np.asarray(a, dtype=np.float64)
+    a = _arr(a, dtype=np.float64)
     with np.errstate(all="ignore"):
         refl = a < 0.5
         z = np.where(refl, 1.0 - a, a) - 1.0
-        s = np.full(z.shape, _LANCZOS[0])
+        s = _gam(z).full(z.shape, _LANCZOS[0])
         for i in range(1, 9):
             s = s + _LANCZOS[i] / (z + i)
         t = z + 7.5
@@ -180,7 +182,7 @@ _B2K = (1.0 / 6, -1.0 / 30, 1.0 / 42, -1.0 / 30, 5.0 / 66, -691.0 / 2730, 7.0 / 
 
 def _polygamma64(n, a):
     """psi^(n)(x) for n >= 0: recurrence to x >= 10 then the asymptotic series."""
-    a = np.asarray(a, dtype=np.float64)
+    a = _arr(a, dtype=np.float64)
     with np.errstate(all="ignore"):
         refl = (n == 0) & (a < 0.5)
         x = np.where(refl, 1.0 - a, a)
@@ -222,7 +224,7 @@ def gammaln(x, *, out=None):
 
 def lgamma(x, *, out=None):
     x, a, dt = _fl(x)
-    res = _make(np.asarray(_lgamma64(a), dtype=dt))
+    res = _make(_arr(_lgamma64(a), dtype=dt))
     if _rec(x):
         _node("LgammaBackward0", lambda n, g: g * digamma(n.saved()[0]), (x,), res, saved=(x,))
     return _out(res, out)
@@ -230,7 +232,7 @@ def lgamma(x, *, out=None):
 
 def digamma(x, *, out=None):
     x, a, dt = _fl(x)
-    res = _make(np.asarray(_polygamma64(0, a), dtype=dt))
+    res = _make(_arr(_polygamma64(0, a), dtype=dt))
     if _rec(x):
         _node("DigammaBackward0", lambda n, g: g * polygamma(1, n.saved()[0]), (x,), res,
               saved=(x,))
@@ -246,7 +248,7 @@ def polygamma(n, x, *, out=None):
     if n == 0:
         return digamma(x, out=out)
     x, a, dt = _fl(x)
-    res = _make(np.asarray(_polygamma64(n, a), dtype=dt))
+    res = _make(_arr(_polygamma64(n, a), dtype=dt))
     if _rec(x):
         _node("PolygammaBackward0", lambda nd, g: g * polygamma(n + 1, nd.saved()[0]), (x,),
               res, saved=(x,))
@@ -257,9 +259,9 @@ def multigammaln(x, p, *, out=None):
     x, a, dt = _fl(x)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    j = -0.5 * np.arange(p)
+    j = -0.5 * _gam(a).arange(p)
     r = _lgamma64(a[..., None] + j).sum(-1) + (p * (p - 1) / 4.0) * math.log(math.pi)
-    res = _make(np.asarray(r, dtype=dt))
+    res = _make(_arr(r, dtype=dt))
     if _rec(x):
         def rule(n, g):
             (v,) = n.saved()
@@ -276,8 +278,8 @@ def zeta(x, q, *, out=None):
     """Hurwitz zeta(x, q) = sum_k (k + q)^-x: direct sum + Euler-Maclaurin tail (no gradient)."""
     xt = x if isinstance(x, Tensor) else None
     qt = q if isinstance(q, Tensor) else None
-    xa = np.asarray(xt._data if xt is not None else x, dtype=np.float64)
-    qa = np.asarray(qt._data if qt is not None else q, dtype=np.float64)
+    xa = _arr(xt._data if xt is not None else x, dtype=np.float64)
+    qa = _arr(qt._data if qt is not None else q, dtype=np.float64)
     N = 12
     with np.errstate(all="ignore"):
         s = sum(np.power(qa + k, -xa) for k in range(N))
@@ -293,13 +295,13 @@ def zeta(x, q, *, out=None):
     dt = np.result_type(*[t._data.dtype for t in ref]) if ref else np.dtype(D.default.np)
     if dt.kind not in "fV":
         dt = np.dtype(D.default.np)
-    return _out(_make(np.asarray(r, dtype=dt)), out)
+    return _out(_make(_arr(r, dtype=dt)), out)
 
 
 # ---------------------------------------------------------------- modified Bessel functions
 def _bessel_i64(nu, a, scaled):
     """I_nu(x) (nu in {0, 1}), times exp(-|x|) when scaled."""
-    a = np.asarray(a, dtype=np.float64)
+    a = _arr(a, dtype=np.float64)
     ax = np.abs(a)
     with np.errstate(all="ignore"):
         xs = np.minimum(ax, 30.0)
@@ -330,7 +332,7 @@ def _bessel_i64(nu, a, scaled):
 def _bessel_op(nu, scaled, node_name):
     def op(x, *, out=None):
         x, a, dt = _fl(x)
-        res = _make(np.asarray(_bessel_i64(nu, a, scaled), dtype=dt))
+        res = _make(_arr(_bessel_i64(nu, a, scaled), dtype=dt))
         if _rec(x):
             def rule(n, g):
                 (v,) = n.saved()
