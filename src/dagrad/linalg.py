@@ -14,6 +14,7 @@ import math
 from . import _dtype as D
 from .ops import derivatives as R
 from .backend import contiguous as _contig
+from .backend import get_array_module as _gam
 from .ops._core import Tensor, _make, grad_state, link, link_multi, np, save, save_result, wrap_dim
 from .ops._core import arr as _arr
 from .ops.reduce import vector_norm as _vector_norm
@@ -760,6 +761,9 @@ _LuUnpackT = collections.namedtuple("lu_unpack", ["P", "L", "U"])
 def _lu_np(a):
     """Partial-pivot LU (LAPACK getrf's algorithm), batched: (packed LU, 1-based pivots, info,
     row permutation)."""
+    if type(a) is not np.ndarray:  # CuPy: the pivoting loop runs on a host copy
+        xp = _gam(a)
+        return tuple(xp.asarray(r) if isinstance(r, np.ndarray) else r for r in _lu_np(a.get()))
     M, N = a.shape[-2:]
     k = builtins.min(M, N)
     m = np.array(a.reshape(-1, M, N), dtype=a.dtype, copy=True)
@@ -792,6 +796,8 @@ def _lu_np(a):
 
 
 def _perm_from_pivots(piv, M):
+    if type(piv) is not np.ndarray:  # CuPy: the swaps run on a host copy
+        return _gam(piv).asarray(_perm_from_pivots(piv.get(), M))
     bs = piv.shape[:-1]
     pv = piv.reshape(-1, piv.shape[-1]).astype(np.int64) - 1
     B = pv.shape[0]
@@ -808,7 +814,7 @@ def _perm_from_pivots(piv, M):
 def _perm_matrix(perm, dtype):
     """P with A = P L U: row i of P^T A is row perm[i] of A, so P[perm[i], i] = 1."""
     M = perm.shape[-1]
-    P = np.zeros(perm.shape + (M,), dtype)
+    P = _gam(perm).zeros(perm.shape + (M,), dtype)
     np.put_along_axis(P, perm[..., None], 1, axis=-1)
     return np.swapaxes(P, -1, -2)
 
@@ -864,7 +870,7 @@ def lu(A, *, pivot=True, out=None):
     lu_, piv, info, perm = _lu_np(a)
     M, N = a.shape[-2:]
     k = builtins.min(M, N)
-    Lm = np.tril(lu_[..., :, :k], -1) + np.eye(M, k, dtype=a.dtype)
+    Lm = np.tril(lu_[..., :, :k], -1) + _gam(lu_).eye(M, k, dtype=a.dtype)
     Um = np.triu(lu_[..., :k, :])
     P = _make(_perm_matrix(perm, a.dtype))
     L, U = _make(_contig(Lm)), _make(_contig(Um))
@@ -889,7 +895,7 @@ def _lu_unpack(LU_data, LU_pivots, unpack_data, unpack_pivots):
     k = builtins.min(M, N)
     P = L = U = None
     if unpack_data:
-        eye = _make(np.eye(M, k, dtype=a.dtype))
+        eye = _make(_gam(a).eye(M, k, dtype=a.dtype))
         L = LU_data[..., :, :k].tril(-1) + eye
         U = LU_data[..., :k, :].triu()
     else:
@@ -983,6 +989,8 @@ _PADE13 = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796
 
 def _expm_np(a):
     """Scaling and squaring with the [13/13] Pade approximant (Higham 2005), batched."""
+    if type(a) is not np.ndarray and hasattr(a, "get"):  # CuPy: on a host copy
+        return _gam(a).asarray(_expm_np(a.get()))
     a = np.asarray(a)
     n = a.shape[-1]
     if a.size == 0:
