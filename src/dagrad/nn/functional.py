@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.grad_mode import state as _grad_state
+from ..backend import get_array_module as _gam
 from ..ops import derivatives as _Rd
 from ..ops import elementwise as _E
 from ..ops import linalg as _L
@@ -725,7 +726,7 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError("Class values must be non-negative.")
     if a.size and a.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
-    out = np.zeros(a.shape + (num_classes,), dtype=np.int64)
+    out = _gam(a).zeros(a.shape + (num_classes,), dtype=np.int64)
     np.put_along_axis(out, a[..., None], 1, axis=-1)
     return _make(out)
 
@@ -1340,8 +1341,8 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         m = m * m
     if weight is not None:
         m = m * weight[t].unsqueeze(1)
-    mask = np.ones(x.shape, dtype=x._data.dtype)
-    mask[np.arange(x.shape[0]), t._data] = 0
+    mask = _gam(x._data).ones(x.shape, dtype=x._data.dtype)
+    mask[_gam(x._data).arange(x.shape[0]), t._data] = 0
     loss = (m * _make(mask)).sum(1) / x.shape[1]
     if input.dim() == 1:
         loss = loss.reshape(())
@@ -1572,6 +1573,9 @@ adaptive_avg_pool3d = _lazy("adaptive_avg_pool3d")
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     _no_bf16_kernel(input, "multilabel_margin_loss_forward_out_frame")
+    if input.is_cuda:  # CuPy: the target bookkeeping runs on host copies, back on device
+        return multilabel_margin_loss(input.cpu(), target.cpu(), size_average, reduce,
+                                      reduction).to(input.device)
     reduction = _reduction(size_average, reduce, reduction)
     x = input if input.dim() == 2 else input.unsqueeze(0)
     t = target._data if target.dim() == 2 else target._data[None]
@@ -1608,6 +1612,11 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
              zero_infinity=False):
     """Connectionist temporal classification loss: the forward (alpha) recursion in
     probability space, rescaled at every step; gradients come from the recorded ops."""
+    if log_probs.is_cuda:  # CuPy: the alignment recursion runs on host copies, back on device
+        def h(t):
+            return t.cpu() if isinstance(t, Tensor) else t
+        return ctc_loss(log_probs.cpu(), h(targets), h(input_lengths), h(target_lengths), blank,
+                        reduction, zero_infinity).to(log_probs.device)
     _no_bf16_kernel(log_probs, "ctc_loss_cpu")
     _check_reduction(reduction)
     unbatched = log_probs.dim() == 2

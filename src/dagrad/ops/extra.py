@@ -758,7 +758,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):  # 
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({b.ndim})")
     v = input._data if isinstance(input, Tensor) else np.asarray(input)
     r = np.searchsorted(b, v, side="right" if right else "left")
-    return _out(_make(np.asarray(r, dtype=np.int32 if out_int32 else np.int64)), out)
+    return _out(_make(_arr(r, np.int32 if out_int32 else np.int64)), out)
 
 
 # ---------------------------------------------------------------- cumulative and order stats

@@ -748,10 +748,11 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
     return tuple(outs)
 
 
-def _coef(arr, d, nd, dt):
+def _coef(arr, d, nd, dt, device=None):
     shape = [1] * nd
     shape[d] = -1
-    return _make(arr.reshape(shape).astype(dt))
+    r = _make(arr.reshape(shape).astype(dt))
+    return r if device is None else r.to(device)
 
 
 def _grad_1d(f, d, c, edge_order):
@@ -775,8 +776,9 @@ def _grad_1d(f, d, c, edge_order):
         a = -hd / (hs * (hs + hd))
         b = (hd - hs) / (hs * hd)
         cc = hs / (hd * (hs + hd))
-        pieces.append(sl(0, n - 2) * _coef(a, d, nd, dt) + sl(1, n - 1) * _coef(b, d, nd, dt) +
-                      sl(2, n) * _coef(cc, d, nd, dt))
+        dv = f.device
+        pieces.append(sl(0, n - 2) * _coef(a, d, nd, dt, dv)
+                      + sl(1, n - 1) * _coef(b, d, nd, dt, dv) + sl(2, n) * _coef(cc, d, nd, dt, dv))
     if edge_order == 1:
         pieces.append((sl(n - 1, n) - sl(n - 2, n - 1)) / builtins.float(c[-1] - c[-2]))
     else:

@@ -3,6 +3,7 @@ import builtins
 
 from . import derivatives as R
 from ..backend import contiguous as _contig
+from ..backend import get_array_module as _gam
 from ._core import D, Tensor, _make, arr, grad_state, link, np, save, wrap_dim
 from .elementwise import _out
 
@@ -386,7 +387,7 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
 
 def _diagonal_scatter(g, shape, offset, d1, d2):
     """zeros(shape) with g written on its (offset, d1, d2) diagonal (diagonal's backward)."""
-    r = np.zeros(shape, g._data.dtype)
+    r = _gam(g._data).zeros(shape, g._data.dtype)
     n1, n2 = shape[d1], shape[d2]
     L = builtins.max(0, builtins.min(n1, n2 - offset) if offset >= 0 else
                      builtins.min(n1 + offset, n2))

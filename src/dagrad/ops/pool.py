@@ -218,9 +218,9 @@ def _phase_planes(x4, geo, taps, fill):
     return planes
 
 
-def _phase_zeros(geo, taps, N, C, dtype):
+def _phase_zeros(geo, taps, N, C, dtype, xp=np):
     sh, sw = geo.s
-    return {ph: np.zeros((N, C, -(-(geo.Hp - ph[0]) // sh), -(-(geo.Wp - ph[1]) // sw)),
+    return {ph: xp.zeros((N, C, -(-(geo.Hp - ph[0]) // sh), -(-(geo.Wp - ph[1]) // sw)),
                          dtype=dtype) for ph in {t[0] for t in taps}}
 
 
@@ -240,7 +240,8 @@ def _unphase(planes, geo, N, C, dtype, out=None):
         if not full:
             dx.fill(0)
     else:
-        dx = (np.empty if full else np.zeros)((N, C, geo.H, geo.W), dtype=dtype)
+        xp = _xp(next(iter(planes.values())))
+        dx = (xp.empty if full else xp.zeros)((N, C, geo.H, geo.W), dtype=dtype)
     for (a, b), pl in planes.items():
         r0, r1, xr = _phase_range(a, sh, geo.p[0], geo.H)
         c0, c1, xc = _phase_range(b, sw, geo.p[1], geo.W)
@@ -436,7 +437,7 @@ def _tap_scatter_arr(g, tap, geo, out=None):
     N, C = g.shape[:2]
     Ho, Wo = geo.Ho, geo.Wo
     taps = _phase_taps(geo)
-    planes = _phase_zeros(geo, taps, N, C, g.dtype)
+    planes = _phase_zeros(geo, taps, N, C, g.dtype, _xp(g))
     mask = np.empty(g.shape, dtype=bool)
     tmp = np.empty_like(g)
     for t, (ph, r0, c0) in enumerate(taps):
@@ -639,7 +640,7 @@ def _avg_adj_arr(g4, geo, div):
             N, C, geo.H, geo.W)
     Ho, Wo = geo.Ho, geo.Wo
     taps = _phase_taps(geo)
-    planes = _phase_zeros(geo, taps, N, C, g4.dtype)
+    planes = _phase_zeros(geo, taps, N, C, g4.dtype, _xp(g4))
     for ph, r0, c0 in taps:
         planes[ph][:, :, r0:r0 + Ho, c0:c0 + Wo] += gd
     return _unphase(planes, geo, N, C, g4.dtype)
@@ -1015,7 +1016,7 @@ def affine_grid(theta, size, align_corners=None):
         raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
     if t.shape[0] != N:
         raise ValueError(f"Expected theta batch {t.shape[0]} to match size batch {N}")
-    b = _make(base.astype(t.dtype))
+    b = _make(base.astype(t.dtype)).to(theta.device)
     return b.matmul(theta.transpose(1, 2)).reshape(out_shape)
 
 

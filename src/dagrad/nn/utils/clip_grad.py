@@ -52,7 +52,7 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     clip_coef_clamped = min(clip_coef, 1.0)
     with no_grad():
         for g in grads:
-            g._data *= np.asarray(clip_coef_clamped, dtype=g._data.dtype)
+            g._data *= np.asarray(clip_coef_clamped, dtype=g._data.dtype)[()]  # (CuPy: scalar)
             g._bump()
 
 

@@ -110,7 +110,7 @@ def _padded_from_packed(data, batch_sizes, total_length, padding_value):
     pad_row = _make(np.full((1,) + rest, padding_value, dtype=data._data.dtype))
     gather = np.full(L * N, n, dtype=np.int64)
     gather[_pack_map(bs, N)] = np.arange(n)
-    padded = cat([data, pad_row], 0).index_select(0, _make(gather))
+    padded = cat([data, pad_row.to(data.device)], 0).index_select(0, _make(gather).to(data.device))
     return padded.reshape((L, N) + rest)
 
 
