@@ -525,6 +525,45 @@ def test_transformer_full():
     _run_twin(tc, tg, f32(2, 5, 8), f32(2, 4, 8), rtol=1e-3, atol=1e-4)
 
 
+def test_nn_utilities_and_misc_losses():
+    x, y = f32(4, 3), f32(4, 3)
+    t = np.array([0, 2, 1, 1])
+    both(lambda a, t: a * F.one_hot(t, 3).float(), x, consts=(t,))
+    both(lambda a, t: F.multi_margin_loss(a, t), x, consts=(t,))
+    both(lambda a, t: F.multilabel_margin_loss(a, t), x,
+         consts=(np.array([[0, 1, -1], [2, -1, 0], [1, 0, -1], [0, -1, 1]]),))
+    both(lambda a, b: F.triplet_margin_loss(a, b, b.flip(0)) + F.cosine_similarity(a, b).sum()
+         + F.poisson_nll_loss(a, b.abs()) + F.gaussian_nll_loss(a, b, b.abs() + 0.1), x, y)
+    both(lambda lp, tg, il, tl: F.ctc_loss(lp.log_softmax(2), tg, il, tl), f32(6, 2, 4),
+         consts=(np.array([[1, 2], [1, 1]]), np.array([6, 6]), np.array([2, 2])), rtol=1e-4,
+         atol=1e-5)
+    both(lambda a: dagrad.diag_embed(a.diagonal()) + a.tril() + a.triu(1), f32(3, 3))
+    both(lambda a: a + dagrad.bucketize(a, dagrad.tensor([-1.0, 0.0, 1.0], device=a.device)),
+         x)
+    both(lambda a: dagrad.gradient(a)[0] + dagrad.trapezoid(a).sum() + dagrad.diff(a).sum(),
+         f32(3, 5))
+    th = np.array([[[1, 0.1, 0], [0.2, 1, 0.1]]], np.float32)
+    both(lambda img, th: F.grid_sample(img, F.affine_grid(th, (1, 3, 5, 5), align_corners=False),
+                                       align_corners=False), f32(1, 3, 6, 6), th,
+         rtol=1e-4, atol=1e-5)
+    both(lambda a: nn.LocalResponseNorm(2)(a), f32(2, 3, 4, 4))
+    # clip_grad_norm_ scales device gradients; pack/pad sequences keep the device
+    res = []
+    for dev in ("cpu", DEV):
+        w = dagrad.tensor(x * 10, device=dev, requires_grad=True)
+        (w * w).sum().backward()
+        n = nn.utils.clip_grad_norm_([w], 1.0)
+        nn.utils.clip_grad_value_([w], 0.05)
+        seq = dagrad.tensor(f32(5, 2, 3) * 0 + 1, device=dev)
+        packed = nn.utils.rnn.pack_padded_sequence(seq, [5, 3])
+        out, lens = nn.utils.rnn.pad_packed_sequence(packed)
+        assert out.device.type == dev
+        res.append((w.grad, out, float(n)))
+    close(res[1][0], res[0][0])
+    close(res[1][1], res[0][1])
+    assert res[1][2] == pytest.approx(res[0][2], rel=1e-5)
+
+
 def test_dropout_on_device():
     x = dagrad.ones(1000, device=DEV, requires_grad=True)
     y = F.dropout(x, 0.5, training=True)
