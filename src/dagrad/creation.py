@@ -229,6 +229,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
             "To copy construct from a tensor, it is recommended to use sourceTensor.detach()."
             "clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
             "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
+        if device is None and data.is_cuda:  # the copy stays on the source's device (PyTorch)
+            device = data.device
     try:
         arr = _infer_np(data)
     except RuntimeError as e:  # complex data under a bfloat16 default: fine with a dtype=

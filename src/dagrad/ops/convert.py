@@ -104,6 +104,8 @@ def type_(x, dtype=None):
 
 
 def type_as(x, other):
+    if x.device.type != other.device.type:  # PyTorch: x.type(other.type()), the device too
+        return to(x, other.device, other.dtype)
     return cast(x, other.dtype)
 
 
