@@ -402,7 +402,9 @@ def test_no_grad_inference_and_tensor_api():
     for u in (dagrad.zeros_like(t), dagrad.ones_like(t), dagrad.rand_like(t),
               dagrad.randn_like(t), dagrad.empty_like(t), dagrad.full_like(t, 2.0),
               t.new_zeros(2), t.new_ones(2), t.new_tensor([1.0]), t.clone(), t.contiguous(),
-              t.argmax(1), t.to(dagrad.float64), t.int(), t.half(), t.bool()):
+              t.argmax(1), t.to(dagrad.float64), t.int(), t.half(), t.bool(),
+              dagrad.ones(2).type_as(t), dagrad.as_tensor(t), dagrad.stack([t, t]),
+              dagrad.where(t > 0)[0], t.nonzero(), t.sort(0, stable=True)[1]):
         assert u.device.type == DEV, u
     assert float(t.sum()) == pytest.approx(float(x.sum()), rel=1e-5)
     assert t[0, 0].item() == pytest.approx(float(x[0, 0]))
