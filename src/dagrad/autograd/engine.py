@@ -10,6 +10,7 @@ import sys
 from heapq import heappop as _heappop
 from heapq import heappush as _heappush
 
+from .. import _dtype as _D
 from .function import AccumulateGrad
 from .grad_mode import state as _grad_state
 
@@ -427,7 +428,7 @@ def _run_heap(roots, root_grads, keep_graph):
             if fast is not None and node._plain:
                 # the common node: a NumPy twin, no hooks, one output (install() guarantees it)
                 grads = buf[0]
-                if grads.dtype.kind == "V":  # bfloat16: the rule in float32 (PyTorch's opmath)
+                if _D._bf16_np is not None and grads.dtype.kind == "V":  # bfloat16: the rule in float32 (PyTorch's opmath)
                     grads = _twin_bf16(fast, node, grads)
                 else:
                     grads = fast(node, grads)
@@ -458,17 +459,18 @@ def _run_heap(roots, root_grads, keep_graph):
                     continue
                 b = get(m)
                 if b is None:
-                    if m._n_out == 1:
-                        buffers[m] = [g]
-                    else:
-                        b = buffers[m] = [None] * m._n_out
-                        b[nr] = g
                     if type(m) is AccumulateGrad:
+                        buffers[m] = [g]
                         if m._plain:
                             accs.append(m)
                         else:
                             _schedule_acc(m, node, heap, accs, state)
                     else:
+                        if m._n_out == 1:
+                            buffers[m] = [g]
+                        else:
+                            b = buffers[m] = [None] * m._n_out
+                            b[nr] = g
                         heappush(heap, (-m._seq, m))
                 else:
                     old = b[nr]
@@ -581,6 +583,15 @@ def _accumulate_arr(node, buf):
         _accumulate(node, g, False)
         return
     arr = buf[0]
+    old = var._grad
+    if old is not None:  # the common step after the first: add in place
+        od = old._data
+        if od.dtype is arr.dtype and type(od) is _ndarray and od.shape == arr.shape and \
+                od.flags.writeable:
+            od += arr
+            if old._vc is not None:
+                old._vc[0] += 1
+            return
     if arr.dtype != var._data.dtype and arr.dtype.kind in "fV" and var._data.dtype.kind in "fV":
         arr = buf[0] = arr.astype(var._data.dtype)  # validate_outputs: the leaf's dtype (bf16)
     old = var._grad

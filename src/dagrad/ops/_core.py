@@ -23,6 +23,8 @@ _saved_hooks = False  # set by autograd.graph while saved_tensors_hooks are acti
 _anomaly = False      # True while _where is hooked (anomaly mode, checkpoint's recorder):
 #                       link then calls _where instead of its inlined location walk
 _getframe = sys._getframe
+_getattr = getattr
+_last_user_code = None  # link(): the code object of the last user frame found
 _PKG = _PKG_DIR
 _ndarray = np.ndarray
 _SCALARS = (int, float, bool, complex)
@@ -45,6 +47,7 @@ def link(node, out, a=_NO_INPUT, b=_NO_INPUT, *rest):
     error needs it). Inlined here rather than called: a call per op was most of its cost.
     `edge()` is inlined, and the one- and two-input calls pack no argument tuple, for the same
     reason."""
+    global _last_user_code
     if b is _NO_INPUT:
         if a is _NO_INPUT:
             node.next_functions = ()
@@ -55,7 +58,7 @@ def link(node, out, a=_NO_INPUT, b=_NO_INPUT, *rest):
             if fn is not None:
                 node.next_functions = ((fn, a._nr),)
             elif a._rg:
-                node.next_functions = ((a._get_accumulator(), 0),)
+                node.next_functions = ((_getattr(a, "_accum", None) or a._get_accumulator(), 0),)
             else:
                 node.next_functions = (NO_EDGE,)
     elif not rest:
@@ -66,7 +69,7 @@ def link(node, out, a=_NO_INPUT, b=_NO_INPUT, *rest):
             if fn is not None:
                 ea = (fn, a._nr)
             elif a._rg:
-                ea = (a._get_accumulator(), 0)
+                ea = (_getattr(a, "_accum", None) or a._get_accumulator(), 0)
             else:
                 ea = NO_EDGE
         if b is None:
@@ -76,7 +79,7 @@ def link(node, out, a=_NO_INPUT, b=_NO_INPUT, *rest):
             if fn is not None:
                 eb = (fn, b._nr)
             elif b._rg:
-                eb = (b._get_accumulator(), 0)
+                eb = (_getattr(b, "_accum", None) or b._get_accumulator(), 0)
             else:
                 eb = NO_EDGE
         node.next_functions = (ea, eb)
@@ -89,9 +92,13 @@ def link(node, out, a=_NO_INPUT, b=_NO_INPUT, *rest):
     else:
         try:
             f = _getframe(2)  # 0: link, 1: the op, 2: the op's caller
-            while f.f_code.co_filename.startswith(_PKG):
-                f = f.f_back
-            node._loc = (f.f_code, f.f_lasti)
+            c = f.f_code
+            if c is not _last_user_code:  # consecutive ops mostly come from one user function
+                while c.co_filename.startswith(_PKG):
+                    f = f.f_back
+                    c = f.f_code
+                _last_user_code = c
+            node._loc = (c, f.f_lasti)
         except (ValueError, AttributeError):  # no user frame on the stack
             pass
     out._rg = True
