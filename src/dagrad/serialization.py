@@ -151,9 +151,10 @@ class _DtypeName(_Global):
 
 class _LoadedStorage:
     """One storage of a checkpoint: its raw bytes, typed lazily (shared by every view)."""
-    __slots__ = ("raw", "dtype", "big", "_typed", "_typed_name", "key")
+    __slots__ = ("raw", "dtype", "big", "_typed", "_typed_name", "key", "location")
 
     def __init__(self, raw, dtype, big, key):
+        self.location = "cpu"     # the device it was saved from ('cuda:0'...)
         self.raw = raw            # writable uint8 ndarray
         self.dtype = dtype        # torch dtype name, or None for an UntypedStorage
         self.big = big
@@ -254,7 +255,17 @@ def _storage_dtype(storage):
 def _rebuild_tensor(storage, storage_offset, size, stride):
     if not isinstance(storage, _LoadedStorage):
         raise UnpicklingError("corrupted checkpoint: a tensor without a storage")
-    return _wrap(_as_view(storage, storage_offset, size, stride, _storage_dtype(storage)))
+    return _located(_wrap(_as_view(storage, storage_offset, size, stride,
+                                   _storage_dtype(storage))), storage)
+
+
+_LOCS = {}  # id(array) -> saved location, for the tensors of the load in progress
+
+
+def _located(t, storage):
+    if storage.location != "cpu":
+        _LOCS[id(t._data)] = storage.location
+    return t
 
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks,
@@ -270,7 +281,7 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
     if not isinstance(storage, _LoadedStorage):
         raise UnpicklingError("corrupted checkpoint: a tensor without a storage")
     name = dtype.name if isinstance(dtype, _Global) else getattr(dtype, "name", str(dtype))
-    t = _wrap(_as_view(storage, storage_offset, size, stride, name))
+    t = _located(_wrap(_as_view(storage, storage_offset, size, stride, name)), storage)
     if requires_grad:
         t.requires_grad = True
     return t
@@ -555,6 +566,7 @@ def _read_zip(zf, weights_only):
         if n != info.file_size:
             raise RuntimeError(f"corrupted checkpoint: storage record {rec!r} is truncated")
         st = _LoadedStorage(np.frombuffer(buf, dtype=np.uint8), dtype, big, key)
+        st.location = str(location) if isinstance(location, str) else "cpu"
         cache[key] = st
         return st
 
@@ -755,8 +767,27 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     `map_location` (a device, a {'from': 'to'} dict or a callable (storage, location) ->
     storage, given each tensor) then moves them, e.g. map_location='cuda'.
     """
-    obj = _load(f, pickle_module, weights_only=weights_only, mmap=mmap, **kwargs)
-    return obj if map_location is None else _map_location(obj, map_location, {})
+    _LOCS.clear()
+    try:
+        obj = _load(f, pickle_module, weights_only=weights_only, mmap=mmap, **kwargs)
+        locs = dict(_LOCS)
+    finally:
+        _LOCS.clear()
+    if map_location is None:
+        if not locs:
+            return obj
+        from .backend import has_cuda
+        if not has_cuda():
+            raise RuntimeError(
+                "Attempting to deserialize object on a CUDA device but torch.cuda.is_available() "
+                "is False. If you are running on a CPU-only machine, please use torch.load with "
+                "map_location=torch.device('cpu') to map your storages to the CPU.")
+        map_location = _restore  # back to the device each storage was saved from
+    return _map_location(obj, map_location, {}, locs)
+
+
+def _restore(t, location):
+    return t if location == "cpu" else _to_loc(t, location)
 
 
 def _to_loc(t, tgt):
@@ -772,7 +803,7 @@ def _to_loc(t, tgt):
     return moved
 
 
-def _map_location(obj, loc, memo):
+def _map_location(obj, loc, memo, locs):
     """Move every tensor of a loaded object as torch.load's map_location says (containers are
     updated in place, so an OrderedDict state_dict keeps its _metadata)."""
     from .tensor import Tensor
@@ -780,27 +811,27 @@ def _map_location(obj, loc, memo):
     if isinstance(obj, Tensor):
         k = id(obj)
         if k not in memo:
-            src = "cpu" if obj.device.type == "cpu" else f"cuda:{obj.device.index}"
+            src = locs.get(id(obj._data), "cpu")  # the saved location
             if isinstance(loc, dict):
                 tgt = loc.get(src, loc.get(obj.device.type))
                 r = obj if tgt is None else _to_loc(obj, tgt)
             elif callable(loc) and not isinstance(loc, (str, _dev)):
                 r = loc(obj, src)
-                r = obj if r is None else r
+                r = obj if r is None else (_to_loc(obj, r) if isinstance(r, (str, _dev)) else r)
             else:
                 r = _to_loc(obj, loc)
             memo[k] = r
         return memo[k]
     if isinstance(obj, dict):
         for k in list(obj):
-            obj[k] = _map_location(obj[k], loc, memo)
+            obj[k] = _map_location(obj[k], loc, memo, locs)
         return obj
     if isinstance(obj, list):
         for i, v in enumerate(obj):
-            obj[i] = _map_location(v, loc, memo)
+            obj[i] = _map_location(v, loc, memo, locs)
         return obj
     if isinstance(obj, tuple):
-        items = [_map_location(v, loc, memo) for v in obj]
+        items = [_map_location(v, loc, memo, locs) for v in obj]
         return type(obj)(*items) if hasattr(obj, "_fields") else type(obj)(items)
     if hasattr(obj, "_parameters") and hasattr(obj, "to") and isinstance(loc, (str, int, _dev)):
         return obj.to(f"cuda:{loc}" if isinstance(loc, int) else loc)  # a pickled nn.Module
@@ -901,10 +932,11 @@ def _g(module, name):
 
 
 class _StorageRef:
-    __slots__ = ("key", "dtype_name", "numel")
+    __slots__ = ("key", "dtype_name", "numel", "location")
 
-    def __init__(self, key, dtype_name, numel):
+    def __init__(self, key, dtype_name, numel, location="cpu"):
         self.key, self.dtype_name, self.numel = key, dtype_name, numel
+        self.location = location
 
 
 class _ParamData:
@@ -943,8 +975,8 @@ class _Pickler(pickle._Pickler):
 
     def persistent_id(self, obj):
         if isinstance(obj, _StorageRef):
-            return ("storage", _g("torch", _DTYPE_TO_STORAGE[obj.dtype_name]), obj.key, "cpu",
-                    obj.numel)
+            return ("storage", _g("torch", _DTYPE_TO_STORAGE[obj.dtype_name]), obj.key,
+                    obj.location, obj.numel)
         return None
 
     def _storage_for(self, arr):
@@ -1000,9 +1032,13 @@ class _Pickler(pickle._Pickler):
 
     def _tensor_reduce(self, t, requires_grad=None):
         arr = t._data
-        if type(arr) is not np.ndarray:
+        loc = "cpu"
+        if type(arr) is not np.ndarray:  # a CUDA tensor: its bytes from the host, 'cuda:N'
+            loc = f"cuda:{t.device.index}"
             arr = t.cpu()._data
         ref, off, strides = self._storage_for(arr)
+        if loc != "cpu":
+            ref = _StorageRef(ref.key, ref.dtype_name, ref.numel, loc)
         rg = bool(t.requires_grad) if requires_grad is None else requires_grad
         return (_g("torch._utils", "_rebuild_tensor_v2"),
                 (ref, off, tuple(int(s) for s in arr.shape), strides, rg,

@@ -746,7 +746,8 @@ def test_save_cuda_load_cpu_and_back(tmp_path):
     t = dagrad.tensor(x, device=DEV)
     path = tmp_path / "t.pt"
     dagrad.save({"t": t, "list": [t * 2, 3], "i": dagrad.arange(3, device=DEV)}, path)
-    back = dagrad.load(path)
+    back = dagrad.load(path)                       # back on the device it was saved from
+    assert back["t"].device.type == DEV
     np.testing.assert_array_equal(host(back["t"]), x)
     on_cpu = dagrad.load(path, map_location="cpu")
     assert on_cpu["t"].device.type == "cpu" and on_cpu["i"].dtype == dagrad.int64
@@ -766,13 +767,19 @@ def test_save_cuda_load_cpu_and_back(tmp_path):
     assert dagrad.load(buf, map_location="cpu").device.type == "cpu"
 
 
-@pytest.mark.xfail(strict=True, reason="dagrad.save records every storage as 'cpu': without "
-                   "map_location a CUDA tensor loads on the CPU (PyTorch restores it to cuda:0)")
 def test_load_restores_the_saved_device(tmp_path):
     if DEV != "cuda":
         pytest.skip("needs a real device")
-    dagrad.save(dagrad.ones(2, device="cuda"), tmp_path / "g.pt")
-    assert dagrad.load(tmp_path / "g.pt").device.type == "cuda"
+    dagrad.save({"g": dagrad.ones(2, device="cuda"), "c": dagrad.ones(2),
+                 "p": nn.Parameter(dagrad.ones(3, device="cuda"))}, tmp_path / "g.pt")
+    d = dagrad.load(tmp_path / "g.pt")   # each storage back where it was saved from
+    assert d["g"].device.type == "cuda" and d["c"].device.type == "cpu"
+    assert d["p"].device.type == "cuda" and type(d["p"]).__name__ == "Parameter"
+    seen = []
+    dagrad.load(tmp_path / "g.pt", map_location=lambda s, loc: seen.append(loc))
+    assert sorted(seen) == ["cpu", "cuda:0", "cuda:0"]
+    d = dagrad.load(tmp_path / "g.pt", map_location={"cuda:0": "cpu"})
+    assert d["g"].device.type == "cpu" and d["p"].device.type == "cpu"
 
 
 def test_model_state_dict_across_devices(tmp_path):
@@ -807,6 +814,8 @@ def test_torch_reads_our_cuda_checkpoint(tmp_path):
     dagrad.save({"w": dagrad.tensor(x, device=DEV)}, path)
     got = torch.load(path, map_location="cpu", weights_only=True)
     np.testing.assert_array_equal(got["w"].numpy(), x)
+    if DEV == "cuda" and torch.cuda.is_available():  # torch puts it back on its GPU
+        assert torch.load(path, weights_only=True)["w"].is_cuda
 
 
 # ---------------------------------------------------------------- dagrad.cuda
