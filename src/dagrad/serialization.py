@@ -747,7 +747,11 @@ def save_file(tensors, filename, metadata=None):
 
 def load_file(filename, device="cpu"):
     with open(filename, "rb") as fh:
-        return load_safetensors(fh.read())
+        d = load_safetensors(fh.read())
+    if str(device) != "cpu":  # safetensors.torch.load_file(device='cuda')
+        d = {k: v.to(f"cuda:{device}" if isinstance(device, int) else device)
+             for k, v in d.items()}
+    return d
 
 
 def _looks_like_safetensors(head):

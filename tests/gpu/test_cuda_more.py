@@ -807,6 +807,17 @@ def test_model_state_dict_across_devices(tmp_path):
     assert all(v.device.type == DEV for v in ck2["model"].values())
 
 
+def test_safetensors_across_devices(tmp_path):
+    from dagrad.serialization import load_file, save_file
+    x = f32(2, 3)
+    save_file({"w": dagrad.tensor(x, device=DEV)}, tmp_path / "w.safetensors")
+    on_cpu = load_file(tmp_path / "w.safetensors")
+    assert on_cpu["w"].device.type == "cpu"
+    on_dev = load_file(tmp_path / "w.safetensors", device=DEV)
+    assert on_dev["w"].device.type == DEV
+    np.testing.assert_array_equal(host(on_dev["w"]), x)
+
+
 def test_torch_reads_our_cuda_checkpoint(tmp_path):
     torch = pytest.importorskip("torch")
     x = f32(2, 3)
