@@ -1125,8 +1125,11 @@ def _save_zip(obj, fh, prefix, protocol):
 
 
 # --------------------------------------------------------------- plain pickle / copy support
-def _rebuild_from_array(arr, requires_grad, cls, state):
+def _rebuild_from_array(arr, requires_grad, cls, state, device="cpu"):
     from .tensor import Tensor, _make
+    if device != "cpu":  # pickled from a CUDA tensor: back to that device (PyTorch)
+        from .backend import xp_for
+        arr = xp_for("cuda").asarray(arr)
     t = _make(arr)
     if cls is not Tensor:
         P = _parameter_class()
@@ -1148,7 +1151,9 @@ def _reduce_tensor(t):
     """Tensor.__reduce_ex__ for plain pickle / copy / multiprocessing (not torch's format)."""
     arr = t._data
     if type(arr) is not np.ndarray:
-        arr = t.cpu()._data
+        state = dict(getattr(t, "__dict__", None) or {})
+        return (_rebuild_from_array, (t.cpu()._data.copy(), bool(t._rg), type(t), state,
+                                      str(t.device)))
     state = dict(getattr(t, "__dict__", None) or {})
     return (_rebuild_from_array, (np.array(arr, copy=True), bool(t._rg), type(t), state))
 

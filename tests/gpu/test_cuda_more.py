@@ -13,6 +13,7 @@ with 'cpu' standing in for 'cuda' (it checks the tests themselves, not the GPU b
 import copy
 import io
 import os
+import pickle
 
 import numpy as np
 import pytest
@@ -759,6 +760,10 @@ def test_save_cuda_load_cpu_and_back(tmp_path):
     for loc in (DEV, dagrad.device(DEV), {"cpu": DEV}, lambda s, loc: s.to(DEV)):
         r = dagrad.load(p2, map_location=loc)
         assert r.device.type == DEV, loc
+        np.testing.assert_array_equal(host(r), x)
+    # plain pickle / deepcopy keep the device (PyTorch)
+    for r in (pickle.loads(pickle.dumps(t)), copy.deepcopy(t)):
+        assert r.device.type == DEV
         np.testing.assert_array_equal(host(r), x)
     # a buffer in memory works the same
     buf = io.BytesIO()
