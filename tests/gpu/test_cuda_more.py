@@ -428,8 +428,13 @@ def test_mixed_devices_raise():
         pytest.skip("needs two device types")
     a = dagrad.ones(3, device="cuda")
     b = dagrad.ones(3)
-    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
-        a + b
+    for op in (lambda: a + b, lambda: b * a, lambda: a - b, lambda: a @ b.reshape(3, 1) * 0,
+               lambda: dagrad.cat([a, b]), lambda: dagrad.where(a > 0, a, b)):
+        with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device"):
+            op()
+    # a CPU 0-d tensor is fine with a CUDA tensor (PyTorch treats it as a scalar)
+    assert (a * dagrad.tensor(2.0)).device.type == "cuda"
+    assert (dagrad.tensor(2.0) + a).device.type == "cuda"
 
 
 # ---------------------------------------------------------------- nn layers

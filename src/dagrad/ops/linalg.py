@@ -65,6 +65,10 @@ def matmul(a, b, *, out=None):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sa} and {sb})")
     try:
         r = xa @ xb if xa.dtype.kind != "V" else _mm_bf16(xa, xb)
+    except TypeError:  # NumPy meets CuPy: PyTorch's device error
+        from ._core import same_device
+        same_device(xa, xb)
+        raise
     except ValueError:
         raise RuntimeError(
             f"matmul: batch dimensions of {list(xa.shape)} and {list(xb.shape)} do not "

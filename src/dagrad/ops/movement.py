@@ -513,7 +513,17 @@ def cat(tensors, dim=0, *, out=None):
     for t in parts[1:]:
         dt = D.promote_types(dt, t.dtype)
     arrs = [t._data if t._data.dtype == dt.np else t._data.astype(dt.np) for t in parts]
-    res = _make(np.concatenate(arrs, axis=d))
+    try:
+        res = _make(np.concatenate(arrs, axis=d))
+    except TypeError:  # NumPy and CuPy arrays: PyTorch's device error
+        ha = [type(a) is np.ndarray for a in arrs]
+        if builtins.any(ha) and not builtins.all(ha):
+            devs = ("cpu", "cuda:0") if ha[0] else ("cuda:0", "cpu")
+            raise RuntimeError(
+                f"Expected all tensors to be on the same device, but found at least two devices, "
+                f"{devs[0]} and {devs[1]}! (when checking argument for argument tensors in "
+                f"method wrapper_CUDA_cat)") from None
+        raise
     if grad_state.enabled and builtins.any(t._rg for t in parts):
         n = R.CatBackward0()
         n.dim = d
