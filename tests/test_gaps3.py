@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from tests.helpers import assert_close, to_dagrad, to_torch
 
 import dagrad
 import dagrad.nn.functional as F
-from tests.helpers import assert_close, to_dagrad, to_torch
 
 
 def _chain(t):
@@ -786,3 +786,40 @@ def test_torch_version_compares_as_pep440(other):
     pv = Version(str(v))
     assert (v < other, v <= other, v > other, v >= other, v == other, v != other) == \
         (pv < o, pv <= o, pv > o, pv >= o, pv == o, pv != o)
+
+
+# ---------------------------------------------------------------- 9. optimizer state set-up
+_OPTS = {
+    "Adam": dict(lr=0.01), "Adam-ams": ("Adam", dict(lr=0.01, amsgrad=True)),
+    "AdamW-ams": ("AdamW", dict(lr=0.01, amsgrad=True, weight_decay=0.1)),
+    "RMSprop": dict(lr=0.01), "RMSprop-mc": ("RMSprop", dict(lr=0.01, momentum=0.9,
+                                                              centered=True)),
+    "NAdam": dict(lr=0.01), "Rprop": dict(lr=0.01), "Adagrad": dict(lr=0.1),
+    "ASGD": dict(lr=0.01), "Adadelta": dict(lr=1.0), "Adamax": dict(lr=0.01),
+    "RAdam": dict(lr=0.01),
+}
+
+
+@pytest.mark.parametrize("name", list(_OPTS))
+def test_optimizer_state_setup_matches_torch(name):
+    """The shared _init_group helper creates PyTorch's state (names, order, dtypes, values)
+    and steps as before: parameters and state after 3 steps (one parameter without grad)."""
+    cls, kw = _OPTS[name] if isinstance(_OPTS[name], tuple) else (name, _OPTS[name])
+    rng = np.random.default_rng(15)
+    ws = [rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal(2)]
+    gs = [[rng.standard_normal(w.shape) for w in ws] for _ in range(3)]
+    out = {}
+    for M in (torch, dagrad):
+        ps = [M.from_numpy(w.copy()).requires_grad_() for w in ws]
+        opt = getattr(M.optim, cls)(ps, **kw)
+        for step in range(3):
+            for p, g in zip(ps[:2], gs[step]):
+                p.grad = M.from_numpy(g.copy())
+            opt.step()
+        out[M] = (ps, [opt.state[p] for p in ps])
+    for pd, pt in zip(out[dagrad][0], out[torch][0]):
+        assert_close(pd, pt, atol=1e-12, rtol=1e-10)
+    for sd, st in zip(out[dagrad][1], out[torch][1]):
+        assert list(sd.keys()) == list(st.keys())
+        for k in st:
+            assert_close(sd[k], st[k], atol=1e-12, rtol=1e-10, msg=k)

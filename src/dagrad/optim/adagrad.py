@@ -8,6 +8,7 @@ from .optimizer import (
     _check_fused,
     _check_lr,
     _f,
+    _gather_states,
     _get_value,
     _grad_of,
     _real,
@@ -68,19 +69,11 @@ class Adagrad(Optimizer):
         pass
 
     def _init_group(self, group, params_with_grad, grads, state_sums, state_steps):
-        has_sparse_grad, has_complex = False, False
-        for p in group["params"]:
-            if p.grad is not None:
-                has_complex |= p.is_complex()
-                params_with_grad.append(p)
-                grads.append(p.grad)
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _scalar_state(0.0)
-                    state["sum"] = _full_like(p, self.defaults["initial_accumulator_value"])
-                state_sums.append(state["sum"])
-                state_steps.append(state["step"])
-        return has_sparse_grad, has_complex
+        init = self.defaults["initial_accumulator_value"]
+        has_complex = _gather_states(self.state, group["params"], params_with_grad, grads,
+                                     state_steps,
+                                     [("sum", state_sums, lambda p: _full_like(p, init))])
+        return False, has_complex  # (has_sparse_grad, has_complex)
 
     @_use_grad_for_differentiable
     def step(self, closure=None):

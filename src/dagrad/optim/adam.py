@@ -7,15 +7,14 @@ from .optimizer import (
     _call_closure,
     _check_fused,
     _f,
+    _gather_states,
     _get_value,
     _grad_of,
     _lerp_,
     _real,
     _restore_step_tensors,
-    _scalar_state,
     _to_scalar,
     _use_grad_for_differentiable,
-    _zeros_like_state,
 )
 
 __all__ = ["Adam", "adam"]
@@ -80,25 +79,11 @@ class Adam(Optimizer):
 
     def _init_group(self, group, params_with_grad, grads, exp_avgs, exp_avg_sqs,
                     max_exp_avg_sqs, state_steps):
-        has_complex = False
-        for p in group["params"]:
-            if p.grad is not None:
-                has_complex |= p.is_complex()
-                params_with_grad.append(p)
-                grads.append(p.grad)
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _scalar_state(0.0)
-                    state["exp_avg"] = _zeros_like_state(p)
-                    state["exp_avg_sq"] = _zeros_like_state(p)
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = _zeros_like_state(p)
-                exp_avgs.append(state["exp_avg"])
-                exp_avg_sqs.append(state["exp_avg_sq"])
-                if group["amsgrad"]:
-                    max_exp_avg_sqs.append(state["max_exp_avg_sq"])
-                state_steps.append(state["step"])
-        return has_complex
+        states = [("exp_avg", exp_avgs, None), ("exp_avg_sq", exp_avg_sqs, None)]
+        if group["amsgrad"]:
+            states.append(("max_exp_avg_sq", max_exp_avg_sqs, None))
+        return _gather_states(self.state, group["params"], params_with_grad, grads,
+                              state_steps, states)
 
     @_use_grad_for_differentiable
     def step(self, closure=None):

@@ -4,14 +4,15 @@ from .optimizer import (
     _call_closure,
     _check_lr,
     _f,
+    _gather_states,
     _get_value,
     _grad_of,
+    _one_state,
     _real,
     _restore_step_tensors,
     _scalar_state,
     _to_scalar,
     _use_grad_for_differentiable,
-    _zeros_like_state,
 )
 
 __all__ = ["ASGD", "asgd"]
@@ -40,23 +41,10 @@ class ASGD(Optimizer):
         _restore_step_tensors(self, ("eta", "mu"))
 
     def _init_group(self, group, params_with_grad, grads, mus, axs, etas, state_steps):
-        has_complex = False
-        for p in group["params"]:
-            if p.grad is not None:
-                has_complex |= p.is_complex()
-                params_with_grad.append(p)
-                grads.append(p.grad)
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _scalar_state(0.0)
-                    state["eta"] = _scalar_state(_f(_to_scalar(group["lr"])))
-                    state["mu"] = _scalar_state(1.0)
-                    state["ax"] = _zeros_like_state(p)
-                mus.append(state["mu"])
-                axs.append(state["ax"])
-                etas.append(state["eta"])
-                state_steps.append(state["step"])
-        return has_complex
+        return _gather_states(
+            self.state, group["params"], params_with_grad, grads, state_steps,
+            [("eta", etas, lambda p: _scalar_state(_f(_to_scalar(group["lr"])))),
+             ("mu", mus, _one_state), ("ax", axs, None)])
 
     @_use_grad_for_differentiable
     def step(self, closure=None):

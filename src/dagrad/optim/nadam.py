@@ -7,14 +7,14 @@ from .optimizer import (
     _call_closure,
     _check_lr,
     _f,
+    _gather_states,
     _get_value,
     _grad_of,
     _lerp_,
+    _one_state,
     _real,
     _restore_step_tensors,
-    _scalar_state,
     _use_grad_for_differentiable,
-    _zeros_like_state,
 )
 
 __all__ = ["NAdam", "nadam"]
@@ -49,23 +49,9 @@ class NAdam(Optimizer):
 
     def _init_group(self, group, params_with_grad, grads, exp_avgs, exp_avg_sqs, mu_products,
                     state_steps):
-        has_complex = False
-        for p in group["params"]:
-            if p.grad is not None:
-                has_complex |= p.is_complex()
-                params_with_grad.append(p)
-                grads.append(p.grad)
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _scalar_state(0.0)
-                    state["mu_product"] = _scalar_state(1.0)
-                    state["exp_avg"] = _zeros_like_state(p)
-                    state["exp_avg_sq"] = _zeros_like_state(p)
-                exp_avgs.append(state["exp_avg"])
-                exp_avg_sqs.append(state["exp_avg_sq"])
-                mu_products.append(state["mu_product"])
-                state_steps.append(state["step"])
-        return has_complex
+        return _gather_states(self.state, group["params"], params_with_grad, grads, state_steps,
+                              [("mu_product", mu_products, _one_state),
+                               ("exp_avg", exp_avgs, None), ("exp_avg_sq", exp_avg_sqs, None)])
 
     @_use_grad_for_differentiable
     def step(self, closure=None):

@@ -179,26 +179,40 @@ def _zeros_like_state(p):
     return _make(np.zeros_like(p._data))
 
 
-def _gather_zero_states(state, params, params_with_grad, grads, state_steps, zero_states):
+def _one_state(p):
+    """A 0-d 1.0 state (NAdam's mu_product, ASGD's mu)."""
+    return _scalar_state(1.0)
+
+
+def _gather_states(state, params, params_with_grad, grads, state_steps, states):
     """The common `_init_group`: parameters that have a .grad, their grads, and their state,
-    created on first use as a 0-d `step` plus zero tensors named by `zero_states`, whose
-    values are appended to the matching lists ({state name: list}). Returns has_complex."""
+    created on first use as a 0-d `step` plus, in order, each (name, out_list, make) of
+    `states` (make(p) gives the initial value; None: zeros like p). Each state's value is
+    appended to its out_list (None: kept in the state only). Returns has_complex."""
     has_complex = False
+    out = [(name, lst.append) for name, lst, _ in states if lst is not None]
     for p in params:
-        if p.grad is None:
+        g = p.grad
+        if g is None:
             continue
         has_complex |= p.is_complex()
         params_with_grad.append(p)
-        grads.append(p.grad)
+        grads.append(g)
         st = state[p]
-        if len(st) == 0:
+        if not st:
             st["step"] = _scalar_state(0.0)
-            for name in zero_states:
-                st[name] = _zeros_like_state(p)
-        for name, lst in zero_states.items():
-            lst.append(st[name])
+            for name, _, make in states:
+                st[name] = _zeros_like_state(p) if make is None else make(p)
+        for name, add in out:
+            add(st[name])
         state_steps.append(st["step"])
     return has_complex
+
+
+def _gather_zero_states(state, params, params_with_grad, grads, state_steps, zero_states):
+    """_gather_states with zero-initialised states only ({state name: out_list})."""
+    return _gather_states(state, params, params_with_grad, grads, state_steps,
+                          [(name, lst, None) for name, lst in zero_states.items()])
 
 
 class Optimizer:

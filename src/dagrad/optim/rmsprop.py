@@ -6,13 +6,12 @@ from .optimizer import (
     _call_closure,
     _check_lr,
     _f,
+    _gather_states,
     _grad_of,
     _lerp_,
     _real,
     _restore_step_tensors,
-    _scalar_state,
     _use_grad_for_differentiable,
-    _zeros_like_state,
 )
 
 __all__ = ["RMSprop", "rmsprop"]
@@ -52,28 +51,13 @@ class RMSprop(Optimizer):
 
     def _init_group(self, group, params_with_grad, grads, square_avgs, momentum_buffer_list,
                     grad_avgs, state_steps):
-        has_complex = False
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            has_complex |= p.is_complex()
-            params_with_grad.append(p)
-            grads.append(p.grad)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state(0.0)
-                state["square_avg"] = _zeros_like_state(p)
-                if group["momentum"] > 0:
-                    state["momentum_buffer"] = _zeros_like_state(p)
-                if group["centered"]:
-                    state["grad_avg"] = _zeros_like_state(p)
-            square_avgs.append(state["square_avg"])
-            state_steps.append(state["step"])
-            if group["momentum"] > 0:
-                momentum_buffer_list.append(state["momentum_buffer"])
-            if group["centered"]:
-                grad_avgs.append(state["grad_avg"])
-        return has_complex
+        states = [("square_avg", square_avgs, None)]
+        if group["momentum"] > 0:
+            states.append(("momentum_buffer", momentum_buffer_list, None))
+        if group["centered"]:
+            states.append(("grad_avg", grad_avgs, None))
+        return _gather_states(self.state, group["params"], params_with_grad, grads,
+                              state_steps, states)
 
     @_use_grad_for_differentiable
     def step(self, closure=None):

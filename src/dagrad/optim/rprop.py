@@ -7,13 +7,12 @@ from .optimizer import (
     _call_closure,
     _check_lr,
     _f,
+    _gather_states,
     _grad_of,
     _real,
     _restore_step_tensors,
-    _scalar_state,
     _to_scalar,
     _use_grad_for_differentiable,
-    _zeros_like_state,
 )
 
 __all__ = ["Rprop", "rprop"]
@@ -42,24 +41,11 @@ class Rprop(Optimizer):
         _restore_step_tensors(self)
 
     def _init_group(self, group, params, grads, prevs, step_sizes, state_steps):
-        has_complex = False
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            has_complex |= p.is_complex()
-            params.append(p)
-            grads.append(p.grad)
-            state = self.state[p]
-            if len(state) == 0:
-                state["step"] = _scalar_state(0.0)
-                state["prev"] = _zeros_like_state(p)
-                lr = _f(_to_scalar(group["lr"]))
-                v = complex(lr, lr) if p.is_complex() else lr
-                state["step_size"] = _make(np.full_like(p.grad._data, v))
-            prevs.append(state["prev"])
-            step_sizes.append(state["step_size"])
-            state_steps.append(state["step"])
-        return has_complex
+        def step_size(p):
+            lr = _f(_to_scalar(group["lr"]))
+            return _make(np.full_like(p.grad._data, complex(lr, lr) if p.is_complex() else lr))
+        return _gather_states(self.state, group["params"], params, grads, state_steps,
+                              [("prev", prevs, None), ("step_size", step_sizes, step_size)])
 
     @_use_grad_for_differentiable
     def step(self, closure=None):
