@@ -689,6 +689,11 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None
            device=None, requires_grad=False):
     r = _rng(generator)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        dev = (mean if isinstance(mean, Tensor) else std).device
+        if dev.type != "cpu":  # CuPy: drawn on the host (CPU's stream), moved
+            def h(v):
+                return v.cpu() if isinstance(v, Tensor) else v
+            return normal(h(mean), h(std), generator=generator).to(dev)
         m = mean._data if isinstance(mean, Tensor) else mean
         s = std._data if isinstance(std, Tensor) else std
         if isinstance(std, Tensor) and (std._data < 0).any():
@@ -709,6 +714,9 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, out=None
 
 
 def bernoulli(x, p=None, *, generator=None):
+    if type(x._data) is not np.ndarray:  # CuPy: drawn on the host (CPU's stream), moved
+        return bernoulli(x.cpu(), p.cpu() if isinstance(p, Tensor) else p,
+                         generator=generator).to(x.device)
     probs = x._data if p is None else np.full(x.shape, p)
     arr = (_rng(generator).random(probs.shape) < probs).astype(x._data.dtype)
     return _make(arr)
@@ -740,4 +748,6 @@ def multinomial(probs, num_samples, replacement=False, *, generator=None):
 
 
 def poisson(rates, generator=None):
+    if type(rates._data) is not np.ndarray:  # CuPy: drawn on the host, moved
+        return poisson(rates.cpu(), generator).to(rates.device)
     return _make(_rng(generator).poisson(rates._data).astype(rates._data.dtype))

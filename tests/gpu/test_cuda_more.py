@@ -930,3 +930,37 @@ def test_cuda_random_is_seeded():
     assert x.device.type == DEV and 2 <= x.min().item() and x.max().item() <= 3
     m = dagrad.multinomial(dagrad.tensor([0.0, 1.0, 0.0], device=DEV), 3, replacement=True)
     assert m.tolist() == [1, 1, 1]
+    # random ops on device tensors draw the CPU's stream and land on the device
+    dagrad.manual_seed(3)
+    ref = dagrad.normal(dagrad.zeros(4), dagrad.ones(4))
+    dagrad.manual_seed(3)
+    got = dagrad.normal(dagrad.zeros(4, device=DEV), dagrad.ones(4, device=DEV))
+    close(got, ref, rtol=0, atol=0)
+    for u in (dagrad.bernoulli(dagrad.rand(5, device=DEV)), dagrad.poisson(x[:5] + 1),
+              F.rrelu(dagrad.ones(3, device=DEV) - 2, training=True),
+              F.gumbel_softmax(dagrad.zeros(2, 3, device=DEV)),
+              F.dropout2d(dagrad.ones(2, 3, 4, 4, device=DEV), 0.5)):
+        assert u.device.type == DEV
+
+
+def test_distributions_on_device():
+    Dn = dagrad.distributions
+    res = []
+    for dev in ("cpu", DEV):
+        dagrad.manual_seed(4)
+        mu = dagrad.zeros(3, device=dev, requires_grad=True)
+        sd = dagrad.ones(3, device=dev, requires_grad=True)
+        d = Dn.Normal(mu, sd)
+        x = d.rsample((2,))
+        loss = x.sum() + d.log_prob(x.detach()).sum() + d.entropy().sum() \
+            + Dn.kl_divergence(d, Dn.Normal(mu.detach() * 0, sd.detach() * 2)).sum()
+        loss.backward()
+        c = Dn.Categorical(logits=dagrad.tensor([[0.0, 1.0, 2.0]], device=dev))
+        u = Dn.Uniform(dagrad.zeros(2, device=dev), dagrad.ones(2, device=dev)).rsample()
+        b = Dn.Bernoulli(probs=dagrad.full((4,), 0.5, device=dev)).sample()
+        for v in (x, c.sample(), c.log_prob(dagrad.tensor([1], device=dev)), c.entropy(), u, b,
+                  d.sample()):
+            assert v.device.type == dev
+        res.append((x, mu.grad, sd.grad))
+    for k in range(3):
+        close(res[1][k], res[0][k], what=str(k))

@@ -15,7 +15,9 @@ def _broadcast_all(*values):
     t = _t()
     ref = next((v for v in values if isinstance(v, t.Tensor)), None)
     dtype = ref.dtype if ref is not None else t.get_default_dtype()
-    vs = [v if isinstance(v, t.Tensor) else t.tensor(float(v), dtype=dtype) for v in values]
+    dev = ref.device if ref is not None else None
+    vs = [v if isinstance(v, t.Tensor) else t.tensor(float(v), dtype=dtype, device=dev)
+          for v in values]
     return t.broadcast_tensors(*vs)
 
 
@@ -93,7 +95,7 @@ class Normal(Distribution):
     def rsample(self, sample_shape=()):
         t = _t()
         shape = self._extended_shape(sample_shape)
-        eps = t.randn(shape, dtype=self.loc.dtype)
+        eps = t.randn(shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + eps * self.scale
 
     def sample(self, sample_shape=()):
@@ -162,7 +164,8 @@ class Categorical(Distribution):
     @property
     def mean(self):
         t = _t()
-        return t.full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
+        return t.full(self._extended_shape(), math.nan, dtype=self.probs.dtype,
+                      device=self.probs.device)
 
     @property
     def mode(self):
@@ -171,7 +174,8 @@ class Categorical(Distribution):
     @property
     def variance(self):
         t = _t()
-        return t.full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
+        return t.full(self._extended_shape(), math.nan, dtype=self.probs.dtype,
+                      device=self.probs.device)
 
     def sample(self, sample_shape=()):
         t = _t()
@@ -283,7 +287,7 @@ class Uniform(Distribution):
     def rsample(self, sample_shape=()):
         t = _t()
         shape = self._extended_shape(sample_shape)
-        rand = t.rand(shape, dtype=self.low.dtype)
+        rand = t.rand(shape, dtype=self.low.dtype, device=self.low.device)
         return self.low + rand * (self.high - self.low)
 
     def log_prob(self, value):
@@ -310,8 +314,9 @@ def kl_divergence(p, q):
         return 0.5 * (var_ratio + t1 - 1 - var_ratio.log())
     if isinstance(p, Categorical) and isinstance(q, Categorical):
         r = p.probs * (p.logits - q.logits)
-        r = t.where((q.probs == 0).expand_as(r), t.tensor(math.inf, dtype=r.dtype), r)
-        r = t.where((p.probs == 0).expand_as(r), t.tensor(0.0, dtype=r.dtype), r)
+        r = t.where((q.probs == 0).expand_as(r), t.tensor(math.inf, dtype=r.dtype, device=r.device),
+                    r)
+        r = t.where((p.probs == 0).expand_as(r), t.tensor(0.0, dtype=r.dtype, device=r.device), r)
         return r.sum(-1)
     raise NotImplementedError(
         f"No KL(p || q) is implemented for {type(p).__name__} and {type(q).__name__} in dagrad")

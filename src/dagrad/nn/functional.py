@@ -202,7 +202,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         return leaky_relu(input, (lower + upper) / 2, inplace)
     from ..creation import _rng
     a = _rng(None).random(input.shape) * (upper - lower) + lower
-    return _E.where(input >= 0, input, input * _make(a.astype(input._data.dtype)))
+    return _E.where(input >= 0, input, input * _make(a.astype(input._data.dtype)).to(input.device))
 
 
 def glu(input, dim=-1):
@@ -244,7 +244,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     from ..creation import _rng
     gumbels = _make(-np.log(_rng(None).exponential(size=logits.shape)).astype(
-        logits._data.dtype))
+        logits._data.dtype)).to(logits.device)
     y_soft = ((logits + gumbels) / tau).softmax(dim)
     if hard:
         index = y_soft.max(dim, keepdim=True)[1]
