@@ -3,6 +3,8 @@
 #
 #   bash tests/gpu/run_device.sh            # from the repository root (or anywhere)
 #   OUT=/some/dir bash tests/gpu/run_device.sh   # also writes junit.xml + log there
+#   SWEEP=1 bash tests/gpu/run_device.sh         # then every OpInfo sample CPU vs cuda
+#                                                # (tests/gpu/opinfo_sweep.py, minutes)
 #
 # dagrad need not be installed: PYTHONPATH=src. No -x: every failure is reported in one run.
 # Extra arguments go to pytest (e.g. -k resnet, -x).
@@ -51,6 +53,12 @@ start=$(date +%s)
 "$PY" -m pytest tests/gpu "${ARGS[@]}" "$@" 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}
 end=$(date +%s)
+
+if [ "${SWEEP:-0}" = "1" ]; then
+    echo "== opinfo sweep (CPU vs cuda, every OpInfo sample)"
+    SLOG=${OUT:+$OUT/opinfo-sweep.txt}
+    "$PY" tests/gpu/opinfo_sweep.py 2>&1 | tee "${SLOG:-/dev/null}" | tail -40
+fi
 
 echo "== summary"
 echo "exit code: $rc   wall: $((end - start)) s"
