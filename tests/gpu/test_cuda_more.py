@@ -606,6 +606,10 @@ def _train(model, opt, x, y, steps, loss_fn):
     ("Adadelta", dict(lr=1.0)),
     ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3)),
     ("Rprop", dict(lr=1e-2)),
+    ("ASGD", dict(lr=1e-2)),
+    ("Adafactor", dict(lr=1e-2)),
+    ("Muon", dict(lr=1e-2)),
+    ("LBFGS", dict(lr=0.1, max_iter=3)),
 ])
 def test_optimizers_match_cpu(name, kw):
     x, y = f32(16, 6), rng.integers(0, 3, 16)
@@ -613,9 +617,18 @@ def test_optimizers_match_cpu(name, kw):
     for dev in ("cpu", DEV):
         dagrad.manual_seed(0)
         model = nn.Sequential(nn.Linear(6, 12), nn.Tanh(), nn.Linear(12, 3)).to(dev)
-        opt = getattr(dagrad.optim, name)(model.parameters(), **kw)
-        losses = _train(model, opt, dagrad.tensor(x, device=dev), dagrad.tensor(y, device=dev),
-                        4, F.cross_entropy)
+        params = [p for p in model.parameters() if p.dim() == 2 or name != "Muon"]
+        opt = getattr(dagrad.optim, name)(params, **kw)
+        X, Y = dagrad.tensor(x, device=dev), dagrad.tensor(y, device=dev)
+        if name == "LBFGS":
+            def closure():
+                opt.zero_grad()
+                loss = F.cross_entropy(model(X), Y)
+                loss.backward()
+                return loss
+            losses = [float(opt.step(closure)) for _ in range(2)]
+        else:
+            losses = _train(model, opt, X, Y, 4, F.cross_entropy)
         for st in opt.state.values():
             for v in st.values():
                 if isinstance(v, dagrad.Tensor) and v.ndim > 0:

@@ -1,6 +1,7 @@
 """torch.optim.Adafactor (single-tensor path)."""
 import numpy as np
 
+from ..backend import get_array_module as _gam
 from ..tensor import Tensor, _make
 from .optimizer import (
     Optimizer,
@@ -61,10 +62,10 @@ class Adafactor(Optimizer):
                 if g.ndim > 1:
                     row_shape = list(g.shape)
                     row_shape[-1] = 1
-                    state["row_var"] = _make(np.zeros(row_shape, dtype=g.dtype))
+                    state["row_var"] = _make(_gam(g).zeros(row_shape, dtype=g.dtype))
                     col_shape = list(g.shape)
                     col_shape[-2] = 1
-                    state["col_var"] = _make(np.zeros(col_shape, dtype=g.dtype))
+                    state["col_var"] = _make(_gam(g).zeros(col_shape, dtype=g.dtype))
                 else:
                     state["variance"] = _make(np.zeros_like(g))
             row_vars.append(state.get("row_var", None))

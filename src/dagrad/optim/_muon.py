@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from ..backend import contiguous as _contig
 from ..tensor import Tensor, _make
 from .optimizer import Optimizer, _call_closure, _f, _lerp_, _to_scalar
 
@@ -22,9 +23,9 @@ DEFAULT_NS_STEPS = 5
 
 def _bf16(x):
     """Round a float array to bfloat16 precision (kept in float32)."""
-    x = np.asarray(x, dtype=np.float32)
+    x = x.astype(np.float32, copy=False) if hasattr(x, "astype") else np.asarray(x, np.float32)
     shape = x.shape
-    x = np.ascontiguousarray(x).reshape(-1)
+    x = _contig(x).reshape(-1)
     u = x.view(np.uint32)
     r = ((u + np.uint32(0x7FFF) + ((u >> np.uint32(16)) & np.uint32(1)))
          & np.uint32(0xFFFF0000))
@@ -44,7 +45,7 @@ def _zeropower_via_newtonschulz(grad, ns_coefficients, ns_steps, eps):
     transposed = grad.shape[0] > grad.shape[1]
     if transposed:
         x = x.T
-    norm = _bf16(max(float(_bf16(np.sqrt(np.sum(x * x)))), float(_bf16(np.float32(eps)))))
+    norm = float(_bf16(max(float(_bf16(np.sqrt(np.sum(x * x)))), float(_bf16(np.float32(eps))))))
     x = _bf16(x / norm)
     for _ in range(ns_steps):
         gram = _bf16(x @ x.T)
