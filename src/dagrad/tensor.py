@@ -34,6 +34,12 @@ def _one_like(d):
     return o.copy() if d.ndim == 0 else o.reshape(d.shape).copy()
 
 
+def _ones_dev(d):
+    """The backward seed of a device (CuPy) loss: ones, even for a NaN/inf loss."""
+    from .backend import get_array_module
+    return get_array_module(d).ones_like(d)
+
+
 def _make(arr):
     """Wrap a backend array as a Tensor that does not require grad (the hot constructor)."""
     if type(arr) is not _ndarray and isinstance(arr, _generic):  # NumPy ops on 0-d give scalars
@@ -304,7 +310,7 @@ class Tensor:
             if d.size == 1 and d.dtype.kind in "fV":
                 # the common `loss.backward()`: seed with ones, skip argument normalisation
                 keep = create_graph if retain_graph is None else retain_graph
-                one = _one_like(d) if type(d) is _ndarray else d * 0 + 1
+                one = _one_like(d) if type(d) is _ndarray else _ones_dev(d)
                 _engine.run_backward([(fn, self._nr)], [_make(one)], keep, create_graph)
                 return
         from .autograd import backward

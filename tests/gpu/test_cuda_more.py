@@ -330,6 +330,45 @@ def test_jacobian_hessian_functional():
         np.testing.assert_allclose(host(j), np.diag(np.exp(x)), rtol=1e-5, atol=1e-6)
 
 
+def test_func_transforms_gradcheck_forward_ad_hooks():
+    x = rng.standard_normal(4)  # float64
+    res = []
+    for dev in ("cpu", DEV):
+        xt = dagrad.tensor(x, device=dev, requires_grad=True)
+        fn = dagrad.func
+        jr = fn.jacrev(lambda v: v.sin() * v)(xt)
+        jf = fn.jacfwd(lambda v: v.sin() * v)(xt)
+        h = fn.hessian(lambda v: (v ** 3).sum())(xt)
+        g = fn.vmap(fn.grad(lambda v: (v ** 2).sum()))(xt.detach().reshape(4, 1))
+        with dagrad.autograd.forward_ad.dual_level():
+            d = dagrad.autograd.forward_ad.make_dual(
+                xt.detach(), dagrad.ones(4, device=dev, dtype=dagrad.float64))
+            tan = dagrad.autograd.forward_ad.unpack_dual((d.sin() * d).exp()).tangent
+        m = (xt.detach()[:2, None] * xt.detach()).requires_grad_()
+        assert dagrad.autograd.gradcheck(lambda v: (v.sin() * v.exp()).sum(1), (m,))
+        assert dagrad.autograd.gradgradcheck(lambda v: (v.tanh() * v).sum(), (xt,))
+        seen = []
+        hk = xt.register_hook(lambda gr: seen.append(gr.device.type) or gr * 2)
+        (xt * 3).sum().backward()
+        hk.remove()
+        assert seen == [dev]
+        for t in (jr, jf, h, g, tan, xt.grad):
+            assert t.device.type == dev
+        res.append((jr, jf, h, g, tan, xt.grad))
+    for k in range(6):
+        close(res[1][k], res[0][k], rtol=1e-10, atol=1e-12, what=str(k))
+
+
+def test_nan_loss_backward_seed_is_one():
+    # a NaN/inf loss still seeds backward with 1 (the CUDA seed was loss * 0 + 1 = NaN)
+    x = dagrad.tensor([-1.0, 4.0], device=DEV, requires_grad=True)
+    (x.sqrt() + x).sum().backward()
+    np.testing.assert_allclose(host(x.grad), [np.nan, 1.25])
+    y = dagrad.tensor([0.0, 1.0], device=DEV, requires_grad=True)
+    ((1 / y).sum() + y.sum()).backward()   # loss inf
+    assert host(y.grad)[1] == pytest.approx(0.0)
+
+
 def test_checkpoint():
     x = f32(4, 8)
     res = []

@@ -67,6 +67,8 @@ def _eval(func, inputs):
 
 def _real_vec(a):
     """An output as real numbers: complex values as (real parts, imaginary parts)."""
+    if type(a) is not np.ndarray and hasattr(a, "get"):  # CuPy: compared on the host
+        a = a.get()
     if a.dtype.kind == "c":
         return np.concatenate([a.real.ravel(), a.imag.ravel()]).astype(np.float64)
     return np.asarray(a, dtype=np.float64).ravel().copy()
@@ -123,7 +125,7 @@ def _analytical_jacobians(outputs, diff_inputs, in_idx, out_idx):
             z = np.zeros(o._data.shape, dtype=o._data.dtype)
             # grad_output 1 gives the gradient of Re(o_k), 1j that of Im(o_k)
             z.reshape(-1)[c % n] = 1j if c >= n else 1
-            go = _make(z)
+            go = _make(z).to(o.device)
             gs = _grad(o, diff_inputs, grad_outputs=go, retain_graph=True, allow_unused=True)
             for i, x, g in zip(in_idx, diff_inputs, gs):
                 if g is None:
@@ -132,7 +134,7 @@ def _analytical_jacobians(outputs, diff_inputs, in_idx, out_idx):
                     raise GradcheckError(
                         "Gradient has incorrect shape: expected " + str(tuple(x.shape)) +
                         " but got " + str(tuple(g.shape)))
-                gd = g._data
+                gd = g._data if type(g._data) is np.ndarray else g._data.get()
                 if x._data.dtype.kind == "c":
                     mats[i][:, c] = np.concatenate([gd.real.ravel(), gd.imag.ravel()])
                 else:
@@ -223,8 +225,8 @@ def gradcheck(func, inputs, *, eps=1e-06, atol=1e-05, rtol=0.001, raise_exceptio
                     return _fail("Gradient has dtype mismatch", raise_exception)
     # backward must scale with grad_output: zero grad_outputs give zero gradients
     gz = _grad([outputs[j] for j in out_idx], diff_inputs,
-               grad_outputs=[_make(np.zeros(outputs[j]._data.shape, outputs[j]._data.dtype))
-                             for j in out_idx], retain_graph=True, allow_unused=True)
+               grad_outputs=[_make(np.zeros(outputs[j]._data.shape, outputs[j]._data.dtype)).to(
+                   outputs[j].device) for j in out_idx], retain_graph=True, allow_unused=True)
     for gi, di in zip(gz, diff_inputs):
         if gi is None:
             continue
@@ -258,6 +260,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-06, atol=1e-05, rto
                 a = np.empty(g._data.shape + (2,), dtype=g._data.dtype)
                 a[..., 0] = g._data
                 g = _make(a[..., 0])
+            g = g.to(o.device)
             g.requires_grad_(True)
             grad_outputs.append(g)
     else:

@@ -340,7 +340,8 @@ def _basis_jacobian(out, ins_phys, prep, create):
     if m and flat_out.requires_grad:
         # every row in ONE backward pass: the basis as batched grad_outputs (is_grads_batched)
         from ..autograd import grad as agrad
-        eye = dagrad.eye(m, dtype=out_p.dtype).reshape((m,) + (1,) * nb + (m,))
+        eye = dagrad.eye(m, dtype=out_p.dtype, device=out_p.device).reshape(
+            (m,) + (1,) * nb + (m,))
         E = eye.expand((m,) + bshape + (m,))
         gs = agrad([flat_out], ins_phys, [E], create_graph=create, retain_graph=True,
                    allow_unused=True, is_grads_batched=True)
@@ -348,7 +349,7 @@ def _basis_jacobian(out, ins_phys, prep, create):
     for i, (g, p) in enumerate(zip(gs, ins_phys)):
         in_l = tuple(p.shape[len(prep.levels[i]):])
         if g is None:
-            J = dagrad.zeros(bshape + lshape + in_l, dtype=p.dtype)
+            J = dagrad.zeros(bshape + lshape + in_l, dtype=p.dtype, device=p.device)
         else:
             J = g.movedim(0, nb).reshape(bshape + lshape + in_l)
         res.append(_V.rewrap(J, levels))
@@ -420,7 +421,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
             for e in range(x.numel()):
                 tans = []
                 for jj, y in enumerate(flat):
-                    t = dagrad.zeros(tuple(y.shape), dtype=y.dtype)
+                    t = dagrad.zeros(tuple(y.shape), dtype=y.dtype, device=y.device)
                     if jj == j:
                         t.view(-1)[e] = 1
                     tans.append(t)
@@ -454,7 +455,7 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
                 cs = cols[oi][j]
                 oshape, ishape = tuple(o.shape), tuple(x.shape)
                 if not cs:
-                    Js.append(dagrad.zeros(oshape + ishape, dtype=o.dtype))
+                    Js.append(dagrad.zeros(oshape + ishape, dtype=o.dtype, device=o.device))
                     continue
                 J = dagrad.stack(cs, dim=-1)  # oshape + (n,)
                 Js.append(J.reshape(oshape + ishape))
