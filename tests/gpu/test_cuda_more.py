@@ -798,6 +798,22 @@ def test_finetune_frozen_backbone():
     assert not np.allclose(host(model.fc.weight), fc_before)
 
 
+def test_vision_transforms_and_models_on_device():
+    T = dagrad.vision.transforms
+    img = np.random.default_rng(8).random((3, 20, 24), dtype=np.float32)
+    tf = T.Compose([T.Resize(16), T.CenterCrop(12), T.Normalize([0.5] * 3, [0.2] * 3),
+                    T.Pad(1), T.Grayscale()])
+    close(tf(dagrad.tensor(img, device=DEV)), tf(dagrad.tensor(img)), rtol=1e-5, atol=1e-5)
+    adj = T.functional
+    for f in (lambda t: adj.adjust_hue(t, 0.1), lambda t: adj.adjust_contrast(t, 1.3),
+              lambda t: adj.adjust_saturation(t, 0.7), lambda t: adj.resize(t, [10, 9])):
+        close(f(dagrad.tensor(img, device=DEV)), f(dagrad.tensor(img)), rtol=1e-5, atol=1e-5)
+    m = dagrad.vision.models.mobilenet_v2(num_classes=10).to(DEV)
+    y = m(dagrad.rand(2, 3, 32, 32, device=DEV))
+    y.sum().backward()
+    assert y.device.type == DEV and m.features[0][0].weight.grad.device.type == DEV
+
+
 # ---------------------------------------------------------------- serialization
 def test_save_cuda_load_cpu_and_back(tmp_path):
     x = f32(3, 4)

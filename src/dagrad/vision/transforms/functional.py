@@ -53,8 +53,17 @@ def _check_img(img):
 
 
 def _wrap(arr):
+    from ...backend import contiguous
     from ...tensor import _make
-    return _make(np.ascontiguousarray(arr))
+    return _make(contiguous(arr))
+
+
+def _like(a, h):
+    """A host weight array h in a's array module (CuPy: copied to the device)."""
+    if type(a) is np.ndarray:
+        return h
+    from ...backend import get_array_module
+    return get_array_module(a).asarray(h)
 
 
 def get_dimensions(img):
@@ -185,7 +194,7 @@ def normalize(tensor, mean, std, inplace=False):
         m = m.reshape(-1, 1, 1)
     if s.ndim == 1:
         s = s.reshape(-1, 1, 1)
-    mt, st = _wrap(m), _wrap(s)
+    mt, st = _wrap(_like(tensor._data, m)), _wrap(_like(tensor._data, s))
     if inplace:
         return tensor.sub_(mt).div_(st)
     return (tensor - mt) / st
@@ -227,7 +236,7 @@ def _resize_axis_aa(arr, axis, out_size, kind, antialias):
     idx, w = _aa_weights(in_size, out_size, kind, antialias)
     a = np.moveaxis(arr, axis, -1)
     g = a[..., idx]                         # (..., out, width)
-    r = (g * w.astype(a.dtype)).sum(-1)
+    r = (g * _like(a, w.astype(a.dtype))).sum(-1)
     return np.moveaxis(r, -1, axis)
 
 
@@ -238,7 +247,7 @@ def _resize_axis_linear(arr, axis, out_size):
     src = np.maximum(src, 0.0)
     i0 = np.minimum(np.floor(src).astype(np.int64), in_size - 1)
     i1 = np.minimum(i0 + 1, in_size - 1)
-    lam = (src - i0).astype(arr.dtype)
+    lam = _like(arr, (src - i0).astype(arr.dtype))
     a = np.moveaxis(arr, axis, -1)
     r = a[..., i0] * (1 - lam) + a[..., i1] * lam
     return np.moveaxis(r, -1, axis)
@@ -526,7 +535,7 @@ def _hsv2rgb(img):
     p = np.clip(v * (1.0 - s), 0.0, 1.0)
     q = np.clip(v * (1.0 - s * f), 0.0, 1.0)
     t = np.clip(v * (1.0 - s * (1.0 - f)), 0.0, 1.0)
-    mask = i[..., None, :, :] == np.arange(6).reshape(-1, 1, 1)
+    mask = i[..., None, :, :] == _like(i, np.arange(6).reshape(-1, 1, 1))
     a1 = np.stack((v, q, p, p, t, v), axis=-3)
     a2 = np.stack((t, v, v, q, p, p), axis=-3)
     a3 = np.stack((p, p, t, v, v, q), axis=-3)
