@@ -6,7 +6,7 @@ tensors built from the same arrays, and prints one line per failure: an exceptio
 innermost dagrad frame), a result or gradient left on the CPU, or values differing beyond the
 tolerance. Run on a GPU machine:
 
-    PYTHONPATH=src:tests python tests/gpu/opinfo_sweep.py [name-substring]
+    PYTHONPATH=src:tests python tests/gpu/opinfo_sweep.py [name-substring] [dtype]
 
 or on a CPU-only one against the CuPy stand-in: DAGRAD_FAKE_CUPY=1 (tests/gpu/fakecupy).
 """
@@ -77,13 +77,14 @@ def where(e):
 
 def main():
     pat = sys.argv[1] if len(sys.argv) > 1 else ""
+    dt = sys.argv[2] if len(sys.argv) > 2 else "float32"
     bad = n = mixed = 0
     for info in OPS + EXTRA_OPS:
-        if pat not in info.name or "float32" not in info.dtypes:
+        if pat not in info.name or dt not in info.dtypes:
             continue
         for si, sample in enumerate(info.samples):
             n += 1
-            np_args = make_numpy_args(info, sample, np.float32)
+            np_args = make_numpy_args(info, sample, np.dtype(dt))
             try:
                 oc, gc = run(info, sample, "cpu", np_args)
             except Exception:  # noqa: BLE001 (the CPU refuses it too: not a device problem)

@@ -380,7 +380,7 @@ def _int_division_operands(a, b, kernel):
         xa, xb = scalar_operand(a._data, b)
     if xa.dtype == np.bool_:
         raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
-    if xa.dtype.kind in "iu" and np.any(np.asarray(xb) == 0):
+    if xa.dtype.kind in "iu" and (bool((xb == 0).any()) if hasattr(xb, "shape") else xb == 0):
         raise RuntimeError("ZeroDivisionError")
     return a, b, xa, xb
 

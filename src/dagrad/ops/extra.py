@@ -116,7 +116,7 @@ def _int_binary(np_fn, name):
         if xa.dtype.kind not in "iu":
             raise NotImplementedError(f'"{name}_cpu" not implemented for '
                                       f"'{_pt_name(xa.dtype)}'")
-        return _out(_make(np.asarray(np_fn(xa, xb))), out)
+        return _out(_make(_arr(np_fn(xa, xb))), out)
     op.__name__ = name
     return op
 
@@ -596,7 +596,11 @@ def equal(a, b):
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
     t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
-    return _make(np.asarray(np.isin(e, t, assume_unique=assume_unique, invert=invert)))
+    if type(e) is not type(t) and not (isinstance(elements, Tensor)
+                                       and isinstance(test_elements, Tensor)):
+        xp = _gam(e) if type(e) is not np.ndarray else _gam(t)  # CuPy: a plain value follows
+        e, t = xp.asarray(e), xp.asarray(t)
+    return _make(_arr(np.isin(e, t, assume_unique=assume_unique, invert=invert)))
 
 
 # ---------------------------------------------------------------- sets and counting
