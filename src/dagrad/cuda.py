@@ -127,12 +127,32 @@ seed_all = seed
 
 
 def get_rng_state(device="cuda"):
+    """dagrad draws every random number of a CUDA tensor from the host generator (then copies
+    it to the device), so the CUDA RNG state is that generator's state (a uint8 CPU tensor)."""
     _lazy_init()
-    raise NotImplementedError("dagrad does not expose the CuPy generator state")
+    from . import get_rng_state as _host_state
+    return _host_state()
 
 
 def set_rng_state(new_state, device="cuda"):
     _lazy_init()
+    from . import set_rng_state as _host_set
+    _host_set(new_state)
+
+
+def get_rng_state_all():
+    return [get_rng_state(i) for i in range(device_count())]
+
+
+def set_rng_state_all(new_states):
+    for st in new_states[:1]:
+        set_rng_state(st)
+
+
+def initial_seed():
+    _lazy_init()
+    from . import initial_seed as _host_initial
+    return _host_initial()
 
 
 def empty_cache():

@@ -953,6 +953,12 @@ def test_cuda_module_api():
     assert dagrad.device("cuda").type == "cuda"
     assert dagrad.ones(1, device="cuda:0").device == dagrad.device("cuda", 0)
     assert not cuda.is_bf16_supported()
+    st = cuda.get_rng_state()
+    a = dagrad.randn(3, device="cuda")
+    cuda.set_rng_state(st)
+    np.testing.assert_array_equal(host(dagrad.randn(3, device="cuda")), host(a))
+    cuda.set_rng_state_all(cuda.get_rng_state_all())
+    assert isinstance(cuda.initial_seed(), int)
 
 
 def test_cuda_events_and_streams():
