@@ -40,7 +40,7 @@ TIMEOUT_ARGS=()
 if "$PY" -c "import pytest_timeout" 2>/dev/null; then
     TIMEOUT_ARGS=(--timeout=120)
 fi
-ARGS=(-q -rfE -p no:cacheprovider --durations=15 "${TIMEOUT_ARGS[@]}")
+ARGS=(-q -rfE -p no:cacheprovider --durations=15 ${TIMEOUT_ARGS[@]+"${TIMEOUT_ARGS[@]}"})
 LOG=/dev/null
 if [ -n "${OUT:-}" ]; then
     mkdir -p "$OUT"
@@ -62,6 +62,10 @@ fi
 
 echo "== summary"
 echo "exit code: $rc   wall: $((end - start)) s"
+if ! "$PY" -c "import dagrad, sys; sys.exit(0 if dagrad.cuda.is_available() else 1)" 2>/dev/null
+then
+    echo "WARNING: dagrad sees no CuPy GPU here: the CUDA tests were SKIPPED, not run"
+fi
 if [ -n "${OUT:-}" ]; then
     grep -E "^(FAILED|ERROR) " "$OUT/pytest-gpu.log" | sed 's/^/  /' | head -60
     tail -n 1 "$OUT/pytest-gpu.log"
