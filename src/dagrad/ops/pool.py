@@ -623,8 +623,9 @@ def _avg_fwd_arr(x4, geo, div):
     for ph, r0, c0 in taps[1:]:
         acc += planes[ph][:, :, r0:r0 + Ho, c0:c0 + Wo]
     if acc.dtype.kind in "iu":  # C++ integer division truncates toward zero
-        q = np.abs(acc) // div
-        return np.where(acc < 0, -q, q).astype(acc.dtype)
+        xp = np if type(acc) is np.ndarray else _xp_of(acc)
+        q = xp.abs(acc) // div
+        return xp.where(acc < 0, -q, q).astype(acc.dtype)
     acc /= div
     return acc
 
