@@ -290,13 +290,17 @@ def _first_valid_tap(m, tap, geo, fill):
     bad = m == fill
     if not bad.any():
         return
+    np.copyto(tap, np.broadcast_to(_first_taps(geo, tap.dtype), tap.shape), where=bad)
+
+
+def _first_taps(geo, dtype):
+    """(Ho, Wo): each window's first in-bounds tap."""
     first = []
     for o, s, p, d, k, n in ((geo.Ho, geo.s[0], geo.p[0], geo.d[0], geo.k[0], geo.H),
                              (geo.Wo, geo.s[1], geo.p[1], geo.d[1], geo.k[1], geo.W)):
         pos = np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d
         first.append(np.argmax((pos >= 0) & (pos < n), axis=1))
-    ft = (first[0][:, None] * geo.k[1] + first[1][None, :]).astype(tap.dtype)
-    np.copyto(tap, np.broadcast_to(ft, tap.shape), where=bad)
+    return (first[0][:, None] * geo.k[1] + first[1][None, :]).astype(dtype)
 
 
 def _maxpool_arrays_nan(xp, geo):
@@ -375,6 +379,9 @@ def _maxpool_generic(x4, geo):
         upd = ((s_ > m) | xp.isnan(s_)) if flt else (s_ > m)
         m = xp.where(upd, s_, m)
         tap = xp.where(upd, t, tap)
+    if xpad is not x4:  # windows whose real elements all equal the padding: first in-bounds one
+        tap = xp.where(m == xpad.dtype.type(-np.inf if flt else np.iinfo(x4.dtype).min),
+                       xp.asarray(_first_taps(geo, np.int32)), tap)
     return m, tap
 
 
