@@ -12,9 +12,9 @@ import collections
 import math
 
 from . import _dtype as D
-from .ops import derivatives as R
 from .backend import contiguous as _contig
 from .backend import get_array_module as _gam
+from .ops import derivatives as R
 from .ops._core import Tensor, _make, grad_state, link, link_multi, np, save, save_result, wrap_dim
 from .ops._core import arr as _arr
 from .ops.reduce import vector_norm as _vector_norm

@@ -8,8 +8,8 @@ asymptotic expansion beyond; all vectorised, float64 inside, results in the inpu
 import math
 
 from . import _dtype as D
-from .ops import derivatives as R
 from .backend import get_array_module as _gam
+from .ops import derivatives as R
 from .ops._core import Tensor, _make, grad_state, np
 from .ops._core import arr as _arr
 from .ops.elementwise import _out, erf, erfc, erfinv, exp2, expm1, log1p, logit, round, sigmoid  # noqa: F401

@@ -611,6 +611,54 @@ def test_nn_utilities_and_misc_losses():
     assert res[1][2] == pytest.approx(res[0][2], rel=1e-5)
 
 
+def test_lazy_modules_masks_and_misc_layers():
+    # lazy modules moved to the device materialize there
+    for make, shape in ((lambda: nn.LazyLinear(3), (2, 4)),
+                        (lambda: nn.LazyConv2d(2, 3), (1, 2, 5, 5)),
+                        (lambda: nn.LazyBatchNorm1d(), (4, 3))):
+        m = make().to(DEV)
+        y = m(dagrad.randn(*shape, device=DEV))
+        y.sum().backward()
+        for n, p in list(m.named_parameters()) + list(m.named_buffers()):
+            assert p.device.type == DEV, n
+    # boolean attention masks, the causal mask helper, pooling variants
+    x = f32(2, 4, 8)
+    mc, mg = _twin(lambda: nn.MultiheadAttention(8, 2, batch_first=True))
+    keep = np.array([[False, False, True, False], [False, True, False, False]])
+    res = []
+    for m, dev in ((mc, "cpu"), (mg, DEV)):
+        xt = dagrad.tensor(x, device=dev)
+        causal = nn.Transformer.generate_square_subsequent_mask(4, device=dev)
+        assert causal.device.type == dev
+        o = m(xt, xt, xt, key_padding_mask=dagrad.tensor(keep, device=dev), attn_mask=causal)[0]
+        res.append(o)
+    close(res[1], res[0], 1e-4, 1e-5)
+    x4 = f32(2, 3, 7, 7)
+    both(lambda a: F.avg_pool2d(a, 3, 2, 1, count_include_pad=False), x4)
+    both(lambda a: F.lp_pool2d(a.abs() + 0.1, 2, 3, 2), x4)
+    (oc, ic), (og, ig) = both(lambda a: F.max_pool2d(a, 3, 2, 1, return_indices=True), x4)
+    np.testing.assert_array_equal(host(ig), host(ic))
+    # AdaptiveLogSoftmaxWithLoss, vector_to_parameters, pad_sequence
+    ac, ag = _twin(lambda: nn.AdaptiveLogSoftmaxWithLoss(8, 10, [4, 7]))
+    outs = []
+    for m, dev in ((ac, "cpu"), (ag, DEV)):
+        r = m(dagrad.tensor(x[0], device=dev), dagrad.tensor([0, 5, 9, 3], device=dev))
+        r.loss.backward()
+        outs.append((r.output, r.loss, m.head.weight.grad))
+    for k in range(3):
+        close(outs[1][k], outs[0][k], 1e-4, 1e-5, str(k))
+    lin = nn.Linear(3, 2).to(DEV)
+    vec = nn.utils.parameters_to_vector(lin.parameters())
+    nn.utils.vector_to_parameters(vec * 2, lin.parameters())
+    assert lin.weight.device.type == DEV
+    np.testing.assert_allclose(host(nn.utils.parameters_to_vector(lin.parameters())),
+                               host(vec) * 2)
+    seqs = [dagrad.ones(3, 2, device=DEV), dagrad.ones(1, 2, device=DEV)]
+    padded = nn.utils.rnn.pad_sequence(seqs, batch_first=True)
+    assert padded.device.type == DEV and padded.shape == (2, 3, 2)
+    assert host(padded).sum() == 8
+
+
 def test_dropout_on_device():
     x = dagrad.ones(1000, device=DEV, requires_grad=True)
     y = F.dropout(x, 0.5, training=True)

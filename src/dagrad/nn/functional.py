@@ -1404,7 +1404,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
     if mask is None:
         return None
     if mask._data.dtype == np.bool_:
-        z = np.zeros(mask.shape, dtype=target_type.np)
+        z = _gam(mask._data).zeros(mask.shape, dtype=target_type.np)
         z[mask._data] = -np.inf
         return _make(z)
     if mask._data.dtype.kind not in "fV":

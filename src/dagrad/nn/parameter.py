@@ -84,7 +84,15 @@ class UninitializedTensorMixin:
             shape = (shape,)
         npdt = (dtype or D.get_default_dtype()).np if dtype is not None or \
             self._data.dtype.kind not in "fV" else self._data.dtype
-        self._data = _np.empty(tuple(shape), dtype=npdt)
+        xp = _np
+        if device is not None:  # an explicit device, else the one the placeholder was moved to
+            from ..backend import xp_for
+            from ..tensor import device as _dev
+            xp = xp_for("cuda" if isinstance(device, int) else _dev(device).type)
+        elif type(self._data) is not _np.ndarray:
+            from ..backend import get_array_module
+            xp = get_array_module(self._data)
+        self._data = xp.empty(tuple(shape), dtype=npdt)
         self.__class__ = self.cls_to_become
 
     @property

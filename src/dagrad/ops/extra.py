@@ -9,11 +9,10 @@ import builtins
 import collections
 import math
 
-from . import derivatives as R
 from ..backend import accumulate as _accumulate
 from ..backend import contiguous as _contig
 from ..backend import get_array_module as _gam
-from ._core import arr as _arr
+from . import derivatives as R
 from ._core import (
     D,
     Tensor,
@@ -27,6 +26,7 @@ from ._core import (
     save_result,
     wrap_dim,
 )
+from ._core import arr as _arr
 from .elementwise import _out, _pt_name
 from .reduce import AminmaxRT, MedianRT, ModeRT, _rt
 

@@ -1,9 +1,9 @@
 """Matrix products: matmul/@, mm, bmm, mv, dot, outer, einsum, tensordot, addmm, diagonal."""
 import builtins
 
-from . import derivatives as R
 from ..backend import contiguous as _contig
 from ..backend import get_array_module as _gam
+from . import derivatives as R
 from ._core import D, Tensor, _make, arr, grad_state, link, np, save, wrap_dim
 from .elementwise import _out
 

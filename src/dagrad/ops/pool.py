@@ -327,8 +327,8 @@ def _flat_indices(tap, geo):
     ph, pw = geo.p
     dh, dw = geo.d
     t = tap.astype(np.int64)
-    h = np.arange(geo.Ho, dtype=np.int64)[:, None] * sh - ph + (t // kw) * dh
-    w = np.arange(geo.Wo, dtype=np.int64)[None, :] * sw - pw + (t % kw) * dw
+    h = _xp(t).arange(geo.Ho, dtype=np.int64)[:, None] * sh - ph + (t // kw) * dh
+    w = _xp(t).arange(geo.Wo, dtype=np.int64)[None, :] * sw - pw + (t % kw) * dw
     return h * geo.W + w
 
 
@@ -711,6 +711,8 @@ def _avg_pool(name, nd, input, kernel_size, stride, padding, ceil_mode, count_in
         return avg_pool2d(x.unsqueeze(-2), k, s, p, ceil_mode, count_include_pad,
                           divisor_override).squeeze(-2)
     div = _avg_divisor(geo, count_include_pad, divisor_override, a.dtype)
+    if type(a) is not np.ndarray and type(div) is np.ndarray:  # CuPy: divisors on the device
+        div = _xp(a).asarray(div)
     out = _from4(_avg_fwd_arr(x4, geo, div), a, nd)
     r = _make(out)
     if _rec(x):

@@ -12,8 +12,8 @@ does, and go back through flat per-plane indices.
 import builtins
 import itertools
 
-from . import derivatives as R
 from ..backend import contiguous as _contig
+from . import derivatives as R
 from ._core import D, _make, grad_state, link, np
 
 __all__ = ["max_pool3d", "max_pool3d_with_indices", "avg_pool3d", "adaptive_max_pool3d",

@@ -70,7 +70,8 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         is_batched = targ_dim > 0
         input = input_ if is_batched else input_.unsqueeze(0)
         target = target_ if is_batched else target_.unsqueeze(0)
-        t = target._data.astype(np.int64)
+        td = target._data  # the cluster bookkeeping runs on the host; indices go to the device
+        t = (td if type(td) is np.ndarray else td.get()).astype(np.int64)
         B = t.shape[0]
         output = input.new_zeros(B)
         gather_inds = np.empty(B, dtype=np.int64)
@@ -85,8 +86,8 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             if i == 0:
                 gather_inds[rows] = t[rows]
             else:
-                rel = _make((t[rows] - low_idx)[:, None])
-                rows_t = _make(rows)
+                rel = _make((t[rows] - low_idx)[:, None]).to(input.device)
+                rows_t = _make(rows).to(input.device)
                 cluster_output = self.tail[i - 1](input.index_select(0, rows_t))
                 gather_inds[rows] = self.shortlist_size + i - 1
                 local = F.log_softmax(cluster_output, dim=1).gather(1, rel).squeeze(1)
@@ -97,7 +98,8 @@ class AdaptiveLogSoftmaxWithLoss(Module):
                 f"Target values should be in [0, {self.n_classes - 1}], but values in range "
                 f"[{t.min()}, {t.max()}] were found. ")
         head_logprob = F.log_softmax(self.head(input), dim=1)
-        output = output + head_logprob.gather(1, _make(gather_inds[:, None])).squeeze(1)
+        output = output + head_logprob.gather(
+            1, _make(gather_inds[:, None]).to(input.device)).squeeze(1)
         loss = (-output).mean()
         if not is_batched:
             output = output.squeeze(0)

@@ -571,7 +571,11 @@ class Module:
                 g._data = g_applied._data
         for key, buf in self._buffers.items():
             if buf is not None:
-                self._buffers[key] = fn(buf)
+                r = fn(buf)
+                if type(buf).__name__ == "UninitializedBuffer":  # stays lazy (keeps its class)
+                    buf._data = r._data
+                else:
+                    self._buffers[key] = r
         return self
 
     def to(self, *args, **kwargs):

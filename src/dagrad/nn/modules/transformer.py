@@ -32,9 +32,10 @@ def _generate_square_subsequent_mask(sz, device=None, dtype=None):
     import numpy as np
 
     from ... import _dtype as D
-    from ...tensor import _make
+    from ...creation import tensor
     dt = (dtype or D.get_default_dtype()).np
-    return _make(np.triu(np.full((sz, sz), -np.inf, dtype=dt), 1))
+    m = np.triu(np.full((sz, sz), -np.inf, dtype=dt), 1)
+    return tensor(m, device=device)  # (device None: the default device, as PyTorch)
 
 
 class Transformer(Module):

@@ -1,5 +1,3 @@
-import numpy as np
-
 from ...tensor import Tensor, _make
 
 
@@ -18,6 +16,6 @@ def vector_to_parameters(vec, parameters):
     pointer = 0
     for param in parameters:
         num_param = param.numel()
-        param.data = _make(np.array(vec._data[pointer:pointer + num_param]).reshape(
+        param.data = _make(vec._data[pointer:pointer + num_param].copy().reshape(
             param._data.shape).astype(param._data.dtype, copy=False))
         pointer += num_param

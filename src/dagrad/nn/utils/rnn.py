@@ -55,7 +55,8 @@ def invert_permutation(permutation):
 
 def _lengths_array(lengths):
     if isinstance(lengths, Tensor):
-        return lengths._data.astype(np.int64).reshape(-1)
+        d = lengths._data if type(lengths._data) is np.ndarray else lengths._data.get()
+        return d.astype(np.int64).reshape(-1)
     return np.asarray(list(lengths), dtype=np.int64).reshape(-1)
 
 
@@ -150,7 +151,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
             rows.append(s)
             continue
         padpart = _make(np.full((max_len - k,) + tuple(s.shape[1:]), padding_value,
-                                dtype=s._data.dtype))
+                                dtype=s._data.dtype)).to(s.device)
         rows.append(cat([s, padpart]) if padding_side == "right" else cat([padpart, s]))
     r = stack(rows)
     return r if batch_first else r.transpose(0, 1)

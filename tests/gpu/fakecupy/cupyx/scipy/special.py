@@ -1,9 +1,8 @@
 """Fake cupyx.scipy.special: erf / erfinv of fake CuPy arrays, computed with NumPy."""
 import math
 
-import numpy as _np
-
 import cupy as _cp
+import numpy as _np
 
 
 def _need(a):
