@@ -376,7 +376,11 @@ def _random_inplace(sampler):
             arr = arr[..., 0] + 1j * arr[..., 1]                                          # view
         else:
             arr = sampler(rng, x._data.shape, *args, **kwargs)
-        x._data[...] = arr.astype(x._data.dtype, copy=False)
+        arr = arr.astype(x._data.dtype, copy=False)
+        if type(x._data) is not type(arr):  # a CUDA tensor: the host generator's draw moves over
+            from ..backend import get_array_module, to_device
+            arr = to_device(arr, get_array_module(x._data))
+        x._data[...] = arr
         x._bump()
         return x
     return method

@@ -421,9 +421,9 @@ def scatter(x, dim, index, src=None, value=None, *, reduce=None):
     if reduce is None:
         out[full] = vals
     elif reduce == "add":
-        np.add.at(out, full, vals)
+        _bk.scatter_add(out, full, vals)
     elif reduce == "multiply":
-        np.multiply.at(out, full, vals)
+        _bk.get_array_module(out).multiply.at(out, full, vals)
     else:
         raise RuntimeError(f"reduce argument must be either add or multiply. Got {reduce}")
     res = _make(out)
@@ -451,7 +451,7 @@ def scatter_add(x, dim, index, src):
         raise RuntimeError("scatter(): Expected dtype int32/int64 for index")
     out = a.copy() if a.dtype.kind != "V" else a.astype(np.float32)  # bf16: float32 sums
     sl = tuple(slice(0, k) for k in idx.shape)
-    np.add.at(out, _full_index(idx, d), src._data[sl].astype(out.dtype, copy=False))
+    _bk.scatter_add(out, _full_index(idx, d), src._data[sl].astype(out.dtype, copy=False))
     res = _make(out if out.dtype == a.dtype else out.astype(a.dtype))
     if grad_state.enabled and (x._rg or src._rg):
         n = R.ScatterAddBackward0()
@@ -477,24 +477,24 @@ def scatter_reduce(x, dim, index, src, reduce, *, include_self=True):
     if reduce == "sum":
         if not include_self:
             out[full] = 0
-        np.add.at(out, full, vals)
+        _bk.scatter_add(out, full, vals)
     elif reduce == "prod":
         if not include_self:
             out[full] = 1
-        np.multiply.at(out, full, vals)
+        _bk.get_array_module(out).multiply.at(out, full, vals)
     elif reduce in ("amax", "amin"):
         uf = np.maximum if reduce == "amax" else np.minimum
         if not include_self:
             out[full] = vals.min() if reduce == "amax" else vals.max()
             out[full] = np.finfo(a.dtype).min if reduce == "amax" and a.dtype.kind in "fV" else \
                 out[full]
-        uf.at(out, full, vals)
+        getattr(_bk.get_array_module(out), uf.__name__).at(out, full, vals)
     elif reduce == "mean":
         cnt = np.ones_like(a) if include_self else np.zeros_like(a)
         if not include_self:
             out[full] = 0
-        np.add.at(out, full, vals)
-        np.add.at(cnt, full, 1)
+        _bk.scatter_add(out, full, vals)
+        _bk.scatter_add(cnt, full, 1)
         out = np.where(cnt > 0, out / np.maximum(cnt, 1), out).astype(a.dtype)
     else:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
@@ -536,7 +536,7 @@ def index_add(x, dim, index, source, *, alpha=1):
     if alpha != 1:
         src = src * alpha
     key = (slice(None),) * d + (idx,)
-    np.add.at(out, key, src)
+    _bk.scatter_add(out, key, src)
     res = _make(out)
     if grad_state.enabled and (x._rg or source._rg):
         n = R.IndexAddBackward0()
