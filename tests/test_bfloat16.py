@@ -6,10 +6,10 @@ compared to within 1 bfloat16 ulp of torch's (most are bit-identical), reduction
 softmax / nn layers (different accumulation order) to within a few ulps, stated per test.
 """
 import math
-import zlib
 import pickle
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 import pytest

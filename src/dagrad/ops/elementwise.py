@@ -3,6 +3,7 @@ import math
 
 from . import derivatives as R
 from ._core import (
+    _SCALAR_ARRS,
     D,
     Tensor,
     _make,
@@ -15,13 +16,13 @@ from ._core import (
     link,
     np,
     promote_arrays,
+    same_device,
     save,
     save_result,
     scalar_arr,
     scalar_operand,
     via_f32,
 )
-from ._core import _SCALAR_ARRS, same_device
 
 _SCALAR_TYPES = (int, float, bool, complex)
 
