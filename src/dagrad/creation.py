@@ -81,6 +81,8 @@ def _infer_np(data):
     """Build a NumPy array from nested Python data with PyTorch's dtype inference."""
     if isinstance(data, Tensor):
         return data._data
+    if hasattr(data, "__cuda_array_interface__") and hasattr(data, "get"):  # a CuPy array
+        return data
     if isinstance(data, np.ndarray):
         if data.dtype.kind == "V":  # an ml_dtypes array: PyTorch refuses it, as from_numpy
             from_numpy(data)
@@ -231,6 +233,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
             "torch.tensor(sourceTensor).", UserWarning, stacklevel=2)
         if device is None and data.is_cuda:  # the copy stays on the source's device (PyTorch)
             device = data.device
+    elif device is None and hasattr(data, "__cuda_array_interface__"):  # a CuPy array
+        device = "cuda"
     try:
         arr = _infer_np(data)
     except RuntimeError as e:  # complex data under a bfloat16 default: fine with a dtype=

@@ -110,6 +110,8 @@ def _prefix(a, k):
 
 def _lu_info(a):
     """Per matrix: 1-based index of the first zero pivot of partial-pivot LU (0 if none)."""
+    if type(a) is not np.ndarray:  # CuPy: the elimination runs on a host copy (error path)
+        return _lu_info(a.get())
     n = a.shape[-1]
     m = np.array(a.reshape(-1, n, n), dtype=np.complex128 if a.dtype.kind == "c" else np.float64)
     B = m.shape[0]
@@ -132,6 +134,8 @@ def _lu_info(a):
 
 def _chol_info(a):
     """Per matrix: order of the first leading minor that is not positive-definite (0 if none)."""
+    if type(a) is not np.ndarray:  # CuPy: on a host copy (error path)
+        return _chol_info(a.get())
     n = a.shape[-1]
     m = np.array(a.reshape(-1, n, n), dtype=np.complex128 if a.dtype.kind == "c" else np.float64)
     B = m.shape[0]
@@ -164,7 +168,7 @@ def _mH(x):
 
 
 def _eye_like(a):
-    return np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    return np.broadcast_to(_gam(a).eye(a.shape[-1], dtype=a.dtype), a.shape)
 
 
 # ---------------------------------------------------------------- inverse, det
@@ -178,7 +182,7 @@ def _inv_np(a, fname="linalg.inv", check=True):
             _raise_singular_inv(a, fname)
         info = _lu_info(a).reshape(a.shape[:-2]).astype(np.int32)
         with np.errstate(all="ignore"):
-            r = np.full(a.shape, np.nan, dtype=a.dtype)
+            r = _gam(a).full(a.shape, np.nan, dtype=a.dtype)
             flat_ok = (info.reshape(-1) == 0)
             if flat_ok.any():
                 ar = a.reshape(-1, *a.shape[-2:])
@@ -963,7 +967,7 @@ def _lu_backward(P, L, U, gL, gU):
         gB2 = solve_triangular(_mH(U), gL2, upper=False, left=False)
     else:
         gB2 = (L2 @ U) * 0
-    eye = _make(np.eye(n, dtype=L._data.dtype))
+    eye = _make(_gam(L._data).eye(n, dtype=L._data.dtype))
     gB1 = _lu_square_backward(eye, L1, U, gL1, gU)
     return P @ cat([gB1, gB2], -2)
 
@@ -1304,7 +1308,7 @@ def vander(x, *, N=None):
     from .ops.reduce import cumprod
     if x._data.dtype == np.bool_:
         x = x.long()
-    ones = _make(np.ones(x._data.shape + (1,), dtype=x._data.dtype))
+    ones = _make(_gam(x._data).ones(x._data.shape + (1,), dtype=x._data.dtype))
     if n == 1:
         return ones
     rest = cumprod(x.unsqueeze(-1).expand(*x._data.shape, n - 1), -1)
@@ -1366,8 +1370,8 @@ def _householder(A, tau):
     if k > n:
         raise RuntimeError("torch.linalg.householder_product: input.shape[-1] must be greater "
                            "than or equal to tau.shape[-1]")
-    eye = _make(np.eye(m, dtype=a.dtype))
-    rows = np.arange(m)
+    eye = _make(_gam(a).eye(m, dtype=a.dtype))
+    rows = _gam(a).arange(m)
     Q = None
     for i in range(k):
         below = _make((rows > i).astype(a.dtype))
@@ -1706,7 +1710,7 @@ def _jvp_eigh(args, kwargs, out):
     M = _mH(V) @ dA @ V
     dL = M.diagonal(0, -2, -1)
     E = L.unsqueeze(-2) - L.unsqueeze(-1)
-    eye = _make(np.eye(L._data.shape[-1], dtype=L._data.dtype))
+    eye = _make(_gam(L._data).eye(L._data.shape[-1], dtype=L._data.dtype))
     Finv = (E + eye).reciprocal() * (1 - eye)
     dV = V @ (Finv * M)
     F = _fa()
@@ -1724,7 +1728,7 @@ def _eig_tangents(A, L, V):
     dP = solve(V, dA @ V)
     dL = dP.diagonal(0, -2, -1)
     n = L._data.shape[-1]
-    eye = _make(np.eye(n, dtype=L._data.dtype))
+    eye = _make(_gam(L._data).eye(n, dtype=L._data.dtype))
     E = L.unsqueeze(-2) - L.unsqueeze(-1) + eye
     dX = V @ (dP / E * (1 - eye))
     dV = dX - V * (_mH(V) @ dX).diagonal(0, -2, -1).real.unsqueeze(-2)
@@ -1763,8 +1767,8 @@ def _jvp_pinv(args, kwargs, out):
     dA = _fa()._t_or_zero(A)
     P = out
     m, n = A._data.shape[-2:]
-    Im = _make(np.eye(m, dtype=A._data.dtype))
-    In = _make(np.eye(n, dtype=A._data.dtype))
+    Im = _make(_gam(A._data).eye(m, dtype=A._data.dtype))
+    In = _make(_gam(A._data).eye(n, dtype=A._data.dtype))
     dAh, Ph = _mH(dA), _mH(P)
     return -(P @ dA @ P) + (In - P @ A) @ dAh @ Ph @ P + P @ Ph @ dAh @ (Im - A @ P)
 
@@ -1822,7 +1826,7 @@ def _jvp_svd(args, kwargs, out):
     V = _mH(Vh)
     dP = _mH(U) @ dA @ V
     dS = dP.diagonal(0, -2, -1)
-    eye = _make(np.eye(k, dtype=S._data.dtype))
+    eye = _make(_gam(S._data).eye(k, dtype=S._data.dtype))
     S2 = S * S
     E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + eye
     off = 1 - eye

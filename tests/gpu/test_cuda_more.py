@@ -725,6 +725,54 @@ def test_optimizers_match_cpu(name, kw):
     params_close(res[1][1], res[0][1], rtol=1e-4, atol=1e-5)
 
 
+def test_optimizer_state_from_a_cpu_checkpoint_moves_to_the_parameters_device():
+    # PyTorch's load_state_dict casts the state to each parameter's dtype AND device
+    w = dagrad.zeros(4, requires_grad=True)
+    opt = dagrad.optim.Adam([w], lr=0.1)
+    w.grad = dagrad.ones(4)
+    opt.step()
+    w1 = host(w).copy()
+    sd = copy.deepcopy(opt.state_dict())           # on the CPU
+    wg = dagrad.zeros(4, device=DEV, requires_grad=True)
+    og = dagrad.optim.Adam([wg], lr=0.1)
+    og.load_state_dict(sd)
+    st = og.state[wg]
+    assert st["exp_avg"].device.type == DEV and st["exp_avg_sq"].device.type == DEV
+    wg.grad = dagrad.ones(4, device=DEV)
+    og.step()
+    w.grad = dagrad.ones(4)
+    opt.step()
+    # the same second step from the same state: wg moved from 0 as w moved from w1
+    np.testing.assert_allclose(host(wg), host(w) - w1, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(host(st["exp_avg"]), host(opt.state[w]["exp_avg"]), rtol=1e-6)
+
+
+def test_misc_ops_keep_the_device():
+    x = f32(3, 4)
+    both(lambda a: dagrad.linalg.householder_product(a, a[0, :3].tanh()), f32(4, 3),
+         rtol=1e-4, atol=1e-5)
+    both(lambda a: dagrad.special.gammainc(a.abs() + 0.5, a.abs() + 0.2)
+         + dagrad.special.gammaincc(a.abs() + 1, a.abs()), x, grad=False)
+    for dev in ("cpu", DEV):
+        t = dagrad.tensor(np.array([3, 5, 11]), device=dev)
+        r, c = dagrad.unravel_index(t, (3, 4))
+        nz = dagrad.nonzero_static(dagrad.tensor([0.0, 2.0, 0.0, 1.0], device=dev), size=3)
+        u = dagrad.unique_consecutive(dagrad.tensor([1, 1, 2, 2, 3, 1], device=dev),
+                                      return_inverse=True, return_counts=True)
+        ss = dagrad.searchsorted(dagrad.tensor([1.0, 2.0, 3.0], device=dev),
+                                 dagrad.tensor([0.5, 2.5], device=dev))
+        b = dagrad.binomial(dagrad.full((3,), 5.0, device=dev), dagrad.full((3,), 0.5, device=dev))
+        for v in (r, c, nz, *u, ss, b):
+            assert v.device.type == dev, v
+        assert r.tolist() == [0, 1, 2] and c.tolist() == [3, 1, 3]
+        assert nz.tolist() == [[1], [3], [-1]] and u[0].tolist() == [1, 2, 3, 1]
+        assert ss.tolist() == [0, 2]
+    if DEV == "cuda":   # torch.tensor / as_tensor of a CuPy array: a CUDA tensor
+        import cupy
+        c = cupy.arange(4, dtype=cupy.float32)
+        assert dagrad.tensor(c).device.type == "cuda" and dagrad.tensor(c).tolist() == [0, 1, 2, 3]
+
+
 def test_mlp_adam_and_state_dict_round_trip():
     x, y = f32(32, 10), f32(32, 1)
     res = []

@@ -203,7 +203,7 @@ def _construct_standard_basis_for(tensors, tensor_numels):
         a = np.zeros((total_numel, n), dtype=t._data.dtype)
         a[np.arange(start, start + n), np.arange(n)] = 1
         start += n
-        chunks.append(_make(a))
+        chunks.append(_make(a).to(t.device))
     return tuple(chunks)
 
 

@@ -1171,8 +1171,9 @@ def _LA():
 
 
 def _eye_t(n, like):
+    from ..backend import get_array_module
     from ..tensor import _make
-    return _make(np.eye(n, dtype=like._data.dtype))
+    return _make(get_array_module(like._data).eye(n, dtype=like._data.dtype))
 
 
 def _multi_out(self, buf):
@@ -1195,7 +1196,8 @@ class LinalgDetBackward0(Node):
         # singular: the adjugate through the SVD, A = U S Vh
         U, S, Vh = LA.svd(A, full_matrices=False)
         from ..tensor import _make
-        sgn = _make(np.asarray(np.linalg.det(U._data) * np.linalg.det(Vh._data)))
+        from ._core import arr
+        sgn = _make(arr(np.linalg.det(U._data) * np.linalg.det(Vh._data)))
         adj = (U * _prod_others(S, S.ndim - 1).unsqueeze(-2)) @ Vh
         return (g * sgn).unsqueeze(-1).unsqueeze(-1) * adj.conj()
 
@@ -2115,7 +2117,8 @@ class TraceBackward0(Node):
     def backward(self, g):
         from ..tensor import _make
         n, m = self.shape
-        return g * _make(np.eye(n, m, dtype=g._data.dtype))
+        from ..backend import get_array_module
+        return g * _make(get_array_module(g._data).eye(n, m, dtype=g._data.dtype))
 
 
 class DiagonalBackward0(Node):

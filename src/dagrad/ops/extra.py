@@ -505,7 +505,7 @@ def angle(x, *, out=None):
         return _out(res, out)
     r = np.where(a < 0, np.pi, 0.0).astype(a.dtype if a.dtype.kind in "fV" else D.default.np)
     r = np.where(np.isnan(a), a, r) if a.dtype.kind in "fV" else r
-    res = _make(np.asarray(r))
+    res = _make(_arr(r))
     if _rec(x):
         _node("AngleBackward0", lambda n, g: g * 0, (x,), res)
     return _out(res, out)
@@ -648,16 +648,16 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
             new = np.zeros(0, bool)
         else:
             ch = (m[1:] != m[:-1]).reshape(n - 1, -1).any(1)
-            new = np.concatenate([[True], ch])
+            new = np.concatenate([_gam(ch).ones(1, bool), ch])
         u = np.moveaxis(m[new], 0, d)
         inv = np.cumsum(new) - 1
         starts = np.nonzero(new)[0]
         cnt = np.diff(np.append(starts, n))
-    outs = [_make(np.ascontiguousarray(u))]
+    outs = [_make(_contig(u))]
     if return_inverse:
-        outs.append(_make(np.asarray(inv, dtype=np.int64)))
+        outs.append(_make(_arr(inv, np.int64)))
     if return_counts:
-        outs.append(_make(np.asarray(cnt, dtype=np.int64)))
+        outs.append(_make(_arr(cnt, np.int64)))
     return outs[0] if len(outs) == 1 else tuple(outs)
 
 
@@ -753,7 +753,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                 f"boundaries tensor {list(s.shape)} and input value tensor {list(v.shape)}")
         cmp = np.less_equal if right else np.less
         r = cmp(s[..., None, :], v[..., :, None]).sum(-1)
-    return _out(_make(np.asarray(r, dtype=dt)), out)
+    return _out(_make(_arr(r, dt)), out)
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):  # noqa: A002

@@ -9,6 +9,7 @@ import builtins
 import itertools
 import math
 
+from ..backend import get_array_module as _gam
 from ..tensor import Tensor
 from . import derivatives as R
 from ._core import _make, grad_state, link, np
@@ -353,7 +354,6 @@ def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout
 
 # ---------------------------------------------------------------- indices, views
 def unravel_index(indices, shape):
-    from ..creation import tensor
     a = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
     if a.dtype.kind not in "iu":
         raise TypeError(f"expected 'indices' to be integer dtype, but got "
@@ -366,7 +366,7 @@ def unravel_index(indices, shape):
     out = []
     div = 1
     for s_ in reversed(shape):    # PyTorch wraps out-of-range indices (floor div / mod)
-        out.append(tensor((a // div) % s_ if s_ else a * 0))
+        out.append(_make((a // div) % s_ if s_ else a * 0))
         div *= s_
     return tuple(reversed(out))
 
@@ -1080,10 +1080,10 @@ def nonzero_static(input, *, size, fill_value=-1):
     from ..creation import tensor
     nz = np.argwhere(input._data)
     nd = input.dim()
-    out = np.full((size, nd), fill_value, dtype=np.int64)
+    out = _gam(nz).full((size, nd), fill_value, dtype=np.int64)
     k = builtins.min(size, nz.shape[0])
     out[:k] = nz[:k]
-    return tensor(out)
+    return tensor(out) if type(out) is np.ndarray else _make(out)
 
 
 def frobenius_norm(input, dim=(), keepdim=False):
@@ -1346,7 +1346,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
         w = np.zeros(n_fft, dtype=rdt)
         left = (n_fft - wl) // 2
         w[left:left + wl] = 1
-        w = _make(w)
+        w = _make(w).to(frames.device)
     frames = frames * w
     expected = n_fft + hop * (n_frames - 1)
     B = frames.shape[0]
@@ -1393,6 +1393,8 @@ if not hasattr(Tensor, "istft"):
 def binomial(count, prob, generator=None):
     """Samples Binomial(count, prob) elementwise (no gradient, as PyTorch)."""
     from ..creation import _rng
+    if count.is_cuda:  # CuPy: drawn on the host (CPU's stream), moved
+        return binomial(count.cpu(), prob.cpu(), generator).to(count.device)
     c = count._data
     p = prob._data
     if c.dtype.kind not in "fV":
@@ -1466,11 +1468,15 @@ def _lgamma_arr(a):
 def _igamma_arrays(a, x):
     """Regularised lower/upper incomplete gamma P(a, x), Q(a, x) (series for x < a + 1,
     Lentz's continued fraction otherwise), vectorised; PyTorch's edge values."""
+    if type(a) is not np.ndarray or type(x) is not np.ndarray:  # CuPy: on host copies
+        xp = _gam(a) if type(a) is not np.ndarray else _gam(x)
+        P, Q = _igamma_arrays(*(v.get() if hasattr(v, "get") else v for v in (a, x)))
+        return xp.asarray(P), xp.asarray(Q)
     a, x = np.broadcast_arrays(a, x)
     dt = a.dtype
     a64, x64 = a.astype(np.float64), x.astype(np.float64)
-    P = np.full(a64.shape, np.nan)
-    Q = np.full(a64.shape, np.nan)
+    P = _gam(a64).full(a64.shape, np.nan)
+    Q = _gam(a64).full(a64.shape, np.nan)
     ok = (a64 > 0) & (x64 > 0) & np.isfinite(a64)
     with np.errstate(all="ignore"):
         lx = np.log(np.where(ok, x64, 1.0))

@@ -315,7 +315,7 @@ def setitem_zero(g, k):
 
 
 def _masked_zero(g, k):
-    m = np.ones(g._data.shape, dtype=bool)
+    m = _bk.get_array_module(g._data).ones(g._data.shape, dtype=bool)
     _set(m, k, False)
     return g * _make(m.astype(g._data.dtype))
 

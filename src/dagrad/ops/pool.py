@@ -78,7 +78,7 @@ class _G:
         ph, pw = self.p
         if self.Hp == self.H and self.Wp == self.W:
             return x
-        xp = np.full((N, C, self.Hp, self.Wp), fill, dtype=x.dtype)
+        xp = _xp(x).full((N, C, self.Hp, self.Wp), fill, dtype=x.dtype)
         xp[:, :, ph:ph + self.H, pw:pw + self.W] = x
         return xp
 

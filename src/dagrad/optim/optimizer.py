@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd.function import RemovableHandle
 from ..autograd.grad_mode import state as _grad_state
+from ..backend import contiguous as _contig
 from ..tensor import Tensor, _make
 
 __all__ = ["Optimizer", "required"]
@@ -154,7 +155,7 @@ def _like_param(arr, param):
     """A fresh state array from a (possibly real-viewed) array, shaped and typed like param."""
     pd = param._data
     if pd.dtype.kind == "c":
-        return np.ascontiguousarray(arr).view(pd.dtype).reshape(pd.shape)
+        return _contig(arr).view(pd.dtype).reshape(pd.shape)
     return arr
 
 
@@ -357,9 +358,9 @@ class Optimizer:
                 from .. import _dtype as D
                 return value.to(dtype=D.float32)
             return value
-        if param.is_floating_point() and value.dtype != param.dtype:
-            return value.to(dtype=param.dtype)
-        return value
+        if param.is_floating_point():  # PyTorch: the parameter's dtype and device
+            return value.to(dtype=param.dtype, device=param.device)
+        return value.to(device=param.device)
 
     def load_state_dict(self, state_dict):
         r"""Load the optimizer state (an object returned by :meth:`state_dict`)."""

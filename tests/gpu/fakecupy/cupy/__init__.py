@@ -155,6 +155,8 @@ class ndarray:
     mT = property(lambda s: ndarray(_np.swapaxes(s._a, -1, -2)))
     flags = property(lambda s: _Flags(s._a))
     device = property(lambda s: Device(0))
+    __cuda_array_interface__ = property(lambda s: {
+        "shape": s._a.shape, "typestr": s._a.dtype.str, "data": (0, False), "version": 3})
     base = property(lambda s: None if s._a.base is None or not isinstance(s._a.base, _HOST)
                     else ndarray(s._a.base))
 
