@@ -156,3 +156,27 @@ def test_complex32_promotion():
     x = np.ones(2, np.float16)
     r_t = torch.result_type(torch.from_numpy(x), 1j)
     assert str(dagrad.result_type(dagrad.from_numpy(x), 1j)) == str(r_t)
+
+
+def test_complex_to_real_cast_warns_once_like_torch():
+    """PyTorch: one UserWarning per process (TORCH_WARN_ONCE), pointing at the user's line;
+    NumPy would emit a ComplexWarning on every cast."""
+    import subprocess
+    import sys
+    code = (
+        "import warnings, {m}\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    x = {m}.tensor([1+2j])\n"
+        "    y = x.float(); z = x.to({m}.float64); i = x.to({m}.int64)\n"
+        "    print([type(e.message).__name__ for e in w], y.tolist(), z.tolist(), i.tolist(),\n"
+        "          {{e.lineno for e in w}})\n")
+    out = {}
+    for m in ("torch", "dagrad"):
+        r = subprocess.run([sys.executable, "-c", code.format(m=m)], capture_output=True,
+                           text=True, check=True)
+        out[m] = r.stdout.split("{")[0]
+        if m == "dagrad":
+            assert r.stdout.strip().endswith("{5}")  # the user's line
+    assert out["dagrad"] == out["torch"]
+    assert "UserWarning" in out["torch"]

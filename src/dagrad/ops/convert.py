@@ -36,6 +36,26 @@ def _parse_to(args, kwargs):
             device(dev) if dev is not None else None, copy)
 
 
+_warned_complex = False
+
+
+def _complex_to_real(a, npdt):
+    """PyTorch warns once per process (a UserWarning), NumPy on every cast (ComplexWarning)."""
+    global _warned_complex
+    if not _warned_complex:
+        import sys
+        import warnings
+
+        from ..autograd.function import _PKG_DIR
+        _warned_complex = True
+        f, level = sys._getframe(1), 2
+        while f is not None and f.f_code.co_filename.startswith(_PKG_DIR):
+            f, level = f.f_back, level + 1
+        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
+                      stacklevel=level)
+    return a.real.astype(npdt)
+
+
 def cast(x, dt, copy=False):
     """x as dtype dt (differentiable between floating types: ToCopyBackward0)."""
     a = x._data
@@ -43,7 +63,10 @@ def cast(x, dt, copy=False):
         return x
     if dt is D.bfloat16 and type(a) is not np.ndarray:
         raise TypeError(BF16_CUDA)
-    res = _make(a.astype(dt.np))
+    if a.dtype.kind == "c" and dt.np.kind != "c":
+        res = _make(_complex_to_real(a, dt.np))
+    else:
+        res = _make(a.astype(dt.np))
     if x._rg and grad_state.enabled and dt.category >= D.FLOAT:
         n = R.ToCopyBackward0()
         n.src_dtype = D.from_np(a.dtype)
