@@ -235,9 +235,17 @@ def as_tensor_arg(x, like=None):
         if type(x) is int and dt.kind in "iu":
             info = np.iinfo(dt)
             if not info.min <= x <= info.max:  # wraps like PyTorch's cast (-3 -> 253 for uint8)
-                return _make(np.asarray(x).astype(dt))
-        return _make(np.asarray(x, dtype=dt))
+                return _dev_like(_make(np.asarray(x).astype(dt)), like)
+        return _dev_like(_make(np.asarray(x, dtype=dt)), like)
     return _tensor(x)
+
+
+def _dev_like(t, like):
+    """A Python scalar's 0-d tensor on `like`'s device (its saved copy meets device arrays in
+    backward rules too)."""
+    if type(like._data) is np.ndarray:
+        return t
+    return _make(get_array_module(like._data).asarray(t._data))
 
 
 def scalar_operand(x, s):
@@ -257,7 +265,7 @@ def scalar_operand(x, s):
         if k in "iu":
             info = np.iinfo(x.dtype)
             if not info.min <= s <= info.max:
-                s = np.array(s).astype(x.dtype)  # wraps like PyTorch's cast
+                s = np.array(s).astype(x.dtype)[()]  # wraps like PyTorch's cast (a scalar)
         return x, s
     if ts is bool:
         return x, s

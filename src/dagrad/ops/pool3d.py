@@ -13,6 +13,7 @@ import builtins
 import itertools
 
 from ..backend import contiguous as _contig
+from ..backend import get_array_module as _gam
 from . import derivatives as R
 from ._core import D, _make, grad_state, link, np
 
@@ -578,10 +579,11 @@ def _frac_seq(n, o, k, u):
     input's float type as PyTorch computes them)."""
     dt = u.dtype
     alpha = dt.type(n - k) / dt.type(builtins.max(o - 1, 1))
-    i = np.arange(o - 1).astype(dt)
+    xp = _gam(u)
+    i = xp.arange(o - 1).astype(dt)
     seq = (((i + u[..., None]) * alpha).astype(np.int64) -
            (u[..., None] * alpha).astype(np.int64))
-    last = np.full(seq.shape[:-1] + (1,), n - k, dtype=np.int64)
+    last = xp.full(seq.shape[:-1] + (1,), n - k, dtype=np.int64)
     return np.concatenate([seq, last], axis=-1)
 
 
@@ -624,7 +626,7 @@ def _fractional(nd, input, kernel_size, output_size, output_ratio, return_indice
         import dagrad
 
         from .. import creation as _cr  # noqa: F401 - dagrad's global generator
-        samples = dagrad.rand(N, C, nd, dtype=input.dtype)._data
+        samples = dagrad.rand(N, C, nd, dtype=input.dtype, device=input.device)._data
     else:
         samples = _random_samples._data
     if samples.dtype.kind != "f":
@@ -637,21 +639,24 @@ def _fractional(nd, input, kernel_size, output_size, output_ratio, return_indice
     starts = []
     for j in range(3):
         if nd == 2 and j == 0:
-            starts.append(np.zeros((N, C, 1), dtype=np.int64))
+            starts.append(_gam(x).zeros((N, C, 1), dtype=np.int64))
             continue
         sidx = j if nd == 3 else {1: 1, 2: 0}[j]     # 2-D samples are (w, h)
-        starts.append(_frac_seq(n3[j], o3[j], k3[j], samples[:, :, sidx]))
+        u = samples[:, :, sidx]
+        if type(u) is not type(x):  # samples given on the other device: follow the input
+            u = _gam(x).asarray(u) if type(x) is not np.ndarray else u.get()
+        starts.append(_frac_seq(n3[j], o3[j], k3[j], u))
     # gather all k-window elements: offsets along each dim, vectorised over (N, C, o...)
     sel = x3
     win_pos = []
     for j in range(3):
-        pos = starts[j][..., :, None] + np.arange(k3[j])      # (N, C, o_j, k_j)
+        pos = starts[j][..., :, None] + _gam(x).arange(k3[j])  # (N, C, o_j, k_j)
         shape = [N, C, 1, 1, 1, 1, 1, 1]
         shape[2 + j] = o3[j]
         shape[5 + j] = k3[j]
         win_pos.append(pos.reshape(shape))
-    NN = np.arange(N).reshape(N, 1, 1, 1, 1, 1, 1, 1)
-    CC = np.arange(C).reshape(1, C, 1, 1, 1, 1, 1, 1)
+    NN = _gam(x).arange(N).reshape(N, 1, 1, 1, 1, 1, 1, 1)
+    CC = _gam(x).arange(C).reshape(1, C, 1, 1, 1, 1, 1, 1)
     win = sel[NN, CC, win_pos[0], win_pos[1], win_pos[2]]   # (N, C, o0, o1, o2, k0, k1, k2)
     flatw = win.reshape(N, C, o3[0], o3[1], o3[2], -1)
     am = _argmax_nan(flatw, -1)
