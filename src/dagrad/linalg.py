@@ -176,7 +176,7 @@ def _inv_np(a, fname="linalg.inv", check=True):
     if a.size == 0:
         return np.empty(a.shape, a.dtype), np.zeros(a.shape[:-2], np.int32)
     try:
-        return np.linalg.inv(a), np.zeros(a.shape[:-2], np.int32)
+        return np.linalg.inv(a), _gam(a).zeros(a.shape[:-2], np.int32)
     except np.linalg.LinAlgError:
         if check:
             _raise_singular_inv(a, fname)
@@ -188,7 +188,7 @@ def _inv_np(a, fname="linalg.inv", check=True):
                 ar = a.reshape(-1, *a.shape[-2:])
                 rr = r.reshape(-1, *a.shape[-2:])
                 rr[flat_ok] = np.linalg.inv(ar[flat_ok])
-        return r, info
+        return r, (info if type(a) is np.ndarray else _gam(a).asarray(info))
 
 
 def inv(A, *, out=None):
@@ -210,7 +210,7 @@ def inv_ex(A, *, check_errors=False, out=None):
         n = R.LinalgInvExBackward0()
         save_result(n, res)
         link(n, res, A)
-    return _InvExT(res, _make(np.asarray(info, dtype=np.int32)))
+    return _InvExT(res, _make(_arr(info, np.int32)))
 
 
 def inverse(A, *, out=None):
@@ -326,7 +326,7 @@ def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     a = _check(A, "linalg.solve_ex")
     try:
         r = solve(A, B, left=left)
-        info = np.zeros(a.shape[:-2], np.int32)
+        info = _gam(a).zeros(a.shape[:-2], np.int32)
     except LinAlgError:
         if check_errors:
             raise
@@ -500,7 +500,7 @@ def _chol_np(a, fname, check):
     if a.size == 0:
         return np.empty(a.shape, a.dtype), np.zeros(a.shape[:-2], np.int32)
     try:
-        return np.linalg.cholesky(a), np.zeros(a.shape[:-2], np.int32)
+        return np.linalg.cholesky(a), _gam(a).zeros(a.shape[:-2], np.int32)
     except np.linalg.LinAlgError:
         info = _chol_info(a)
         if check:
@@ -510,12 +510,12 @@ def _chol_np(a, fname, check):
                 f"{fname}: {_prefix(a, k)}The factorization could not be completed because the "
                 f"input is not positive-definite (the leading minor of order "
                 f"{int(info[k]) if bad.size else 1} is not positive-definite).") from None
-        r = np.zeros(a.shape, a.dtype)
+        r = _gam(a).zeros(a.shape, a.dtype)
         ok = info == 0
         ar, rr = a.reshape(-1, *a.shape[-2:]), r.reshape(-1, *a.shape[-2:])
         if ok.any():
             rr[ok] = np.linalg.cholesky(ar[ok])
-        return r, info.reshape(a.shape[:-2]).astype(np.int32)
+        return r, _gam(a).asarray(info.reshape(a.shape[:-2]).astype(np.int32))
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
@@ -527,7 +527,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
         n.upper = upper
         save_result(n, res)
         link(n, res, A)
-    return _CholExT(res, _make(np.asarray(info, np.int32)))
+    return _CholExT(res, _make(_arr(info, np.int32)))
 
 
 def qr(A, mode="reduced", *, out=None):
@@ -570,12 +570,24 @@ def eigvalsh(A, UPLO="L", *, out=None):
     return _out(_make(_contig(np.linalg.eigvalsh(a, UPLO=UPLO))), out)
 
 
+def _np_eig(a, values_only=False):
+    """np.linalg.eig / eigvals; CuPy has no general eigensolver: a host copy, moved back (as
+    PyTorch's CUDA eig, which runs on the CPU too)."""
+    if type(a) is np.ndarray:
+        return np.linalg.eigvals(a) if values_only else np.linalg.eig(a)
+    xp = _gam(a)
+    if values_only:
+        return xp.asarray(np.linalg.eigvals(a.get()))
+    w, v = np.linalg.eig(a.get())
+    return xp.asarray(w), xp.asarray(v)
+
+
 def eig(A, *, out=None):
     """Eigen-decomposition of a general matrix: complex eigenvalues and unit-norm eigenvectors,
     differentiable (LinalgEigBackward0) for distinct eigenvalues."""
     a = _check(A, "linalg.eig")
     c = np.complex64 if a.dtype in (np.float32, np.complex64) else np.complex128
-    w, v = np.linalg.eig(a)
+    w, v = _np_eig(a)
     L, V = _make(_contig(w.astype(c))), _make(_contig(v.astype(c)))
     if _rec(A):
         n = R.LinalgEigBackward0()
@@ -604,7 +616,7 @@ def eigvals(A, *, out=None):
     c = np.complex64 if a.dtype in (np.float32, np.complex64) else np.complex128
     if out is not None:  # PyTorch writes out= even when A requires grad
         _eig_out_check("linalg.eigvals", "eigenvalues", c, out)
-        r = _out(_make(_contig(np.linalg.eigvals(a).astype(c))), out)
+        r = _out(_make(_contig(_np_eig(a, True).astype(c))), out)
         if _rec(A):  # ... and records a node whose backward refuses, as torch's NotImplemented
             from .ops.extra import _node
 
@@ -614,7 +626,7 @@ def eigvals(A, *, out=None):
         return r
     if _rec(A):
         return eig(A)[0]
-    return _make(_contig(np.linalg.eigvals(a).astype(c)))
+    return _make(_contig(_np_eig(a, True).astype(c)))
 
 
 def svd(A, full_matrices=True, *, driver=None, out=None):

@@ -868,7 +868,7 @@ def _value_selecting(n, g):
     if not n.keepdim:
         gg = gg.unsqueeze(n.dim)
     from .indexing import scatter
-    return scatter(_make(np.zeros(n.shape, g._data.dtype)), n.dim, idx, gg)
+    return scatter(_make(_gam(g._data).zeros(n.shape, g._data.dtype)), n.dim, idx, gg)
 
 
 def _median_out(name, dim, out):
@@ -892,24 +892,22 @@ def _on_host(fn, x, *args):
 
 def _median(x, dim, keepdim, nan_aware, name, out=None):
     _median_out(name, dim, out)
-    if type(x._data) is not np.ndarray and out is None:
-        return _on_host(_median, x, dim, keepdim, nan_aware, name)
     a = x._data
     node = "Nanmedian" if nan_aware else "Median"
     RT = NanmedianRT if nan_aware else MedianRT
     fw = _fw_active()
     if dim is None:
         if a.size == 0:
-            return _make(np.asarray(np.nan, dtype=a.dtype))
+            return _make(_gam(a).full((), np.nan, dtype=a.dtype))
         idx = _median_core(a.reshape(-1), 0, nan_aware)
         if fw:
-            return _pick(x.reshape(-1), np.asarray(idx), 0, False, None)
-        res = _make(np.asarray(a.reshape(-1)[int(idx)]))
+            return _pick(x.reshape(-1), _arr(idx), 0, False, None)
+        res = _make(_arr(a.reshape(-1)[int(idx)]))
         if _rec(x):
             _node(node + "Backward0", _evenly_distribute, (x,), res, saved=(x,), result=True)
         return res
     if a.ndim == 0:
-        r = RT(x.clone(), _make(np.zeros((), np.int64)))
+        r = RT(x.clone(), _make(_gam(a).zeros((), np.int64)))
         return _tuple_out(r, out, RT)
     d = wrap_dim(dim, a.ndim)
     if a.shape[d] == 0:
@@ -924,7 +922,7 @@ def _median(x, dim, keepdim, nan_aware, name, out=None):
         vals = _make(_contig(v if keepdim else np.squeeze(v, d)))
         if _rec(x):
             _node(node + "Backward1", _value_selecting, (x,), vals,
-                  idx=_make(np.asarray(ik, dtype=np.int64)), dim=d, keepdim=keepdim,
+                  idx=_make(_arr(ik, np.int64)), dim=d, keepdim=keepdim,
                   shape=a.shape)
     return _tuple_out(RT(vals, ii), out, RT)
 
@@ -940,11 +938,9 @@ def mode(x, dim=-1, keepdim=False, *, out=None):
         from .reduce import _check_tuple_out, _o2
         _check_tuple_out("mode", out)
         return _o2(mode(x, dim, keepdim), out, "mode")
-    if type(x._data) is not np.ndarray:
-        return _on_host(mode, x, dim, keepdim)
     a = x._data
     if a.ndim == 0:
-        return ModeRT(x.clone(), _make(np.zeros((), np.int64)))
+        return ModeRT(x.clone(), _make(_gam(a).zeros((), np.int64)))
     d = wrap_dim(dim, a.ndim)
     m = np.moveaxis(a, d, -1)
     shp = m.shape[:-1]
@@ -957,16 +953,17 @@ def mode(x, dim=-1, keepdim=False, *, out=None):
     if n > 1:
         new[:, 1:] = s[:, 1:] != s[:, :-1]
     run = np.cumsum(new, axis=1) - 1
-    lens = np.zeros((rows, n), np.int64)
-    np.add.at(lens, (np.repeat(np.arange(rows), n), run.reshape(-1)), 1)
+    xp = _gam(a)
+    lens = xp.zeros((rows, n), np.int64)
+    np.add.at(lens, (np.repeat(xp.arange(rows), n), run.reshape(-1)), 1)
     cnt = np.take_along_axis(lens, run, 1)
     best = np.argmax(cnt, axis=1)  # first position of the most frequent run: smallest value
     # PyTorch reports the last occurrence of that value
     last = best + np.take_along_axis(cnt, best[:, None], 1)[:, 0] - 1
-    idx = order[np.arange(rows), last].reshape(shp)
+    idx = order[xp.arange(rows), last].reshape(shp)
     idx_d = np.moveaxis(idx[..., None], -1, d) if keepdim else idx
     vals = _pick(x, idx, d, keepdim, None)
-    return ModeRT(vals, _make(np.asarray(idx_d, dtype=np.int64)))
+    return ModeRT(vals, _make(_arr(idx_d, np.int64)))
 
 
 def _quantile(x, q, dim, keepdim, interpolation, nan_aware, name):

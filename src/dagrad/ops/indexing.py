@@ -596,6 +596,8 @@ def masked_fill(x, mask, value):
                 f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                 f"{vt._data.ndim} dimension(s).")
         v = vt._data.astype(a.dtype)
+        if type(v) is np.ndarray and type(a) is not np.ndarray:  # a CPU 0-d value, CUDA a
+            v = v[()]
     else:
         cname = _OVERFLOW_NAMES.get(a.dtype.name)
         if cname is not None and isinstance(value, (int, float)) and not isinstance(value, bool):

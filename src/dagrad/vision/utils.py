@@ -48,8 +48,10 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     xmaps = min(nrow, nmaps)
     ymaps = int(math.ceil(float(nmaps) / xmaps))
     height, width = int(arr.shape[2] + padding), int(arr.shape[3] + padding)
-    grid = np.full((arr.shape[1], height * ymaps + padding, width * xmaps + padding), pad_value,
-                   dtype=arr.dtype)
+    from ..backend import get_array_module
+    grid = get_array_module(arr).full(
+        (arr.shape[1], height * ymaps + padding, width * xmaps + padding), pad_value,
+        dtype=arr.dtype)
     k = 0
     for y in range(ymaps):
         for x in range(xmaps):
