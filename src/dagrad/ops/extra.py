@@ -881,15 +881,6 @@ def _median_out(name, dim, out):
                         f"{type(out).__name__}")
 
 
-def _on_host(fn, x, *args):
-    """fn(x.cpu(), *args) with its tensor result(s) moved back to x's device (CuPy: order
-    statistics with host bookkeeping run on a host copy; autograd follows the copies)."""
-    r = fn(x.cpu(), *args)
-    if isinstance(r, Tensor):
-        return r.to(x.device)
-    return type(r)(*(t.to(x.device) for t in r))
-
-
 def _median(x, dim, keepdim, nan_aware, name, out=None):
     _median_out(name, dim, out)
     a = x._data
