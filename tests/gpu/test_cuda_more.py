@@ -721,8 +721,11 @@ def test_optimizers_match_cpu(name, kw):
                 if isinstance(v, dagrad.Tensor) and v.ndim > 0:
                     assert v.device.type == dev, (name, v.device)
         res.append((losses, model))
-    np.testing.assert_allclose(res[1][0], res[0][0], rtol=1e-4)
-    params_close(res[1][1], res[0][1], rtol=1e-4, atol=1e-5)
+    # Muon rounds its Newton-Schulz iterates to bfloat16: one element on a rounding boundary
+    # (a summation-order difference) moves by a bf16 ulp, ~4e-3 relative
+    tol = dict(rtol=1e-2, atol=1e-3) if name == "Muon" else dict(rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(res[1][0], res[0][0], rtol=tol["rtol"])
+    params_close(res[1][1], res[0][1], **tol)
 
 
 def test_optimizer_state_from_a_cpu_checkpoint_moves_to_the_parameters_device():
