@@ -18,7 +18,11 @@ def _rng(generator):
 
 
 def _write(tensor, arr):
-    tensor._data[...] = arr.astype(tensor._data.dtype, copy=False)
+    arr = arr.astype(tensor._data.dtype, copy=False)
+    if type(arr) is not type(tensor._data):  # a CUDA parameter: the host draw moves over
+        from ..backend import get_array_module, to_device
+        arr = to_device(arr, get_array_module(tensor._data))
+    tensor._data[...] = arr
     tensor._bump()
     return tensor
 

@@ -12,6 +12,7 @@ import math
 from ..backend import accumulate as _accumulate
 from ..backend import contiguous as _contig
 from ..backend import get_array_module as _gam
+from ..backend import scatter_add as _scatter_add
 from . import derivatives as R
 from ._core import (
     D,
@@ -632,10 +633,11 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     a = input._data
     if dim is None:
         flat = a.reshape(-1)
+        xp = _gam(a)
         if flat.size == 0:
-            new = np.zeros(0, bool)
+            new = xp.zeros(0, bool)
         else:
-            new = np.concatenate([[True], flat[1:] != flat[:-1]])
+            new = xp.concatenate([xp.ones(1, bool), flat[1:] != flat[:-1]])
         u = flat[new]
         inv = (np.cumsum(new) - 1).reshape(a.shape)
         starts = np.nonzero(new)[0]
@@ -645,7 +647,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
         m = np.moveaxis(a, d, 0)
         n = m.shape[0]
         if n == 0:
-            new = np.zeros(0, bool)
+            new = _gam(a).zeros(0, bool)
         else:
             ch = (m[1:] != m[:-1]).reshape(n - 1, -1).any(1)
             new = np.concatenate([_gam(ch).ones(1, bool), ch])
@@ -946,7 +948,7 @@ def mode(x, dim=-1, keepdim=False, *, out=None):
     run = np.cumsum(new, axis=1) - 1
     xp = _gam(a)
     lens = xp.zeros((rows, n), np.int64)
-    np.add.at(lens, (np.repeat(xp.arange(rows), n), run.reshape(-1)), 1)
+    _scatter_add(lens, (xp.repeat(xp.arange(rows), n), run.reshape(-1)), 1)
     cnt = np.take_along_axis(lens, run, 1)
     best = np.argmax(cnt, axis=1)  # first position of the most frequent run: smallest value
     # PyTorch reports the last occurrence of that value
