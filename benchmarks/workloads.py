@@ -9,6 +9,7 @@ instead of crashing.
 dagrad and PyTorch run the very same code: dagrad has PyTorch's API, so each workload is written
 once against a module `lib` that is either `dagrad` or `torch`.
 """
+import contextlib
 import importlib
 import math
 
@@ -28,6 +29,25 @@ def _import(name, what=None):
         return importlib.import_module(name)
     except ImportError as e:
         raise Unavailable(f"{what or name} not installed ({e.__class__.__name__}: {e})") from None
+
+
+def _tinygrad_tensor():
+    """tinygrad's Tensor, or Unavailable where it has no backend to run on (tinygrad 0.14 on a
+    machine without its CPU compiler: "no usable devices")."""
+    T = _attr(_import("tinygrad"), "Tensor", "tinygrad")
+    try:
+        T([1.0]).realize()
+    except Exception as e:  # tinygrad raises RuntimeError, but any failure means: cannot run
+        raise Unavailable(f"tinygrad cannot run here ({type(e).__name__}: {e})") from None
+    return T
+
+
+def _tg_leaf(T, arr):
+    """A tinygrad leaf that requires grad (the keyword went away in later releases)."""
+    try:
+        return T(arr, requires_grad=True)
+    except TypeError:
+        return T(arr).requires_grad_()
 
 
 def lib_of(fw):
@@ -263,10 +283,9 @@ def _tiny(n):
         return build
 
     def tinygrad():
-        tg = _import("tinygrad")
-        T = _attr(tg, "Tensor", "tinygrad")
-        a = T(A, requires_grad=True)
-        b = T(B, requires_grad=True)
+        T = _tinygrad_tensor()
+        a = _tg_leaf(T, A)
+        b = _tg_leaf(T, B)
 
         def step():
             Q = 3 * a**3 - b**2
@@ -396,16 +415,15 @@ def _mlp(batch=128):
         return step
 
     def tinygrad():
-        tg = _import("tinygrad")
-        T = _attr(tg, "Tensor", "tinygrad")
+        T = _tinygrad_tensor()
         SGD = _attr(_import("tinygrad.nn.optim", "tinygrad"), "SGD", "tinygrad.nn.optim")
-        params = [T(a.copy(), requires_grad=True) for a in W + Bs]
+        params = [_tg_leaf(T, a.copy()) for a in W + Bs]
         opt = SGD(params, lr=0.01)
         x = T(X)
         y = T(Y.astype(np.int32))
 
         def step():
-            with T.train():
+            with (T.train() if hasattr(T, "train") else contextlib.nullcontext()):
                 w0, w1, w2, b0, b1, b2 = params
                 z = ((x.dot(w0.T) + b0).relu().dot(w1.T) + b1).relu().dot(w2.T) + b2
                 loss = z.sparse_categorical_crossentropy(y)
