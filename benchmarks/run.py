@@ -424,6 +424,10 @@ def main(argv=None):
                 prow.append("n/a")
                 if pn in wnotes and not wnotes[pn].startswith("not available"):
                     notes.append(f"{w.key} ({pn}): {wnotes[pn]}")
+                elif pn in wnotes and "cannot run here" in wnotes[pn]:
+                    line = f"{pn}: {wnotes[pn]}"  # installed but unusable: say why, once
+                    if line not in notes:
+                        notes.append(line)
             else:
                 prow.append("–")
         peer_rows.append(prow)
