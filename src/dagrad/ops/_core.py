@@ -35,7 +35,7 @@ def edge(t):
     if fn is not None:
         return (fn, t._nr)
     if t._rg:
-        return (t._get_accumulator(), 0)
+        return (_getattr(t, "_accum", None) or t._get_accumulator(), 0)
     return NO_EDGE
 
 
