@@ -43,16 +43,16 @@ def _complex_to_real(a, npdt):
     """PyTorch warns once per process (a UserWarning), NumPy on every cast (ComplexWarning)."""
     global _warned_complex
     if not _warned_complex:
-        import sys
         import warnings
 
-        from ..autograd.function import _PKG_DIR
+        from ..autograd.function import _location
         _warned_complex = True
-        f, level = sys._getframe(1), 2
-        while f is not None and f.f_code.co_filename.startswith(_PKG_DIR):
-            f, level = f.f_back, level + 1
-        warnings.warn("Casting complex values to real discards the imaginary part", UserWarning,
-                      stacklevel=level)
+        msg = "Casting complex values to real discards the imaginary part"
+        loc = _location()  # the user's line, as PyTorch's warning points at
+        if loc is None:
+            warnings.warn(msg, UserWarning, stacklevel=2)
+        else:
+            warnings.warn_explicit(msg, UserWarning, loc[0], loc[1])
     return a.real.astype(npdt)
 
 
